@@ -1,0 +1,108 @@
+package io.surplus.engine;
+
+/**
+ * Demand: up to {@code nodes} nodes (at least {@code minNodes}) for {@code durationSlots}
+ * consecutive slots, starting no earlier than {@code earliestStart} and ending no later than {@code
+ * latestEnd}, at no more than {@code limitPrice} micro-dollars per GPU-hour.
+ *
+ * @param regionMask bit {@code r} set allows region id {@code r}; {@link #ANY_REGION} allows all
+ * @param expiresAtMillis epoch millis after which a GTC bid leaves the book; {@link #NO_EXPIRY} for
+ *     none
+ * @param requeue whether a preempted lease of this bid sends the bid back into the book for the
+ *     time it lost
+ */
+public record BidSpec(
+    long id,
+    long account,
+    int nodes,
+    int minNodes,
+    int durationSlots,
+    int earliestStart,
+    int latestEnd,
+    long limitPrice,
+    int minNoticeSeconds,
+    long regionMask,
+    TimeInForce timeInForce,
+    long expiresAtMillis,
+    boolean requeue) {
+
+  public static final long ANY_REGION = -1L;
+  public static final long NO_EXPIRY = Long.MAX_VALUE;
+
+  /** The largest bid: a whole 1,024-node pod. */
+  public static final int MAX_NODES = 1024;
+
+  public BidSpec {
+    if (id <= 0) {
+      throw new IllegalArgumentException("id must be > 0: id=" + id);
+    }
+    if (nodes <= 0 || nodes > MAX_NODES) {
+      throw new IllegalArgumentException("nodes must be in 1.." + MAX_NODES + ": nodes=" + nodes);
+    }
+    if (minNodes <= 0 || minNodes > nodes) {
+      throw new IllegalArgumentException(
+          "minNodes must be in 1..nodes: minNodes=" + minNodes + ", nodes=" + nodes);
+    }
+    if (durationSlots <= 0) {
+      throw new IllegalArgumentException(
+          "durationSlots must be > 0: durationSlots=" + durationSlots);
+    }
+    if (latestEnd <= earliestStart) {
+      throw new IllegalArgumentException(
+          "latestEnd must be after earliestStart: earliestStart="
+              + earliestStart
+              + ", latestEnd="
+              + latestEnd);
+    }
+    if (durationSlots > latestEnd - earliestStart) {
+      throw new IllegalArgumentException(
+          "durationSlots must fit between earliestStart and latestEnd: durationSlots="
+              + durationSlots
+              + ", window="
+              + (latestEnd - earliestStart));
+    }
+    if (limitPrice <= 0 || limitPrice > Price.MAX_MICROS) {
+      throw new IllegalArgumentException(
+          "limitPrice must be in 1.."
+              + Price.MAX_MICROS
+              + " micro-dollars: limitPrice="
+              + limitPrice);
+    }
+    if (minNoticeSeconds < 0) {
+      throw new IllegalArgumentException(
+          "minNoticeSeconds must be >= 0: minNoticeSeconds=" + minNoticeSeconds);
+    }
+    if (regionMask == 0) {
+      throw new IllegalArgumentException("regionMask must allow at least one region: regionMask=0");
+    }
+    if (timeInForce == null) {
+      throw new IllegalArgumentException("timeInForce must be set: timeInForce=null");
+    }
+  }
+
+  /** A GTC, any-region, no-notice, non-requeue bid: the common case in tests and simulations. */
+  public static BidSpec gtc(
+      long id,
+      long account,
+      int nodes,
+      int minNodes,
+      int durationSlots,
+      int earliestStart,
+      int latestEnd,
+      long limitPrice) {
+    return new BidSpec(
+        id,
+        account,
+        nodes,
+        minNodes,
+        durationSlots,
+        earliestStart,
+        latestEnd,
+        limitPrice,
+        0,
+        ANY_REGION,
+        TimeInForce.GTC,
+        NO_EXPIRY,
+        false);
+  }
+}

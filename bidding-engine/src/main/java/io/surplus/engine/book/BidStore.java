@@ -1,0 +1,296 @@
+package io.surplus.engine.book;
+
+import io.surplus.engine.BidSpec;
+import io.surplus.engine.Price;
+import io.surplus.engine.TimeInForce;
+import java.util.Arrays;
+import org.agrona.collections.Long2LongHashMap;
+
+/**
+ * Open bids as parallel primitive arrays indexed by a dense slot number, with a free list, an id
+ * index, and the price-time priority order kept as a sorted array of packed keys plus a pending
+ * list merged in at each epoch. About 150 bytes per open bid; nothing allocates per operation once
+ * the arrays have grown.
+ */
+final class BidStore {
+
+  static final int SEQ_BITS = 33;
+  static final long SEQ_MASK = (1L << SEQ_BITS) - 1;
+
+  static final byte FLAG_LIVE = 1;
+  static final byte FLAG_IOC = 2;
+  static final byte FLAG_REQUEUE = 4;
+
+  /** Marks a bid never searched, or whose range gained capacity since it last failed. */
+  static final long NEVER_FAILED = -1;
+
+  long[] id;
+  long[] account;
+  long[] limit;
+  long[] expiresAt;
+  long[] regions;
+
+  /** Packed priority key of the live bid in this slot: (MAX - limit) << SEQ_BITS | seq. */
+  long[] key;
+
+  /** Epoch whose search this bid failed, or {@link #NEVER_FAILED}. */
+  long[] failedEpoch;
+
+  int[] nodes;
+  int[] minNodes;
+  int[] duration;
+  int[] earliest;
+  int[] latest;
+  int[] minNotice;
+  byte[] flags;
+  byte[] reason;
+
+  private int[] freeSlots;
+  private int freeTop;
+  private int highWater;
+  private int live;
+
+  final Long2LongHashMap index;
+
+  /** Priority order as of the last merge: keys ascending, and the slot each key was placed in. */
+  long[] orderKey;
+
+  int[] orderSlot;
+  int orderLength;
+
+  /** Entries added since the last merge, in arrival order. */
+  private long[] pendingKey;
+
+  private int[] pendingSlot;
+  private int pendingLength;
+
+  BidStore(int initialCapacity) {
+    int c = Math.max(16, initialCapacity);
+    id = new long[c];
+    account = new long[c];
+    limit = new long[c];
+    expiresAt = new long[c];
+    regions = new long[c];
+    key = new long[c];
+    failedEpoch = new long[c];
+    nodes = new int[c];
+    minNodes = new int[c];
+    duration = new int[c];
+    earliest = new int[c];
+    latest = new int[c];
+    minNotice = new int[c];
+    flags = new byte[c];
+    reason = new byte[c];
+    freeSlots = new int[c];
+    index = new Long2LongHashMap(c, 0.65f, -1L);
+    orderKey = new long[c];
+    orderSlot = new int[c];
+    pendingKey = new long[64];
+    pendingSlot = new int[64];
+  }
+
+  static long packKey(long limitPrice, long seq) {
+    return ((Price.MAX_MICROS - limitPrice) << SEQ_BITS) | (seq & SEQ_MASK);
+  }
+
+  static long seqOf(long key) {
+    return key & SEQ_MASK;
+  }
+
+  int live() {
+    return live;
+  }
+
+  /** The slot holding bid {@code bidId}, or -1. */
+  int slotOf(long bidId) {
+    return (int) index.get(bidId);
+  }
+
+  boolean isLive(int slot) {
+    return (flags[slot] & FLAG_LIVE) != 0;
+  }
+
+  /** Whether {@code slot} still holds the bid that {@code entryKey} was queued for. */
+  boolean holds(int slot, long entryKey) {
+    return (flags[slot] & FLAG_LIVE) != 0 && key[slot] == entryKey;
+  }
+
+  int add(BidSpec b, long seq) {
+    int s = freeTop > 0 ? freeSlots[--freeTop] : highWater++;
+    if (s >= id.length) {
+      grow(Math.max(16, id.length * 2));
+    }
+    id[s] = b.id();
+    account[s] = b.account();
+    limit[s] = b.limitPrice();
+    expiresAt[s] = b.expiresAtMillis();
+    regions[s] = b.regionMask();
+    nodes[s] = b.nodes();
+    minNodes[s] = b.minNodes();
+    duration[s] = b.durationSlots();
+    earliest[s] = b.earliestStart();
+    latest[s] = b.latestEnd();
+    minNotice[s] = b.minNoticeSeconds();
+    flags[s] =
+        (byte)
+            (FLAG_LIVE
+                | (b.timeInForce() == TimeInForce.IOC ? FLAG_IOC : 0)
+                | (b.requeue() ? FLAG_REQUEUE : 0));
+    reason[s] = 0;
+    failedEpoch[s] = NEVER_FAILED;
+    index.put(b.id(), s);
+    live++;
+    enqueue(s, seq);
+    return s;
+  }
+
+  /** Gives the bid in {@code slot} a new priority key and queues it for the next merge. */
+  void enqueue(int s, long seq) {
+    long k = packKey(limit[s], seq);
+    key[s] = k;
+    if (pendingLength == pendingKey.length) {
+      pendingKey = Arrays.copyOf(pendingKey, pendingLength * 2);
+      pendingSlot = Arrays.copyOf(pendingSlot, pendingLength * 2);
+    }
+    pendingKey[pendingLength] = k;
+    pendingSlot[pendingLength++] = s;
+  }
+
+  void remove(int s) {
+    index.remove(id[s]);
+    flags[s] = 0;
+    key[s] = 0;
+    if (freeTop == freeSlots.length) {
+      freeSlots = Arrays.copyOf(freeSlots, freeSlots.length * 2);
+    }
+    freeSlots[freeTop++] = s;
+    live--;
+  }
+
+  BidSpec spec(int s) { // allocates: outside the hot path
+    return new BidSpec(
+        id[s],
+        account[s],
+        nodes[s],
+        minNodes[s],
+        duration[s],
+        earliest[s],
+        latest[s],
+        limit[s],
+        minNotice[s],
+        regions[s],
+        (flags[s] & FLAG_IOC) != 0 ? TimeInForce.IOC : TimeInForce.GTC,
+        expiresAt[s],
+        (flags[s] & FLAG_REQUEUE) != 0);
+  }
+
+  /**
+   * Merges pending entries into the priority order and drops stale entries (cancelled, amended or
+   * reused slots), leaving {@code orderKey[0..orderLength)} ascending and every entry live.
+   */
+  void mergePending() {
+    if (pendingLength > 1) {
+      sortPending();
+    }
+    int total = orderLength + pendingLength;
+    if (orderKey.length < total) {
+      int c = Math.max(total, orderKey.length * 2);
+      orderKey = Arrays.copyOf(orderKey, c);
+      orderSlot = Arrays.copyOf(orderSlot, c);
+    }
+    // merge from the back so the order array can be reused in place
+    int i = orderLength - 1;
+    int j = pendingLength - 1;
+    int w = total - 1;
+    while (j >= 0) {
+      if (i >= 0 && orderKey[i] > pendingKey[j]) {
+        orderKey[w] = orderKey[i];
+        orderSlot[w--] = orderSlot[i--];
+      } else {
+        orderKey[w] = pendingKey[j];
+        orderSlot[w--] = pendingSlot[j--];
+      }
+    }
+    pendingLength = 0;
+    // compact: keep only entries whose slot still holds that key
+    int out = 0;
+    for (int r = 0; r < total; r++) {
+      int s = orderSlot[r];
+      long k = orderKey[r];
+      if (holds(s, k)) {
+        orderKey[out] = k;
+        orderSlot[out++] = s;
+      }
+    }
+    orderLength = out;
+  }
+
+  private void sortPending() {
+    sortPairs(pendingKey, pendingSlot, 0, pendingLength - 1);
+  }
+
+  /** Sorts {@code keys[lo..hi]} ascending, moving {@code slots} along; keys are distinct. */
+  private static void sortPairs(long[] keys, int[] slots, int lo, int hi) {
+    while (hi - lo > 16) {
+      long pivot = keys[(lo + hi) >>> 1];
+      int i = lo;
+      int j = hi;
+      while (i <= j) {
+        while (keys[i] < pivot) {
+          i++;
+        }
+        while (keys[j] > pivot) {
+          j--;
+        }
+        if (i <= j) {
+          long k = keys[i];
+          keys[i] = keys[j];
+          keys[j] = k;
+          int s = slots[i];
+          slots[i] = slots[j];
+          slots[j] = s;
+          i++;
+          j--;
+        }
+      }
+      // recurse into the smaller half, loop on the larger: bounded stack depth
+      if (j - lo < hi - i) {
+        sortPairs(keys, slots, lo, j);
+        lo = i;
+      } else {
+        sortPairs(keys, slots, i, hi);
+        hi = j;
+      }
+    }
+    for (int i = lo + 1; i <= hi; i++) {
+      long k = keys[i];
+      int s = slots[i];
+      int j = i - 1;
+      while (j >= lo && keys[j] > k) {
+        keys[j + 1] = keys[j];
+        slots[j + 1] = slots[j];
+        j--;
+      }
+      keys[j + 1] = k;
+      slots[j + 1] = s;
+    }
+  }
+
+  private void grow(int c) {
+    id = Arrays.copyOf(id, c);
+    account = Arrays.copyOf(account, c);
+    limit = Arrays.copyOf(limit, c);
+    expiresAt = Arrays.copyOf(expiresAt, c);
+    regions = Arrays.copyOf(regions, c);
+    key = Arrays.copyOf(key, c);
+    failedEpoch = Arrays.copyOf(failedEpoch, c);
+    nodes = Arrays.copyOf(nodes, c);
+    minNodes = Arrays.copyOf(minNodes, c);
+    duration = Arrays.copyOf(duration, c);
+    earliest = Arrays.copyOf(earliest, c);
+    latest = Arrays.copyOf(latest, c);
+    minNotice = Arrays.copyOf(minNotice, c);
+    flags = Arrays.copyOf(flags, c);
+    reason = Arrays.copyOf(reason, c);
+  }
+}

@@ -1,0 +1,257 @@
+package io.surplus.engine.book;
+
+import io.surplus.engine.BidSpec;
+import io.surplus.engine.Lease;
+import io.surplus.engine.PricingRule;
+import io.surplus.engine.SlotClock;
+import io.surplus.engine.WindowSpec;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The book's canonical binary image: bids in priority order, windows and requeue specs by id,
+ * leases in allocation order. Versioned by a leading magic number.
+ */
+final class BookCodec {
+
+  private static final int MAGIC = 0x5355_5201; // "SUR" v1
+
+  private BookCodec() {}
+
+  static byte[] write(
+      OrderBook book,
+      BidStore b,
+      List<WindowCapacity> windows,
+      Map<Long, BidSpec> requeue,
+      int[] gains,
+      int gainCount) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + b.live() * 96);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeInt(MAGIC);
+      out.writeInt(book.clock().slotSeconds());
+      out.writeInt(book.clock().horizonSlots());
+      out.writeByte(book.pricing().ordinal());
+      out.writeLong(book.seq());
+      out.writeLong(book.leaseSeq());
+      out.writeLong(book.epoch());
+      out.writeInt(book.nowSlot());
+
+      out.writeInt(b.orderLength);
+      for (int r = 0; r < b.orderLength; r++) {
+        int s = b.orderSlot[r];
+        out.writeLong(b.id[s]);
+        out.writeLong(b.account[s]);
+        out.writeInt(b.nodes[s]);
+        out.writeInt(b.minNodes[s]);
+        out.writeInt(b.duration[s]);
+        out.writeInt(b.earliest[s]);
+        out.writeInt(b.latest[s]);
+        out.writeLong(b.limit[s]);
+        out.writeInt(b.minNotice[s]);
+        out.writeLong(b.regions[s]);
+        out.writeByte(b.flags[s]);
+        out.writeLong(b.expiresAt[s]);
+        out.writeLong(BidStore.seqOf(b.key[s]));
+        out.writeByte(b.reason[s]);
+        out.writeLong(b.failedEpoch[s]);
+      }
+
+      out.writeInt(windows.size());
+      for (WindowCapacity w : windows) {
+        WindowSpec sp = w.spec;
+        out.writeLong(sp.id());
+        out.writeLong(sp.provider());
+        out.writeInt(sp.pool());
+        out.writeInt(sp.region());
+        out.writeInt(sp.nodes());
+        out.writeInt(sp.gpusPerNode());
+        out.writeInt(sp.startSlot());
+        out.writeInt(sp.endSlot());
+        out.writeLong(sp.reservePrice());
+        out.writeInt(sp.noticeSeconds());
+        out.writeInt(sp.confidencePpm());
+        out.writeInt(w.end);
+        for (int c : w.cap) {
+          out.writeInt(c);
+        }
+        out.writeInt(w.leases.size());
+        for (Lease l : w.leases) {
+          out.writeLong(l.id());
+          out.writeLong(l.bidId());
+          out.writeLong(l.account());
+          out.writeInt(l.nodes());
+          out.writeInt(l.startSlot());
+          out.writeInt(l.endSlot());
+          out.writeLong(l.price());
+          out.writeLong(l.limitPrice());
+          out.writeLong(l.epoch());
+        }
+      }
+
+      out.writeInt(requeue.size());
+      for (BidSpec sp : requeue.values()) {
+        writeSpec(out, sp);
+      }
+      out.writeInt(gainCount);
+      for (int i = 0; i < 2 * gainCount; i++) {
+        out.writeInt(gains[i]);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  static OrderBook read(byte[] image) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(image))) {
+      int magic = in.readInt();
+      if (magic != MAGIC) {
+        throw new IllegalArgumentException(
+            "not a book snapshot: magic=" + Integer.toHexString(magic));
+      }
+      SlotClock clock = new SlotClock(in.readInt(), in.readInt());
+      PricingRule pricing = PricingRule.values()[in.readByte()];
+      long seq = in.readLong();
+      long leaseSeq = in.readLong();
+      long epoch = in.readLong();
+      int nowSlot = in.readInt();
+
+      int bidCount = in.readInt();
+      OrderBook book = new OrderBook(clock, pricing, Math.max(16, bidCount));
+      BidStore b = book.store();
+      for (int i = 0; i < bidCount; i++) {
+        long id = in.readLong();
+        long account = in.readLong();
+        int nodes = in.readInt();
+        int minNodes = in.readInt();
+        int duration = in.readInt();
+        int earliest = in.readInt();
+        int latest = in.readInt();
+        long limit = in.readLong();
+        int minNotice = in.readInt();
+        long regions = in.readLong();
+        byte flags = in.readByte();
+        long expiresAt = in.readLong();
+        long bidSeq = in.readLong();
+        byte reason = in.readByte();
+        long failedEpoch = in.readLong();
+        BidSpec spec =
+            new BidSpec(
+                id,
+                account,
+                nodes,
+                minNodes,
+                duration,
+                earliest,
+                latest,
+                limit,
+                minNotice,
+                regions,
+                (flags & BidStore.FLAG_IOC) != 0
+                    ? io.surplus.engine.TimeInForce.IOC
+                    : io.surplus.engine.TimeInForce.GTC,
+                expiresAt,
+                (flags & BidStore.FLAG_REQUEUE) != 0);
+        int s = b.add(spec, bidSeq);
+        b.reason[s] = reason;
+        b.failedEpoch[s] = failedEpoch;
+      }
+      b.mergePending();
+
+      int windowCount = in.readInt();
+      for (int i = 0; i < windowCount; i++) {
+        WindowSpec sp =
+            new WindowSpec(
+                in.readLong(),
+                in.readLong(),
+                in.readInt(),
+                in.readInt(),
+                in.readInt(),
+                in.readInt(),
+                in.readInt(),
+                in.readInt(),
+                in.readLong(),
+                in.readInt(),
+                in.readInt());
+        WindowCapacity w = new WindowCapacity(sp);
+        int end = in.readInt();
+        if (end != w.end) {
+          w.extendTo(end);
+        }
+        for (int t = 0; t < w.cap.length; t++) {
+          w.cap[t] = in.readInt();
+        }
+        int leases = in.readInt();
+        for (int j = 0; j < leases; j++) {
+          w.leases.add(
+              new Lease(
+                  in.readLong(),
+                  in.readLong(),
+                  in.readLong(),
+                  sp.id(),
+                  in.readInt(),
+                  sp.gpusPerNode(),
+                  in.readInt(),
+                  in.readInt(),
+                  in.readLong(),
+                  in.readLong(),
+                  in.readLong()));
+        }
+        w.recomputeFree();
+        book.restoreWindow(w);
+      }
+
+      int requeueCount = in.readInt();
+      for (int i = 0; i < requeueCount; i++) {
+        book.restoreRequeueSpec(readSpec(in));
+      }
+      int gainCount = in.readInt();
+      for (int i = 0; i < gainCount; i++) {
+        book.restoreGain(in.readInt(), in.readInt());
+      }
+      book.restoreCounters(seq, leaseSeq, epoch, nowSlot);
+      return book;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("truncated or corrupt book snapshot", e);
+    }
+  }
+
+  private static void writeSpec(DataOutputStream out, BidSpec sp) throws IOException {
+    out.writeLong(sp.id());
+    out.writeLong(sp.account());
+    out.writeInt(sp.nodes());
+    out.writeInt(sp.minNodes());
+    out.writeInt(sp.durationSlots());
+    out.writeInt(sp.earliestStart());
+    out.writeInt(sp.latestEnd());
+    out.writeLong(sp.limitPrice());
+    out.writeInt(sp.minNoticeSeconds());
+    out.writeLong(sp.regionMask());
+    out.writeByte(sp.timeInForce().ordinal());
+    out.writeLong(sp.expiresAtMillis());
+    out.writeBoolean(sp.requeue());
+  }
+
+  private static BidSpec readSpec(DataInputStream in) throws IOException {
+    return new BidSpec(
+        in.readLong(),
+        in.readLong(),
+        in.readInt(),
+        in.readInt(),
+        in.readInt(),
+        in.readInt(),
+        in.readInt(),
+        in.readLong(),
+        in.readInt(),
+        in.readLong(),
+        io.surplus.engine.TimeInForce.values()[in.readByte()],
+        in.readLong(),
+        in.readBoolean());
+  }
+}

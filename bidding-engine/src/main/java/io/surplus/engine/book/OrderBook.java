@@ -1,0 +1,742 @@
+package io.surplus.engine.book;
+
+import io.surplus.engine.BidSpec;
+import io.surplus.engine.Lease;
+import io.surplus.engine.PricingRule;
+import io.surplus.engine.Reason;
+import io.surplus.engine.ResultCode;
+import io.surplus.engine.RevocationKind;
+import io.surplus.engine.SlotClock;
+import io.surplus.engine.TimeInForce;
+import io.surplus.engine.WindowSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The order book of one market (one GPU model): open bids, offered windows and the leases on them,
+ * and the epoch clearing that matches them.
+ *
+ * <p>Single-threaded and deterministic: the same sequence of calls with the same arguments yields
+ * the same results, and {@link #snapshot()} / {@link #restore(byte[])} give back a book that
+ * behaves identically. Outcomes are {@link ResultCode}s; exceptions are only for misuse.
+ *
+ * <p>Clearing (see DESIGN.md, "The mechanism"): bids in price-time priority each take the earliest
+ * start in one window that holds all their nodes for the whole duration (best fit, then lowest
+ * reserve, then window id breaking ties), or failing that the largest fill down to {@code
+ * minNodes}; every lease pays the uniform price (the lowest filled limit, raised to its window's
+ * reserve) or, under {@link PricingRule#PAY_AS_BID}, its own limit. A bid that failed is searched
+ * again only when capacity appeared inside its time range.
+ */
+public final class OrderBook {
+
+  private final SlotClock clock;
+  private final PricingRule pricing;
+  private final BidStore bids;
+  private final Map<Long, WindowCapacity> windows = new HashMap<>();
+
+  /** Windows ordered by (start, id); rebuilt when the set changes. */
+  private WindowCapacity[] byStart = new WindowCapacity[0];
+
+  private boolean windowsChanged;
+
+  /** Specs of filled bids flagged requeue, by bid id, while their lease lasts. */
+  private final TreeMap<Long, BidSpec> requeueSpecs = new TreeMap<>();
+
+  /** Slot ranges that gained capacity since the last epoch: [from, to) pairs. */
+  private int[] gains = new int[16];
+
+  private int gainCount;
+
+  private long seq;
+  private long leaseSeq;
+  private long epoch;
+  private int nowSlot;
+
+  // per-epoch scratch
+  private int[] scratchSum = new int[0];
+  private byte[] gainMark = new byte[0];
+  private int[] gainPrefix = new int[0];
+
+  public OrderBook(SlotClock clock, PricingRule pricing, int expectedBids) {
+    this.clock = clock;
+    this.pricing = pricing;
+    this.bids = new BidStore(expectedBids);
+  }
+
+  public OrderBook(SlotClock clock, PricingRule pricing) {
+    this(clock, pricing, 1024);
+  }
+
+  public SlotClock clock() {
+    return clock;
+  }
+
+  public PricingRule pricing() {
+    return pricing;
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  public int openBids() {
+    return bids.live();
+  }
+
+  public int windowCount() {
+    return windows.size();
+  }
+
+  // ---------------------------------------------------------------- bids
+
+  /** Adds a bid. Rejects a duplicate live id, an end in the past or past the horizon. */
+  public ResultCode place(BidSpec bid, long nowMillis) {
+    int first = clock.slotAtOrAfter(nowMillis);
+    if (bids.slotOf(bid.id()) >= 0) {
+      return ResultCode.DUPLICATE_ID;
+    }
+    if (bid.latestEnd() <= first) {
+      return ResultCode.IN_THE_PAST;
+    }
+    if (bid.latestEnd() > first + clock.horizonSlots()) {
+      return ResultCode.BEYOND_HORIZON;
+    }
+    if (bid.latestEnd() - bid.durationSlots() < first) {
+      return ResultCode.TOO_LATE_TO_FIT;
+    }
+    bids.add(bid, ++seq);
+    return ResultCode.OK;
+  }
+
+  public ResultCode cancel(long bidId) {
+    int s = bids.slotOf(bidId);
+    if (s < 0) {
+      return ResultCode.UNKNOWN_BID;
+    }
+    bids.remove(s);
+    return ResultCode.OK;
+  }
+
+  /**
+   * Amends an open bid: fewer nodes (keeps its time priority), a new limit (takes a new arrival
+   * sequence), a new expiry. Pass the current value to leave a field as it is.
+   */
+  public ResultCode amend(long bidId, int nodes, long limitPrice, long expiresAtMillis) {
+    int s = bids.slotOf(bidId);
+    if (s < 0) {
+      return ResultCode.UNKNOWN_BID;
+    }
+    if (nodes <= 0 || nodes > bids.nodes[s]) {
+      return ResultCode.INVALID_AMENDMENT;
+    }
+    if (limitPrice <= 0 || limitPrice > io.surplus.engine.Price.MAX_MICROS) {
+      return ResultCode.INVALID_AMENDMENT;
+    }
+    bids.nodes[s] = nodes;
+    bids.minNodes[s] = Math.min(bids.minNodes[s], nodes);
+    bids.expiresAt[s] = expiresAtMillis;
+    if (limitPrice != bids.limit[s]) {
+      bids.limit[s] = limitPrice;
+      bids.enqueue(s, ++seq);
+    }
+    bids.failedEpoch[s] = BidStore.NEVER_FAILED;
+    return ResultCode.OK;
+  }
+
+  /** The open bid {@code bidId}, or null. */
+  public BidSpec bid(long bidId) {
+    int s = bids.slotOf(bidId);
+    return s < 0 ? null : bids.spec(s);
+  }
+
+  /** Why open bid {@code bidId} has not filled, or null when it is not open. */
+  public Reason reason(long bidId) {
+    int s = bids.slotOf(bidId);
+    return s < 0 ? null : Reason.of(bids.reason[s]);
+  }
+
+  // ---------------------------------------------------------------- windows
+
+  public ResultCode offer(WindowSpec w, long nowMillis) {
+    int first = clock.slotAtOrAfter(nowMillis);
+    if (windows.containsKey(w.id())) {
+      return ResultCode.DUPLICATE_ID;
+    }
+    if (w.endSlot() <= first) {
+      return ResultCode.IN_THE_PAST;
+    }
+    if (w.endSlot() > first + clock.horizonSlots()) {
+      return ResultCode.BEYOND_HORIZON;
+    }
+    windows.put(w.id(), new WindowCapacity(w));
+    windowsChanged = true;
+    gain(w.startSlot(), w.endSlot());
+    return ResultCode.OK;
+  }
+
+  /** Moves a window's end later. */
+  public ResultCode extend(long windowId, int newEndSlot, long nowMillis) {
+    WindowCapacity w = windows.get(windowId);
+    if (w == null) {
+      return ResultCode.UNKNOWN_WINDOW;
+    }
+    if (newEndSlot <= w.end) {
+      return ResultCode.INVALID_AMENDMENT;
+    }
+    if (newEndSlot > clock.slotAtOrAfter(nowMillis) + clock.horizonSlots()) {
+      return ResultCode.BEYOND_HORIZON;
+    }
+    int oldEnd = w.end;
+    w.extendTo(newEndSlot);
+    gain(oldEnd, newEndSlot);
+    return ResultCode.OK;
+  }
+
+  public WindowSpec window(long windowId) {
+    WindowCapacity w = windows.get(windowId);
+    return w == null ? null : w.spec;
+  }
+
+  /** Free nodes of window {@code windowId} in absolute slot {@code slot}; 0 outside the window. */
+  public int freeNodes(long windowId, int slot) {
+    WindowCapacity w = windows.get(windowId);
+    if (w == null || slot < w.start || slot >= w.end) {
+      return 0;
+    }
+    return w.free.get(slot - w.start);
+  }
+
+  /** Offered nodes of window {@code windowId} in {@code slot} after revocations. */
+  public int offeredNodes(long windowId, int slot) {
+    WindowCapacity w = windows.get(windowId);
+    if (w == null || slot < w.start || slot >= w.end) {
+      return 0;
+    }
+    return w.cap[slot - w.start];
+  }
+
+  /** Current end slot of window {@code windowId}, or -1. */
+  public int windowEnd(long windowId) {
+    WindowCapacity w = windows.get(windowId);
+    return w == null ? -1 : w.end;
+  }
+
+  /** Leases on window {@code windowId} that have not ended, in allocation order. */
+  public List<Lease> leasesOf(long windowId) {
+    WindowCapacity w = windows.get(windowId);
+    return w == null ? List.of() : List.copyOf(w.leases);
+  }
+
+  /**
+   * Reclaims capacity: window {@code windowId} keeps at most {@code nodes} nodes from {@code
+   * fromMillis} on ({@code nodes = 0} ends it early). Leases that no longer fit are cut lowest
+   * price first, then latest allocated. A planned revocation must give the window's promised
+   * notice.
+   */
+  public RevocationPlan revoke(
+      long windowId, int nodes, long fromMillis, RevocationKind kind, long nowMillis) {
+    WindowCapacity w = windows.get(windowId);
+    if (w == null) {
+      return RevocationPlan.rejected(ResultCode.UNKNOWN_WINDOW, windowId);
+    }
+    if (nodes < 0 || nodes >= w.spec.nodes()) {
+      return RevocationPlan.rejected(ResultCode.INVALID_REVOCATION, windowId);
+    }
+    long noticeMillis = w.spec.noticeSeconds() * 1000L;
+    if (kind == RevocationKind.PLANNED && fromMillis - nowMillis < noticeMillis) {
+      return RevocationPlan.rejected(ResultCode.NOTICE_VIOLATION, windowId);
+    }
+    long from = Math.max(fromMillis, nowMillis);
+    int fromSlot = clock.slotAtOrBefore(from);
+    w.lowerCapacity(epoch, fromSlot, nodes);
+
+    List<Lease> candidates = new ArrayList<>();
+    for (Lease l : w.leases) {
+      if (l.endSlot() > fromSlot) {
+        candidates.add(l);
+      }
+    }
+    candidates.sort(
+        Comparator.comparingLong(Lease::price).thenComparing(Lease::id, Comparator.reverseOrder()));
+    List<Cut> cuts = new ArrayList<>();
+    int rel = Math.max(fromSlot, w.start) - w.start;
+    for (Lease l : candidates) {
+      if (rel >= w.span() || w.free.min(rel, w.span()) >= 0) {
+        break;
+      }
+      int cutFrom = Math.max(fromSlot, l.startSlot());
+      if (w.free.min(cutFrom - w.start, l.endSlot() - w.start) >= 0) {
+        continue;
+      }
+      w.give(epoch, cutFrom, l.endSlot(), l.nodes());
+      int idx = w.leases.indexOf(l);
+      if (cutFrom > l.startSlot()) {
+        w.leases.set(idx, l.withEnd(cutFrom));
+      } else {
+        w.leases.remove(idx);
+      }
+      long preemptAt = Math.max(from, clock.startMillis(l.startSlot()));
+      long shortfall =
+          kind == RevocationKind.EMERGENCY
+              ? Math.max(0, (noticeMillis - (preemptAt - nowMillis) + 999) / 1000)
+              : 0;
+      boolean requeued = requeue(l, preemptAt, nowMillis);
+      cuts.add(new Cut(l, preemptAt, kind, shortfall, requeued));
+    }
+    if (!cuts.isEmpty()) {
+      gain(fromSlot, w.end);
+    }
+    return new RevocationPlan(ResultCode.OK, windowId, List.copyOf(cuts));
+  }
+
+  private boolean requeue(Lease l, long preemptAt, long nowMillis) {
+    BidSpec orig = requeueSpecs.remove(l.bidId());
+    if (orig == null || bids.slotOf(l.bidId()) >= 0) {
+      return false;
+    }
+    int lostFrom = Math.max(clock.slotAtOrBefore(preemptAt), l.startSlot());
+    int remaining = l.endSlot() - lostFrom;
+    int es = Math.max(clock.slotAtOrAfter(preemptAt), clock.slotAtOrAfter(nowMillis));
+    int le = Math.max(orig.latestEnd(), es + remaining);
+    if (remaining <= 0 || le > clock.slotAtOrAfter(nowMillis) + clock.horizonSlots()) {
+      return false;
+    }
+    BidSpec again =
+        new BidSpec(
+            orig.id(),
+            orig.account(),
+            l.nodes(),
+            Math.min(orig.minNodes(), l.nodes()),
+            remaining,
+            es,
+            le,
+            orig.limitPrice(),
+            orig.minNoticeSeconds(),
+            orig.regionMask(),
+            TimeInForce.GTC,
+            orig.expiresAtMillis(),
+            true);
+    bids.add(again, ++seq);
+    return true;
+  }
+
+  private void gain(int from, int to) {
+    if (gainCount * 2 + 2 > gains.length) {
+      gains = Arrays.copyOf(gains, gains.length * 2);
+    }
+    gains[gainCount * 2] = from;
+    gains[gainCount * 2 + 1] = to;
+    gainCount++;
+  }
+
+  // ---------------------------------------------------------------- the epoch
+
+  /** Runs one epoch at {@code nowMillis}: expires, clears, prices and explains. */
+  public EpochResult clear(long nowMillis) {
+    epoch++;
+    nowSlot = clock.slotAtOrAfter(nowMillis);
+    retireEnded();
+    bids.mergePending();
+    markGains();
+
+    final BidStore b = bids;
+    final long ep = epoch;
+    final int now = nowSlot;
+    List<Lease> made = new ArrayList<>();
+    long[] expired = new long[8];
+    int expiredCount = 0;
+    long[] iocGone = new long[8];
+    int iocCount = 0;
+    long[] changedIds = new long[64];
+    byte[] changedReasons = new byte[64];
+    int changed = 0;
+    int searched = 0;
+    int skipped = 0;
+    long lowestFilled = Long.MAX_VALUE;
+    long marginal = -1;
+    int[] counts = new int[Reason.values().length];
+
+    final int n = b.orderLength;
+    final long[] order = b.orderKey;
+    final int[] slots = b.orderSlot;
+    for (int r = 0; r < n; r++) {
+      int s = slots[r];
+      if (!b.holds(s, order[r])) {
+        continue;
+      }
+      int a0 = Math.max(b.earliest[s], now);
+      int lastStart = b.latest[s] - b.duration[s];
+      if (b.expiresAt[s] <= nowMillis || lastStart < now) {
+        if (expiredCount == expired.length) {
+          expired = Arrays.copyOf(expired, expiredCount * 2);
+        }
+        expired[expiredCount++] = b.id[s];
+        b.remove(s);
+        continue;
+      }
+      if (b.failedEpoch[s] == ep - 1 && !gainedIn(a0, b.latest[s])) {
+        b.failedEpoch[s] = ep;
+        counts[b.reason[s]]++;
+        skipped++;
+        continue;
+      }
+      searched++;
+      Placement p = place(s, a0, lastStart);
+      if (p != null) {
+        Lease lease =
+            new Lease(
+                ++leaseSeq,
+                b.id[s],
+                b.account[s],
+                p.window.id(),
+                p.nodes,
+                p.window.spec.gpusPerNode(),
+                p.start,
+                p.start + b.duration[s],
+                0,
+                b.limit[s],
+                ep);
+        p.window.take(ep, lease.startSlot(), lease.endSlot(), lease.nodes());
+        made.add(lease);
+        if (b.limit[s] <= lowestFilled) {
+          lowestFilled = b.limit[s];
+          marginal = b.id[s];
+        }
+        if ((b.flags[s] & BidStore.FLAG_REQUEUE) != 0) {
+          requeueSpecs.put(b.id[s], b.spec(s));
+        }
+        b.remove(s);
+        continue;
+      }
+      Reason why = explain(s, a0, lastStart);
+      b.failedEpoch[s] = ep;
+      if (b.reason[s] != why.ordinal()) {
+        b.reason[s] = (byte) why.ordinal();
+        if (changed == changedIds.length) {
+          changedIds = Arrays.copyOf(changedIds, changed * 2);
+          changedReasons = Arrays.copyOf(changedReasons, changed * 2);
+        }
+        changedIds[changed] = b.id[s];
+        changedReasons[changed++] = (byte) why.ordinal();
+      }
+      counts[why.ordinal()]++;
+      if ((b.flags[s] & BidStore.FLAG_IOC) != 0) {
+        if (iocCount == iocGone.length) {
+          iocGone = Arrays.copyOf(iocGone, iocCount * 2);
+        }
+        iocGone[iocCount++] = b.id[s];
+        b.remove(s);
+      }
+    }
+    gainCount = 0;
+
+    long price = made.isEmpty() ? 0 : lowestFilled;
+    List<Lease> priced = new ArrayList<>(made.size());
+    for (Lease l : made) {
+      WindowCapacity w = windows.get(l.windowId());
+      long reserve = w.spec.reservePrice();
+      long pays = pricing == PricingRule.PAY_AS_BID ? l.limitPrice() : Math.max(price, reserve);
+      Lease p =
+          new Lease(
+              l.id(),
+              l.bidId(),
+              l.account(),
+              l.windowId(),
+              l.nodes(),
+              l.gpusPerNode(),
+              l.startSlot(),
+              l.endSlot(),
+              pays,
+              l.limitPrice(),
+              l.epoch());
+      w.leases.add(p);
+      priced.add(p);
+    }
+    return new EpochResult(
+        ep,
+        now,
+        price,
+        marginal,
+        List.copyOf(priced),
+        Arrays.copyOf(expired, expiredCount),
+        Arrays.copyOf(iocGone, iocCount),
+        Arrays.copyOf(changedIds, changed),
+        Arrays.copyOf(changedReasons, changed),
+        counts,
+        b.live(),
+        searched,
+        skipped);
+  }
+
+  private void retireEnded() {
+    boolean removed = windows.values().removeIf(w -> w.end <= nowSlot);
+    if (removed || windowsChanged) {
+      byStart = windows.values().toArray(new WindowCapacity[0]);
+      Arrays.sort(
+          byStart,
+          Comparator.<WindowCapacity>comparingInt(w -> w.start)
+              .thenComparingLong(WindowCapacity::id));
+      windowsChanged = false;
+    }
+    for (WindowCapacity w : byStart) {
+      if (!w.leases.isEmpty()) {
+        w.leases.removeIf(l -> l.endSlot() <= nowSlot);
+      }
+    }
+    requeueSpecs.entrySet().removeIf(e -> !leaseLive(e.getKey()));
+  }
+
+  private boolean leaseLive(long bidId) {
+    for (WindowCapacity w : byStart) {
+      for (Lease l : w.leases) {
+        if (l.bidId() == bidId) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Builds a prefix count of slots (relative to now) that gained capacity since the last epoch. */
+  private void markGains() {
+    int len = 2 * clock.horizonSlots() + 2;
+    if (gainMark.length < len) {
+      gainMark = new byte[len];
+      gainPrefix = new int[len + 1];
+    } else {
+      Arrays.fill(gainMark, 0, len, (byte) 0);
+    }
+    for (int g = 0; g < gainCount; g++) {
+      int from = Math.max(gains[2 * g], nowSlot) - nowSlot;
+      int to = Math.min(gains[2 * g + 1] - nowSlot, len);
+      for (int t = from; t < to; t++) {
+        gainMark[t] = 1;
+      }
+    }
+    gainPrefix[0] = 0;
+    for (int t = 0; t < len; t++) {
+      gainPrefix[t + 1] = gainPrefix[t] + gainMark[t];
+    }
+  }
+
+  private boolean gainedIn(int from, int to) {
+    int len = gainPrefix.length - 1;
+    int f = Math.min(Math.max(from - nowSlot, 0), len);
+    int t = Math.min(Math.max(to - nowSlot, 0), len);
+    return gainPrefix[t] - gainPrefix[f] > 0;
+  }
+
+  /** A chosen placement. */
+  private record Placement(WindowCapacity window, int start, int nodes) {}
+
+  private Placement place(int s, int a0, int lastStart) {
+    final BidStore b = bids;
+    Placement p = search(s, a0, lastStart, b.nodes[s]);
+    if (p != null || b.minNodes[s] == b.nodes[s]) {
+      return p;
+    }
+    int best = 0;
+    final int d = b.duration[s];
+    for (WindowCapacity w : byStart) {
+      if (w.start > lastStart) {
+        break;
+      }
+      int a = Math.max(a0, w.start);
+      int last = Math.min(lastStart, w.end - d);
+      if (a > last || !eligible(s, w) || w.free.maxAll() <= best) {
+        continue;
+      }
+      best = Math.max(best, w.free.bestRunMinimum(a - w.start, last - w.start, d));
+    }
+    best = Math.min(best, b.nodes[s] - 1);
+    return best >= b.minNodes[s] ? search(s, a0, lastStart, best) : null;
+  }
+
+  private boolean eligible(int s, WindowCapacity w) {
+    final BidStore b = bids;
+    return w.spec.reservePrice() <= b.limit[s]
+        && w.spec.noticeSeconds() >= b.minNotice[s]
+        && (b.regions[s] & (1L << w.spec.region())) != 0;
+  }
+
+  /** Earliest start with {@code nodes} free for the duration in one window, best fit on ties. */
+  private Placement search(int s, int a0, int lastStart, int nodes) {
+    final int d = bids.duration[s];
+    WindowCapacity bestW = null;
+    int bestStart = Integer.MAX_VALUE;
+    int bestLeft = Integer.MAX_VALUE;
+    for (WindowCapacity w : byStart) {
+      if (w.start > lastStart || w.start > bestStart) {
+        break;
+      }
+      int a = Math.max(a0, w.start);
+      int last = Math.min(lastStart, w.end - d);
+      if (a > last || a > bestStart || w.free.maxAll() < nodes || !eligible(s, w)) {
+        continue;
+      }
+      int rel = w.free.earliestRun(a - w.start, Math.min(last, bestStart) - w.start, d, nodes);
+      if (rel < 0) {
+        continue;
+      }
+      int start = rel + w.start;
+      int left = w.free.min(rel, rel + d) - nodes;
+      if (start < bestStart
+          || (start == bestStart
+              && (left < bestLeft
+                  || (left == bestLeft
+                      && (w.spec.reservePrice() < bestW.spec.reservePrice()
+                          || (w.spec.reservePrice() == bestW.spec.reservePrice()
+                              && w.id() < bestW.id())))))) {
+        bestW = w;
+        bestStart = start;
+        bestLeft = left;
+      }
+    }
+    return bestW == null ? null : new Placement(bestW, bestStart, nodes);
+  }
+
+  /** The reason bid {@code s} found no placement this epoch. */
+  private Reason explain(int s, int a0, int lastStart) {
+    final BidStore b = bids;
+    final int d = b.duration[s];
+    final int need = b.minNodes[s];
+    boolean anyTime = false;
+    boolean anyRegion = false;
+    boolean anyNotice = false;
+    boolean anyReserve = false;
+    for (WindowCapacity w : byStart) {
+      if (w.start > lastStart) {
+        break;
+      }
+      int a = Math.max(a0, w.start);
+      int last = Math.min(lastStart, w.end - d);
+      if (a > last) {
+        continue;
+      }
+      anyTime = true;
+      if ((b.regions[s] & (1L << w.spec.region())) == 0) {
+        continue;
+      }
+      anyRegion = true;
+      if (w.spec.noticeSeconds() < b.minNotice[s]) {
+        continue;
+      }
+      anyNotice = true;
+      if (w.spec.reservePrice() > b.limit[s]) {
+        continue;
+      }
+      anyReserve = true;
+      MinMaxTree before = w.freeAtEpochStart(epoch);
+      if (before.maxAll() >= need
+          && before.earliestRun(a - w.start, last - w.start, d, need) >= 0) {
+        return Reason.OUTBID;
+      }
+    }
+    if (!anyTime) {
+      return Reason.NO_CAPACITY_IN_WINDOW;
+    }
+    if (!anyRegion) {
+      return Reason.REGION;
+    }
+    if (!anyNotice) {
+      return Reason.NOTICE_TOO_SHORT;
+    }
+    if (!anyReserve) {
+      return Reason.BELOW_RESERVE;
+    }
+    return pooledFits(s, a0, lastStart) ? Reason.FRAGMENTED : Reason.NO_CAPACITY_IN_WINDOW;
+  }
+
+  /** Whether eligible windows together hold {@code minNodes} free for some run of the duration. */
+  private boolean pooledFits(int s, int a0, int lastStart) {
+    final BidStore b = bids;
+    final int d = b.duration[s];
+    final int end = lastStart + d;
+    final int len = end - a0;
+    if (scratchSum.length < len) {
+      scratchSum = new int[Math.max(len, 2 * clock.horizonSlots())];
+    }
+    Arrays.fill(scratchSum, 0, len, 0);
+    for (WindowCapacity w : byStart) {
+      if (w.start >= end) {
+        break;
+      }
+      if (w.end <= a0 || !eligible(s, w)) {
+        continue;
+      }
+      int from = Math.max(a0, w.start);
+      int to = Math.min(end, w.end);
+      for (int t = from; t < to; t++) {
+        scratchSum[t - a0] += w.free.get(t - w.start);
+      }
+    }
+    int run = 0;
+    for (int t = 0; t < len; t++) {
+      run = scratchSum[t] >= b.minNodes[s] ? run + 1 : 0;
+      if (run >= d) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- snapshot
+
+  /** A canonical byte image of the book: equal books give equal bytes. */
+  public byte[] snapshot() {
+    bids.mergePending();
+    return BookCodec.write(this, bids, windowsById(), requeueSpecs, gains, gainCount);
+  }
+
+  /** Rebuilds a book from {@link #snapshot()}'s bytes. */
+  public static OrderBook restore(byte[] image) {
+    return BookCodec.read(image);
+  }
+
+  List<WindowCapacity> windowsById() {
+    List<WindowCapacity> list = new ArrayList<>(windows.values());
+    list.sort(Comparator.comparingLong(WindowCapacity::id));
+    return list;
+  }
+
+  long seq() {
+    return seq;
+  }
+
+  long leaseSeq() {
+    return leaseSeq;
+  }
+
+  int nowSlot() {
+    return nowSlot;
+  }
+
+  void restoreCounters(long seq, long leaseSeq, long epoch, int nowSlot) {
+    this.seq = seq;
+    this.leaseSeq = leaseSeq;
+    this.epoch = epoch;
+    this.nowSlot = nowSlot;
+  }
+
+  void restoreWindow(WindowCapacity w) {
+    windows.put(w.id(), w);
+    windowsChanged = true;
+  }
+
+  void restoreRequeueSpec(BidSpec spec) {
+    requeueSpecs.put(spec.id(), spec);
+  }
+
+  void restoreGain(int from, int to) {
+    gain(from, to);
+  }
+
+  BidStore store() {
+    return bids;
+  }
+}

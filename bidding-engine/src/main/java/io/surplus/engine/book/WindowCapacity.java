@@ -1,0 +1,114 @@
+package io.surplus.engine.book;
+
+import io.surplus.engine.Lease;
+import io.surplus.engine.WindowSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One window's capacity: the nodes it still offers in each slot (after revocations) and the nodes
+ * still free, in a {@link MinMaxTree} indexed by slot relative to the window's start, plus the
+ * leases it carries. Keeps a copy of the free profile as it was when the current epoch first
+ * touched it, so reasons can tell "outbid" from "never fitted".
+ */
+final class WindowCapacity {
+
+  final WindowSpec spec;
+  final int start;
+  int end;
+
+  /** Offered nodes per slot, {@code [start, end)}; revocations lower it. */
+  int[] cap;
+
+  final MinMaxTree free;
+  private MinMaxTree atEpochStart;
+  private long copiedInEpoch = -1;
+
+  /** Leases not yet ended or cut, in allocation order. */
+  final List<Lease> leases = new ArrayList<>();
+
+  WindowCapacity(WindowSpec spec) {
+    this.spec = spec;
+    this.start = spec.startSlot();
+    this.end = spec.endSlot();
+    this.cap = new int[end - start];
+    Arrays.fill(cap, spec.nodes());
+    this.free = new MinMaxTree(cap, cap.length);
+  }
+
+  long id() {
+    return spec.id();
+  }
+
+  int span() {
+    return end - start;
+  }
+
+  /** The free profile as the epoch {@code epoch} found it. */
+  MinMaxTree freeAtEpochStart(long epoch) {
+    return copiedInEpoch == epoch ? atEpochStart : free;
+  }
+
+  /** Takes {@code nodes} from {@code [from, to)} (absolute slots) in epoch {@code epoch}. */
+  void take(long epoch, int from, int to, int nodes) {
+    remember(epoch);
+    free.add(from - start, to - start, -nodes);
+  }
+
+  /** Returns {@code nodes} to {@code [from, to)} (absolute slots). */
+  void give(long epoch, int from, int to, int nodes) {
+    remember(epoch);
+    free.add(from - start, to - start, nodes);
+  }
+
+  private void remember(long epoch) {
+    if (copiedInEpoch != epoch) {
+      if (atEpochStart == null) {
+        atEpochStart = free.copy();
+      } else {
+        atEpochStart.copyFrom(free);
+      }
+      copiedInEpoch = epoch;
+    }
+  }
+
+  /** Lowers the offered nodes to at most {@code nodes} from {@code fromSlot} on. */
+  void lowerCapacity(long epoch, int fromSlot, int nodes) {
+    remember(epoch);
+    for (int t = Math.max(fromSlot, start); t < end; t++) {
+      int i = t - start;
+      if (cap[i] > nodes) {
+        int delta = cap[i] - nodes;
+        cap[i] = nodes;
+        free.add(i, i + 1, -delta);
+      }
+    }
+  }
+
+  /** Moves the end later, offering the window's nodes in the new slots. */
+  void extendTo(int newEnd) {
+    int[] values = new int[newEnd - start];
+    for (int i = 0; i < cap.length; i++) {
+      values[i] = free.get(i);
+    }
+    Arrays.fill(values, cap.length, values.length, spec.nodes());
+    cap = Arrays.copyOf(cap, newEnd - start);
+    Arrays.fill(cap, end - start, cap.length, spec.nodes());
+    end = newEnd;
+    free.rebuild(values, values.length);
+    copiedInEpoch = -1;
+  }
+
+  /** Recomputes free from capacity minus leases (used by restore). */
+  void recomputeFree() {
+    int[] values = cap.clone();
+    for (Lease l : leases) {
+      for (int t = l.startSlot(); t < l.endSlot(); t++) {
+        values[t - start] -= l.nodes();
+      }
+    }
+    free.rebuild(values, values.length);
+    copiedInEpoch = -1;
+  }
+}
