@@ -47,6 +47,8 @@ public final class Simulate implements Callable<Integer> {
       description = "UTC instant of the first epoch (default: ${DEFAULT-VALUE})")
   Instant start = Instant.parse("2026-11-02T00:00:00Z");
 
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
   private final PrintWriter out;
 
   Simulate(PrintWriter out) {
@@ -62,7 +64,7 @@ public final class Simulate implements Callable<Integer> {
   public Integer call() {
     if (epochs < 1 || bidsPerEpoch < 0 || windowsPerEpoch < 0) {
       throw new CommandLine.ParameterException(
-          new CommandLine(this), "--epochs must be >= 1, --bids and --windows >= 0");
+          spec.commandLine(), "--epochs must be >= 1, --bids and --windows >= 0");
     }
     SlotClock clock = SlotClock.DEFAULT;
     OrderBook book = new OrderBook(clock, pricing);

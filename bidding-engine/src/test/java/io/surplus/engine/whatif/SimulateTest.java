@@ -1,0 +1,40 @@
+package io.surplus.engine.whatif;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class SimulateTest {
+
+  static String run(String... args) {
+    StringWriter text = new StringWriter();
+    int rc = new CommandLine(new Simulate(new PrintWriter(text))).execute(args);
+    assertEquals(0, rc);
+    return text.toString();
+  }
+
+  @Test
+  void shouldPrintOneLinePerEpochAndRepeatForTheSameSeed() {
+    String first = run("--seed", "7", "--epochs", "5");
+    String[] lines = first.strip().split("\n");
+    assertEquals(6, lines.length); // header + 5 epochs
+    assertTrue(lines[1].startsWith("1 "), lines[1]);
+    assertTrue(first.contains("OUTBID") || first.contains("NO_CAPACITY_IN_WINDOW"), first);
+    assertEquals(first, run("--seed", "7", "--epochs", "5"));
+    assertNotEquals(first, run("--seed", "8", "--epochs", "5"));
+  }
+
+  @Test
+  void shouldRefuseANonPositiveEpochCount() {
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new Simulate(new PrintWriter(new StringWriter())));
+    cli.setErr(new PrintWriter(err));
+    assertEquals(2, cli.execute("--epochs", "0"));
+    assertTrue(err.toString().contains("--epochs"), err.toString());
+  }
+}
