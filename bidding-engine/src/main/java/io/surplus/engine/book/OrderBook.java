@@ -474,6 +474,11 @@ public final class OrderBook {
   }
 
   private void retireEnded() {
+    for (WindowCapacity w : windows.values()) {
+      if (!w.leases.isEmpty()) {
+        w.leases.removeIf(this::leaseEnded);
+      }
+    }
     boolean removed = windows.values().removeIf(w -> w.end <= nowSlot);
     if (removed || windowsChanged) {
       byStart = windows.values().toArray(new WindowCapacity[0]);
@@ -483,23 +488,16 @@ public final class OrderBook {
               .thenComparingLong(WindowCapacity::id));
       windowsChanged = false;
     }
-    for (WindowCapacity w : byStart) {
-      if (!w.leases.isEmpty()) {
-        w.leases.removeIf(l -> l.endSlot() <= nowSlot);
-      }
-    }
-    requeueSpecs.entrySet().removeIf(e -> !leaseLive(e.getKey()));
   }
 
-  private boolean leaseLive(long bidId) {
-    for (WindowCapacity w : byStart) {
-      for (Lease l : w.leases) {
-        if (l.bidId() == bidId) {
-          return true;
-        }
-      }
+  private boolean leaseEnded(Lease l) {
+    if (l.endSlot() > nowSlot) {
+      return false;
     }
-    return false;
+    if (!requeueSpecs.isEmpty()) {
+      requeueSpecs.remove(l.bidId());
+    }
+    return true;
   }
 
   /** Builds a prefix count of slots (relative to now) that gained capacity since the last epoch. */
