@@ -30,6 +30,7 @@ final class BookCodec {
       List<WindowCapacity> windows,
       Map<Long, BidSpec> requeue,
       int[] gains,
+      long[] gainWindows,
       int gainCount) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + b.live() * 96);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -99,8 +100,10 @@ final class BookCodec {
         writeSpec(out, sp);
       }
       out.writeInt(gainCount);
-      for (int i = 0; i < 2 * gainCount; i++) {
-        out.writeInt(gains[i]);
+      for (int i = 0; i < gainCount; i++) {
+        out.writeInt(gains[2 * i]);
+        out.writeInt(gains[2 * i + 1]);
+        out.writeLong(gainWindows[i]);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -213,7 +216,7 @@ final class BookCodec {
       }
       int gainCount = in.readInt();
       for (int i = 0; i < gainCount; i++) {
-        book.restoreGain(in.readInt(), in.readInt());
+        book.restoreGain(in.readInt(), in.readInt(), in.readLong());
       }
       book.restoreCounters(seq, leaseSeq, epoch, nowSlot);
       return book;

@@ -196,29 +196,4 @@ final class MinMaxTree {
     }
     return -1;
   }
-
-  /**
-   * The largest {@code k} such that some run {@code [s, s + d)} with {@code s} in {@code [from,
-   * lastStart]} has every value {@code >= k}: the best sliding-window minimum. {@code 0} when none.
-   */
-  int bestRunMinimum(int from, int lastStart, int d) {
-    int best = 0;
-    int s = from;
-    // Sliding-window minimum by restarts: for each start, the run's minimum; skipping past the
-    // position of a minimum that cannot beat the best found so far.
-    while (s <= lastStart) {
-      int m = min(s, s + d);
-      if (m > best) {
-        best = m;
-      }
-      int q = firstBelow(s, best + 1);
-      // every run containing q has minimum <= best; jump past it
-      if (q < s + d) {
-        s = q + 1;
-      } else {
-        s++;
-      }
-    }
-    return best;
-  }
 }

@@ -50,7 +50,14 @@ public final class OrderBook {
   /** Slot ranges that gained capacity since the last epoch: [from, to) pairs. */
   private int[] gains = new int[16];
 
+  private long[] gainWindows = new long[8];
+
   private int gainCount;
+
+  /** Windows that gained capacity since the last epoch, ordered like {@link #byStart}. */
+  private WindowCapacity[] gained = new WindowCapacity[0];
+
+  private int gainedCount;
 
   private long seq;
   private long leaseSeq;
@@ -175,7 +182,7 @@ public final class OrderBook {
     }
     windows.put(w.id(), new WindowCapacity(w));
     windowsChanged = true;
-    gain(w.startSlot(), w.endSlot());
+    gain(w.startSlot(), w.endSlot(), w.id());
     return ResultCode.OK;
   }
 
@@ -193,7 +200,7 @@ public final class OrderBook {
     }
     int oldEnd = w.end;
     w.extendTo(newEndSlot);
-    gain(oldEnd, newEndSlot);
+    gain(oldEnd, newEndSlot, windowId);
     return ResultCode.OK;
   }
 
@@ -289,7 +296,7 @@ public final class OrderBook {
       cuts.add(new Cut(l, preemptAt, kind, shortfall, requeued));
     }
     if (!cuts.isEmpty()) {
-      gain(fromSlot, w.end);
+      gain(fromSlot, w.end, windowId);
     }
     return new RevocationPlan(ResultCode.OK, windowId, List.copyOf(cuts));
   }
@@ -325,10 +332,14 @@ public final class OrderBook {
     return true;
   }
 
-  private void gain(int from, int to) {
+  private void gain(int from, int to, long windowId) {
     if (gainCount * 2 + 2 > gains.length) {
       gains = Arrays.copyOf(gains, gains.length * 2);
     }
+    if (gainCount == gainWindows.length) {
+      gainWindows = Arrays.copyOf(gainWindows, gainCount * 2);
+    }
+    gainWindows[gainCount] = windowId;
     gains[gainCount * 2] = from;
     gains[gainCount * 2 + 1] = to;
     gainCount++;
@@ -379,14 +390,18 @@ public final class OrderBook {
         b.remove(s);
         continue;
       }
-      if (b.failedEpoch[s] == ep - 1 && !gainedIn(a0, b.latest[s])) {
+      // A bid that failed last epoch can only fit in a window that gained capacity since.
+      boolean retry = b.failedEpoch[s] == ep - 1;
+      if (retry && !gainedIn(a0, b.latest[s])) {
         b.failedEpoch[s] = ep;
         counts[b.reason[s]]++;
         skipped++;
         continue;
       }
       searched++;
-      Placement p = place(s, a0, lastStart);
+      WindowCapacity[] ws = retry ? gained : byStart;
+      int wn = retry ? gainedCount : byStart.length;
+      Placement p = place(ws, wn, s, a0, lastStart);
       if (p != null) {
         Lease lease =
             new Lease(
@@ -413,7 +428,10 @@ public final class OrderBook {
         b.remove(s);
         continue;
       }
-      Reason why = explain(s, a0, lastStart);
+      Reason why = explain(ws, wn, s, a0, lastStart);
+      if (retry && RANK[b.reason[s]] > RANK[why.ordinal()]) {
+        why = Reason.of(b.reason[s]); // the windows not searched again still say what they said
+      }
       b.failedEpoch[s] = ep;
       if (b.reason[s] != why.ordinal()) {
         b.reason[s] = (byte) why.ordinal();
@@ -473,6 +491,29 @@ public final class OrderBook {
         skipped);
   }
 
+  /**
+   * How close each reason says a bid came to filling, so a bid searched again only among windows
+   * that gained capacity keeps the closer of its old and new reasons.
+   */
+  private static final int[] RANK = rank();
+
+  private static int[] rank() {
+    int[] r = new int[Reason.values().length];
+    Reason[] order = {
+      Reason.NONE,
+      Reason.REGION,
+      Reason.NOTICE_TOO_SHORT,
+      Reason.BELOW_RESERVE,
+      Reason.NO_CAPACITY_IN_WINDOW,
+      Reason.FRAGMENTED,
+      Reason.OUTBID
+    };
+    for (int i = 0; i < order.length; i++) {
+      r[order[i].ordinal()] = i;
+    }
+    return r;
+  }
+
   private void retireEnded() {
     for (WindowCapacity w : windows.values()) {
       if (!w.leases.isEmpty()) {
@@ -516,6 +557,20 @@ public final class OrderBook {
         gainMark[t] = 1;
       }
     }
+    gainedCount = 0;
+    if (gained.length < byStart.length) {
+      gained = new WindowCapacity[byStart.length];
+    }
+    if (gainCount > 0) {
+      for (WindowCapacity w : byStart) {
+        for (int g = 0; g < gainCount; g++) {
+          if (gainWindows[g] == w.id()) {
+            gained[gainedCount++] = w;
+            break;
+          }
+        }
+      }
+    }
     gainPrefix[0] = 0;
     for (int t = 0; t < len; t++) {
       gainPrefix[t + 1] = gainPrefix[t] + gainMark[t];
@@ -532,27 +587,30 @@ public final class OrderBook {
   /** A chosen placement. */
   private record Placement(WindowCapacity window, int start, int nodes) {}
 
-  private Placement place(int s, int a0, int lastStart) {
+  private Placement place(WindowCapacity[] ws, int wn, int s, int a0, int lastStart) {
     final BidStore b = bids;
-    Placement p = search(s, a0, lastStart, b.nodes[s]);
+    Placement p = search(ws, wn, s, a0, lastStart, b.nodes[s]);
     if (p != null || b.minNodes[s] == b.nodes[s]) {
       return p;
     }
-    int best = 0;
-    final int d = b.duration[s];
-    for (WindowCapacity w : byStart) {
-      if (w.start > lastStart) {
-        break;
-      }
-      int a = Math.max(a0, w.start);
-      int last = Math.min(lastStart, w.end - d);
-      if (a > last || !eligible(s, w) || w.free.maxAll() <= best) {
-        continue;
-      }
-      best = Math.max(best, w.free.bestRunMinimum(a - w.start, last - w.start, d));
+    // Feasibility is monotone in the node count: binary search for the largest partial fill.
+    int lo = b.minNodes[s];
+    int hi = b.nodes[s] - 1;
+    Placement best = search(ws, wn, s, a0, lastStart, lo);
+    if (best == null) {
+      return null;
     }
-    best = Math.min(best, b.nodes[s] - 1);
-    return best >= b.minNodes[s] ? search(s, a0, lastStart, best) : null;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) >>> 1;
+      Placement q = search(ws, wn, s, a0, lastStart, mid);
+      if (q != null) {
+        best = q;
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return best;
   }
 
   private boolean eligible(int s, WindowCapacity w) {
@@ -563,12 +621,13 @@ public final class OrderBook {
   }
 
   /** Earliest start with {@code nodes} free for the duration in one window, best fit on ties. */
-  private Placement search(int s, int a0, int lastStart, int nodes) {
+  private Placement search(WindowCapacity[] ws, int wn, int s, int a0, int lastStart, int nodes) {
     final int d = bids.duration[s];
     WindowCapacity bestW = null;
     int bestStart = Integer.MAX_VALUE;
     int bestLeft = Integer.MAX_VALUE;
-    for (WindowCapacity w : byStart) {
+    for (int wi = 0; wi < wn; wi++) {
+      WindowCapacity w = ws[wi];
       if (w.start > lastStart || w.start > bestStart) {
         break;
       }
@@ -599,7 +658,7 @@ public final class OrderBook {
   }
 
   /** The reason bid {@code s} found no placement this epoch. */
-  private Reason explain(int s, int a0, int lastStart) {
+  private Reason explain(WindowCapacity[] ws, int wn, int s, int a0, int lastStart) {
     final BidStore b = bids;
     final int d = b.duration[s];
     final int need = b.minNodes[s];
@@ -607,7 +666,8 @@ public final class OrderBook {
     boolean anyRegion = false;
     boolean anyNotice = false;
     boolean anyReserve = false;
-    for (WindowCapacity w : byStart) {
+    for (int wi = 0; wi < wn; wi++) {
+      WindowCapacity w = ws[wi];
       if (w.start > lastStart) {
         break;
       }
@@ -647,11 +707,11 @@ public final class OrderBook {
     if (!anyReserve) {
       return Reason.BELOW_RESERVE;
     }
-    return pooledFits(s, a0, lastStart) ? Reason.FRAGMENTED : Reason.NO_CAPACITY_IN_WINDOW;
+    return pooledFits(ws, wn, s, a0, lastStart) ? Reason.FRAGMENTED : Reason.NO_CAPACITY_IN_WINDOW;
   }
 
   /** Whether eligible windows together hold {@code minNodes} free for some run of the duration. */
-  private boolean pooledFits(int s, int a0, int lastStart) {
+  private boolean pooledFits(WindowCapacity[] ws, int wn, int s, int a0, int lastStart) {
     final BidStore b = bids;
     final int d = b.duration[s];
     final int end = lastStart + d;
@@ -660,7 +720,8 @@ public final class OrderBook {
       scratchSum = new int[Math.max(len, 2 * clock.horizonSlots())];
     }
     Arrays.fill(scratchSum, 0, len, 0);
-    for (WindowCapacity w : byStart) {
+    for (int wi = 0; wi < wn; wi++) {
+      WindowCapacity w = ws[wi];
       if (w.start >= end) {
         break;
       }
@@ -688,7 +749,7 @@ public final class OrderBook {
   /** A canonical byte image of the book: equal books give equal bytes. */
   public byte[] snapshot() {
     bids.mergePending();
-    return BookCodec.write(this, bids, windowsById(), requeueSpecs, gains, gainCount);
+    return BookCodec.write(this, bids, windowsById(), requeueSpecs, gains, gainWindows, gainCount);
   }
 
   /** Rebuilds a book from {@link #snapshot()}'s bytes. */
@@ -730,8 +791,8 @@ public final class OrderBook {
     requeueSpecs.put(spec.id(), spec);
   }
 
-  void restoreGain(int from, int to) {
-    gain(from, to);
+  void restoreGain(int from, int to, long windowId) {
+    gain(from, to, windowId);
   }
 
   BidStore store() {
