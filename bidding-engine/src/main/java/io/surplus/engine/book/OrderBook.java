@@ -633,7 +633,11 @@ public final class OrderBook {
       }
       int a = Math.max(a0, w.start);
       int last = Math.min(lastStart, w.end - d);
-      if (a > last || a > bestStart || w.free.maxAll() < nodes || !eligible(s, w)) {
+      if (a > last
+          || a > bestStart
+          || w.free.maxAll() < nodes
+          || !eligible(s, w)
+          || w.longestRun(nowSlot, nodes) < d) {
         continue;
       }
       int rel = w.free.earliestRun(a - w.start, Math.min(last, bestStart) - w.start, d, nodes);

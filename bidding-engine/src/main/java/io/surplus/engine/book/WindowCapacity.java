@@ -1,5 +1,6 @@
 package io.surplus.engine.book;
 
+import io.surplus.engine.BidSpec;
 import io.surplus.engine.Lease;
 import io.surplus.engine.WindowSpec;
 import java.util.ArrayList;
@@ -24,6 +25,12 @@ final class WindowCapacity {
   final MinMaxTree free;
   private MinMaxTree atEpochStart;
   private long copiedInEpoch = -1;
+
+  /** Bumped whenever the free profile changes; stamps the run-length cache. */
+  private int version;
+
+  private long[] runStamp;
+  private int[] runLength;
 
   /** Leases not yet ended or cut, in allocation order. */
   final List<Lease> leases = new ArrayList<>();
@@ -62,7 +69,44 @@ final class WindowCapacity {
     free.add(from - start, to - start, nodes);
   }
 
+  /**
+   * The longest run of slots from {@code fromSlot} on in which at least {@code n} nodes are free,
+   * cached per node count until the profile changes: a bid needing {@code d} slots skips a window
+   * whose longest run is shorter, whatever its own time range.
+   */
+  int longestRun(int fromSlot, int n) {
+    if (n > BidSpec.MAX_NODES) {
+      return computeLongestRun(fromSlot, n);
+    }
+    if (runStamp == null) {
+      int size = Math.min(spec.nodes(), BidSpec.MAX_NODES) + 1;
+      runStamp = new long[size];
+      runLength = new int[size];
+    }
+    if (n >= runStamp.length) {
+      return 0;
+    }
+    long stamp = ((long) fromSlot << 32) | (version & 0xffffffffL);
+    if (runStamp[n] != stamp + 1) {
+      runLength[n] = computeLongestRun(fromSlot, n);
+      runStamp[n] = stamp + 1;
+    }
+    return runLength[n];
+  }
+
+  private int computeLongestRun(int fromSlot, int n) {
+    int best = 0;
+    int p = free.firstAtLeast(Math.max(fromSlot - start, 0), n);
+    while (p >= 0) {
+      int q = free.firstBelow(p, n);
+      best = Math.max(best, q - p);
+      p = q < free.length() ? free.firstAtLeast(q, n) : -1;
+    }
+    return best;
+  }
+
   private void remember(long epoch) {
+    version++;
     if (copiedInEpoch != epoch) {
       if (atEpochStart == null) {
         atEpochStart = free.copy();
@@ -98,6 +142,7 @@ final class WindowCapacity {
     end = newEnd;
     free.rebuild(values, values.length);
     copiedInEpoch = -1;
+    version++;
   }
 
   /** Recomputes free from capacity minus leases (used by restore). */
@@ -110,5 +155,6 @@ final class WindowCapacity {
     }
     free.rebuild(values, values.length);
     copiedInEpoch = -1;
+    version++;
   }
 }
