@@ -615,9 +615,9 @@ public final class OrderBook {
 
   private boolean eligible(int s, WindowCapacity w) {
     final BidStore b = bids;
-    return w.spec.reservePrice() <= b.limit[s]
-        && w.spec.noticeSeconds() >= b.minNotice[s]
-        && (b.regions[s] & (1L << w.spec.region())) != 0;
+    return w.reserve <= b.limit[s]
+        && w.notice >= b.minNotice[s]
+        && (b.regions[s] & w.regionBit) != 0;
   }
 
   /** Earliest start with {@code nodes} free for the duration in one window, best fit on ties. */
@@ -635,8 +635,8 @@ public final class OrderBook {
       int last = Math.min(lastStart, w.end - d);
       if (a > last
           || a > bestStart
-          || w.free.maxAll() < nodes
           || !eligible(s, w)
+          || w.free.maxAll() < nodes
           || w.longestRun(nowSlot, nodes) < d) {
         continue;
       }

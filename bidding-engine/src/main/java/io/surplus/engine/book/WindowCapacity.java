@@ -16,6 +16,10 @@ import java.util.List;
 final class WindowCapacity {
 
   final WindowSpec spec;
+  // copies of hot spec fields, read for every bid the window is checked against
+  final long reserve;
+  final int notice;
+  final long regionBit;
   final int start;
   int end;
 
@@ -37,6 +41,9 @@ final class WindowCapacity {
 
   WindowCapacity(WindowSpec spec) {
     this.spec = spec;
+    this.reserve = spec.reservePrice();
+    this.notice = spec.noticeSeconds();
+    this.regionBit = 1L << spec.region();
     this.start = spec.startSlot();
     this.end = spec.endSlot();
     this.cap = new int[end - start];
