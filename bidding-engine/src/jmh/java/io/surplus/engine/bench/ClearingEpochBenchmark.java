@@ -1,0 +1,98 @@
+package io.surplus.engine.bench;
+
+import io.surplus.engine.BidSpec;
+import io.surplus.engine.WindowSpec;
+import io.surplus.engine.book.EpochResult;
+import io.surplus.engine.book.OrderBook;
+import io.surplus.engine.whatif.RandomMarket;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Epoch clearing on a seeded market of {@code bids} open bids (default 100,000) against {@code
+ * windows} windows (default 512) over the 672-slot horizon.
+ *
+ * <ul>
+ *   <li>{@code fullEpoch}: the first epoch of that book: every bid searched. Target <= 50 ms.
+ *   <li>{@code incrementalEpoch}: the same book after its first epoch, plus 1,000 new bids and 10
+ *       new windows: the next epoch, where failed bids are searched again only against windows
+ *       that gained capacity in their range. Target <= 2 ms.
+ * </ul>
+ *
+ * Each invocation clears a fresh copy restored from a snapshot taken in setup (restore is outside
+ * the measurement).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 10)
+@Measurement(iterations = 20)
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+public class ClearingEpochBenchmark {
+
+  @Param({"100000"})
+  int bids;
+
+  @Param({"512"})
+  int windows;
+
+  private byte[] fresh;
+  private byte[] cleared;
+  private BidSpec[] newBids;
+  private WindowSpec[] newWindows;
+  private OrderBook book;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    RandomMarket market = new RandomMarket(42, Markets.CLOCK, RandomMarket.Shape.DEFAULT);
+    OrderBook b = Markets.book(market, windows, bids);
+    fresh = b.snapshot();
+    b.clear(Markets.NOW);
+    cleared = b.snapshot();
+    newBids = new BidSpec[1000];
+    for (int i = 0; i < newBids.length; i++) {
+      newBids[i] = Markets.gtc(market.bid(Markets.NOW_SLOT, Markets.CLOCK.horizonSlots()));
+    }
+    newWindows = new WindowSpec[10];
+    for (int i = 0; i < newWindows.length; i++) {
+      newWindows[i] = market.window(Markets.NOW_SLOT, Markets.CLOCK.horizonSlots());
+    }
+  }
+
+  /** A fresh book per invocation; the two benchmarks differ in which image they start from. */
+  @Setup(Level.Invocation)
+  public void restore(org.openjdk.jmh.infra.BenchmarkParams params) {
+    if (params.getBenchmark().endsWith("fullEpoch")) {
+      book = OrderBook.restore(fresh);
+    } else {
+      book = OrderBook.restore(cleared);
+      for (BidSpec b : newBids) {
+        book.place(b, Markets.NOW);
+      }
+      for (WindowSpec w : newWindows) {
+        book.offer(w, Markets.NOW);
+      }
+    }
+  }
+
+  @Benchmark
+  public EpochResult fullEpoch() {
+    return book.clear(Markets.NOW);
+  }
+
+  @Benchmark
+  public EpochResult incrementalEpoch() {
+    return book.clear(Markets.NOW + 1000);
+  }
+}

@@ -1,0 +1,48 @@
+package io.surplus.engine.bench;
+
+import io.surplus.engine.BidSpec;
+import io.surplus.engine.PricingRule;
+import io.surplus.engine.SlotClock;
+import io.surplus.engine.book.OrderBook;
+import io.surplus.engine.whatif.RandomMarket;
+import java.time.Instant;
+
+/** The benchmark markets: seeded, so every run measures the same book. */
+final class Markets {
+
+  static final SlotClock CLOCK = SlotClock.DEFAULT;
+  static final long NOW = Instant.parse("2026-11-02T00:00:00Z").toEpochMilli();
+  static final int NOW_SLOT = CLOCK.slotAtOrAfter(NOW);
+
+  private Markets() {}
+
+  /** A book of {@code windows} windows and {@code bids} open bids over the whole horizon. */
+  static OrderBook book(RandomMarket market, int windows, int bids) {
+    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, bids);
+    for (int i = 0; i < windows; i++) {
+      book.offer(market.window(NOW_SLOT, CLOCK.horizonSlots()), NOW);
+    }
+    for (int i = 0; i < bids; i++) {
+      book.place(gtc(market.bid(NOW_SLOT, CLOCK.horizonSlots())), NOW);
+    }
+    return book;
+  }
+
+  /** The same bid as GTC, so a book built for an epoch keeps its size. */
+  static BidSpec gtc(BidSpec b) {
+    return new BidSpec(
+        b.id(),
+        b.account(),
+        b.nodes(),
+        b.minNodes(),
+        b.durationSlots(),
+        b.earliestStart(),
+        b.latestEnd(),
+        b.limitPrice(),
+        b.minNoticeSeconds(),
+        b.regionMask(),
+        io.surplus.engine.TimeInForce.GTC,
+        b.expiresAtMillis(),
+        b.requeue());
+  }
+}
