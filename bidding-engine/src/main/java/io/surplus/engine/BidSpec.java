@@ -105,4 +105,38 @@ public record BidSpec(
         NO_EXPIRY,
         false);
   }
+
+  public BidSpec withId(long newId) {
+    return new BidSpec(
+        newId,
+        account,
+        nodes,
+        minNodes,
+        durationSlots,
+        earliestStart,
+        latestEnd,
+        limitPrice,
+        minNoticeSeconds,
+        regionMask,
+        timeInForce,
+        expiresAtMillis,
+        requeue);
+  }
+
+  public BidSpec withTimeInForce(TimeInForce tif, long newExpiresAtMillis) {
+    return new BidSpec(
+        id,
+        account,
+        nodes,
+        minNodes,
+        durationSlots,
+        earliestStart,
+        latestEnd,
+        limitPrice,
+        minNoticeSeconds,
+        regionMask,
+        tif,
+        newExpiresAtMillis,
+        requeue);
+  }
 }

@@ -61,21 +61,7 @@ public class BookIntakeBenchmark {
   public int placeAndCancel() {
     BidSpec t = ring[next];
     next = (next + 1) & (RING - 1);
-    BidSpec b =
-        new BidSpec(
-            nextId++,
-            t.account(),
-            t.nodes(),
-            t.minNodes(),
-            t.durationSlots(),
-            t.earliestStart(),
-            t.latestEnd(),
-            t.limitPrice(),
-            t.minNoticeSeconds(),
-            t.regionMask(),
-            t.timeInForce(),
-            t.expiresAtMillis(),
-            t.requeue());
+    BidSpec b = t.withId(nextId++);
     ResultCode placed = book.place(b, Markets.NOW);
     ResultCode cancelled = book.cancel(oldest++);
     return placed.ordinal() + cancelled.ordinal();

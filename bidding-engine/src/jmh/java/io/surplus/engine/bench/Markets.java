@@ -30,19 +30,6 @@ final class Markets {
 
   /** The same bid as GTC, so a book built for an epoch keeps its size. */
   static BidSpec gtc(BidSpec b) {
-    return new BidSpec(
-        b.id(),
-        b.account(),
-        b.nodes(),
-        b.minNodes(),
-        b.durationSlots(),
-        b.earliestStart(),
-        b.latestEnd(),
-        b.limitPrice(),
-        b.minNoticeSeconds(),
-        b.regionMask(),
-        io.surplus.engine.TimeInForce.GTC,
-        b.expiresAtMillis(),
-        b.requeue());
+    return b.withTimeInForce(io.surplus.engine.TimeInForce.GTC, b.expiresAtMillis());
   }
 }

@@ -60,7 +60,9 @@ class ClearingPropertiesTest {
       for (int i = 0; i < newBids; i++) {
         BidSpec b = market.bid(nowSlot, span);
         if (market.random().nextInt(10) == 0) {
-          b = withExpiry(b, now + market.random().nextLong(0, 2 * SLOT_MILLIS));
+          b =
+              b.withTimeInForce(
+                  b.timeInForce(), now + market.random().nextLong(0, 2 * SLOT_MILLIS));
         }
         ResultCode rc = book.place(b, now);
         trace.add("place " + b.id() + " " + rc);
@@ -178,23 +180,6 @@ class ClearingPropertiesTest {
     }
   }
 
-  static BidSpec withExpiry(BidSpec b, long expiresAt) {
-    return new BidSpec(
-        b.id(),
-        b.account(),
-        b.nodes(),
-        b.minNodes(),
-        b.durationSlots(),
-        b.earliestStart(),
-        b.latestEnd(),
-        b.limitPrice(),
-        b.minNoticeSeconds(),
-        b.regionMask(),
-        b.timeInForce(),
-        expiresAt,
-        b.requeue());
-  }
-
   @Property(tries = 60)
   void shouldHoldEveryInvariantOnRandomMarkets(
       @ForAll long seed, @ForAll @IntRange(min = 0, max = 1) int pricing) {
@@ -252,7 +237,7 @@ class ClearingPropertiesTest {
       int nowSlot = CLOCK.slotAtOrAfter(now);
       for (int i = 0; i < 8; i++) {
         BidSpec bid = more.bid(nowSlot, 32);
-        BidSpec shifted = withId(bid, 1_000_000 + bid.id());
+        BidSpec shifted = bid.withId(1_000_000 + bid.id());
         assertEquals(a.book.place(shifted, now), restored.place(shifted, now));
       }
       WindowSpec w = more.window(nowSlot, 32);
@@ -275,23 +260,6 @@ class ClearingPropertiesTest {
     assertArrayEquals(x.reasons(), y.reasons());
     assertArrayEquals(x.reasonCounts(), y.reasonCounts());
     assertEquals(x.openBids(), y.openBids());
-  }
-
-  static BidSpec withId(BidSpec b, long id) {
-    return new BidSpec(
-        id,
-        b.account(),
-        b.nodes(),
-        b.minNodes(),
-        b.durationSlots(),
-        b.earliestStart(),
-        b.latestEnd(),
-        b.limitPrice(),
-        b.minNoticeSeconds(),
-        b.regionMask(),
-        b.timeInForce(),
-        b.expiresAtMillis(),
-        b.requeue());
   }
 
   static WindowSpec withWindowId(WindowSpec w, long id) {
