@@ -64,6 +64,8 @@ public final class OrderBook {
   private long epoch;
   private int nowSlot;
 
+  private final InfeasibleStarts infeasible = new InfeasibleStarts();
+
   // per-epoch scratch
   private int[] scratchSum = new int[0];
   private byte[] gainMark = new byte[0];
@@ -354,6 +356,7 @@ public final class OrderBook {
     retireEnded();
     bids.mergePending();
     markGains();
+    infeasible.reset(nowSlot, 2 * clock.horizonSlots() + 2);
 
     final BidStore b = bids;
     final long ep = epoch;
@@ -401,7 +404,7 @@ public final class OrderBook {
       searched++;
       WindowCapacity[] ws = retry ? gained : byStart;
       int wn = retry ? gainedCount : byStart.length;
-      Placement p = place(ws, wn, s, a0, lastStart);
+      Placement p = place(ws, wn, s, a0, lastStart, !retry);
       if (p != null) {
         Lease lease =
             new Lease(
@@ -587,22 +590,23 @@ public final class OrderBook {
   /** A chosen placement. */
   private record Placement(WindowCapacity window, int start, int nodes) {}
 
-  private Placement place(WindowCapacity[] ws, int wn, int s, int a0, int lastStart) {
+  private Placement place(
+      WindowCapacity[] ws, int wn, int s, int a0, int lastStart, boolean learn) {
     final BidStore b = bids;
-    Placement p = search(ws, wn, s, a0, lastStart, b.nodes[s]);
+    Placement p = tryPlace(ws, wn, s, a0, lastStart, b.nodes[s], learn);
     if (p != null || b.minNodes[s] == b.nodes[s]) {
       return p;
     }
     // Feasibility is monotone in the node count: binary search for the largest partial fill.
     int lo = b.minNodes[s];
     int hi = b.nodes[s] - 1;
-    Placement best = search(ws, wn, s, a0, lastStart, lo);
+    Placement best = tryPlace(ws, wn, s, a0, lastStart, lo, learn);
     if (best == null) {
       return null;
     }
     while (lo < hi) {
       int mid = (lo + hi + 1) >>> 1;
-      Placement q = search(ws, wn, s, a0, lastStart, mid);
+      Placement q = tryPlace(ws, wn, s, a0, lastStart, mid, learn);
       if (q != null) {
         best = q;
         lo = mid;
@@ -611,6 +615,23 @@ public final class OrderBook {
       }
     }
     return best;
+  }
+
+  /**
+   * {@link #search} unless this epoch already learned that no start in range works for the shape; a
+   * failed search over all windows by a bid open to every window teaches that.
+   */
+  private Placement tryPlace(
+      WindowCapacity[] ws, int wn, int s, int a0, int lastStart, int nodes, boolean learn) {
+    final int d = bids.duration[s];
+    if (learn && infeasible.covers(nodes, d, a0, lastStart)) {
+      return null;
+    }
+    Placement p = search(ws, wn, s, a0, lastStart, nodes);
+    if (p == null && learn && bids.minNotice[s] == 0 && bids.regions[s] == BidSpec.ANY_REGION) {
+      infeasible.add(nodes, d, a0, lastStart);
+    }
+    return p;
   }
 
   private boolean eligible(int s, WindowCapacity w) {

@@ -1,0 +1,47 @@
+package io.surplus.engine.book;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+class InfeasibleStartsTest {
+
+  @Test
+  void shouldCoverOnlyWhatWasLearnedForThatShape() {
+    InfeasibleStarts memo = new InfeasibleStarts();
+    memo.reset(1000, 300);
+    memo.add(4, 8, 1010, 1100);
+    memo.add(4, 8, 1101, 1200);
+    assertTrue(memo.covers(4, 8, 1010, 1200)); // two ranges joined across word boundaries
+    assertTrue(memo.covers(4, 8, 1063, 1064));
+    assertFalse(memo.covers(4, 8, 1009, 1100));
+    assertFalse(memo.covers(4, 8, 1010, 1201));
+    assertFalse(memo.covers(5, 8, 1010, 1020)); // another shape learned nothing
+    memo.reset(1000, 300);
+    assertFalse(memo.covers(4, 8, 1010, 1020));
+  }
+
+  @Property(tries = 200)
+  void shouldAgreeWithAPlainSetOfStarts(
+      @ForAll @IntRange(min = 0, max = 299) int a,
+      @ForAll @IntRange(min = 0, max = 299) int b,
+      @ForAll @IntRange(min = 0, max = 299) int c,
+      @ForAll @IntRange(min = 0, max = 299) int d) {
+    InfeasibleStarts memo = new InfeasibleStarts();
+    memo.reset(500, 300);
+    boolean[] known = new boolean[300];
+    memo.add(1, 1, 500 + Math.min(a, b), 500 + Math.max(a, b));
+    for (int i = Math.min(a, b); i <= Math.max(a, b); i++) {
+      known[i] = true;
+    }
+    boolean all = true;
+    for (int i = Math.min(c, d); i <= Math.max(c, d); i++) {
+      all &= known[i];
+    }
+    assertTrue(all == memo.covers(1, 1, 500 + Math.min(c, d), 500 + Math.max(c, d)));
+  }
+}
