@@ -118,6 +118,16 @@ class BadInputTest {
     assertEquals(
         ResultCode.TOO_LATE_TO_FIT,
         book.place(BidSpec.gtc(4, 1, 2, 2, 4, S - 6, S + 2, 2_000_000), NOW));
+    assertEquals(
+        ResultCode.BEYOND_HORIZON,
+        book.checkPlace(
+            BidSpec.gtc(5, 1, 2, 2, 2, S, S + CLOCK.horizonSlots() + 1, 2_000_000), NOW));
+    assertEquals(
+        ResultCode.OK, book.checkPlace(BidSpec.gtc(6, 1, 2, 2, 2, S, S + 8, 2_000_000), NOW));
+    assertEquals(
+        ResultCode.IN_THE_PAST,
+        book.checkOffer(
+            new WindowSpec(9, 1, 0, 0, 4, 8, S - 8, S, 1_000_000, 300, 1_000_000), NOW));
     assertEquals(ResultCode.UNKNOWN_BID, book.cancel(42));
     assertEquals(ResultCode.INVALID_AMENDMENT, book.amend(1, 3, 2_000_000, BidSpec.NO_EXPIRY));
     assertEquals(ResultCode.INVALID_AMENDMENT, book.amend(1, 0, 2_000_000, BidSpec.NO_EXPIRY));

@@ -105,6 +105,15 @@ public final class OrderBook {
 
   /** Adds a bid. Rejects a duplicate live id, an end in the past or past the horizon. */
   public ResultCode place(BidSpec bid, long nowMillis) {
+    ResultCode rc = checkPlace(bid, nowMillis);
+    if (rc == ResultCode.OK) {
+      bids.add(bid, ++seq);
+    }
+    return rc;
+  }
+
+  /** What {@link #place} would answer, without changing the book. */
+  public ResultCode checkPlace(BidSpec bid, long nowMillis) {
     int first = clock.slotAtOrAfter(nowMillis);
     if (bids.slotOf(bid.id()) >= 0) {
       return ResultCode.DUPLICATE_ID;
@@ -118,7 +127,6 @@ public final class OrderBook {
     if (bid.latestEnd() - bid.durationSlots() < first) {
       return ResultCode.TOO_LATE_TO_FIT;
     }
-    bids.add(bid, ++seq);
     return ResultCode.OK;
   }
 
@@ -172,6 +180,17 @@ public final class OrderBook {
   // ---------------------------------------------------------------- windows
 
   public ResultCode offer(WindowSpec w, long nowMillis) {
+    ResultCode rc = checkOffer(w, nowMillis);
+    if (rc == ResultCode.OK) {
+      windows.put(w.id(), new WindowCapacity(w));
+      windowsChanged = true;
+      gain(w.startSlot(), w.endSlot(), w.id());
+    }
+    return rc;
+  }
+
+  /** What {@link #offer} would answer, without changing the book. */
+  public ResultCode checkOffer(WindowSpec w, long nowMillis) {
     int first = clock.slotAtOrAfter(nowMillis);
     if (windows.containsKey(w.id())) {
       return ResultCode.DUPLICATE_ID;
@@ -182,9 +201,6 @@ public final class OrderBook {
     if (w.endSlot() > first + clock.horizonSlots()) {
       return ResultCode.BEYOND_HORIZON;
     }
-    windows.put(w.id(), new WindowCapacity(w));
-    windowsChanged = true;
-    gain(w.startSlot(), w.endSlot(), w.id());
     return ResultCode.OK;
   }
 

@@ -1,0 +1,206 @@
+package io.surplus.market.markets;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.surplus.engine.BidSpec;
+import io.surplus.engine.GpuModel;
+import io.surplus.engine.PricingRule;
+import io.surplus.engine.Reason;
+import io.surplus.engine.ResultCode;
+import io.surplus.engine.SlotClock;
+import io.surplus.engine.WindowSpec;
+import io.surplus.engine.book.EpochResult;
+import io.surplus.engine.book.OrderBook;
+import io.surplus.market.CborSerializable;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+
+/**
+ * One market (one GPU model) as an event-sourced entity around the clearing engine. Commands are
+ * checked against the book first; a rejection replies without persisting, an acceptance persists
+ * its event and the event handler applies it to the book, so replaying the journal rebuilds the
+ * exact book (the engine is deterministic). An epoch is persisted as {@code EpochCleared} with its
+ * instant; applying it runs the same clearing again on replay.
+ */
+public final class Market extends EventSourcedBehavior<Market.Command, Market.Event, Market.State> {
+
+  /** The book, mutated in place by the event handler only. */
+  public static final class State {
+    final OrderBook book;
+    EpochResult lastEpoch;
+
+    State(OrderBook book) {
+      this.book = book;
+    }
+  }
+
+  public sealed interface Command extends CborSerializable {}
+
+  public record PlaceBid(BidSpec bid, long atMillis, ActorRef<Outcome> replyTo)
+      implements Command {}
+
+  public record CancelBid(long bidId, ActorRef<Outcome> replyTo) implements Command {}
+
+  public record OfferWindow(WindowSpec window, long atMillis, ActorRef<Outcome> replyTo)
+      implements Command {}
+
+  public record ClearEpoch(long atMillis, ActorRef<EpochSummary> replyTo) implements Command {}
+
+  public record GetBid(long bidId, ActorRef<BidSummary> replyTo) implements Command {}
+
+  /** Asks for the book's canonical image: equal books give equal bytes. */
+  public record GetImage(ActorRef<Image> replyTo) implements Command {}
+
+  /** The answer to a write: {@link ResultCode#OK} once its event is in the journal. */
+  public record Outcome(ResultCode code) implements CborSerializable {}
+
+  public record BidSummary(BidSpec bid, Reason reason) implements CborSerializable {
+    public boolean open() {
+      return bid != null;
+    }
+  }
+
+  public record EpochSummary(long epoch, long clearingPrice, int leases, int openBids)
+      implements CborSerializable {}
+
+  public record Image(byte[] bytes) implements CborSerializable {}
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record BidPlaced(BidSpec bid, long atMillis) implements Event {}
+
+  public record BidCancelled(long bidId) implements Event {}
+
+  public record WindowOffered(WindowSpec window, long atMillis) implements Event {}
+
+  public record EpochCleared(long atMillis) implements Event {
+    @JsonCreator
+    public EpochCleared(@JsonProperty("atMillis") long atMillis) {
+      this.atMillis = atMillis;
+    }
+  }
+
+  private final SlotClock clock;
+  private final PricingRule pricing;
+
+  public static PersistenceId persistenceId(GpuModel model) {
+    return PersistenceId.of("Market", model.name());
+  }
+
+  public static Behavior<Command> create(GpuModel model, SlotClock clock, PricingRule pricing) {
+    return new Market(persistenceId(model), clock, pricing);
+  }
+
+  private Market(PersistenceId id, SlotClock clock, PricingRule pricing) {
+    super(id);
+    this.clock = clock;
+    this.pricing = pricing;
+  }
+
+  @Override
+  public State emptyState() {
+    return new State(new OrderBook(clock, pricing));
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder()
+        .forAnyState()
+        .onCommand(PlaceBid.class, this::onPlaceBid)
+        .onCommand(CancelBid.class, this::onCancelBid)
+        .onCommand(OfferWindow.class, this::onOfferWindow)
+        .onCommand(ClearEpoch.class, this::onClearEpoch)
+        .onCommand(
+            GetBid.class,
+            (state, c) ->
+                Effect()
+                    .reply(
+                        c.replyTo(),
+                        new BidSummary(state.book.bid(c.bidId()), state.book.reason(c.bidId()))))
+        .onCommand(
+            GetImage.class,
+            (state, c) -> Effect().reply(c.replyTo(), new Image(state.book.snapshot())))
+        .build();
+  }
+
+  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onPlaceBid(
+      State state, PlaceBid c) {
+    ResultCode rc = state.book.checkPlace(c.bid(), c.atMillis());
+    if (rc != ResultCode.OK) {
+      return Effect().reply(c.replyTo(), new Outcome(rc));
+    }
+    return Effect()
+        .persist(new BidPlaced(c.bid(), c.atMillis()))
+        .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
+  }
+
+  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onCancelBid(
+      State state, CancelBid c) {
+    if (state.book.bid(c.bidId()) == null) {
+      return Effect().reply(c.replyTo(), new Outcome(ResultCode.UNKNOWN_BID));
+    }
+    return Effect()
+        .persist(new BidCancelled(c.bidId()))
+        .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
+  }
+
+  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onOfferWindow(
+      State state, OfferWindow c) {
+    ResultCode rc = state.book.checkOffer(c.window(), c.atMillis());
+    if (rc != ResultCode.OK) {
+      return Effect().reply(c.replyTo(), new Outcome(rc));
+    }
+    return Effect()
+        .persist(new WindowOffered(c.window(), c.atMillis()))
+        .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
+  }
+
+  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onClearEpoch(
+      State state, ClearEpoch c) {
+    return Effect()
+        .persist(new EpochCleared(c.atMillis()))
+        .thenReply(
+            c.replyTo(),
+            s ->
+                new EpochSummary(
+                    s.lastEpoch.epoch(),
+                    s.lastEpoch.clearingPrice(),
+                    s.lastEpoch.leases().size(),
+                    s.lastEpoch.openBids()));
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(
+            BidPlaced.class,
+            (state, e) -> {
+              state.book.place(e.bid(), e.atMillis());
+              return state;
+            })
+        .onEvent(
+            BidCancelled.class,
+            (state, e) -> {
+              state.book.cancel(e.bidId());
+              return state;
+            })
+        .onEvent(
+            WindowOffered.class,
+            (state, e) -> {
+              state.book.offer(e.window(), e.atMillis());
+              return state;
+            })
+        .onEvent(
+            EpochCleared.class,
+            (state, e) -> {
+              state.lastEpoch = state.book.clear(e.atMillis());
+              return state;
+            })
+        .build();
+  }
+}

@@ -1,0 +1,55 @@
+package io.surplus.market.cassandra;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The one Cassandra node of a test run: started by the first test that asks, stopped when the test
+ * JVM exits, shared by every test class.
+ */
+public final class TestCassandra {
+
+  private static CassandraNode node;
+  private static CassandraNode.Settings settings;
+  private static String classpath;
+
+  private TestCassandra() {}
+
+  public static synchronized CassandraNode node() {
+    if (node == null) {
+      try {
+        classpath =
+            Files.readString(Path.of(System.getProperty("surplus.cassandra.classpath-file")))
+                .strip();
+      } catch (IOException e) {
+        throw new UncheckedIOException("run the build from the root: cassandra-node first", e);
+      }
+      settings =
+          CassandraNode.Settings.defaults(Path.of(System.getProperty("surplus.cassandra.home")));
+      node = CassandraNode.start(settings, classpath, Duration.ofSeconds(180));
+      Runtime.getRuntime().addShutdownHook(new Thread(TestCassandra::stop, "stop-test-cassandra"));
+    }
+    return node;
+  }
+
+  public static synchronized CassandraNode.Settings settings() {
+    node();
+    return settings;
+  }
+
+  /** Kills the node without a shutdown and starts it again on the same data. */
+  public static synchronized CassandraNode restartAbruptly() {
+    node().kill();
+    node = CassandraNode.start(settings, classpath, Duration.ofSeconds(180));
+    return node;
+  }
+
+  private static synchronized void stop() {
+    if (node != null) {
+      node.close();
+    }
+  }
+}

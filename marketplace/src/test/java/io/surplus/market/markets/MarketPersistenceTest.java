@@ -1,0 +1,102 @@
+package io.surplus.market.markets;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.surplus.engine.BidSpec;
+import io.surplus.engine.GpuModel;
+import io.surplus.engine.PricingRule;
+import io.surplus.engine.ResultCode;
+import io.surplus.engine.SlotClock;
+import io.surplus.engine.WindowSpec;
+import io.surplus.market.cassandra.TestCassandra;
+import java.time.Duration;
+import java.time.Instant;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A market journaled to the real Cassandra node comes back identical after a full restart. */
+class MarketPersistenceTest {
+
+  static final SlotClock CLOCK = SlotClock.DEFAULT;
+  static final long NOW = Instant.parse("2026-11-02T00:00:00Z").toEpochMilli();
+  static final int S = CLOCK.slotAtOrAfter(NOW);
+  static final Duration WAIT = Duration.ofSeconds(60);
+
+  @BeforeAll
+  static void cassandra() {
+    TestCassandra.node();
+  }
+
+  static ActorTestKit testKit() {
+    return ActorTestKit.create("market-test", ConfigFactory.load());
+  }
+
+  @Test
+  void shouldRecoverTheExactBookAfterTheActorSystemRestarts() {
+    GpuModel model = new GpuModel("TEST-" + System.nanoTime());
+    byte[] image;
+    ActorTestKit kit = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          kit.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
+      TestProbe<Market.Outcome> outcome = kit.createTestProbe();
+      market.tell(
+          new Market.OfferWindow(
+              new WindowSpec(1, 1, 0, 0, 4, 8, S, S + 16, 1_000_000, 300, 950_000),
+              NOW,
+              outcome.ref()));
+      assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+      for (long id = 1; id <= 4; id++) {
+        market.tell(
+            new Market.PlaceBid(
+                BidSpec.gtc(id, 7, 2, 2, 8, S, S + 8, 1_000_000 + id * 100_000),
+                NOW,
+                outcome.ref()));
+        assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+      }
+      // a rejection persists nothing
+      market.tell(
+          new Market.PlaceBid(BidSpec.gtc(1, 7, 2, 2, 4, S, S + 8, 2_000_000), NOW, outcome.ref()));
+      assertEquals(
+          ResultCode.DUPLICATE_ID, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+
+      TestProbe<Market.EpochSummary> epoch = kit.createTestProbe();
+      market.tell(new Market.ClearEpoch(NOW, epoch.ref()));
+      Market.EpochSummary summary = epoch.expectMessageClass(Market.EpochSummary.class, WAIT);
+      assertEquals(2, summary.leases()); // 4 nodes: the two highest bids fill
+      assertEquals(1_300_000, summary.clearingPrice());
+
+      market.tell(new Market.CancelBid(2, outcome.ref()));
+      assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+
+      TestProbe<Market.Image> images = kit.createTestProbe();
+      market.tell(new Market.GetImage(images.ref()));
+      image = images.expectMessageClass(Market.Image.class, WAIT).bytes();
+    } finally {
+      kit.shutdownTestKit();
+    }
+
+    ActorTestKit again = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          again.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
+      TestProbe<Market.Image> images = again.createTestProbe();
+      market.tell(new Market.GetImage(images.ref()));
+      assertArrayEquals(image, images.expectMessageClass(Market.Image.class, WAIT).bytes());
+      TestProbe<Market.BidSummary> bids = again.createTestProbe();
+      market.tell(new Market.GetBid(1, bids.ref()));
+      assertTrue(bids.expectMessageClass(Market.BidSummary.class, WAIT).open());
+      market.tell(new Market.GetBid(2, bids.ref()));
+      assertFalse(bids.expectMessageClass(Market.BidSummary.class, WAIT).open());
+    } finally {
+      again.shutdownTestKit();
+    }
+  }
+}
