@@ -15,9 +15,11 @@ import io.surplus.market.CborSerializable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
  * One market (one GPU model) as an event-sourced entity around the clearing engine. Commands are
@@ -69,6 +71,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   public record Image(byte[] bytes) implements CborSerializable {}
 
+  /** A snapshot: the book's canonical image, taken in the entity, immutable once taken. */
+  public record BookSnapshot(byte[] image) implements CborSerializable {}
+
   public sealed interface Event extends CborSerializable {}
 
   public record BidPlaced(BidSpec bid, long atMillis) implements Event {}
@@ -83,6 +88,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       this.atMillis = atMillis;
     }
   }
+
+  /** Events between snapshots; two snapshots are kept. */
+  public static final int SNAPSHOT_EVERY = 1000;
 
   private final SlotClock clock;
   private final PricingRule pricing;
@@ -104,6 +112,30 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   @Override
   public State emptyState() {
     return new State(new OrderBook(clock, pricing));
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
+  }
+
+  /**
+   * The book mutates in place, so a snapshot is its byte image taken here, in the entity, before
+   * the snapshot store serializes it on another thread.
+   */
+  @Override
+  public SnapshotAdapter<State> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(State state) {
+        return new BookSnapshot(state.book.snapshot());
+      }
+
+      @Override
+      public State fromJournal(Object from) {
+        return new State(OrderBook.restore(((BookSnapshot) from).image()));
+      }
+    };
   }
 
   @Override

@@ -76,6 +76,18 @@ class MarketPersistenceTest {
       market.tell(new Market.CancelBid(2, outcome.ref()));
       assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
 
+      // enough events to pass a snapshot, so recovery starts from it and replays the rest
+      for (long id = 100; id < 100 + Market.SNAPSHOT_EVERY; id++) {
+        market.tell(
+            new Market.PlaceBid(
+                BidSpec.gtc(id, 9, 1, 1, 4, S + 8, S + 40, 900_000 + id), NOW, outcome.ref()));
+      }
+      for (int i = 0; i < Market.SNAPSHOT_EVERY; i++) {
+        assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+      }
+      market.tell(new Market.ClearEpoch(NOW + 1000, epoch.ref()));
+      epoch.expectMessageClass(Market.EpochSummary.class, WAIT);
+
       TestProbe<Market.Image> images = kit.createTestProbe();
       market.tell(new Market.GetImage(images.ref()));
       image = images.expectMessageClass(Market.Image.class, WAIT).bytes();
@@ -91,9 +103,13 @@ class MarketPersistenceTest {
       market.tell(new Market.GetImage(images.ref()));
       assertArrayEquals(image, images.expectMessageClass(Market.Image.class, WAIT).bytes());
       TestProbe<Market.BidSummary> bids = again.createTestProbe();
-      market.tell(new Market.GetBid(1, bids.ref()));
-      assertTrue(bids.expectMessageClass(Market.BidSummary.class, WAIT).open());
-      market.tell(new Market.GetBid(2, bids.ref()));
+      market.tell(new Market.GetBid(100, bids.ref()));
+      Market.BidSummary open = bids.expectMessageClass(Market.BidSummary.class, WAIT);
+      assertTrue(open.open());
+      assertEquals(io.surplus.engine.Reason.BELOW_RESERVE, open.reason());
+      market.tell(new Market.GetBid(1, bids.ref())); // expired: it could no longer start in time
+      assertFalse(bids.expectMessageClass(Market.BidSummary.class, WAIT).open());
+      market.tell(new Market.GetBid(2, bids.ref())); // cancelled
       assertFalse(bids.expectMessageClass(Market.BidSummary.class, WAIT).open());
     } finally {
       again.shutdownTestKit();
