@@ -12,6 +12,10 @@ import io.surplus.engine.WindowSpec;
 import io.surplus.engine.book.EpochResult;
 import io.surplus.engine.book.OrderBook;
 import io.surplus.market.CborSerializable;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -45,6 +49,13 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public record PlaceBid(BidSpec bid, long atMillis, ActorRef<Outcome> replyTo)
       implements Command {}
 
+  /**
+   * Bids gathered by a {@link MarketGate} into one journal write: each is checked in order (against
+   * the book and the bids before it in the batch); the accepted ones persist together, then every
+   * bid gets its own outcome and the gate hears {@code done}.
+   */
+  public record PlaceBids(List<PlaceBid> bids, ActorRef<BatchWritten> done) implements Command {}
+
   public record CancelBid(long bidId, ActorRef<Outcome> replyTo) implements Command {}
 
   public record OfferWindow(WindowSpec window, long atMillis, ActorRef<Outcome> replyTo)
@@ -70,6 +81,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       implements CborSerializable {}
 
   public record Image(byte[] bytes) implements CborSerializable {}
+
+  /** A batch of {@link PlaceBids} is written (or wholly rejected): {@code accepted} of its bids. */
+  public record BatchWritten(int accepted) implements CborSerializable {}
 
   /** A snapshot: the book's canonical image, taken in the entity, immutable once taken. */
   public record BookSnapshot(byte[] image) implements CborSerializable {}
@@ -143,6 +157,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(PlaceBid.class, this::onPlaceBid)
+        .onCommand(PlaceBids.class, this::onPlaceBids)
         .onCommand(CancelBid.class, this::onCancelBid)
         .onCommand(OfferWindow.class, this::onOfferWindow)
         .onCommand(ClearEpoch.class, this::onClearEpoch)
@@ -168,6 +183,32 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     return Effect()
         .persist(new BidPlaced(c.bid(), c.atMillis()))
         .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
+  }
+
+  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onPlaceBids(
+      State state, PlaceBids c) {
+    List<Event> events = new ArrayList<>(c.bids().size());
+    List<PlaceBid> accepted = new ArrayList<>(c.bids().size());
+    Set<Long> ids = new HashSet<>();
+    for (PlaceBid p : c.bids()) {
+      ResultCode rc = state.book.checkPlace(p.bid(), p.atMillis());
+      if (rc == ResultCode.OK && !ids.add(p.bid().id())) {
+        rc = ResultCode.DUPLICATE_ID;
+      }
+      if (rc == ResultCode.OK) {
+        events.add(new BidPlaced(p.bid(), p.atMillis()));
+        accepted.add(p);
+      } else {
+        p.replyTo().tell(new Outcome(rc));
+      }
+    }
+    if (events.isEmpty()) {
+      return Effect().reply(c.done(), new BatchWritten(0));
+    }
+    return Effect()
+        .persist(events)
+        .thenRun(s -> accepted.forEach(p -> p.replyTo().tell(new Outcome(ResultCode.OK))))
+        .thenReply(c.done(), s -> new BatchWritten(accepted.size()));
   }
 
   private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onCancelBid(

@@ -115,4 +115,64 @@ class MarketPersistenceTest {
       again.shutdownTestKit();
     }
   }
+
+  @Test
+  void shouldGroupConcurrentBidsIntoFewJournalWritesAndKeepEveryAcknowledgedOne() {
+    GpuModel model = new GpuModel("GATE-" + System.nanoTime());
+    int n = 500;
+    byte[] image;
+    ActorTestKit kit = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          kit.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
+      ActorRef<MarketGate.Message> gate = kit.spawn(MarketGate.create(market));
+      TestProbe<Market.Outcome> outcome = kit.createTestProbe();
+      for (long id = 1; id <= n; id++) {
+        gate.tell(
+            new MarketGate.Place(
+                new Market.PlaceBid(
+                    BidSpec.gtc(id, 3, 1, 1, 4, S, S + 40, 2_000_000), NOW, outcome.ref())));
+      }
+      // the same id again, while the first may still be waiting in the same batch
+      gate.tell(
+          new MarketGate.Place(
+              new Market.PlaceBid(
+                  BidSpec.gtc(n, 3, 1, 1, 4, S, S + 40, 2_000_000), NOW, outcome.ref())));
+      int ok = 0;
+      int duplicate = 0;
+      for (int i = 0; i <= n; i++) {
+        ResultCode rc = outcome.expectMessageClass(Market.Outcome.class, WAIT).code();
+        ok += rc == ResultCode.OK ? 1 : 0;
+        duplicate += rc == ResultCode.DUPLICATE_ID ? 1 : 0;
+      }
+      assertEquals(n, ok);
+      assertEquals(1, duplicate);
+      TestProbe<MarketGate.Stats> stats = kit.createTestProbe();
+      gate.tell(new MarketGate.GetStats(stats.ref()));
+      MarketGate.Stats st = stats.expectMessageClass(MarketGate.Stats.class, WAIT);
+      assertEquals(n + 1, st.bids());
+      assertTrue(st.batches() <= n / 10, "expected group commit, got " + st);
+
+      TestProbe<Market.Image> images = kit.createTestProbe();
+      market.tell(new Market.GetImage(images.ref()));
+      image = images.expectMessageClass(Market.Image.class, WAIT).bytes();
+    } finally {
+      kit.shutdownTestKit();
+    }
+    ActorTestKit again = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          again.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
+      TestProbe<Market.Image> images = again.createTestProbe();
+      market.tell(new Market.GetImage(images.ref()));
+      assertArrayEquals(image, images.expectMessageClass(Market.Image.class, WAIT).bytes());
+      TestProbe<Market.BidSummary> bids = again.createTestProbe();
+      for (long id = 1; id <= n; id += 37) {
+        market.tell(new Market.GetBid(id, bids.ref()));
+        assertTrue(bids.expectMessageClass(Market.BidSummary.class, WAIT).open(), "bid " + id);
+      }
+    } finally {
+      again.shutdownTestKit();
+    }
+  }
 }

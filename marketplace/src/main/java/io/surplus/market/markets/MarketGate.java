@@ -1,0 +1,96 @@
+package io.surplus.market.markets;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Group commit in front of one {@link Market}: while one batch of bids is being written, new bids
+ * wait here; when it is written, all that waited (up to {@link #MAX_BATCH}) go as the next batch,
+ * one journal write. Under light load a bid goes alone at once; under heavy load the batches grow,
+ * so durable throughput is not capped at one Cassandra round trip per bid.
+ */
+public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
+
+  /**
+   * Bids per journal write: Pekko Persistence's {@code max-message-batch-size}, and well under
+   * Cassandra's batch size limit for events of a few hundred bytes.
+   */
+  public static final int MAX_BATCH = 100;
+
+  public sealed interface Message {}
+
+  /** A bid to place; its outcome goes to the bid's own {@code replyTo}. */
+  public record Place(Market.PlaceBid bid) implements Message {}
+
+  /** How many journal writes the gate has made, and for how many bids. */
+  public record GetStats(ActorRef<Stats> replyTo) implements Message {}
+
+  public record Stats(long batches, long bids) {}
+
+  private record Written(Market.BatchWritten result) implements Message {}
+
+  private final ActorRef<Market.Command> market;
+  private final ActorRef<Market.BatchWritten> writtenAdapter;
+  private List<Market.PlaceBid> waiting = new ArrayList<>();
+  private boolean writing;
+  private long batches;
+  private long bids;
+
+  public static Behavior<Message> create(ActorRef<Market.Command> market) {
+    return Behaviors.setup(ctx -> new MarketGate(ctx, market));
+  }
+
+  private MarketGate(ActorContext<Message> ctx, ActorRef<Market.Command> market) {
+    super(ctx);
+    this.market = market;
+    this.writtenAdapter = ctx.messageAdapter(Market.BatchWritten.class, Written::new);
+  }
+
+  @Override
+  public Receive<Message> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Place.class, this::onPlace)
+        .onMessage(Written.class, w -> sendWaiting())
+        .onMessage(
+            GetStats.class,
+            g -> {
+              g.replyTo().tell(new Stats(batches, bids));
+              return this;
+            })
+        .build();
+  }
+
+  private Behavior<Message> onPlace(Place p) {
+    waiting.add(p.bid());
+    if (!writing) {
+      return sendWaiting();
+    }
+    return this;
+  }
+
+  private Behavior<Message> sendWaiting() {
+    if (waiting.isEmpty()) {
+      writing = false;
+      return this;
+    }
+    List<Market.PlaceBid> batch;
+    if (waiting.size() <= MAX_BATCH) {
+      batch = waiting;
+      waiting = new ArrayList<>();
+    } else {
+      batch = new ArrayList<>(waiting.subList(0, MAX_BATCH));
+      waiting = new ArrayList<>(waiting.subList(MAX_BATCH, waiting.size()));
+    }
+    writing = true;
+    batches++;
+    bids += batch.size();
+    market.tell(new Market.PlaceBids(List.copyOf(batch), writtenAdapter));
+    return this;
+  }
+}
