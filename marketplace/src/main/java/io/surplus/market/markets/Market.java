@@ -1,9 +1,8 @@
 package io.surplus.market.markets;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
 import io.surplus.engine.BidSpec;
 import io.surplus.engine.GpuModel;
+import io.surplus.engine.Lease;
 import io.surplus.engine.PricingRule;
 import io.surplus.engine.Reason;
 import io.surplus.engine.ResultCode;
@@ -12,12 +11,15 @@ import io.surplus.engine.WindowSpec;
 import io.surplus.engine.book.EpochResult;
 import io.surplus.engine.book.OrderBook;
 import io.surplus.market.CborSerializable;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
@@ -65,6 +67,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   public record GetBid(long bidId, ActorRef<BidSummary> replyTo) implements Command {}
 
+  /** The epoch timer fired: clear now if any bid is open. */
+  enum Tick implements Command {
+    INSTANCE
+  }
+
   /** Asks for the book's canonical image: equal books give equal bytes. */
   public record GetImage(ActorRef<Image> replyTo) implements Command {}
 
@@ -96,10 +103,34 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   public record WindowOffered(WindowSpec window, long atMillis) implements Event {}
 
-  public record EpochCleared(long atMillis) implements Event {
-    @JsonCreator
-    public EpochCleared(@JsonProperty("atMillis") long atMillis) {
-      this.atMillis = atMillis;
+  /**
+   * One epoch as readers need it: the leases made, the uniform price and its marginal bid, the bids
+   * closed unfilled, and the bids whose reason changed. The book applies the epoch by running the
+   * same clearing at {@code atMillis}; the rest is for the read side.
+   */
+  public record EpochCleared(
+      long atMillis,
+      long epoch,
+      long clearingPrice,
+      long marginalBidId,
+      List<Lease> leases,
+      long[] expiredBidIds,
+      long[] unfilledIocBidIds,
+      long[] reasonBidIds,
+      byte[] reasons)
+      implements Event {
+
+    static EpochCleared of(long atMillis, EpochResult r) {
+      return new EpochCleared(
+          atMillis,
+          r.epoch(),
+          r.clearingPrice(),
+          r.marginalBidId(),
+          r.leases(),
+          r.expiredBidIds(),
+          r.unfilledIocBidIds(),
+          r.reasonBidIds(),
+          r.reasons());
     }
   }
 
@@ -113,14 +144,35 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     return PersistenceId.of("Market", model.name());
   }
 
+  /** Default time between epochs. */
+  public static final Duration DEFAULT_EPOCH_INTERVAL = Duration.ofSeconds(1);
+
+  private final LongSupplier wallClock;
+
+  /** A market without an epoch timer: epochs run on {@link ClearEpoch} only. */
   public static Behavior<Command> create(GpuModel model, SlotClock clock, PricingRule pricing) {
-    return new Market(persistenceId(model), clock, pricing);
+    return new Market(persistenceId(model), clock, pricing, System::currentTimeMillis);
   }
 
-  private Market(PersistenceId id, SlotClock clock, PricingRule pricing) {
+  /** A market that clears every {@code interval} at the time {@code wallClock} gives. */
+  public static Behavior<Command> create(
+      GpuModel model,
+      SlotClock clock,
+      PricingRule pricing,
+      Duration interval,
+      LongSupplier wallClock) {
+    return Behaviors.withTimers(
+        timers -> {
+          timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
+          return new Market(persistenceId(model), clock, pricing, wallClock);
+        });
+  }
+
+  private Market(PersistenceId id, SlotClock clock, PricingRule pricing, LongSupplier wallClock) {
     super(id);
     this.clock = clock;
     this.pricing = pricing;
+    this.wallClock = wallClock;
   }
 
   @Override
@@ -161,6 +213,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .onCommand(CancelBid.class, this::onCancelBid)
         .onCommand(OfferWindow.class, this::onOfferWindow)
         .onCommand(ClearEpoch.class, this::onClearEpoch)
+        .onCommand(Tick.class, this::onTick)
         .onCommand(
             GetBid.class,
             (state, c) ->
@@ -232,18 +285,32 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
   }
 
+  /**
+   * Clears in the command handler, so the event can carry the outcome, and persists it. The event
+   * handler then finds the book already at that epoch and leaves it; on replay it runs the same
+   * clearing. If the write fails, Pekko stops the entity and the next start recovers from the
+   * journal, which never saw this epoch.
+   */
   private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onClearEpoch(
       State state, ClearEpoch c) {
+    EpochResult r = state.book.clear(c.atMillis());
+    state.lastEpoch = r;
     return Effect()
-        .persist(new EpochCleared(c.atMillis()))
+        .persist(EpochCleared.of(c.atMillis(), r))
         .thenReply(
             c.replyTo(),
-            s ->
-                new EpochSummary(
-                    s.lastEpoch.epoch(),
-                    s.lastEpoch.clearingPrice(),
-                    s.lastEpoch.leases().size(),
-                    s.lastEpoch.openBids()));
+            s -> new EpochSummary(r.epoch(), r.clearingPrice(), r.leases().size(), r.openBids()));
+  }
+
+  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onTick(
+      State state, Tick t) {
+    if (state.book.openBids() == 0) {
+      return Effect().none();
+    }
+    long at = wallClock.getAsLong();
+    EpochResult r = state.book.clear(at);
+    state.lastEpoch = r;
+    return Effect().persist(EpochCleared.of(at, r));
   }
 
   @Override
@@ -271,7 +338,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .onEvent(
             EpochCleared.class,
             (state, e) -> {
-              state.lastEpoch = state.book.clear(e.atMillis());
+              if (state.book.epoch() < e.epoch()) {
+                state.lastEpoch = state.book.clear(e.atMillis());
+              }
               return state;
             })
         .build();

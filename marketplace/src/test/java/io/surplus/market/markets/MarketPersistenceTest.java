@@ -175,4 +175,55 @@ class MarketPersistenceTest {
       again.shutdownTestKit();
     }
   }
+
+  @Test
+  void shouldClearOnItsOwnTimerAndRecordTheEpochInTheJournal() {
+    GpuModel model = new GpuModel("TIMER-" + System.nanoTime());
+    java.util.concurrent.atomic.AtomicLong wall = new java.util.concurrent.atomic.AtomicLong(NOW);
+    byte[] image;
+    ActorTestKit kit = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          kit.spawn(
+              Market.create(
+                  model, CLOCK, PricingRule.PAY_AS_CLEAR, Duration.ofMillis(100), wall::get));
+      TestProbe<Market.Outcome> outcome = kit.createTestProbe();
+      market.tell(
+          new Market.OfferWindow(
+              new WindowSpec(1, 1, 0, 0, 4, 8, S, S + 16, 1_000_000, 300, 950_000),
+              NOW,
+              outcome.ref()));
+      outcome.expectMessageClass(Market.Outcome.class, WAIT);
+      market.tell(
+          new Market.PlaceBid(
+              BidSpec.gtc(1, 7, 2, 2, 4, S, S + 16, 2_000_000), NOW, outcome.ref()));
+      assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+      TestProbe<Market.BidSummary> bids = kit.createTestProbe();
+      Market.BidSummary summary =
+          bids.awaitAssert(
+              WAIT,
+              () -> {
+                market.tell(new Market.GetBid(1, bids.ref()));
+                Market.BidSummary b = bids.expectMessageClass(Market.BidSummary.class, WAIT);
+                assertFalse(b.open(), "the timer's epoch has not filled the bid yet");
+                return b;
+              });
+      assertFalse(summary.open());
+      TestProbe<Market.Image> images = kit.createTestProbe();
+      market.tell(new Market.GetImage(images.ref()));
+      image = images.expectMessageClass(Market.Image.class, WAIT).bytes();
+    } finally {
+      kit.shutdownTestKit();
+    }
+    ActorTestKit again = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          again.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
+      TestProbe<Market.Image> images = again.createTestProbe();
+      market.tell(new Market.GetImage(images.ref()));
+      assertArrayEquals(image, images.expectMessageClass(Market.Image.class, WAIT).bytes());
+    } finally {
+      again.shutdownTestKit();
+    }
+  }
 }
