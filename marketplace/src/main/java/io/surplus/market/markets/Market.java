@@ -1,5 +1,7 @@
 package io.surplus.market.markets;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.surplus.engine.BidSpec;
 import io.surplus.engine.GpuModel;
 import io.surplus.engine.Lease;
@@ -46,6 +48,16 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     }
   }
 
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = PlaceBid.class, name = "PlaceBid"),
+    @JsonSubTypes.Type(value = PlaceBids.class, name = "PlaceBids"),
+    @JsonSubTypes.Type(value = CancelBid.class, name = "CancelBid"),
+    @JsonSubTypes.Type(value = OfferWindow.class, name = "OfferWindow"),
+    @JsonSubTypes.Type(value = ClearEpoch.class, name = "ClearEpoch"),
+    @JsonSubTypes.Type(value = GetBid.class, name = "GetBid"),
+    @JsonSubTypes.Type(value = GetImage.class, name = "GetImage")
+  })
   public sealed interface Command extends CborSerializable {}
 
   public record PlaceBid(BidSpec bid, long atMillis, ActorRef<Outcome> replyTo)

@@ -1,13 +1,22 @@
 package io.surplus.market.markets;
 
+import io.surplus.engine.GpuModel;
+import io.surplus.engine.PricingRule;
+import io.surplus.engine.SlotClock;
+import io.surplus.market.CborSerializable;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
  * Group commit in front of one {@link Market}: while one batch of bids is being written, new bids
@@ -23,17 +32,49 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
    */
   public static final int MAX_BATCH = 100;
 
-  public sealed interface Message {}
+  public sealed interface Message extends CborSerializable {}
 
   /** A bid to place; its outcome goes to the bid's own {@code replyTo}. */
   public record Place(Market.PlaceBid bid) implements Message {}
 
+  /** Any other market command, passed through in order. */
+  public record Forward(Market.Command command) implements Message {}
+
   /** How many journal writes the gate has made, and for how many bids. */
   public record GetStats(ActorRef<Stats> replyTo) implements Message {}
 
-  public record Stats(long batches, long bids) {}
+  public record Stats(long batches, long bids) implements CborSerializable {}
 
   private record Written(Market.BatchWritten result) implements Message {}
+
+  /** Sharded entities of this type: one gate, with its market as a child, per GPU model. */
+  public static final EntityTypeKey<Message> ENTITY_KEY =
+      EntityTypeKey.create(Message.class, "Market");
+
+  /**
+   * Registers the market entities with Cluster Sharding on this node; markets then live on
+   * whichever node sharding puts them, found by GPU model name.
+   */
+  public static void init(
+      ActorSystem<?> system, SlotClock clock, PricingRule pricing, Duration epochInterval) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                ENTITY_KEY,
+                ctx ->
+                    withMarket(
+                        Market.create(
+                            new GpuModel(ctx.getEntityId()),
+                            clock,
+                            pricing,
+                            epochInterval,
+                            System::currentTimeMillis))));
+  }
+
+  /** A gate whose market runs as its child. */
+  public static Behavior<Message> withMarket(Behavior<Market.Command> market) {
+    return Behaviors.setup(ctx -> new MarketGate(ctx, ctx.spawn(market, "market")));
+  }
 
   private final ActorRef<Market.Command> market;
   private final ActorRef<Market.BatchWritten> writtenAdapter;
@@ -57,6 +98,12 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
     return newReceiveBuilder()
         .onMessage(Place.class, this::onPlace)
         .onMessage(Written.class, w -> sendWaiting())
+        .onMessage(
+            Forward.class,
+            f -> {
+              market.tell(f.command());
+              return this;
+            })
         .onMessage(
             GetStats.class,
             g -> {
