@@ -158,6 +158,19 @@ final class BidStore {
 
   void remove(int s) {
     index.remove(id[s]);
+    release(s);
+  }
+
+  /** Removes bid {@code bidId} with one probe of the index; returns its slot, or -1. */
+  int removeById(long bidId) {
+    int s = (int) index.remove(bidId);
+    if (s >= 0) {
+      release(s);
+    }
+    return s;
+  }
+
+  private void release(int s) {
     flags[s] = 0;
     key[s] = 0;
     if (freeTop == freeSlots.length) {

@@ -131,12 +131,7 @@ public final class OrderBook {
   }
 
   public ResultCode cancel(long bidId) {
-    int s = bids.slotOf(bidId);
-    if (s < 0) {
-      return ResultCode.UNKNOWN_BID;
-    }
-    bids.remove(s);
-    return ResultCode.OK;
+    return bids.removeById(bidId) < 0 ? ResultCode.UNKNOWN_BID : ResultCode.OK;
   }
 
   /**
