@@ -1,6 +1,5 @@
 package io.surplus.engine.book;
 
-import java.util.Arrays;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
@@ -39,16 +38,8 @@ final class InfeasibleStarts {
     if (from < 0 || to >= words * 64) {
       return false;
     }
-    int fw = from >>> 6;
-    int tw = to >>> 6;
-    for (int w = fw; w <= tw; w++) {
-      long mask = -1L;
-      if (w == fw) {
-        mask &= -1L << (from & 63);
-      }
-      if (w == tw) {
-        mask &= -1L >>> (63 - (to & 63));
-      }
+    for (int w = from >>> 6; w <= to >>> 6; w++) {
+      long mask = mask(w, from, to);
       if ((bits[w] & mask) != mask) {
         return false;
       }
@@ -69,22 +60,20 @@ final class InfeasibleStarts {
       bits = new long[words];
       byShape.put(k, bits);
     }
-    int fw = from >>> 6;
-    int tw = to >>> 6;
-    for (int w = fw; w <= tw; w++) {
-      long mask = -1L;
-      if (w == fw) {
-        mask &= -1L << (from & 63);
-      }
-      if (w == tw) {
-        mask &= -1L >>> (63 - (to & 63));
-      }
-      bits[w] |= mask;
+    for (int w = from >>> 6; w <= to >>> 6; w++) {
+      bits[w] |= mask(w, from, to);
     }
   }
 
-  @Override
-  public String toString() {
-    return "InfeasibleStarts" + Arrays.toString(new int[] {base, words, byShape.size()});
+  /** The bits of word {@code w} that lie in {@code [from, to]}. */
+  private static long mask(int w, int from, int to) {
+    long mask = -1L;
+    if (w == from >>> 6) {
+      mask &= -1L << (from & 63);
+    }
+    if (w == to >>> 6) {
+      mask &= -1L >>> (63 - (to & 63));
+    }
+    return mask;
   }
 }

@@ -38,6 +38,24 @@ class MarketPersistenceTest {
     return ActorTestKit.create("market-test", ConfigFactory.load());
   }
 
+  /** Starts a new actor system, recovers the market and checks its book is byte-identical. */
+  static void assertRecoversExactly(
+      GpuModel model,
+      byte[] image,
+      java.util.function.BiConsumer<ActorTestKit, ActorRef<Market.Command>> more) {
+    ActorTestKit again = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          again.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
+      TestProbe<Market.Image> images = again.createTestProbe();
+      market.tell(new Market.GetImage(images.ref()));
+      assertArrayEquals(image, images.expectMessageClass(Market.Image.class, WAIT).bytes());
+      more.accept(again, market);
+    } finally {
+      again.shutdownTestKit();
+    }
+  }
+
   @Test
   void shouldRecoverTheExactBookAfterTheActorSystemRestarts() {
     GpuModel model = new GpuModel("TEST-" + System.nanoTime());
@@ -95,25 +113,21 @@ class MarketPersistenceTest {
       kit.shutdownTestKit();
     }
 
-    ActorTestKit again = testKit();
-    try {
-      ActorRef<Market.Command> market =
-          again.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
-      TestProbe<Market.Image> images = again.createTestProbe();
-      market.tell(new Market.GetImage(images.ref()));
-      assertArrayEquals(image, images.expectMessageClass(Market.Image.class, WAIT).bytes());
-      TestProbe<Market.BidSummary> bids = again.createTestProbe();
-      market.tell(new Market.GetBid(100, bids.ref()));
-      Market.BidSummary open = bids.expectMessageClass(Market.BidSummary.class, WAIT);
-      assertTrue(open.open());
-      assertEquals(io.surplus.engine.Reason.BELOW_RESERVE, open.reason());
-      market.tell(new Market.GetBid(1, bids.ref())); // expired: it could no longer start in time
-      assertFalse(bids.expectMessageClass(Market.BidSummary.class, WAIT).open());
-      market.tell(new Market.GetBid(2, bids.ref())); // cancelled
-      assertFalse(bids.expectMessageClass(Market.BidSummary.class, WAIT).open());
-    } finally {
-      again.shutdownTestKit();
-    }
+    assertRecoversExactly(
+        model,
+        image,
+        (again, market) -> {
+          TestProbe<Market.BidSummary> bids = again.createTestProbe();
+          market.tell(new Market.GetBid(100, bids.ref()));
+          Market.BidSummary open = bids.expectMessageClass(Market.BidSummary.class, WAIT);
+          assertTrue(open.open());
+          assertEquals(io.surplus.engine.Reason.BELOW_RESERVE, open.reason());
+          market.tell(
+              new Market.GetBid(1, bids.ref())); // expired: it could no longer start in time
+          assertFalse(bids.expectMessageClass(Market.BidSummary.class, WAIT).open());
+          market.tell(new Market.GetBid(2, bids.ref())); // cancelled
+          assertFalse(bids.expectMessageClass(Market.BidSummary.class, WAIT).open());
+        });
   }
 
   @Test
@@ -159,21 +173,16 @@ class MarketPersistenceTest {
     } finally {
       kit.shutdownTestKit();
     }
-    ActorTestKit again = testKit();
-    try {
-      ActorRef<Market.Command> market =
-          again.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
-      TestProbe<Market.Image> images = again.createTestProbe();
-      market.tell(new Market.GetImage(images.ref()));
-      assertArrayEquals(image, images.expectMessageClass(Market.Image.class, WAIT).bytes());
-      TestProbe<Market.BidSummary> bids = again.createTestProbe();
-      for (long id = 1; id <= n; id += 37) {
-        market.tell(new Market.GetBid(id, bids.ref()));
-        assertTrue(bids.expectMessageClass(Market.BidSummary.class, WAIT).open(), "bid " + id);
-      }
-    } finally {
-      again.shutdownTestKit();
-    }
+    assertRecoversExactly(
+        model,
+        image,
+        (again, market) -> {
+          TestProbe<Market.BidSummary> bids = again.createTestProbe();
+          for (long id = 1; id <= n; id += 37) {
+            market.tell(new Market.GetBid(id, bids.ref()));
+            assertTrue(bids.expectMessageClass(Market.BidSummary.class, WAIT).open(), "bid " + id);
+          }
+        });
   }
 
   @Test
@@ -215,15 +224,6 @@ class MarketPersistenceTest {
     } finally {
       kit.shutdownTestKit();
     }
-    ActorTestKit again = testKit();
-    try {
-      ActorRef<Market.Command> market =
-          again.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
-      TestProbe<Market.Image> images = again.createTestProbe();
-      market.tell(new Market.GetImage(images.ref()));
-      assertArrayEquals(image, images.expectMessageClass(Market.Image.class, WAIT).bytes());
-    } finally {
-      again.shutdownTestKit();
-    }
+    assertRecoversExactly(model, image, (again, market) -> {});
   }
 }
