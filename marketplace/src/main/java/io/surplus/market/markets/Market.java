@@ -118,7 +118,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   /**
    * One epoch as readers need it: the leases made, the uniform price and its marginal bid, the bids
    * closed unfilled, and the bids whose reason changed. The book applies the epoch by running the
-   * same clearing at {@code atMillis}; the rest is for the read side.
+   * same clearing at {@code atMillis}; the rest is for the read side. {@code reasonCounts} holds
+   * the open bids per {@link Reason} ordinal after the epoch (IOC bids just closed included).
    */
   public record EpochCleared(
       long atMillis,
@@ -129,7 +130,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       long[] expiredBidIds,
       long[] unfilledIocBidIds,
       long[] reasonBidIds,
-      byte[] reasons)
+      byte[] reasons,
+      int[] reasonCounts,
+      int openBids)
       implements Event {
 
     static EpochCleared of(long atMillis, EpochResult r) {
@@ -142,9 +145,17 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
           r.expiredBidIds(),
           r.unfilledIocBidIds(),
           r.reasonBidIds(),
-          r.reasons());
+          r.reasons(),
+          r.reasonCounts(),
+          r.openBids());
     }
   }
+
+  /**
+   * The tag of {@link EpochCleared}, the only tagged event: the read side follows epochs, and tag
+   * writes are synchronous, so bids and windows stay untagged and off that cost.
+   */
+  public static final String EPOCH_TAG = "epoch";
 
   /** Events between snapshots; two snapshots are kept. */
   public static final int SNAPSHOT_EVERY = 1000;
@@ -190,6 +201,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   @Override
   public State emptyState() {
     return new State(new OrderBook(clock, pricing));
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return event instanceof EpochCleared ? Set.of(EPOCH_TAG) : Set.of();
   }
 
   @Override
