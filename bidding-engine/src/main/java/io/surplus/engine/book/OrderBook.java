@@ -246,6 +246,40 @@ public final class OrderBook {
     return w == null ? -1 : w.end;
   }
 
+  /**
+   * The aggregated, anonymous book at {@code nowMillis}: bids by limit price, windows by reserve.
+   * Walks every open bid and window. // allocates: read side only, never on the clearing path
+   */
+  public Depth depth(long nowMillis) {
+    int now = clock.slotAtOrBefore(nowMillis);
+    TreeMap<Long, long[]> demand = new TreeMap<>(Comparator.reverseOrder());
+    for (int s = 0; s < bids.id.length; s++) {
+      if (bids.isLive(s)) {
+        long[] level = demand.computeIfAbsent(bids.limit[s], k -> new long[2]);
+        level[0]++;
+        level[1] += bids.nodes[s];
+      }
+    }
+    TreeMap<Long, long[]> supply = new TreeMap<>();
+    for (WindowCapacity w : windows.values()) {
+      if (w.end <= now) {
+        continue;
+      }
+      long[] level = supply.computeIfAbsent(w.reserve, k -> new long[3]);
+      level[0]++;
+      int from = Math.max(now, w.start);
+      level[1] += now >= w.start ? w.free.get(now - w.start) : 0;
+      for (int slot = from; slot < w.end; slot++) {
+        level[2] += w.free.get(slot - w.start);
+      }
+    }
+    List<Depth.BidLevel> bidLevels = new ArrayList<>(demand.size());
+    demand.forEach((p, l) -> bidLevels.add(new Depth.BidLevel(p, (int) l[0], l[1])));
+    List<Depth.WindowLevel> windowLevels = new ArrayList<>(supply.size());
+    supply.forEach((p, l) -> windowLevels.add(new Depth.WindowLevel(p, (int) l[0], l[1], l[2])));
+    return new Depth(now, List.copyOf(bidLevels), List.copyOf(windowLevels));
+  }
+
   /** Leases on window {@code windowId} that have not ended, in allocation order. */
   public List<Lease> leasesOf(long windowId) {
     WindowCapacity w = windows.get(windowId);

@@ -210,4 +210,27 @@ class OrderBookTest {
     assertEquals(0, book.offeredNodes(1, S + 3));
     assertFalse(book.leasesOf(1).stream().anyMatch(l -> l.endSlot() > S + 2));
   }
+
+  @Test
+  void shouldAggregateDepthByPriceWithoutNamingBidsOrWindows() {
+    book.offer(window(1, 4, S, S + 8, 1_000_000, 0), NOW);
+    book.offer(window(2, 2, S, S + 4, 1_000_000, 0), NOW);
+    book.offer(window(3, 8, S + 2, S + 6, 1_500_000, 0), NOW);
+    book.place(bid(1, 2, 2, 4, S + 10, S + 20, 3_000_000), NOW);
+    book.place(bid(2, 3, 1, 4, S + 10, S + 20, 3_000_000), NOW);
+    book.place(bid(3, 1, 1, 4, S + 10, S + 20, 2_000_000), NOW);
+    book.cancel(3);
+    book.place(bid(4, 5, 5, 4, S + 10, S + 20, 2_500_000), NOW);
+
+    Depth d = book.depth(NOW);
+
+    assertEquals(
+        java.util.List.of(new Depth.BidLevel(3_000_000, 2, 5), new Depth.BidLevel(2_500_000, 1, 5)),
+        d.bids());
+    assertEquals(
+        java.util.List.of(
+            new Depth.WindowLevel(1_000_000, 2, 6, 4 * 8 + 2 * 4),
+            new Depth.WindowLevel(1_500_000, 1, 0, 8 * 4)),
+        d.windows());
+  }
 }
