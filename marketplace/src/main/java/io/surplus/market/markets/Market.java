@@ -10,6 +10,7 @@ import io.surplus.engine.Reason;
 import io.surplus.engine.ResultCode;
 import io.surplus.engine.SlotClock;
 import io.surplus.engine.WindowSpec;
+import io.surplus.engine.book.Depth;
 import io.surplus.engine.book.EpochResult;
 import io.surplus.engine.book.OrderBook;
 import io.surplus.market.CborSerializable;
@@ -21,6 +22,7 @@ import java.util.Set;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
@@ -56,7 +58,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     @JsonSubTypes.Type(value = OfferWindow.class, name = "OfferWindow"),
     @JsonSubTypes.Type(value = ClearEpoch.class, name = "ClearEpoch"),
     @JsonSubTypes.Type(value = GetBid.class, name = "GetBid"),
-    @JsonSubTypes.Type(value = GetImage.class, name = "GetImage")
+    @JsonSubTypes.Type(value = GetImage.class, name = "GetImage"),
+    @JsonSubTypes.Type(value = GetDepth.class, name = "GetDepth")
   })
   public sealed interface Command extends CborSerializable {}
 
@@ -68,7 +71,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    * the book and the bids before it in the batch); the accepted ones persist together, then every
    * bid gets its own outcome and the gate hears {@code done}.
    */
-  public record PlaceBids(List<PlaceBid> bids, ActorRef<BatchWritten> done) implements Command {}
+  public record PlaceBids(long batch, List<PlaceBid> bids, ActorRef<BatchWritten> done)
+      implements Command {}
 
   public record CancelBid(long bidId, ActorRef<Outcome> replyTo) implements Command {}
 
@@ -83,6 +87,12 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   enum Tick implements Command {
     INSTANCE
   }
+
+  /** Asks for the anonymous aggregated book as of {@code atMillis}. */
+  public record GetDepth(long atMillis, ActorRef<DepthView> replyTo) implements Command {}
+
+  public record DepthView(long epoch, long lastClearingPrice, Depth depth)
+      implements CborSerializable {}
 
   /** Asks for the book's canonical image: equal books give equal bytes. */
   public record GetImage(ActorRef<Image> replyTo) implements Command {}
@@ -102,7 +112,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public record Image(byte[] bytes) implements CborSerializable {}
 
   /** A batch of {@link PlaceBids} is written (or wholly rejected): {@code accepted} of its bids. */
-  public record BatchWritten(int accepted) implements CborSerializable {}
+  public record BatchWritten(long batch, int accepted) implements CborSerializable {}
 
   /** A snapshot: the book's canonical image, taken in the entity, immutable once taken. */
   public record BookSnapshot(byte[] image) implements CborSerializable {}
@@ -192,7 +202,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   }
 
   private Market(PersistenceId id, SlotClock clock, PricingRule pricing, LongSupplier wallClock) {
-    super(id);
+    super(
+        id,
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.clock = clock;
     this.pricing = pricing;
     this.wallClock = wallClock;
@@ -250,6 +262,16 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
                         c.replyTo(),
                         new BidSummary(state.book.bid(c.bidId()), state.book.reason(c.bidId()))))
         .onCommand(
+            GetDepth.class,
+            (state, c) ->
+                Effect()
+                    .reply(
+                        c.replyTo(),
+                        new DepthView(
+                            state.book.epoch(),
+                            state.lastEpoch == null ? 0 : state.lastEpoch.clearingPrice(),
+                            state.book.depth(c.atMillis()))))
+        .onCommand(
             GetImage.class,
             (state, c) -> Effect().reply(c.replyTo(), new Image(state.book.snapshot())))
         .build();
@@ -284,12 +306,12 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       }
     }
     if (events.isEmpty()) {
-      return Effect().reply(c.done(), new BatchWritten(0));
+      return Effect().reply(c.done(), new BatchWritten(c.batch(), 0));
     }
     return Effect()
         .persist(events)
         .thenRun(s -> accepted.forEach(p -> p.replyTo().tell(new Outcome(ResultCode.OK))))
-        .thenReply(c.done(), s -> new BatchWritten(accepted.size()));
+        .thenReply(c.done(), s -> new BatchWritten(c.batch(), accepted.size()));
   }
 
   private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onCancelBid(

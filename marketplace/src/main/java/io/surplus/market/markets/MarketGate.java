@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -47,6 +48,16 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
 
   private record Written(Market.BatchWritten result) implements Message {}
 
+  /** A batch got no answer in time (its write failed and the market restarted): move on. */
+  private record BatchTimedOut(long batch) implements Message {}
+
+  /**
+   * How long the gate waits for a batch's write before it gives up on it. The bids of such a batch
+   * get no outcome from the gate; their callers time out and answer 503, and a retry with the same
+   * idempotency key finds out whether the write happened.
+   */
+  public static final Duration BATCH_TIMEOUT = Duration.ofSeconds(12);
+
   /** Sharded entities of this type: one gate, with its market as a child, per GPU model. */
   public static final EntityTypeKey<Message> ENTITY_KEY =
       EntityTypeKey.create(Message.class, "Market");
@@ -73,7 +84,10 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
 
   /** A gate whose market runs as its child. */
   public static Behavior<Message> withMarket(Behavior<Market.Command> market) {
-    return Behaviors.setup(ctx -> new MarketGate(ctx, ctx.spawn(market, "market")));
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new MarketGate(ctx, timers, ctx.spawn(market, "market"))));
   }
 
   private final ActorRef<Market.Command> market;
@@ -84,11 +98,16 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   private long bids;
 
   public static Behavior<Message> create(ActorRef<Market.Command> market) {
-    return Behaviors.setup(ctx -> new MarketGate(ctx, market));
+    return Behaviors.setup(
+        ctx -> Behaviors.withTimers(timers -> new MarketGate(ctx, timers, market)));
   }
 
-  private MarketGate(ActorContext<Message> ctx, ActorRef<Market.Command> market) {
+  private final TimerScheduler<Message> timers;
+
+  private MarketGate(
+      ActorContext<Message> ctx, TimerScheduler<Message> timers, ActorRef<Market.Command> market) {
     super(ctx);
+    this.timers = timers;
     this.market = market;
     this.writtenAdapter = ctx.messageAdapter(Market.BatchWritten.class, Written::new);
   }
@@ -97,7 +116,16 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   public Receive<Message> createReceive() {
     return newReceiveBuilder()
         .onMessage(Place.class, this::onPlace)
-        .onMessage(Written.class, w -> sendWaiting())
+        .onMessage(Written.class, w -> w.result().batch() == batches ? sendWaiting() : this)
+        .onMessage(
+            BatchTimedOut.class,
+            t -> {
+              if (t.batch() != batches || !writing) {
+                return this;
+              }
+              getContext().getLog().warn("market write of batch {} timed out", t.batch());
+              return sendWaiting();
+            })
         .onMessage(
             Forward.class,
             f -> {
@@ -122,6 +150,7 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   }
 
   private Behavior<Message> sendWaiting() {
+    timers.cancel(BatchTimedOut.class);
     if (waiting.isEmpty()) {
       writing = false;
       return this;
@@ -137,7 +166,8 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
     writing = true;
     batches++;
     bids += batch.size();
-    market.tell(new Market.PlaceBids(List.copyOf(batch), writtenAdapter));
+    market.tell(new Market.PlaceBids(batches, List.copyOf(batch), writtenAdapter));
+    timers.startSingleTimer(BatchTimedOut.class, new BatchTimedOut(batches), BATCH_TIMEOUT);
     return this;
   }
 }

@@ -1,0 +1,745 @@
+package io.surplus.market.accounts;
+
+import io.surplus.engine.BidSpec;
+import io.surplus.engine.Price;
+import io.surplus.market.CborSerializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * One account as an event-sourced entity: its role, its API keys (SHA-256 hashes only), its credit
+ * limit, and the money it has committed. A bid's worst-case cost is reserved here, in one place per
+ * account, before the bid reaches any market, so concurrent bids across markets can never commit
+ * more than the limit: {@code reserved + leased + charged <= creditLimit}. Fills arrive from the
+ * epoch projection once per market epoch (at-least-once delivery, applied exactly once by epoch
+ * number); a fill turns the bid's reservation into a lease, and leases are charged per minute held.
+ */
+public final class Account
+    extends EventSourcedBehaviorWithEnforcedReplies<Account.Command, Account.Event, Account.State> {
+
+  public enum Role {
+    BIDDER,
+    PROVIDER,
+    ADMIN
+  }
+
+  /** Where a bid stands, as this account knows it. */
+  public enum BidStatus {
+    /** Reserved here, not yet confirmed in its market. */
+    PENDING,
+    OPEN,
+    FILLED,
+    CANCELLED,
+    EXPIRED,
+    /** An IOC bid that did not fill in its epoch. */
+    UNFILLED,
+    /** Its market refused it after the reservation; the reservation was released. */
+    REJECTED;
+
+    public boolean closed() {
+      return this != PENDING && this != OPEN;
+    }
+  }
+
+  /** A bid's record in its account. */
+  public record BidEntry(
+      long bidId,
+      String market,
+      BidSpec spec,
+      long reserved,
+      String idempotencyKey,
+      String requestHash,
+      long atMillis,
+      BidStatus status)
+      implements CborSerializable {
+
+    BidEntry withStatus(BidStatus s) {
+      return new BidEntry(bidId, market, spec, reserved, idempotencyKey, requestHash, atMillis, s);
+    }
+  }
+
+  /** A lease held by this account, with what it costs in all and what has been charged so far. */
+  public record LeaseEntry(
+      String leaseKey,
+      long bidId,
+      long price,
+      int nodes,
+      int gpusPerNode,
+      long startMillis,
+      long endMillis,
+      long cost,
+      long charged)
+      implements CborSerializable {
+
+    /** Charge due for the whole minutes held by {@code asOfMillis}, in micro-dollars. */
+    long dueBy(long asOfMillis) {
+      long held = Math.min(asOfMillis, endMillis) - startMillis;
+      if (held <= 0) {
+        return 0;
+      }
+      long minutes = held / 60_000L;
+      return Math.min(cost, Price.cost(price, nodes, gpusPerNode, minutes * 60L));
+    }
+
+    boolean settled() {
+      return charged >= cost;
+    }
+  }
+
+  /** Mutated in place by the event handler only. */
+  public static final class State {
+    boolean exists;
+    long id;
+    Role role;
+    String name;
+    long creditLimit;
+    final Set<String> keyHashes = new HashSet<>();
+    long nextSeq = 1;
+    final LinkedHashMap<Long, BidEntry> bids = new LinkedHashMap<>();
+    final Map<String, Long> byIdempotencyKey = new HashMap<>();
+    final Map<String, Long> lastEpochByMarket = new HashMap<>();
+
+    /** Window idempotency keys: key to {window id, request hash}. */
+    final Map<String, WindowIdReserved> windowKeys = new HashMap<>();
+
+    final LinkedHashMap<String, LeaseEntry> leases = new LinkedHashMap<>();
+    long reserved;
+    long leased;
+    long charged;
+    long chargedThroughMillis;
+    int closedBids;
+
+    long available() {
+      return creditLimit - reserved - leased - charged;
+    }
+
+    Balance balance() {
+      return new Balance(
+          id,
+          role,
+          name,
+          creditLimit,
+          reserved,
+          leased,
+          charged,
+          available(),
+          chargedThroughMillis);
+    }
+  }
+
+  public sealed interface Command extends CborSerializable {}
+
+  public record CreateAccount(
+      Role role, String name, long creditLimit, String keyHash, ActorRef<Created> replyTo)
+      implements Command {}
+
+  public record Authenticate(String keyHash, ActorRef<Principal> replyTo) implements Command {}
+
+  /**
+   * Reserves {@code reserve} micro-dollars for a new bid in {@code market}, unless {@code
+   * idempotencyKey} names an earlier request: then the earlier bid is the answer, or a conflict if
+   * the request differs.
+   */
+  public record ReserveBid(
+      String idempotencyKey,
+      String requestHash,
+      String market,
+      BidSpec spec,
+      long reserve,
+      long atMillis,
+      ActorRef<Reservation> replyTo)
+      implements Command {}
+
+  /**
+   * Gives a provider's new window its id ({@code account << 32 | sequence}), or the id an earlier
+   * request with the same idempotency key got.
+   */
+  public record ReserveWindow(
+      String idempotencyKey, String requestHash, String market, ActorRef<Reservation> replyTo)
+      implements Command {}
+
+  /** The market holds the bid now. */
+  public record ConfirmBid(long bidId, ActorRef<Done> replyTo) implements Command {}
+
+  /** The bid left its market without a fill (cancelled, refused): its reservation is freed. */
+  public record CloseBid(long bidId, BidStatus status, ActorRef<Done> replyTo) implements Command {}
+
+  /** One market epoch's outcome for this account: its fills and its bids closed unfilled. */
+  public record RecordEpoch(
+      String market,
+      long epoch,
+      List<Fill> fills,
+      List<Long> expiredBidIds,
+      List<Long> unfilledBidIds,
+      ActorRef<Done> replyTo)
+      implements Command {}
+
+  /** Charges every lease for the whole minutes held by {@code asOfMillis}. */
+  public record Bill(long asOfMillis, ActorRef<Balance> replyTo) implements Command {}
+
+  public record GetBalance(ActorRef<Balance> replyTo) implements Command {}
+
+  /** The billing timer fired: charge running leases up to now. */
+  enum BillTick implements Command {
+    INSTANCE
+  }
+
+  public record GetBid(long bidId, ActorRef<BidView> replyTo) implements Command {}
+
+  public record ListBids(BidStatus status, long afterBidId, int limit, ActorRef<BidPage> replyTo)
+      implements Command {}
+
+  public record Fill(
+      String leaseKey,
+      long bidId,
+      long price,
+      int nodes,
+      int gpusPerNode,
+      long startMillis,
+      long endMillis)
+      implements CborSerializable {}
+
+  /** The answer to {@link CreateAccount}: {@code created} false if the id is taken. */
+  public record Created(boolean created) implements CborSerializable {}
+
+  /** Who a key belongs to; {@code role} is null when the key is unknown. */
+  public record Principal(long account, Role role) implements CborSerializable {
+    public boolean known() {
+      return role != null;
+    }
+  }
+
+  public sealed interface Reservation extends CborSerializable {}
+
+  /** A bid id: new ({@code replay} false) or the one an earlier request with this key made. */
+  public record Reserved(long bidId, boolean replay, BidStatus status) implements Reservation {
+    /** The id given: a bid's, or a window's for {@link ReserveWindow}. */
+    public long windowOrBidId() {
+      return bidId;
+    }
+  }
+
+  public record KeyReused(long bidId) implements Reservation {}
+
+  public record InsufficientCredit(long available, long needed) implements Reservation {}
+
+  public record NoSuchAccount() implements Reservation {}
+
+  public record Balance(
+      long account,
+      Role role,
+      String name,
+      long creditLimit,
+      long reserved,
+      long leased,
+      long charged,
+      long available,
+      long chargedThroughMillis)
+      implements CborSerializable {}
+
+  /** A bid of this account, or {@code entry} null when it is not one of its bids. */
+  public record BidView(BidEntry entry) implements CborSerializable {}
+
+  public record BidPage(List<BidEntry> bids, long nextAfter) implements CborSerializable {}
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record AccountCreated(long id, Role role, String name, long creditLimit, String keyHash)
+      implements Event {}
+
+  public record BidReserved(
+      long bidId,
+      String market,
+      BidSpec spec,
+      long reserve,
+      String idempotencyKey,
+      String requestHash,
+      long atMillis)
+      implements Event {}
+
+  public record BidConfirmed(long bidId) implements Event {}
+
+  public record WindowIdReserved(
+      long windowId, String market, String idempotencyKey, String requestHash) implements Event {}
+
+  public record BidClosed(long bidId, BidStatus status) implements Event {}
+
+  public record EpochRecorded(
+      String market,
+      long epoch,
+      List<Fill> fills,
+      List<Long> expiredBidIds,
+      List<Long> unfilledBidIds)
+      implements Event {}
+
+  /** Charges up to {@code asOfMillis}: lease key to micro-dollars charged now. */
+  public record Charged(long asOfMillis, Map<String, Long> charges) implements Event {}
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "Account");
+
+  /** Closed bids an account remembers (with their idempotency keys); older ones are forgotten. */
+  public static final int CLOSED_BIDS_KEPT = 10_000;
+
+  /** Events between snapshots; two are kept. */
+  public static final int SNAPSHOT_EVERY = 500;
+
+  /** Bits of a bid id below the account id: bid id = account << 32 | the account's sequence. */
+  public static final int BID_SEQ_BITS = 32;
+
+  public static long accountOfBid(long bidId) {
+    return bidId >>> BID_SEQ_BITS;
+  }
+
+  /**
+   * Registers accounts with Cluster Sharding. A live account charges its running leases every
+   * {@code billingInterval}; one passivated for lack of traffic catches up exactly on its next
+   * message, since what is due follows from the leases and the clock.
+   */
+  public static void init(ActorSystem<?> system, Duration billingInterval) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                ENTITY_KEY, ctx -> create(Long.parseLong(ctx.getEntityId()), billingInterval)));
+  }
+
+  public static Behavior<Command> create(long id, Duration billingInterval) {
+    return Behaviors.withTimers(
+        timers -> {
+          timers.startTimerWithFixedDelay(BillTick.INSTANCE, billingInterval);
+          return new Account(id);
+        });
+  }
+
+  public static PersistenceId persistenceId(long id) {
+    return PersistenceId.of("Account", Long.toString(id));
+  }
+
+  private final long id;
+
+  private Account(long id) {
+    super(
+        persistenceId(id),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    if (id <= 0 || id >= (1L << 31)) {
+      throw new IllegalArgumentException("account id must be in 1..2^31-1: id=" + id);
+    }
+    this.id = id;
+  }
+
+  @Override
+  public State emptyState() {
+    return new State();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
+  }
+
+  /** A snapshot: an immutable copy of the state, taken in the entity. */
+  public record AccountSnapshot(
+      boolean exists,
+      long id,
+      Role role,
+      String name,
+      long creditLimit,
+      List<String> keyHashes,
+      long nextSeq,
+      List<BidEntry> bids,
+      Map<String, Long> lastEpochByMarket,
+      List<WindowIdReserved> windowKeys,
+      List<LeaseEntry> leases,
+      long reserved,
+      long leased,
+      long charged,
+      long chargedThroughMillis,
+      int closedBids)
+      implements CborSerializable {}
+
+  /** The state mutates in place, so the store gets a copy made here, on the entity's thread. */
+  @Override
+  public SnapshotAdapter<State> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(State s) {
+        return new AccountSnapshot(
+            s.exists,
+            s.id,
+            s.role,
+            s.name,
+            s.creditLimit,
+            List.copyOf(s.keyHashes),
+            s.nextSeq,
+            List.copyOf(s.bids.values()),
+            Map.copyOf(s.lastEpochByMarket),
+            List.copyOf(s.windowKeys.values()),
+            List.copyOf(s.leases.values()),
+            s.reserved,
+            s.leased,
+            s.charged,
+            s.chargedThroughMillis,
+            s.closedBids);
+      }
+
+      @Override
+      public State fromJournal(Object from) {
+        AccountSnapshot a = (AccountSnapshot) from;
+        State s = new State();
+        s.exists = a.exists();
+        s.id = a.id();
+        s.role = a.role();
+        s.name = a.name();
+        s.creditLimit = a.creditLimit();
+        s.keyHashes.addAll(a.keyHashes());
+        s.nextSeq = a.nextSeq();
+        for (BidEntry b : a.bids()) {
+          s.bids.put(b.bidId(), b);
+          s.byIdempotencyKey.put(b.idempotencyKey(), b.bidId());
+        }
+        s.lastEpochByMarket.putAll(a.lastEpochByMarket());
+        a.windowKeys().forEach(w -> s.windowKeys.put(w.idempotencyKey(), w));
+        a.leases().forEach(l -> s.leases.put(l.leaseKey(), l));
+        s.reserved = a.reserved();
+        s.leased = a.leased();
+        s.charged = a.charged();
+        s.chargedThroughMillis = a.chargedThroughMillis();
+        s.closedBids = a.closedBids();
+        return s;
+      }
+    };
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(CreateAccount.class, this::onCreate)
+        .onCommand(
+            Authenticate.class,
+            (s, c) ->
+                Effect()
+                    .reply(
+                        c.replyTo(),
+                        s.exists && s.keyHashes.contains(c.keyHash())
+                            ? new Principal(s.id, s.role)
+                            : new Principal(id, null)))
+        .onCommand(ReserveBid.class, this::onReserve)
+        .onCommand(ReserveWindow.class, this::onReserveWindow)
+        .onCommand(ConfirmBid.class, this::onConfirm)
+        .onCommand(CloseBid.class, this::onClose)
+        .onCommand(RecordEpoch.class, this::onRecordEpoch)
+        .onCommand(Bill.class, this::onBill)
+        .onCommand(BillTick.class, this::onBillTick)
+        .onCommand(GetBalance.class, (s, c) -> Effect().reply(c.replyTo(), s.balance()))
+        .onCommand(
+            GetBid.class, (s, c) -> Effect().reply(c.replyTo(), new BidView(s.bids.get(c.bidId()))))
+        .onCommand(ListBids.class, this::onList)
+        .build();
+  }
+
+  private ReplyEffect<Event, State> onCreate(State s, CreateAccount c) {
+    if (s.exists) {
+      return Effect().reply(c.replyTo(), new Created(false));
+    }
+    return Effect()
+        .persist(new AccountCreated(id, c.role(), c.name(), c.creditLimit(), c.keyHash()))
+        .thenReply(c.replyTo(), st -> new Created(true));
+  }
+
+  private ReplyEffect<Event, State> onReserve(State s, ReserveBid c) {
+    if (!s.exists) {
+      return Effect().reply(c.replyTo(), new NoSuchAccount());
+    }
+    Long earlier = s.byIdempotencyKey.get(c.idempotencyKey());
+    if (earlier != null) {
+      BidEntry e = s.bids.get(earlier);
+      if (!e.requestHash().equals(c.requestHash())) {
+        return Effect().reply(c.replyTo(), new KeyReused(earlier));
+      }
+      return Effect().reply(c.replyTo(), new Reserved(earlier, true, e.status()));
+    }
+    if (c.reserve() > s.available()) {
+      return Effect().reply(c.replyTo(), new InsufficientCredit(s.available(), c.reserve()));
+    }
+    long bidId = (id << BID_SEQ_BITS) | s.nextSeq;
+    return Effect()
+        .persist(
+            new BidReserved(
+                bidId,
+                c.market(),
+                c.spec().withId(bidId),
+                c.reserve(),
+                c.idempotencyKey(),
+                c.requestHash(),
+                c.atMillis()))
+        .thenReply(c.replyTo(), st -> new Reserved(bidId, false, BidStatus.PENDING));
+  }
+
+  private ReplyEffect<Event, State> onReserveWindow(State s, ReserveWindow c) {
+    if (!s.exists) {
+      return Effect().reply(c.replyTo(), new NoSuchAccount());
+    }
+    WindowIdReserved earlier = s.windowKeys.get(c.idempotencyKey());
+    if (earlier != null) {
+      return Effect()
+          .reply(
+              c.replyTo(),
+              earlier.requestHash().equals(c.requestHash())
+                  ? new Reserved(earlier.windowId(), true, BidStatus.PENDING)
+                  : new KeyReused(earlier.windowId()));
+    }
+    long windowId = (id << BID_SEQ_BITS) | s.nextSeq;
+    return Effect()
+        .persist(new WindowIdReserved(windowId, c.market(), c.idempotencyKey(), c.requestHash()))
+        .thenReply(c.replyTo(), st -> new Reserved(windowId, false, BidStatus.PENDING));
+  }
+
+  private ReplyEffect<Event, State> onConfirm(State s, ConfirmBid c) {
+    BidEntry e = s.bids.get(c.bidId());
+    if (e == null || e.status() != BidStatus.PENDING) {
+      return Effect().reply(c.replyTo(), Done.getInstance());
+    }
+    return Effect()
+        .persist(new BidConfirmed(c.bidId()))
+        .thenReply(c.replyTo(), st -> Done.getInstance());
+  }
+
+  private ReplyEffect<Event, State> onClose(State s, CloseBid c) {
+    BidEntry e = s.bids.get(c.bidId());
+    if (e == null || e.status().closed()) {
+      return Effect().reply(c.replyTo(), Done.getInstance());
+    }
+    return Effect()
+        .persist(new BidClosed(c.bidId(), c.status()))
+        .thenReply(c.replyTo(), st -> Done.getInstance());
+  }
+
+  private ReplyEffect<Event, State> onRecordEpoch(State s, RecordEpoch c) {
+    Long last = s.lastEpochByMarket.get(c.market());
+    if (!s.exists || (last != null && c.epoch() <= last)) {
+      return Effect().reply(c.replyTo(), Done.getInstance());
+    }
+    return Effect()
+        .persist(
+            new EpochRecorded(
+                c.market(), c.epoch(), c.fills(), c.expiredBidIds(), c.unfilledBidIds()))
+        .thenReply(c.replyTo(), st -> Done.getInstance());
+  }
+
+  private ReplyEffect<Event, State> onBill(State s, Bill c) {
+    Map<String, Long> charges = due(s, c.asOfMillis());
+    if (charges.isEmpty() || c.asOfMillis() <= s.chargedThroughMillis) {
+      return Effect().reply(c.replyTo(), s.balance());
+    }
+    return Effect()
+        .persist(new Charged(c.asOfMillis(), charges))
+        .thenReply(c.replyTo(), State::balance);
+  }
+
+  private ReplyEffect<Event, State> onBillTick(State s, BillTick t) {
+    long now = System.currentTimeMillis();
+    Map<String, Long> charges = due(s, now);
+    if (charges.isEmpty() || now <= s.chargedThroughMillis) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new Charged(now, charges)).thenNoReply();
+  }
+
+  private static Map<String, Long> due(State s, long asOfMillis) {
+    Map<String, Long> charges = new LinkedHashMap<>();
+    for (LeaseEntry l : s.leases.values()) {
+      long due = l.dueBy(asOfMillis) - l.charged();
+      if (due > 0) {
+        charges.put(l.leaseKey(), due);
+      }
+    }
+    return charges;
+  }
+
+  private ReplyEffect<Event, State> onList(State s, ListBids c) {
+    List<BidEntry> page = new ArrayList<>();
+    long next = 0;
+    // newest first: walk the insertion order backwards
+    List<BidEntry> all = new ArrayList<>(s.bids.values());
+    for (int i = all.size() - 1; i >= 0; i--) {
+      BidEntry e = all.get(i);
+      if (c.afterBidId() > 0 && e.bidId() >= c.afterBidId()) {
+        continue;
+      }
+      if (c.status() != null && e.status() != c.status()) {
+        continue;
+      }
+      if (page.size() == c.limit()) {
+        next = page.get(page.size() - 1).bidId();
+        break;
+      }
+      page.add(e);
+    }
+    return Effect().reply(c.replyTo(), new BidPage(page, next));
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(
+            AccountCreated.class,
+            (s, e) -> {
+              s.exists = true;
+              s.id = e.id();
+              s.role = e.role();
+              s.name = e.name();
+              s.creditLimit = e.creditLimit();
+              s.keyHashes.add(e.keyHash());
+              return s;
+            })
+        .onEvent(
+            BidReserved.class,
+            (s, e) -> {
+              s.nextSeq++;
+              s.bids.put(
+                  e.bidId(),
+                  new BidEntry(
+                      e.bidId(),
+                      e.market(),
+                      e.spec(),
+                      e.reserve(),
+                      e.idempotencyKey(),
+                      e.requestHash(),
+                      e.atMillis(),
+                      BidStatus.PENDING));
+              s.byIdempotencyKey.put(e.idempotencyKey(), e.bidId());
+              s.reserved += e.reserve();
+              return s;
+            })
+        .onEvent(
+            WindowIdReserved.class,
+            (s, e) -> {
+              s.nextSeq++;
+              s.windowKeys.put(e.idempotencyKey(), e);
+              return s;
+            })
+        .onEvent(
+            BidConfirmed.class,
+            (s, e) -> {
+              s.bids.computeIfPresent(e.bidId(), (k, b) -> b.withStatus(BidStatus.OPEN));
+              return s;
+            })
+        .onEvent(
+            BidClosed.class,
+            (s, e) -> {
+              close(s, e.bidId(), e.status());
+              return s;
+            })
+        .onEvent(
+            EpochRecorded.class,
+            (s, e) -> {
+              s.lastEpochByMarket.put(e.market(), e.epoch());
+              for (Fill f : e.fills()) {
+                close(s, f.bidId(), BidStatus.FILLED);
+                if (!s.leases.containsKey(f.leaseKey())) {
+                  long cost =
+                      Price.cost(
+                          f.price(),
+                          f.nodes(),
+                          f.gpusPerNode(),
+                          (f.endMillis() - f.startMillis()) / 1000L);
+                  s.leases.put(
+                      f.leaseKey(),
+                      new LeaseEntry(
+                          f.leaseKey(),
+                          f.bidId(),
+                          f.price(),
+                          f.nodes(),
+                          f.gpusPerNode(),
+                          f.startMillis(),
+                          f.endMillis(),
+                          cost,
+                          0));
+                  s.leased += cost;
+                }
+              }
+              e.expiredBidIds().forEach(b -> close(s, b, BidStatus.EXPIRED));
+              e.unfilledBidIds().forEach(b -> close(s, b, BidStatus.UNFILLED));
+              return s;
+            })
+        .onEvent(
+            Charged.class,
+            (s, e) -> {
+              s.chargedThroughMillis = e.asOfMillis();
+              e.charges()
+                  .forEach(
+                      (key, amount) -> {
+                        LeaseEntry l = s.leases.get(key);
+                        if (l == null) {
+                          return;
+                        }
+                        LeaseEntry after =
+                            new LeaseEntry(
+                                l.leaseKey(),
+                                l.bidId(),
+                                l.price(),
+                                l.nodes(),
+                                l.gpusPerNode(),
+                                l.startMillis(),
+                                l.endMillis(),
+                                l.cost(),
+                                l.charged() + amount);
+                        s.leased -= amount;
+                        s.charged += amount;
+                        if (after.settled()) {
+                          s.leases.remove(key);
+                        } else {
+                          s.leases.put(key, after);
+                        }
+                      });
+              return s;
+            })
+        .build();
+  }
+
+  /** Frees a bid's reservation once, and forgets the oldest closed bids past the bound. */
+  private static void close(State s, long bidId, BidStatus status) {
+    BidEntry b = s.bids.get(bidId);
+    if (b == null || b.status().closed()) {
+      return;
+    }
+    s.bids.put(bidId, b.withStatus(status));
+    s.reserved -= b.reserved();
+    s.closedBids++;
+    if (s.closedBids > CLOSED_BIDS_KEPT) {
+      var it = s.bids.values().iterator();
+      while (it.hasNext() && s.closedBids > CLOSED_BIDS_KEPT) {
+        BidEntry old = it.next();
+        if (old.status().closed()) {
+          it.remove();
+          s.byIdempotencyKey.remove(old.idempotencyKey());
+          s.closedBids--;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package io.surplus.market.accounts;
+
+import io.surplus.engine.Lease;
+import io.surplus.engine.SlotClock;
+import io.surplus.market.markets.Market;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
+import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.projection.ProjectionBehavior;
+import org.apache.pekko.projection.ProjectionId;
+import org.apache.pekko.projection.cassandra.javadsl.CassandraProjection;
+import org.apache.pekko.projection.eventsourced.EventEnvelope;
+import org.apache.pekko.projection.eventsourced.javadsl.EventSourcedProvider;
+import org.apache.pekko.projection.javadsl.Handler;
+import org.apache.pekko.projection.javadsl.SourceProvider;
+
+/**
+ * Carries each market epoch to the accounts it touched: their fills (which turn reservations into
+ * leases) and their bids closed unfilled (which free reservations). A projection over the tagged
+ * {@link Market.EpochCleared} events, at least once; each account applies an epoch once, by its
+ * number per market, so redelivery changes nothing. It runs as one sharded daemon process, so on a
+ * cluster exactly one node drives it.
+ */
+public final class AccountEpochs extends Handler<EventEnvelope<Market.Event>> {
+
+  public static final String PROJECTION = "account-epochs";
+
+  private final ClusterSharding sharding;
+  private final SlotClock clock;
+  private final Duration timeout;
+
+  AccountEpochs(ActorSystem<?> system, SlotClock clock, Duration timeout) {
+    this.sharding = ClusterSharding.get(system);
+    this.clock = clock;
+    this.timeout = timeout;
+  }
+
+  /** Creates the offset table if needed, then starts the projection on the cluster. */
+  public static CompletionStage<Done> init(
+      ActorSystem<?> system, SlotClock clock, Duration timeout) {
+    return CassandraProjection.createTablesIfNotExists(system)
+        .thenApply(
+            done -> {
+              SourceProvider<Offset, EventEnvelope<Market.Event>> source =
+                  EventSourcedProvider.eventsByTag(
+                      system, CassandraReadJournal.Identifier(), Market.EPOCH_TAG);
+              ShardedDaemonProcess.get(system)
+                  .init(
+                      ProjectionBehavior.Command.class,
+                      PROJECTION,
+                      1,
+                      i ->
+                          ProjectionBehavior.create(
+                              CassandraProjection.atLeastOnce(
+                                  ProjectionId.of(PROJECTION, Market.EPOCH_TAG),
+                                  source,
+                                  () -> new AccountEpochs(system, clock, timeout))),
+                      ShardedDaemonProcessSettings.create(system),
+                      Optional.of(ProjectionBehavior.stopMessage()));
+              return Done.getInstance();
+            });
+  }
+
+  /** The market of a persistence id {@code Market|<gpuModel>}. */
+  public static String marketOf(String persistenceId) {
+    return persistenceId.substring(persistenceId.indexOf('|') + 1);
+  }
+
+  /** A lease's id across markets: {@code <gpuModel>.<n>}. */
+  public static String leaseKey(String market, long leaseId) {
+    return market + "." + leaseId;
+  }
+
+  private record Touched(List<Account.Fill> fills, List<Long> expired, List<Long> unfilled) {
+    Touched() {
+      this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+    }
+  }
+
+  @Override
+  public CompletionStage<Done> process(EventEnvelope<Market.Event> envelope) {
+    if (!(envelope.event() instanceof Market.EpochCleared e)) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    String market = marketOf(envelope.persistenceId());
+    Map<Long, Touched> byAccount = new TreeMap<>();
+    for (Lease l : e.leases()) {
+      byAccount
+          .computeIfAbsent(l.account(), a -> new Touched())
+          .fills()
+          .add(
+              new Account.Fill(
+                  leaseKey(market, l.id()),
+                  l.bidId(),
+                  l.price(),
+                  l.nodes(),
+                  l.gpusPerNode(),
+                  clock.startMillis(l.startSlot()),
+                  clock.startMillis(l.endSlot())));
+    }
+    for (long b : e.expiredBidIds()) {
+      byAccount.computeIfAbsent(Account.accountOfBid(b), a -> new Touched()).expired().add(b);
+    }
+    for (long b : e.unfilledIocBidIds()) {
+      byAccount.computeIfAbsent(Account.accountOfBid(b), a -> new Touched()).unfilled().add(b);
+    }
+    List<CompletableFuture<Done>> sent = new ArrayList<>();
+    byAccount.forEach(
+        (account, t) -> {
+          if (account <= 0 || account >= (1L << 31)) {
+            return; // bids placed outside the API (tests, simulations) belong to no account
+          }
+          sent.add(
+              sharding
+                  .entityRefFor(Account.ENTITY_KEY, Long.toString(account))
+                  .<Done>ask(
+                      r ->
+                          new Account.RecordEpoch(
+                              market, e.epoch(), t.fills(), t.expired(), t.unfilled(), r),
+                      timeout)
+                  .toCompletableFuture());
+        });
+    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
+        .thenApply(v -> Done.getInstance());
+  }
+}

@@ -1,0 +1,170 @@
+package io.surplus.market.app;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.surplus.market.accounts.Account;
+import io.surplus.market.accounts.ApiKeys;
+import io.surplus.market.cassandra.CassandraNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Runs the marketplace: optionally its own Cassandra node (development), then the service, and with
+ * {@code --demo} demo accounts (keys kept under the var directory and printed) and a demo provider
+ * and bidder that keep the markets moving through the public API.
+ */
+@Command(
+    name = "surplus-service",
+    mixinStandardHelpOptions = true,
+    description = "The Surplus marketplace service.")
+public final class SurplusMain implements Callable<Integer> {
+
+  @Option(
+      names = "--embedded-cassandra",
+      description = "start (or reuse) the development Cassandra node under <var>/cassandra")
+  boolean embeddedCassandra;
+
+  @Option(names = "--cassandra-classpath-file", description = "Cassandra's class path file")
+  Path cassandraClasspathFile = Path.of("cassandra-node/target/cassandra.classpath");
+
+  @Option(names = "--var", description = "where local data lives (default: ${DEFAULT-VALUE})")
+  Path var = Path.of("var");
+
+  @Option(
+      names = "--demo",
+      description = "create demo accounts and keep demo windows and bids coming")
+  boolean demo;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new SurplusMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    CassandraNode node = null;
+    if (embeddedCassandra) {
+      String cp = Files.readString(cassandraClasspathFile).strip();
+      System.out.println("surplus: starting Cassandra under " + var.resolve("cassandra") + " ...");
+      node =
+          CassandraNode.start(
+              CassandraNode.Settings.defaults(var.resolve("cassandra").toAbsolutePath()),
+              cp,
+              Duration.ofSeconds(180));
+      System.out.println("surplus: Cassandra answers on " + node.cqlAddress());
+    }
+    Config config = ConfigFactory.load();
+    Settings settings = Settings.from(config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "surplus", config);
+    CassandraNode started = node;
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  system.terminate();
+                  try {
+                    system.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+                  } catch (Exception e) {
+                    // exiting anyway
+                  }
+                  if (started != null) {
+                    started.close();
+                  }
+                },
+                "surplus-shutdown"));
+    SurplusService service =
+        SurplusService.start(system, settings).toCompletableFuture().get(180, TimeUnit.SECONDS);
+    String base = "http://" + settings.httpHost() + ":" + service.port();
+    System.out.println("surplus: listening on " + base);
+    if (demo) {
+      Properties keys = demoAccounts(system, settings);
+      Demo.start(system, settings, base, keys);
+      System.out.println();
+      System.out.println("  bidder key:   " + keys.getProperty("bidder"));
+      System.out.println("  provider key: " + keys.getProperty("provider"));
+      System.out.println("  admin key:    " + keys.getProperty("admin"));
+      System.out.println();
+      System.out.println("  try:  curl -s " + base + "/v1/markets");
+      System.out.println(
+          "        curl -s -H 'Authorization: Bearer "
+              + keys.getProperty("bidder")
+              + "' "
+              + base
+              + "/v1/account");
+      System.out.println("  (README.md has more; Ctrl-C stops everything)");
+    }
+    system.getWhenTerminated().toCompletableFuture().get();
+    return 0;
+  }
+
+  /** Demo account ids: fixed, so a restart finds them again. */
+  static final long ADMIN = 1, BIDDER = 2, PROVIDER = 3;
+
+  /**
+   * Creates the demo admin, bidder and provider on first run and keeps their keys in {@code
+   * <var>/demo-keys.properties} (only hashes are in Cassandra, so the file is the one copy).
+   */
+  Properties demoAccounts(ActorSystem<?> system, Settings settings) throws IOException {
+    Path file = var.resolve("demo-keys.properties");
+    Properties keys = new Properties();
+    if (Files.exists(file)) {
+      try (var in = Files.newInputStream(file)) {
+        keys.load(in);
+      }
+      return keys;
+    }
+    create(system, settings, ADMIN, Account.Role.ADMIN, "demo admin", 0, "admin", keys);
+    create(
+        system,
+        settings,
+        BIDDER,
+        Account.Role.BIDDER,
+        "demo bidder",
+        50_000_000_000L,
+        "bidder",
+        keys);
+    create(system, settings, PROVIDER, Account.Role.PROVIDER, "demo provider", 0, "provider", keys);
+    Files.createDirectories(var);
+    try (var out = Files.newOutputStream(file)) {
+      keys.store(out, "Surplus demo API keys (only their hashes are stored in Cassandra)");
+    }
+    return keys;
+  }
+
+  private static void create(
+      ActorSystem<?> system,
+      Settings settings,
+      long id,
+      Account.Role role,
+      String name,
+      long credit,
+      String label,
+      Properties keys) {
+    String key = ApiKeys.generate(id);
+    Account.Created c =
+        ClusterSharding.get(system)
+            .entityRefFor(Account.ENTITY_KEY, Long.toString(id))
+            .<Account.Created>ask(
+                r -> new Account.CreateAccount(role, name, credit, ApiKeys.hash(key), r),
+                Duration.ofSeconds(30))
+            .toCompletableFuture()
+            .join();
+    if (!c.created()) {
+      throw new IllegalStateException(
+          "demo account "
+              + id
+              + " exists but its key file is gone; remove the var directory to start afresh");
+    }
+    keys.setProperty(label, key);
+  }
+}

@@ -1,0 +1,144 @@
+package io.surplus.market.app;
+
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.surplus.market.accounts.Account;
+import io.surplus.market.accounts.AccountEpochs;
+import io.surplus.market.accounts.AccountRoutes;
+import io.surplus.market.accounts.ApiKeys;
+import io.surplus.market.bids.BidRoutes;
+import io.surplus.market.http.Api;
+import io.surplus.market.http.Problem;
+import io.surplus.market.markets.MarketGate;
+import io.surplus.market.markets.MarketRoutes;
+import io.surplus.market.readside.ReadSide;
+import io.surplus.market.readside.ReadSideRoutes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * The marketplace on one node: markets and accounts as sharded entities, the projections that feed
+ * accounts and the read side, and the HTTP API. Every node of a cluster runs the same.
+ */
+public final class SurplusService {
+
+  /** Most authenticated keys remembered; the cache is cleared past it. */
+  static final int AUTH_CACHE_SIZE = 100_000;
+
+  private final ActorSystem<?> system;
+  private final Settings settings;
+  private final ServerBinding binding;
+  private final Api api;
+
+  private SurplusService(ActorSystem<?> system, Settings settings, ServerBinding binding, Api api) {
+    this.system = system;
+    this.settings = settings;
+    this.binding = binding;
+    this.api = api;
+  }
+
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  public Api api() {
+    return api;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  public ActorSystem<?> system() {
+    return system;
+  }
+
+  /** Joins the cluster (itself, when no seed nodes are configured), starts everything, binds. */
+  public static CompletionStage<SurplusService> start(ActorSystem<?> system, Settings settings) {
+    Cluster cluster = Cluster.get(system);
+    if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+    MarketGate.init(system, settings.clock(), settings.pricing(), settings.epochInterval());
+    Account.init(system, settings.billingInterval());
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(metrics);
+    new JvmGcMetrics().bindTo(metrics);
+    new JvmThreadMetrics().bindTo(metrics);
+
+    return ReadSide.start(system, settings.clock())
+        .thenCombine(
+            AccountEpochs.init(system, settings.clock(), settings.askTimeout()),
+            (readSide, done) -> readSide)
+        .thenCompose(
+            readSide -> {
+              List<Api.Endpoint> endpoints = new ArrayList<>();
+              endpoints.addAll(new BidRoutes(system, settings).endpoints());
+              endpoints.addAll(new MarketRoutes(system, settings).endpoints());
+              endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
+              endpoints.addAll(new AccountRoutes(system, settings).endpoints());
+              endpoints.addAll(new OpsRoutes(system, metrics).endpoints());
+              Api api =
+                  new Api(system, endpoints, authenticator(system, settings.askTimeout()), metrics);
+              return Http.get(system)
+                  .newServerAt(settings.httpHost(), settings.httpPort())
+                  .bind(api::apply)
+                  .thenApply(
+                      b -> {
+                        b.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+                        system
+                            .log()
+                            .info(
+                                "Surplus listening on http://{}:{}",
+                                settings.httpHost(),
+                                b.localAddress().getPort());
+                        return new SurplusService(system, settings, b, api);
+                      });
+            });
+  }
+
+  /** Keys resolve through their account's entity; verified keys are cached by hash. */
+  static Api.Authenticator authenticator(ActorSystem<?> system, Duration timeout) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    ConcurrentHashMap<String, Account.Principal> cache = new ConcurrentHashMap<>();
+    return key -> {
+      long account = ApiKeys.accountOf(key);
+      if (account < 0) {
+        return CompletableFuture.failedFuture(
+            Problem.unauthorized("the API key is not valid").failure());
+      }
+      String hash = ApiKeys.hash(key);
+      Account.Principal known = cache.get(hash);
+      if (known != null) {
+        return CompletableFuture.completedFuture(known);
+      }
+      return sharding
+          .entityRefFor(Account.ENTITY_KEY, Long.toString(account))
+          .<Account.Principal>ask(r -> new Account.Authenticate(hash, r), timeout)
+          .thenApply(
+              p -> {
+                if (!p.known()) {
+                  throw Problem.unauthorized("the API key is not valid").failure();
+                }
+                if (cache.size() >= AUTH_CACHE_SIZE) {
+                  cache.clear();
+                }
+                cache.put(hash, p);
+                return p;
+              });
+    };
+  }
+}

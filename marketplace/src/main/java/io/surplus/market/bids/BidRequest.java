@@ -1,0 +1,227 @@
+package io.surplus.market.bids;
+
+import io.surplus.engine.BidSpec;
+import io.surplus.engine.Price;
+import io.surplus.engine.SlotClock;
+import io.surplus.engine.TimeInForce;
+import io.surplus.market.app.Settings;
+import io.surplus.market.http.Problem;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+
+/**
+ * The body of {@code POST /v1/bids}: what a bidder asks for, in the API's units (ISO-8601 instants,
+ * minutes, USD per GPU-hour as a decimal string). {@link #toSpec} checks every rule and names the
+ * field that breaks one; it rounds the time window inward to whole slots.
+ */
+public record BidRequest(
+    String gpuModel,
+    Integer nodes,
+    Integer minNodes,
+    Integer durationMinutes,
+    String earliestStart,
+    String latestEnd,
+    String limitPrice,
+    List<String> regions,
+    Integer minNoticeSeconds,
+    String timeInForce,
+    String expiresAt,
+    Boolean requeue) {
+
+  /** The longest notice a bid may ask for: a day. */
+  public static final int MAX_NOTICE_SECONDS = 86_400;
+
+  /**
+   * The engine's bid (with id 1, to be replaced by the account's) for this request at {@code
+   * nowMillis}, or a {@link Problem.Failure} naming the first field that breaks a rule.
+   */
+  public BidSpec toSpec(Settings settings, long nowMillis) {
+    if (gpuModel == null) {
+      throw Problem.missing("gpuModel").failure();
+    }
+    if (!settings.hasMarket(gpuModel)) {
+      throw Problem.invalid(
+              "gpuModel",
+              "unknown GPU model '" + gpuModel + "'; markets: " + settings.markets().keySet())
+          .failure();
+    }
+    int n = required("nodes", nodes);
+    if (n < 1 || n > BidSpec.MAX_NODES) {
+      throw Problem.invalid("nodes", "nodes must be between 1 and " + BidSpec.MAX_NODES).failure();
+    }
+    int min = minNodes == null ? n : minNodes;
+    if (min < 1 || min > n) {
+      throw Problem.invalid("minNodes", "minNodes must be between 1 and nodes (" + n + ")")
+          .failure();
+    }
+    int minutes = required("durationMinutes", durationMinutes);
+    SlotClock clock = settings.clock();
+    if (minutes < 1 || minutes > clock.horizonSlots() * (clock.slotSeconds() / 60)) {
+      throw Problem.invalid("durationMinutes", "durationMinutes must be between 1 and the horizon")
+          .failure();
+    }
+    long limit = price("limitPrice", limitPrice);
+    Instant start = instant("earliestStart", earliestStart);
+    Instant end = instant("latestEnd", latestEnd);
+    if (!end.isAfter(start)) {
+      throw Problem.invalid("latestEnd", "latestEnd must be after earliestStart").failure();
+    }
+    int first = clock.slotAtOrAfter(nowMillis);
+    int endSlot = clock.slotAtOrBefore(end);
+    if (endSlot <= first) {
+      throw Problem.invalid("latestEnd", "latestEnd is in the past (or within the current slot)")
+          .failure();
+    }
+    if (endSlot > first + clock.horizonSlots()) {
+      throw Problem.invalid(
+              "latestEnd",
+              "latestEnd is beyond the horizon of "
+                  + Duration.ofSeconds(clock.seconds(clock.horizonSlots())).toHours()
+                  + " hours")
+          .failure();
+    }
+    int startSlot = Math.max(clock.slotAtOrAfter(start), first);
+    int slots = clock.slotsFor(Duration.ofMinutes(minutes));
+    if (startSlot + slots > endSlot) {
+      throw Problem.invalid(
+              "durationMinutes",
+              "durationMinutes ("
+                  + minutes
+                  + ", "
+                  + slots
+                  + " slots) does not fit between earliestStart and latestEnd rounded inward to"
+                  + " slots from now")
+          .failure();
+    }
+    int notice = minNoticeSeconds == null ? 0 : minNoticeSeconds;
+    if (notice < 0 || notice > MAX_NOTICE_SECONDS) {
+      throw Problem.invalid(
+              "minNoticeSeconds", "minNoticeSeconds must be between 0 and " + MAX_NOTICE_SECONDS)
+          .failure();
+    }
+    long mask = BidSpec.ANY_REGION;
+    if (regions != null) {
+      if (regions.isEmpty()) {
+        throw Problem.invalid("regions", "regions must name at least one region, or be left out")
+            .failure();
+      }
+      mask = 0;
+      for (String r : regions) {
+        int id = r == null ? -1 : settings.regions().indexOf(r);
+        if (id < 0) {
+          throw Problem.invalid(
+                  "regions", "unknown region '" + r + "'; regions: " + settings.regions())
+              .failure();
+        }
+        mask |= 1L << id;
+      }
+    }
+    TimeInForce tif;
+    if (timeInForce == null) {
+      tif = TimeInForce.GTC;
+    } else if (timeInForce.equals("GTC") || timeInForce.equals("IOC")) {
+      tif = TimeInForce.valueOf(timeInForce);
+    } else {
+      throw Problem.invalid("timeInForce", "timeInForce must be GTC or IOC").failure();
+    }
+    long expiry = BidSpec.NO_EXPIRY;
+    if (expiresAt != null) {
+      if (tif != TimeInForce.GTC) {
+        throw Problem.invalid("expiresAt", "expiresAt applies to GTC bids only").failure();
+      }
+      Instant e = instant("expiresAt", expiresAt);
+      if (e.toEpochMilli() <= nowMillis) {
+        throw Problem.invalid("expiresAt", "expiresAt is in the past").failure();
+      }
+      expiry = e.toEpochMilli();
+    }
+    return new BidSpec(
+        1,
+        0,
+        n,
+        min,
+        slots,
+        startSlot,
+        endSlot,
+        limit,
+        notice,
+        mask,
+        tif,
+        expiry,
+        requeue != null && requeue);
+  }
+
+  static int required(String field, Integer value) {
+    if (value == null) {
+      throw Problem.missing(field).failure();
+    }
+    return value;
+  }
+
+  /** A price field in micro-dollars: a positive decimal string with at most six decimals. */
+  public static long price(String field, String text) {
+    if (text == null) {
+      throw Problem.missing(field).failure();
+    }
+    long micros;
+    try {
+      micros = Price.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw Problem.invalid(
+              field,
+              field
+                  + " must be a decimal string of USD per GPU-hour with at most "
+                  + Price.MAX_DECIMALS
+                  + " decimals, at most "
+                  + Price.format(Price.MAX_MICROS)
+                  + ": got '"
+                  + text
+                  + "'")
+          .failure();
+    }
+    if (micros <= 0) {
+      throw Problem.invalid(field, field + " must be greater than zero").failure();
+    }
+    return micros;
+  }
+
+  /** Largest amount of money a field may hold: a billion dollars. */
+  public static final long MAX_AMOUNT_MICROS = 1_000_000_000L * Price.MICROS_PER_DOLLAR;
+
+  /** An amount of USD (not a price per GPU-hour) in micro-dollars: a decimal string, >= 0. */
+  public static long amount(String field, String text) {
+    if (text == null) {
+      throw Problem.missing(field).failure();
+    }
+    try {
+      if (!text.matches("[0-9]{1,10}(\\.[0-9]{1,6})?")) {
+        throw new NumberFormatException();
+      }
+      long micros = new java.math.BigDecimal(text).movePointRight(6).longValueExact();
+      if (micros > MAX_AMOUNT_MICROS) {
+        throw new NumberFormatException();
+      }
+      return micros;
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw Problem.invalid(
+              field,
+              field + " must be a decimal string of USD, at most 6 decimals and $1,000,000,000")
+          .failure();
+    }
+  }
+
+  public static Instant instant(String field, String text) {
+    if (text == null) {
+      throw Problem.missing(field).failure();
+    }
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      throw Problem.invalid(
+              field, field + " must be an ISO-8601 instant such as 2026-11-23T08:00:00Z")
+          .failure();
+    }
+  }
+}

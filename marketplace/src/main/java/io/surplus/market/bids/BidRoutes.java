@@ -1,0 +1,511 @@
+package io.surplus.market.bids;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.surplus.engine.BidSpec;
+import io.surplus.engine.Price;
+import io.surplus.engine.Reason;
+import io.surplus.engine.ResultCode;
+import io.surplus.engine.SlotClock;
+import io.surplus.engine.TimeInForce;
+import io.surplus.market.accounts.Account;
+import io.surplus.market.accounts.ApiKeys;
+import io.surplus.market.app.Settings;
+import io.surplus.market.http.Api;
+import io.surplus.market.http.Api.Call;
+import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.Json;
+import io.surplus.market.http.Problem;
+import io.surplus.market.markets.Market;
+import io.surplus.market.markets.MarketGate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+
+/**
+ * The bid API: place (one or a batch), list, show, cancel. A placement reserves the bid's worst
+ * case cost in the bidder's account first (which also gives the bid its id and remembers the
+ * idempotency key), then places it in its market; it is acknowledged ({@code 201}) only after the
+ * market's journal write. A retry with the same key and body answers the same bid; with another
+ * body it is refused.
+ */
+public final class BidRoutes {
+
+  /** Longest Idempotency-Key accepted. */
+  public static final int MAX_KEY_LENGTH = 255;
+
+  /** Largest body of a batch placement. */
+  public static final long BATCH_BODY_LIMIT = 2L * 1024 * 1024;
+
+  /** A bid as the API shows it. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record BidView(
+      String id,
+      String status,
+      String gpuModel,
+      int nodes,
+      int minNodes,
+      int durationMinutes,
+      String earliestStart,
+      String latestEnd,
+      String limitPrice,
+      int minNoticeSeconds,
+      List<String> regions,
+      String timeInForce,
+      String expiresAt,
+      boolean requeue,
+      String reserved,
+      String reason,
+      String createdAt) {}
+
+  public record BidList(List<BidView> bids, String nextCursor) {}
+
+  public record BatchRequest(List<Object> bids) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record BatchItem(int index, int status, BidView bid, Problem problem) {}
+
+  public record BatchResult(int accepted, int rejected, List<BatchItem> results) {}
+
+  private final ActorSystem<?> system;
+  private final Settings settings;
+  private final ClusterSharding sharding;
+  private final Duration timeout;
+
+  public BidRoutes(ActorSystem<?> system, Settings settings) {
+    this.system = system;
+    this.settings = settings;
+    this.sharding = ClusterSharding.get(system);
+    this.timeout = settings.askTimeout();
+  }
+
+  public List<Endpoint> endpoints() {
+    Set<Account.Role> bidder = Set.of(Account.Role.BIDDER);
+    return List.of(
+        Endpoint.of("POST", "/v1/bids", bidder, this::place),
+        Endpoint.of("POST", "/v1/bids/batch", bidder, this::placeBatch)
+            .withBodyLimit(BATCH_BODY_LIMIT),
+        Endpoint.of("GET", "/v1/bids", bidder, this::list),
+        Endpoint.of("GET", "/v1/bids/{id}", bidder, this::show),
+        Endpoint.of("DELETE", "/v1/bids/{id}", bidder, this::cancel));
+  }
+
+  private EntityRef<Account.Command> account(long id) {
+    return sharding.entityRefFor(Account.ENTITY_KEY, Long.toString(id));
+  }
+
+  private EntityRef<MarketGate.Message> market(String model) {
+    return sharding.entityRefFor(MarketGate.ENTITY_KEY, model);
+  }
+
+  /** The request's Idempotency-Key header, checked. */
+  public static String idempotencyKeyOf(Call call) {
+    return idempotencyKey(call);
+  }
+
+  static String idempotencyKey(Call call) {
+    String key = call.header("Idempotency-Key").orElse(null);
+    if (key == null || key.isBlank()) {
+      throw Problem.of(
+              400,
+              "missing-idempotency-key",
+              "Idempotency-Key is required",
+              "every write needs an Idempotency-Key header (1-" + MAX_KEY_LENGTH + " characters)",
+              "Idempotency-Key")
+          .failure();
+    }
+    if (key.length() > MAX_KEY_LENGTH || !key.chars().allMatch(c -> c > 32 && c < 127)) {
+      throw Problem.of(
+              400,
+              "invalid-idempotency-key",
+              "Idempotency-Key is invalid",
+              "Idempotency-Key must be 1-" + MAX_KEY_LENGTH + " visible ASCII characters",
+              "Idempotency-Key")
+          .failure();
+    }
+    return key;
+  }
+
+  private CompletionStage<HttpResponse> place(Call call) {
+    String key = idempotencyKey(call);
+    BidRequest request = Json.read(call.body(), BidRequest.class);
+    return placeOne(call.principal().account(), key, ApiKeys.sha256(call.body()), request)
+        .thenApply(
+            placed ->
+                Api.json(201, placed.view())
+                    .addHeader(RawHeader.create("Location", "/v1/bids/" + placed.view().id()))
+                    .addHeader(
+                        RawHeader.create(
+                            "Idempotent-Replayed", Boolean.toString(placed.replay()))));
+  }
+
+  record Placed(BidView view, boolean replay) {}
+
+  /** Validates, reserves, places: the one path of every bid, single or batched. */
+  CompletionStage<Placed> placeOne(long accountId, String key, String hash, BidRequest request) {
+    long now = System.currentTimeMillis();
+    BidSpec spec = request.toSpec(settings, now);
+    String model = request.gpuModel();
+    long reserve =
+        Price.cost(
+            spec.limitPrice(),
+            spec.nodes(),
+            settings.gpusPerNode(model),
+            settings.clock().seconds(spec.durationSlots()));
+    return account(accountId)
+        .<Account.Reservation>ask(
+            r -> new Account.ReserveBid(key, hash, model, spec, reserve, now, r), timeout)
+        .thenCompose(
+            reservation -> {
+              if (reservation instanceof Account.KeyReused) {
+                throw Problem.of(
+                        422,
+                        "idempotency-key-reused",
+                        "Idempotency-Key was used for another request",
+                        "this Idempotency-Key was used with a different body; use a new key",
+                        "Idempotency-Key")
+                    .failure();
+              }
+              if (reservation instanceof Account.InsufficientCredit c) {
+                throw Problem.of(
+                        422,
+                        "insufficient-credit",
+                        "Not enough credit",
+                        "the bid may cost up to $"
+                            + Price.format(c.needed())
+                            + " but only $"
+                            + Price.format(Math.max(0, c.available()))
+                            + " of the credit limit is free",
+                        "limitPrice")
+                    .failure();
+              }
+              if (!(reservation instanceof Account.Reserved r)) {
+                throw Problem.unauthorized("the account does not exist").failure();
+              }
+              if (r.replay() && r.status() != Account.BidStatus.PENDING) {
+                return show(accountId, r.bidId()).thenApply(v -> new Placed(v, true));
+              }
+              BidSpec placed = spec.withId(r.bidId());
+              BidSpec withAccount =
+                  new BidSpec(
+                      placed.id(),
+                      accountId,
+                      placed.nodes(),
+                      placed.minNodes(),
+                      placed.durationSlots(),
+                      placed.earliestStart(),
+                      placed.latestEnd(),
+                      placed.limitPrice(),
+                      placed.minNoticeSeconds(),
+                      placed.regionMask(),
+                      placed.timeInForce(),
+                      placed.expiresAtMillis(),
+                      placed.requeue());
+              return market(model)
+                  .<Market.Outcome>ask(
+                      o -> new MarketGate.Place(new Market.PlaceBid(withAccount, now, o)), timeout)
+                  .thenCompose(
+                      outcome -> {
+                        ResultCode rc = outcome.code();
+                        if (rc == ResultCode.OK || (r.replay() && rc == ResultCode.DUPLICATE_ID)) {
+                          return account(accountId)
+                              .<Done>ask(d -> new Account.ConfirmBid(r.bidId(), d), timeout)
+                              .thenCompose(d -> show(accountId, r.bidId()))
+                              .thenApply(v -> new Placed(v, r.replay()));
+                        }
+                        return account(accountId)
+                            .<Done>ask(
+                                d -> new Account.CloseBid(r.bidId(), Account.BidStatus.REJECTED, d),
+                                timeout)
+                            .thenApply(
+                                d -> {
+                                  throw refused(rc).failure();
+                                });
+                      });
+            });
+  }
+
+  /** A market's refusal of a bid that passed the checks here (the clock moved in between). */
+  static Problem refused(ResultCode rc) {
+    return switch (rc) {
+      case IN_THE_PAST -> Problem.invalid("latestEnd", "latestEnd is in the past");
+      case BEYOND_HORIZON -> Problem.invalid("latestEnd", "latestEnd is beyond the horizon");
+      case TOO_LATE_TO_FIT ->
+          Problem.invalid("durationMinutes", "the duration no longer fits before latestEnd");
+      default ->
+          Problem.of(
+              409, "refused", "The market refused the bid", "the market answered " + rc, null);
+    };
+  }
+
+  private CompletionStage<HttpResponse> placeBatch(Call call) {
+    String key = idempotencyKey(call);
+    BatchRequest batch = Json.read(call.body(), BatchRequest.class);
+    if (batch.bids() == null) {
+      throw Problem.missing("bids").failure();
+    }
+    if (batch.bids().isEmpty() || batch.bids().size() > settings.maxBatchBids()) {
+      throw Problem.invalid("bids", "bids must hold 1 to " + settings.maxBatchBids() + " bids")
+          .failure();
+    }
+    long account = call.principal().account();
+    List<CompletableFuture<BatchItem>> items = new ArrayList<>();
+    for (int i = 0; i < batch.bids().size(); i++) {
+      int index = i;
+      CompletableFuture<BatchItem> item;
+      try {
+        String itemJson = Json.write(batch.bids().get(i));
+        BidRequest request = Json.read(itemJson, BidRequest.class);
+        item =
+            placeOne(account, key + "#" + index, ApiKeys.sha256(itemJson), request)
+                .thenApply(p -> new BatchItem(index, 201, p.view(), null))
+                .toCompletableFuture();
+      } catch (RuntimeException e) {
+        item = CompletableFuture.failedFuture(e);
+      }
+      items.add(
+          item.exceptionally(
+              t -> {
+                HttpResponse r = apiResponse(t);
+                Problem p = problemOf(t).withIndex(index);
+                return new BatchItem(index, r.status().intValue(), null, p);
+              }));
+    }
+    return CompletableFuture.allOf(items.toArray(CompletableFuture[]::new))
+        .thenApply(
+            v -> {
+              List<BatchItem> results = items.stream().map(CompletableFuture::join).toList();
+              int ok = (int) results.stream().filter(r -> r.status() == 201).count();
+              return Api.json(
+                  ok == results.size() ? 201 : 207,
+                  new BatchResult(ok, results.size() - ok, results));
+            });
+  }
+
+  private static HttpResponse apiResponse(Throwable t) {
+    return Api.problem(problemOf(t));
+  }
+
+  private static Problem problemOf(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && !(c instanceof Problem.Failure)) {
+      c = c.getCause();
+    }
+    if (c instanceof Problem.Failure f) {
+      Problem p = f.problem();
+      // a nested item's field names are relative to the item
+      return p;
+    }
+    return Problem.unavailable("the write could not be confirmed in time; retry the item");
+  }
+
+  private CompletionStage<HttpResponse> list(Call call) {
+    String status = call.query("status").orElse(null);
+    Account.BidStatus filter = null;
+    if (status != null) {
+      try {
+        filter = Account.BidStatus.valueOf(status.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw Problem.of(
+                400,
+                "invalid-query",
+                "A query parameter is invalid",
+                "status must be one of pending, open, filled, cancelled, expired, unfilled,"
+                    + " rejected",
+                "status")
+            .failure();
+      }
+    }
+    int limit = limit(call);
+    long after = 0;
+    if (call.query("cursor").isPresent()) {
+      after = parseBidId(call.query("cursor").get(), "cursor");
+    }
+    Account.BidStatus f = filter;
+    long a = after;
+    return account(call.principal().account())
+        .<Account.BidPage>ask(r -> new Account.ListBids(f, a, limit, r), timeout)
+        .thenApply(
+            page ->
+                Api.json(
+                    200,
+                    new BidList(
+                        page.bids().stream().map(e -> view(e, null)).toList(),
+                        page.nextAfter() == 0 ? null : formatBidId(page.nextAfter()))));
+  }
+
+  static int limit(Call call) {
+    String text = call.query("limit").orElse("100");
+    try {
+      int limit = Integer.parseInt(text);
+      if (limit >= 1 && limit <= 500) {
+        return limit;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw Problem.of(
+            400, "invalid-query", "A query parameter is invalid", "limit must be 1 to 500", "limit")
+        .failure();
+  }
+
+  private CompletionStage<HttpResponse> show(Call call) {
+    long id = ownBidId(call);
+    return show(call.principal().account(), id).thenApply(v -> Api.json(200, v));
+  }
+
+  /** The bid as its account knows it, with its live reason from the market while it is open. */
+  CompletionStage<BidView> show(long accountId, long bidId) {
+    return account(accountId)
+        .<Account.BidView>ask(r -> new Account.GetBid(bidId, r), timeout)
+        .thenCompose(
+            v -> {
+              if (v.entry() == null) {
+                throw Problem.notFound("no bid " + formatBidId(bidId) + " in this account")
+                    .failure();
+              }
+              Account.BidEntry e = v.entry();
+              if (e.status().closed()) {
+                return CompletableFuture.completedFuture(view(e, null));
+              }
+              return market(e.market())
+                  .<Market.BidSummary>ask(
+                      r -> new MarketGate.Forward(new Market.GetBid(bidId, r)), timeout)
+                  .thenApply(s -> view(e, s.open() ? s.reason() : null));
+            });
+  }
+
+  private CompletionStage<HttpResponse> cancel(Call call) {
+    long id = ownBidId(call);
+    long accountId = call.principal().account();
+    call.header("Idempotency-Key").ifPresent(k -> idempotencyKey(call));
+    return account(accountId)
+        .<Account.BidView>ask(r -> new Account.GetBid(id, r), timeout)
+        .thenCompose(
+            v -> {
+              if (v.entry() == null) {
+                throw Problem.notFound("no bid " + formatBidId(id) + " in this account").failure();
+              }
+              if (v.entry().status() == Account.BidStatus.CANCELLED) {
+                return CompletableFuture.completedFuture(view(v.entry(), null));
+              }
+              if (v.entry().status().closed()) {
+                throw Problem.of(
+                        409,
+                        "bid-closed",
+                        "The bid is closed",
+                        "bid "
+                            + formatBidId(id)
+                            + " is "
+                            + v.entry().status().name().toLowerCase(Locale.ROOT)
+                            + " and cannot be cancelled",
+                        null)
+                    .failure();
+              }
+              return market(v.entry().market())
+                  .<Market.Outcome>ask(
+                      r -> new MarketGate.Forward(new Market.CancelBid(id, r)), timeout)
+                  .thenCompose(
+                      o -> {
+                        if (o.code() != ResultCode.OK) {
+                          throw Problem.of(
+                                  409,
+                                  "bid-closed",
+                                  "The bid is closed",
+                                  "bid "
+                                      + formatBidId(id)
+                                      + " is no longer in the book (filled or expired)",
+                                  null)
+                              .failure();
+                        }
+                        return account(accountId)
+                            .<Done>ask(
+                                d -> new Account.CloseBid(id, Account.BidStatus.CANCELLED, d),
+                                timeout);
+                      })
+                  .thenCompose(d -> show(accountId, id));
+            })
+        .thenApply(v -> Api.json(200, v));
+  }
+
+  /** The bid id of the path, which must belong to the caller (else 404: no leak of others' ids). */
+  static long ownBidId(Call call) {
+    long id = parseBidId(call.param("id"), "id");
+    if (Account.accountOfBid(id) != call.principal().account()) {
+      throw Problem.notFound("no bid " + call.param("id") + " in this account").failure();
+    }
+    return id;
+  }
+
+  /** Bid ids read {@code bid_<account>_<sequence>}. */
+  public static String formatBidId(long id) {
+    return "bid_" + Account.accountOfBid(id) + "_" + (id & 0xFFFF_FFFFL);
+  }
+
+  static long parseBidId(String text, String field) {
+    Problem bad =
+        Problem.of(
+            404, "not-found", "Not found", "no bid " + text + " (ids read bid_<n>_<n>)", field);
+    if (text == null || !text.startsWith("bid_")) {
+      throw bad.failure();
+    }
+    String[] parts = text.substring(4).split("_", -1);
+    if (parts.length != 2) {
+      throw bad.failure();
+    }
+    try {
+      long account = Long.parseLong(parts[0]);
+      long seq = Long.parseLong(parts[1]);
+      if (account <= 0 || account >= (1L << 31) || seq <= 0 || seq > 0xFFFF_FFFFL) {
+        throw bad.failure();
+      }
+      return (account << Account.BID_SEQ_BITS) | seq;
+    } catch (NumberFormatException e) {
+      throw bad.failure();
+    }
+  }
+
+  BidView view(Account.BidEntry e, Reason reason) {
+    BidSpec s = e.spec();
+    SlotClock clock = settings.clock();
+    List<String> regions = null;
+    if (s.regionMask() != BidSpec.ANY_REGION) {
+      regions = new ArrayList<>();
+      for (int i = 0; i < settings.regions().size(); i++) {
+        if ((s.regionMask() & (1L << i)) != 0) {
+          regions.add(settings.regions().get(i));
+        }
+      }
+    }
+    return new BidView(
+        formatBidId(e.bidId()),
+        e.status().name().toLowerCase(Locale.ROOT),
+        e.market(),
+        s.nodes(),
+        s.minNodes(),
+        (int) (clock.seconds(s.durationSlots()) / 60),
+        clock.start(s.earliestStart()).toString(),
+        clock.start(s.latestEnd()).toString(),
+        Price.format(s.limitPrice()),
+        s.minNoticeSeconds(),
+        regions,
+        s.timeInForce().name(),
+        s.expiresAtMillis() == BidSpec.NO_EXPIRY || s.timeInForce() == TimeInForce.IOC
+            ? null
+            : Instant.ofEpochMilli(s.expiresAtMillis()).toString(),
+        s.requeue(),
+        Price.format(e.reserved()),
+        reason == null || reason == Reason.NONE ? null : reason.name(),
+        Instant.ofEpochMilli(e.atMillis()).toString());
+  }
+}

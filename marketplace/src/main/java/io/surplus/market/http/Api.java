@@ -1,0 +1,322 @@
+package io.surplus.market.http;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.surplus.market.accounts.Account;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.pattern.AskTimeoutException;
+import org.apache.pekko.stream.Materializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP front as a table of endpoints: each is a method, a path template such as {@code
+ * /v1/bids/{id}}, the roles that may call it (none: public) and a handler. The table is the single
+ * source of the routes, so the OpenAPI document can be checked against it. Every failure becomes an
+ * {@code application/problem+json} document; a request that cannot be persisted gets {@code 503}
+ * with {@code Retry-After}.
+ */
+public final class Api implements Function<HttpRequest, CompletionStage<HttpResponse>> {
+
+  private static final Logger log = LoggerFactory.getLogger(Api.class);
+
+  public static final ContentType.WithFixedCharset PROBLEM_JSON =
+      ContentTypes.create(
+          MediaTypes.applicationWithFixedCharset("problem+json", HttpCharsets.UTF_8, "json"));
+
+  /** Largest request body of an ordinary endpoint. */
+  public static final long DEFAULT_BODY_LIMIT = 64 * 1024;
+
+  /** Seconds a client should wait before retrying after a 503. */
+  public static final int RETRY_AFTER_SECONDS = 2;
+
+  /** What a handler sees of a request. */
+  public record Call(
+      HttpRequest request, Map<String, String> params, Account.Principal principal, String body) {
+
+    public String param(String name) {
+      return params.get(name);
+    }
+
+    public Optional<String> query(String name) {
+      return request.getUri().query().get(name);
+    }
+
+    public Optional<String> header(String name) {
+      return request.getHeader(name).map(h -> h.value());
+    }
+  }
+
+  @FunctionalInterface
+  public interface Handler {
+    CompletionStage<HttpResponse> handle(Call call);
+  }
+
+  /** One route: {@code roles} empty means public; {@code bodyLimit} bytes of body at most. */
+  public record Endpoint(
+      String method, String template, Set<Account.Role> roles, long bodyLimit, Handler handler) {
+
+    public static Endpoint of(
+        String method, String template, Set<Account.Role> roles, Handler handler) {
+      return new Endpoint(method, template, roles, DEFAULT_BODY_LIMIT, handler);
+    }
+
+    public Endpoint withBodyLimit(long limit) {
+      return new Endpoint(method, template, roles, limit, handler);
+    }
+
+    String[] segments() {
+      return template.substring(1).split("/");
+    }
+  }
+
+  /** Turns a bearer key into its account and role; fails with a problem when it cannot. */
+  @FunctionalInterface
+  public interface Authenticator {
+    CompletionStage<Account.Principal> authenticate(String key);
+  }
+
+  private final List<Endpoint> endpoints;
+  private final Authenticator auth;
+  private final Materializer materializer;
+  private final MeterRegistry metrics;
+  private final Duration bodyTimeout = Duration.ofSeconds(10);
+
+  public Api(
+      ActorSystem<?> system, List<Endpoint> endpoints, Authenticator auth, MeterRegistry metrics) {
+    this.endpoints = List.copyOf(endpoints);
+    this.auth = auth;
+    this.materializer = Materializer.matFromSystem(system);
+    this.metrics = metrics;
+  }
+
+  public List<Endpoint> endpoints() {
+    return endpoints;
+  }
+
+  @Override
+  public CompletionStage<HttpResponse> apply(HttpRequest request) {
+    long started = System.nanoTime();
+    String path = request.getUri().path();
+    String method = request.method().value();
+    Endpoint found = null;
+    Map<String, String> params = null;
+    Set<String> allowed = new TreeSet<>();
+    for (Endpoint e : endpoints) {
+      Map<String, String> p = match(e, path);
+      if (p != null) {
+        allowed.add(e.method());
+        if (e.method().equals(method)) {
+          found = e;
+          params = p;
+          break;
+        }
+      }
+    }
+    if (found == null) {
+      request.discardEntityBytes(materializer);
+      HttpResponse r =
+          allowed.isEmpty()
+              ? problem(Problem.notFound("no route for " + method + " " + path))
+              : problem(
+                      Problem.of(
+                          405,
+                          "method-not-allowed",
+                          "Method not allowed",
+                          method + " is not allowed on " + path + "; allowed: " + allowed,
+                          null))
+                  .addHeader(RawHeader.create("Allow", String.join(", ", allowed)));
+      record(started, method, "unmatched", r);
+      return CompletableFuture.completedFuture(r);
+    }
+    Endpoint endpoint = found;
+    Map<String, String> pathParams = params;
+    CompletionStage<HttpResponse> response;
+    try {
+      response =
+          principal(endpoint, request)
+              .thenCompose(
+                  principal ->
+                      body(endpoint, request)
+                          .thenCompose(
+                              body ->
+                                  endpoint
+                                      .handler()
+                                      .handle(new Call(request, pathParams, principal, body))));
+    } catch (RuntimeException e) {
+      response = CompletableFuture.failedFuture(e);
+    }
+    return response
+        .exceptionally(Api::toResponse)
+        .thenApply(
+            r -> {
+              record(started, method, endpoint.template(), r);
+              return r;
+            });
+  }
+
+  private void record(long started, String method, String template, HttpResponse r) {
+    Timer.builder("surplus.http.requests")
+        .tag("method", method)
+        .tag("route", template)
+        .tag("status", Integer.toString(r.status().intValue()))
+        .publishPercentileHistogram(false)
+        .register(metrics)
+        .record(Duration.ofNanos(System.nanoTime() - started));
+  }
+
+  private CompletionStage<Account.Principal> principal(Endpoint e, HttpRequest request) {
+    if (e.roles().isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
+    if (header.isEmpty() || !header.get().startsWith("Bearer ")) {
+      return CompletableFuture.failedFuture(
+          Problem.unauthorized("send the API key as 'Authorization: Bearer <key>'").failure());
+    }
+    return auth.authenticate(header.get().substring("Bearer ".length()).strip())
+        .thenApply(
+            p -> {
+              if (!e.roles().contains(p.role())) {
+                throw Problem.forbidden(
+                        "a "
+                            + p.role().name().toLowerCase(java.util.Locale.ROOT)
+                            + " key may not call "
+                            + e.method()
+                            + " "
+                            + e.template())
+                    .failure();
+              }
+              return p;
+            });
+  }
+
+  private CompletionStage<String> body(Endpoint e, HttpRequest request) {
+    if (request.method().value().equals("GET")) {
+      request.discardEntityBytes(materializer);
+      return CompletableFuture.completedFuture("");
+    }
+    return request
+        .entity()
+        .withSizeLimit(e.bodyLimit())
+        .toStrict(bodyTimeout.toMillis(), materializer)
+        .thenApply(strict -> strict.getData().utf8String());
+  }
+
+  /** The path parameters if {@code path} matches the endpoint's template, else null. */
+  static Map<String, String> match(Endpoint e, String path) {
+    if (path.length() < 2 || path.charAt(0) != '/') {
+      return null;
+    }
+    String[] want = e.segments();
+    String[] got = path.substring(1).split("/", -1);
+    if (want.length != got.length) {
+      return null;
+    }
+    Map<String, String> params = new HashMap<>(2);
+    for (int i = 0; i < want.length; i++) {
+      String w = want[i];
+      if (w.startsWith("{") && w.endsWith("}")) {
+        if (got[i].isEmpty()) {
+          return null;
+        }
+        params.put(w.substring(1, w.length() - 1), got[i]);
+      } else if (!w.equals(got[i])) {
+        return null;
+      }
+    }
+    return params;
+  }
+
+  static HttpResponse toResponse(Throwable t) {
+    Throwable c = t;
+    while ((c instanceof CompletionException
+            || c instanceof java.util.concurrent.ExecutionException)
+        && c.getCause() != null) {
+      c = c.getCause();
+    }
+    if (c instanceof Problem.Failure f) {
+      return problem(f.problem());
+    }
+    if (c instanceof EntityStreamSizeException s) {
+      return problem(
+          Problem.of(
+              413,
+              "body-too-large",
+              "The body is too large",
+              "the body exceeds " + s.limit() + " bytes",
+              null));
+    }
+    if (c instanceof AskTimeoutException
+        || c instanceof TimeoutException
+        || c instanceof Unavailable) {
+      return problem(
+              Problem.unavailable(
+                  "the write could not be confirmed in time; nothing is acknowledged. Retry with"
+                      + " the same Idempotency-Key"))
+          .addHeader(RawHeader.create("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
+    }
+    if (c instanceof IllegalArgumentException) {
+      return problem(Problem.of(400, "bad-request", "Bad request", c.getMessage(), null));
+    }
+    log.error("unexpected failure", c);
+    return problem(
+        Problem.of(500, "internal", "Internal error", "an unexpected error; it is logged", null));
+  }
+
+  /** A store that cannot be reached: turned into 503 with Retry-After. */
+  public static final class Unavailable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public Unavailable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  public static HttpResponse problem(Problem p) {
+    return HttpResponse.create()
+        .withStatus(p.status())
+        .withEntity(HttpEntities.create(PROBLEM_JSON, Json.write(p)));
+  }
+
+  public static HttpResponse json(int status, Object body) {
+    return HttpResponse.create()
+        .withStatus(status)
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, Json.write(body)));
+  }
+
+  public static CompletionStage<HttpResponse> ok(Object body) {
+    return CompletableFuture.completedFuture(json(200, body));
+  }
+
+  /** Every endpoint's (method, template), for the OpenAPI check. */
+  public List<String> routeKeys() {
+    List<String> keys = new ArrayList<>();
+    for (Endpoint e : endpoints) {
+      keys.add(e.method() + " " + e.template());
+    }
+    return keys;
+  }
+}

@@ -1,0 +1,99 @@
+package io.surplus.market.http;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import java.util.stream.Collectors;
+
+/**
+ * The API's JSON: strict on the way in (unknown fields, wrong types, trailing tokens, duplicate
+ * keys and float-to-int or string-to-number coercions are errors that name the field), plain on the
+ * way out.
+ */
+public final class Json {
+
+  public static final ObjectMapper MAPPER = mapper();
+
+  private Json() {}
+
+  private static ObjectMapper mapper() {
+    JsonMapper m =
+        JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .build();
+    m.coercionConfigFor(LogicalType.Integer)
+        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+    m.coercionConfigFor(LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+    m.coercionConfigFor(LogicalType.Boolean)
+        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+    return m;
+  }
+
+  /** Reads {@code body} as {@code type}, or throws a {@link Problem.Failure} naming the field. */
+  public static <T> T read(String body, Class<T> type) {
+    if (body == null || body.isBlank()) {
+      throw Problem.malformed("the body is empty; a JSON object is required").failure();
+    }
+    try {
+      T value = MAPPER.readValue(body, type);
+      if (value == null) {
+        throw Problem.malformed("the body is null; a JSON object is required").failure();
+      }
+      return value;
+    } catch (UnrecognizedPropertyException e) {
+      throw Problem.unknownField(path(e)).failure();
+    } catch (MismatchedInputException e) {
+      String field = path(e);
+      if (field.isEmpty()) {
+        throw Problem.malformed("the body must be a JSON object of the documented shape").failure();
+      }
+      throw Problem.wrongType(field, field + " has the wrong JSON type").failure();
+    } catch (JsonMappingException e) {
+      String field = path(e);
+      throw (field.isEmpty()
+              ? Problem.malformed("the body must be a JSON object of the documented shape")
+              : Problem.wrongType(field, field + " has an invalid value"))
+          .failure();
+    } catch (JsonProcessingException e) {
+      throw Problem.malformed(
+              "malformed JSON at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr())
+          .failure();
+    }
+  }
+
+  public static String write(Object value) {
+    try {
+      return MAPPER.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write " + value.getClass().getSimpleName(), e);
+    }
+  }
+
+  private static String path(JsonMappingException e) {
+    return e.getPath().stream()
+        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining("."))
+        .replace(".[", "[");
+  }
+}

@@ -1,0 +1,363 @@
+package io.surplus.market.markets;
+
+import io.surplus.engine.Price;
+import io.surplus.engine.ResultCode;
+import io.surplus.engine.SlotClock;
+import io.surplus.engine.WindowSpec;
+import io.surplus.engine.book.Depth;
+import io.surplus.market.accounts.Account;
+import io.surplus.market.accounts.ApiKeys;
+import io.surplus.market.app.Settings;
+import io.surplus.market.bids.BidRequest;
+import io.surplus.market.http.Api;
+import io.surplus.market.http.Api.Call;
+import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.Json;
+import io.surplus.market.http.Problem;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+
+/**
+ * Public market data from the live books ({@code /v1/markets}, the aggregated depth) and the
+ * providers' window offers ({@code POST /v1/windows}, until the capacity feed takes over).
+ */
+public final class MarketRoutes {
+
+  public record MarketView(
+      String gpuModel,
+      int gpusPerNode,
+      long epoch,
+      String lastClearingPrice,
+      String bestBid,
+      String bestReserve,
+      long openBidNodes,
+      long freeNodes) {}
+
+  public record BidLevelView(String limitPrice, int bids, long nodes, long cumulativeNodes) {}
+
+  public record WindowLevelView(
+      String reservePrice,
+      int windows,
+      long freeNodes,
+      String freeNodeHours,
+      long cumulativeFreeNodes) {}
+
+  public record BookView(
+      String gpuModel,
+      String asOf,
+      long epoch,
+      String lastClearingPrice,
+      List<BidLevelView> bids,
+      List<WindowLevelView> windows) {}
+
+  /** The body of {@code POST /v1/windows}. */
+  public record WindowRequest(
+      String gpuModel,
+      String pool,
+      String region,
+      Integer nodes,
+      Integer gpusPerNode,
+      String start,
+      String end,
+      String reservePrice,
+      Integer noticeSeconds,
+      String confidence) {}
+
+  public record WindowView(
+      String id,
+      String gpuModel,
+      String pool,
+      String region,
+      int nodes,
+      int gpusPerNode,
+      String start,
+      String end,
+      String reservePrice,
+      int noticeSeconds,
+      String confidence) {}
+
+  private final Settings settings;
+  private final ClusterSharding sharding;
+  private final Duration timeout;
+
+  public MarketRoutes(ActorSystem<?> system, Settings settings) {
+    this.settings = settings;
+    this.sharding = ClusterSharding.get(system);
+    this.timeout = settings.askTimeout();
+  }
+
+  public List<Endpoint> endpoints() {
+    return List.of(
+        Endpoint.of("GET", "/v1/markets", Set.of(), this::markets),
+        Endpoint.of("GET", "/v1/markets/{gpuModel}/book", Set.of(), this::book),
+        Endpoint.of("POST", "/v1/windows", Set.of(Account.Role.PROVIDER), this::offer));
+  }
+
+  private EntityRef<MarketGate.Message> market(String model) {
+    return sharding.entityRefFor(MarketGate.ENTITY_KEY, model);
+  }
+
+  /** The GPU model of the path, which must be a market. */
+  public static String model(Settings settings, Call call) {
+    String model = call.param("gpuModel");
+    if (!settings.hasMarket(model)) {
+      throw Problem.notFound("no market '" + model + "'; markets: " + settings.markets().keySet())
+          .failure();
+    }
+    return model;
+  }
+
+  CompletionStage<Market.DepthView> depth(String model, long now) {
+    return market(model).ask(r -> new MarketGate.Forward(new Market.GetDepth(now, r)), timeout);
+  }
+
+  private CompletionStage<HttpResponse> markets(Call call) {
+    long now = System.currentTimeMillis();
+    List<CompletableFuture<MarketView>> views = new ArrayList<>();
+    for (Map.Entry<String, Integer> m : settings.markets().entrySet()) {
+      views.add(
+          depth(m.getKey(), now)
+              .thenApply(d -> summary(m.getKey(), m.getValue(), d))
+              .toCompletableFuture());
+    }
+    return CompletableFuture.allOf(views.toArray(CompletableFuture[]::new))
+        .thenApply(
+            v ->
+                Api.json(
+                    200, Map.of("markets", views.stream().map(CompletableFuture::join).toList())));
+  }
+
+  static MarketView summary(String model, int gpus, Market.DepthView d) {
+    Depth depth = d.depth();
+    return new MarketView(
+        model,
+        gpus,
+        d.epoch(),
+        d.lastClearingPrice() == 0 ? null : Price.format(d.lastClearingPrice()),
+        depth.bids().isEmpty() ? null : Price.format(depth.bids().get(0).limitPrice()),
+        depth.windows().isEmpty() ? null : Price.format(depth.windows().get(0).reservePrice()),
+        depth.bids().stream().mapToLong(Depth.BidLevel::nodes).sum(),
+        depth.windows().stream().mapToLong(Depth.WindowLevel::freeNodes).sum());
+  }
+
+  private CompletionStage<HttpResponse> book(Call call) {
+    String model = model(settings, call);
+    long now = System.currentTimeMillis();
+    SlotClock clock = settings.clock();
+    return depth(model, now)
+        .thenApply(
+            d -> {
+              List<BidLevelView> bids = new ArrayList<>();
+              long cum = 0;
+              for (Depth.BidLevel l : d.depth().bids()) {
+                cum += l.nodes();
+                bids.add(new BidLevelView(Price.format(l.limitPrice()), l.bids(), l.nodes(), cum));
+              }
+              List<WindowLevelView> windows = new ArrayList<>();
+              cum = 0;
+              for (Depth.WindowLevel l : d.depth().windows()) {
+                cum += l.freeNodes();
+                windows.add(
+                    new WindowLevelView(
+                        Price.format(l.reservePrice()),
+                        l.windows(),
+                        l.freeNodes(),
+                        BigDecimal.valueOf(l.freeNodeSlots() * clock.slotSeconds())
+                            .divide(BigDecimal.valueOf(3600))
+                            .stripTrailingZeros()
+                            .toPlainString(),
+                        cum));
+              }
+              return Api.json(
+                  200,
+                  new BookView(
+                      model,
+                      Instant.ofEpochMilli(now).toString(),
+                      d.epoch(),
+                      d.lastClearingPrice() == 0 ? null : Price.format(d.lastClearingPrice()),
+                      bids,
+                      windows));
+            });
+  }
+
+  private CompletionStage<HttpResponse> offer(Call call) {
+    String key = io.surplus.market.bids.BidRoutes.idempotencyKeyOf(call);
+    WindowRequest w = Json.read(call.body(), WindowRequest.class);
+    long now = System.currentTimeMillis();
+    WindowSpec spec = toSpec(w, now, 1);
+    long provider = call.principal().account();
+    return sharding
+        .entityRefFor(Account.ENTITY_KEY, Long.toString(provider))
+        .<Account.Reservation>ask(
+            r -> new Account.ReserveWindow(key, ApiKeys.sha256(call.body()), w.gpuModel(), r),
+            timeout)
+        .thenCompose(
+            res -> {
+              if (res instanceof Account.KeyReused) {
+                throw Problem.of(
+                        422,
+                        "idempotency-key-reused",
+                        "Idempotency-Key was used for another request",
+                        "this Idempotency-Key was used with a different body; use a new key",
+                        "Idempotency-Key")
+                    .failure();
+              }
+              if (!(res instanceof Account.Reserved r)) {
+                throw Problem.unauthorized("the account does not exist").failure();
+              }
+              WindowSpec placed = toSpec(w, now, r.windowOrBidId());
+              WindowSpec owned =
+                  new WindowSpec(
+                      placed.id(),
+                      provider,
+                      placed.pool(),
+                      placed.region(),
+                      placed.nodes(),
+                      placed.gpusPerNode(),
+                      placed.startSlot(),
+                      placed.endSlot(),
+                      placed.reservePrice(),
+                      placed.noticeSeconds(),
+                      placed.confidencePpm());
+              return market(w.gpuModel())
+                  .<Market.Outcome>ask(
+                      o -> new MarketGate.Forward(new Market.OfferWindow(owned, now, o)), timeout)
+                  .thenApply(
+                      o -> {
+                        if (o.code() != ResultCode.OK
+                            && !(r.replay() && o.code() == ResultCode.DUPLICATE_ID)) {
+                          throw (o.code() == ResultCode.IN_THE_PAST
+                                  ? Problem.invalid("end", "end is in the past")
+                                  : Problem.invalid("end", "end is beyond the horizon"))
+                              .failure();
+                        }
+                        WindowView v = view(w, owned);
+                        return Api.json(201, v)
+                            .addHeader(
+                                RawHeader.create(
+                                    "Idempotent-Replayed", Boolean.toString(r.replay())));
+                      });
+            });
+  }
+
+  WindowView view(WindowRequest w, WindowSpec s) {
+    SlotClock clock = settings.clock();
+    return new WindowView(
+        "win_" + (s.id() >>> Account.BID_SEQ_BITS) + "_" + (s.id() & 0xFFFF_FFFFL),
+        w.gpuModel(),
+        w.pool(),
+        w.region(),
+        s.nodes(),
+        s.gpusPerNode(),
+        clock.start(s.startSlot()).toString(),
+        clock.start(s.endSlot()).toString(),
+        Price.format(s.reservePrice()),
+        s.noticeSeconds(),
+        BigDecimal.valueOf(s.confidencePpm(), 6).stripTrailingZeros().toPlainString());
+  }
+
+  /** Checks a window request and makes the engine's window, or names the field that is wrong. */
+  WindowSpec toSpec(WindowRequest w, long now, long id) {
+    if (w.gpuModel() == null) {
+      throw Problem.missing("gpuModel").failure();
+    }
+    if (!settings.hasMarket(w.gpuModel())) {
+      throw Problem.invalid(
+              "gpuModel",
+              "unknown GPU model '" + w.gpuModel() + "'; markets: " + settings.markets().keySet())
+          .failure();
+    }
+    if (w.pool() == null) {
+      throw Problem.missing("pool").failure();
+    }
+    if (!w.pool().matches("[a-z0-9][a-z0-9-]{0,62}")) {
+      throw Problem.invalid("pool", "pool must be 1-63 lower-case letters, digits or '-'")
+          .failure();
+    }
+    if (w.region() == null) {
+      throw Problem.missing("region").failure();
+    }
+    int region = settings.regions().indexOf(w.region());
+    if (region < 0) {
+      throw Problem.invalid(
+              "region", "unknown region '" + w.region() + "'; regions: " + settings.regions())
+          .failure();
+    }
+    if (w.nodes() == null) {
+      throw Problem.missing("nodes").failure();
+    }
+    if (w.nodes() < 1 || w.nodes() > WindowSpec.MAX_NODES) {
+      throw Problem.invalid("nodes", "nodes must be between 1 and " + WindowSpec.MAX_NODES)
+          .failure();
+    }
+    int gpus = settings.gpusPerNode(w.gpuModel());
+    if (w.gpusPerNode() != null && w.gpusPerNode() != gpus) {
+      throw Problem.invalid(
+              "gpusPerNode", w.gpuModel() + " nodes have " + gpus + " GPUs in this market")
+          .failure();
+    }
+    long reserve = BidRequest.price("reservePrice", w.reservePrice());
+    if (w.noticeSeconds() == null) {
+      throw Problem.missing("noticeSeconds").failure();
+    }
+    if (w.noticeSeconds() < 0 || w.noticeSeconds() > BidRequest.MAX_NOTICE_SECONDS) {
+      throw Problem.invalid(
+              "noticeSeconds",
+              "noticeSeconds must be between 0 and " + BidRequest.MAX_NOTICE_SECONDS)
+          .failure();
+    }
+    int confidence = 1_000_000;
+    if (w.confidence() != null) {
+      try {
+        BigDecimal c = new BigDecimal(w.confidence());
+        if (c.signum() < 0 || c.compareTo(BigDecimal.ONE) > 0 || c.scale() > 6) {
+          throw new NumberFormatException();
+        }
+        confidence = c.movePointRight(6).intValueExact();
+      } catch (NumberFormatException | ArithmeticException e) {
+        throw Problem.invalid(
+                "confidence", "confidence must be a decimal string from 0 to 1, at most 6 decimals")
+            .failure();
+      }
+    }
+    Instant start = BidRequest.instant("start", w.start());
+    Instant end = BidRequest.instant("end", w.end());
+    SlotClock clock = settings.clock();
+    int first = clock.slotAtOrAfter(now);
+    int s = Math.max(clock.slotAtOrAfter(start), first);
+    int e = clock.slotAtOrBefore(end);
+    if (e <= first) {
+      throw Problem.invalid("end", "end is in the past (or within the current slot)").failure();
+    }
+    if (e > first + clock.horizonSlots()) {
+      throw Problem.invalid("end", "end is beyond the horizon").failure();
+    }
+    if (e <= s) {
+      throw Problem.invalid("end", "end must be at least one whole slot after start").failure();
+    }
+    return new WindowSpec(
+        id,
+        0,
+        w.pool().hashCode() & 0x7fff_ffff,
+        region,
+        w.nodes(),
+        gpus,
+        s,
+        e,
+        reserve,
+        w.noticeSeconds(),
+        confidence);
+  }
+}

@@ -1,0 +1,325 @@
+package io.surplus.market.readside;
+
+import io.surplus.engine.Price;
+import io.surplus.market.accounts.Account;
+import io.surplus.market.app.Settings;
+import io.surplus.market.bids.BidRoutes;
+import io.surplus.market.http.Api;
+import io.surplus.market.http.Api.Call;
+import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.Problem;
+import io.surplus.market.markets.MarketRoutes;
+import io.surplus.market.readside.ReadSide.EpochRecord;
+import io.surplus.market.readside.ReadSide.LeaseRow;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
+/**
+ * Read-side endpoints: a bidder's leases, and each market's trades, candles and epoch records. All
+ * come from the projected tables, so they trail the clearing by the projection's lag (about half a
+ * second on one node).
+ */
+public final class ReadSideRoutes {
+
+  public record LeaseView(
+      String id,
+      String bidId,
+      String gpuModel,
+      int nodes,
+      int gpusPerNode,
+      String start,
+      String end,
+      String price,
+      String cost,
+      String status,
+      long epoch,
+      String clearedAt) {}
+
+  public record LeaseList(List<LeaseView> leases, String nextCursor) {}
+
+  public record TradeView(
+      String clearedAt,
+      long epoch,
+      String price,
+      int nodes,
+      int gpusPerNode,
+      String gpuHours,
+      String start,
+      String end) {}
+
+  public record TradeList(String gpuModel, List<TradeView> trades, String nextCursor) {}
+
+  public record CandleView(
+      String start,
+      String open,
+      String high,
+      String low,
+      String close,
+      String volumeGpuHours,
+      String notional,
+      int trades) {}
+
+  public record CandleList(String gpuModel, String interval, List<CandleView> candles) {}
+
+  public record EpochView(
+      String gpuModel,
+      long epoch,
+      String clearedAt,
+      String clearingPrice,
+      String marginalLimitPrice,
+      int leases,
+      int filledNodes,
+      String gpuHours,
+      String notional,
+      int openBids,
+      Map<String, Integer> unfilledByReason,
+      int expired,
+      int unfilledIoc) {}
+
+  /** Candles returned when no range is given. */
+  public static final int DEFAULT_CANDLES = 120;
+
+  private final Settings settings;
+  private final ReadSide readSide;
+
+  public ReadSideRoutes(Settings settings, ReadSide readSide) {
+    this.settings = settings;
+    this.readSide = readSide;
+  }
+
+  public List<Endpoint> endpoints() {
+    Set<Account.Role> bidder = Set.of(Account.Role.BIDDER);
+    return List.of(
+        Endpoint.of("GET", "/v1/leases", bidder, this::leases),
+        Endpoint.of("GET", "/v1/leases/{id}", bidder, this::lease),
+        Endpoint.of("GET", "/v1/markets/{gpuModel}/trades", Set.of(), this::trades),
+        Endpoint.of("GET", "/v1/markets/{gpuModel}/candles", Set.of(), this::candles),
+        Endpoint.of("GET", "/v1/markets/{gpuModel}/epochs/{n}", Set.of(), this::epoch));
+  }
+
+  static Problem badQuery(String field, String detail) {
+    return Problem.of(400, "invalid-query", "A query parameter is invalid", detail, field);
+  }
+
+  static String hours(long gpuSeconds) {
+    return BigDecimal.valueOf(gpuSeconds)
+        .divide(BigDecimal.valueOf(3600), 6, java.math.RoundingMode.DOWN)
+        .stripTrailingZeros()
+        .toPlainString();
+  }
+
+  /** Lease ids read {@code lease_<gpuModel>_<n>}. */
+  public static String leaseId(String market, long n) {
+    return "lease_" + market + "_" + n;
+  }
+
+  LeaseView view(LeaseRow l) {
+    Instant now = Instant.now();
+    String status =
+        now.isBefore(l.start()) ? "scheduled" : now.isBefore(l.end()) ? "running" : "completed";
+    long cost =
+        Price.cost(
+            l.priceMicros(),
+            l.nodes(),
+            l.gpusPerNode(),
+            l.end().getEpochSecond() - l.start().getEpochSecond());
+    return new LeaseView(
+        leaseId(l.market(), l.leaseId()),
+        BidRoutes.formatBidId(l.bidId()),
+        l.market(),
+        l.nodes(),
+        l.gpusPerNode(),
+        l.start().toString(),
+        l.end().toString(),
+        Price.format(l.priceMicros()),
+        Price.format(cost),
+        status,
+        l.epoch(),
+        l.clearedAt().toString());
+  }
+
+  private CompletionStage<HttpResponse> leases(Call call) {
+    int limit = limit(call);
+    return readSide
+        .leases(call.principal().account(), call.query("cursor").orElse(null), limit)
+        .thenApply(
+            p ->
+                Api.json(
+                    200, new LeaseList(p.items().stream().map(this::view).toList(), p.next())));
+  }
+
+  private CompletionStage<HttpResponse> lease(Call call) {
+    String id = call.param("id");
+    int sep = id.lastIndexOf('_');
+    Problem missing = Problem.notFound("no lease " + id + " in this account");
+    if (!id.startsWith("lease_") || sep <= 6) {
+      throw missing.failure();
+    }
+    String market = id.substring(6, sep);
+    long n;
+    try {
+      n = Long.parseLong(id.substring(sep + 1));
+    } catch (NumberFormatException e) {
+      throw missing.failure();
+    }
+    if (!settings.hasMarket(market)) {
+      throw missing.failure();
+    }
+    long account = call.principal().account();
+    return readSide
+        .lease(market, n)
+        .thenApply(
+            row -> {
+              if (row.isEmpty() || row.get().account() != account) {
+                throw missing.failure();
+              }
+              return Api.json(200, view(row.get()));
+            });
+  }
+
+  private CompletionStage<HttpResponse> trades(Call call) {
+    String model = MarketRoutes.model(settings, call);
+    LocalDate day = null;
+    if (call.query("day").isPresent()) {
+      try {
+        day = LocalDate.parse(call.query("day").get());
+      } catch (DateTimeParseException e) {
+        throw badQuery("day", "day must be a UTC date such as 2026-11-23").failure();
+      }
+    }
+    return readSide
+        .trades(model, day, call.query("cursor").orElse(null), limit(call))
+        .thenApply(
+            p ->
+                Api.json(
+                    200,
+                    new TradeList(
+                        model,
+                        p.items().stream()
+                            .map(
+                                t ->
+                                    new TradeView(
+                                        t.clearedAt().toString(),
+                                        t.epoch(),
+                                        Price.format(t.priceMicros()),
+                                        t.nodes(),
+                                        t.gpusPerNode(),
+                                        hours(t.gpuSeconds()),
+                                        t.start().toString(),
+                                        t.end().toString()))
+                            .toList(),
+                        p.next())));
+  }
+
+  private CompletionStage<HttpResponse> candles(Call call) {
+    String model = MarketRoutes.model(settings, call);
+    CandleInterval interval;
+    try {
+      interval = CandleInterval.parse(call.query("interval").orElse("1m"));
+    } catch (IllegalArgumentException e) {
+      throw badQuery("interval", "interval must be 1m, 15m or 1h").failure();
+    }
+    Instant to = instant(call, "to", Instant.now());
+    Instant from = instant(call, "from", to.minusSeconds(interval.seconds() * DEFAULT_CANDLES));
+    if (!from.isBefore(to)) {
+      throw badQuery("from", "from must be before to").failure();
+    }
+    if ((to.getEpochSecond() - from.getEpochSecond()) / interval.seconds() > ReadSide.MAX_CANDLES) {
+      throw badQuery(
+              "to", "at most " + ReadSide.MAX_CANDLES + " candles per request; narrow from..to")
+          .failure();
+    }
+    return readSide
+        .candles(model, interval, from, to)
+        .thenApply(
+            list ->
+                Api.json(
+                    200,
+                    new CandleList(
+                        model,
+                        interval.label(),
+                        list.stream()
+                            .map(
+                                c ->
+                                    new CandleView(
+                                        c.bucketStart().toString(),
+                                        Price.format(c.openMicros()),
+                                        Price.format(c.highMicros()),
+                                        Price.format(c.lowMicros()),
+                                        Price.format(c.closeMicros()),
+                                        hours(c.volumeGpuSeconds()),
+                                        Price.format(c.notionalMicros()),
+                                        c.trades()))
+                            .toList())));
+  }
+
+  private CompletionStage<HttpResponse> epoch(Call call) {
+    String model = MarketRoutes.model(settings, call);
+    long n;
+    try {
+      n = Long.parseLong(call.param("n"));
+    } catch (NumberFormatException e) {
+      throw badQuery("n", "the epoch number must be a positive integer").failure();
+    }
+    if (n < 1) {
+      throw badQuery("n", "the epoch number must be a positive integer").failure();
+    }
+    return readSide
+        .epoch(model, n)
+        .thenApply(
+            r -> {
+              if (r.isEmpty()) {
+                throw Problem.notFound("no epoch " + n + " of " + model + " (yet)").failure();
+              }
+              EpochRecord e = r.get();
+              return Api.json(
+                  200,
+                  new EpochView(
+                      model,
+                      e.epoch(),
+                      e.clearedAt().toString(),
+                      e.clearingPriceMicros() == 0 ? null : Price.format(e.clearingPriceMicros()),
+                      e.hasMarginal() ? Price.format(e.marginalLimitMicros()) : null,
+                      e.leases(),
+                      e.filledNodes(),
+                      hours(e.gpuSeconds()),
+                      Price.format(e.notionalMicros()),
+                      e.openBids(),
+                      new TreeMap<>(e.unfilled()),
+                      e.expired(),
+                      e.unfilledIoc()));
+            });
+  }
+
+  static Instant instant(Call call, String name, Instant fallback) {
+    if (call.query(name).isEmpty()) {
+      return fallback;
+    }
+    try {
+      return Instant.parse(call.query(name).get());
+    } catch (DateTimeParseException e) {
+      throw badQuery(name, name + " must be an ISO-8601 instant").failure();
+    }
+  }
+
+  static int limit(Call call) {
+    String text = call.query("limit").orElse("100");
+    try {
+      int limit = Integer.parseInt(text);
+      if (limit >= 1 && limit <= ReadSide.MAX_PAGE) {
+        return limit;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw badQuery("limit", "limit must be 1 to " + ReadSide.MAX_PAGE).failure();
+  }
+}

@@ -1,0 +1,126 @@
+package io.surplus.market.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.surplus.market.accounts.Account;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A bidder and a provider over real HTTP, against the real Cassandra node. */
+class BidFlowTest {
+
+  static final String H100 = "H100-SXM-80GB";
+  static TestService service;
+  static String bidder;
+  static String provider;
+
+  @BeforeAll
+  static void start() {
+    service = TestService.start("flow" + System.nanoTime() % 1_000_000);
+    bidder = service.account(11, Account.Role.BIDDER, 100_000_000_000L);
+    provider = service.account(12, Account.Role.PROVIDER, 0);
+  }
+
+  @AfterAll
+  static void stop() {
+    service.close();
+  }
+
+  /** Polls (sleeping) until the reply satisfies {@code done}. */
+  static TestService.Reply await(
+      java.util.function.Supplier<TestService.Reply> call, Predicate<TestService.Reply> done) {
+    long deadline = System.nanoTime() + TestService.WAIT.toNanos();
+    TestService.Reply r = call.get();
+    while (!done.test(r)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("gave up waiting; last reply: " + r);
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+      r = call.get();
+    }
+    return r;
+  }
+
+  @Test
+  void shouldFillABidAgainstAWindowAndReserveThenReleaseCredit() {
+    String bidder = service.account(13, Account.Role.BIDDER, 100_000_000_000L);
+    TestService.Reply w =
+        service.post("/v1/windows", provider, "w-1", Bodies.window(H100, 16, 0, 16, "1.50"));
+    assertEquals(201, w.status(), w.body());
+    TestService.Reply b =
+        service.post("/v1/bids", bidder, "b-1", Bodies.bid(H100, 4, 120, 0, 12, "2.25"));
+    assertEquals(201, b.status(), b.body());
+    JsonNode bid = b.json();
+    String id = bid.get("id").asText();
+    assertEquals("/v1/bids/" + id, b.header("Location"));
+    // 4 nodes x 8 GPUs x 2 h x $2.25
+    assertEquals("144.00", bid.get("reserved").asText());
+
+    TestService.Reply filled =
+        await(
+            () -> service.get("/v1/bids/" + id, bidder),
+            r -> r.json().get("status").asText().equals("filled"));
+    assertEquals(200, filled.status());
+
+    // the reservation became a lease at the uniform price (the only bid: its own limit)
+    JsonNode balance =
+        await(
+                () -> service.get("/v1/account", bidder),
+                r -> r.json().get("reserved").asText().equals("0.00"))
+            .json();
+    assertEquals("144.00", balance.get("leased").asText());
+    assertEquals("100000.00", balance.get("creditLimit").asText());
+    assertEquals("99856.00", balance.get("available").asText());
+  }
+
+  @Test
+  void shouldAnswerTheSameBidToARetryWithTheSameKey() {
+    String body = Bodies.bid(H100, 2, 60, 20, 40, "0.50");
+    TestService.Reply first = service.post("/v1/bids", bidder, "same-key", body);
+    TestService.Reply again = service.post("/v1/bids", bidder, "same-key", body);
+    assertEquals(201, first.status(), first.body());
+    assertEquals(201, again.status(), again.body());
+    assertEquals(first.json().get("id"), again.json().get("id"));
+    assertEquals("true", again.header("Idempotent-Replayed"));
+  }
+
+  @Test
+  void shouldCancelAnOpenBidAndFreeItsReservation() {
+    TestService.Reply placed =
+        service.post("/v1/bids", bidder, "to-cancel", Bodies.bid(H100, 1, 60, 30, 50, "0.40"));
+    assertEquals(201, placed.status(), placed.body());
+    String id = placed.json().get("id").asText();
+    TestService.Reply cancelled = service.delete("/v1/bids/" + id, bidder);
+    assertEquals(200, cancelled.status(), cancelled.body());
+    assertEquals("cancelled", cancelled.json().get("status").asText());
+    TestService.Reply list = service.get("/v1/bids?status=cancelled", bidder);
+    assertEquals(200, list.status());
+    assertTrue(list.body().contains(id), list.body());
+  }
+
+  @Test
+  void shouldShowTheBookAndMarkets() {
+    service.post("/v1/bids", bidder, "book-1", Bodies.bid(H100, 3, 60, 40, 60, "0.33"));
+    TestService.Reply book = service.get("/v1/markets/" + H100 + "/book", null);
+    assertEquals(200, book.status(), book.body());
+    boolean found = false;
+    for (JsonNode level : book.json().get("bids")) {
+      found |= level.get("limitPrice").asText().equals("0.33");
+    }
+    assertTrue(found, book.body());
+    TestService.Reply markets = service.get("/v1/markets", null);
+    assertEquals(200, markets.status());
+    assertNotNull(markets.json().get("markets"));
+    assertEquals(3, markets.json().get("markets").size());
+  }
+}

@@ -1,0 +1,205 @@
+package io.surplus.market.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.surplus.market.accounts.Account;
+import io.surplus.market.accounts.ApiKeys;
+import io.surplus.market.app.Settings;
+import io.surplus.market.app.SurplusService;
+import io.surplus.market.cassandra.TestCassandra;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * The whole service in this JVM against the test run's Cassandra node, on a free port, in keyspaces
+ * of its own (so tests never see each other's markets, accounts or projections). {@link #restart}
+ * stops the actor system and starts a new one on the same keyspaces.
+ */
+public final class TestService implements AutoCloseable {
+
+  public static final Duration WAIT = Duration.ofSeconds(60);
+
+  public final String name;
+  private final Config config;
+  private ActorSystem<Void> system;
+  private SurplusService service;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  private TestService(String name, Config config) {
+    this.name = name;
+    this.config = config;
+  }
+
+  /** Config for a service whose keyspaces are named after {@code name}. */
+  public static Config config(String name, String extra) {
+    return ConfigFactory.parseString(
+            extra
+                + "\n"
+                + "surplus.http.port = 0\n"
+                + "surplus.epoch-interval = 300ms\n"
+                + "pekko.remote.artery.canonical.port = 0\n"
+                + "pekko.persistence.cassandra.journal.keyspace = j_"
+                + name
+                + "\n"
+                + "pekko.persistence.cassandra.snapshot.keyspace = s_"
+                + name
+                + "\n"
+                + "surplus.read-side.keyspace = r_"
+                + name
+                + "\n")
+        .withFallback(ConfigFactory.load())
+        .resolve();
+  }
+
+  public static TestService start(String name) {
+    return start(name, "");
+  }
+
+  public static TestService start(String name, String extraConfig) {
+    TestCassandra.node();
+    TestService s = new TestService(name, config(name, extraConfig));
+    s.boot();
+    return s;
+  }
+
+  private void boot() {
+    system = ActorSystem.create(Behaviors.empty(), "surplus-" + name, config);
+    try {
+      service =
+          SurplusService.start(system, Settings.from(config))
+              .toCompletableFuture()
+              .get(180, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      system.terminate();
+      throw new IllegalStateException("service did not start", e);
+    }
+  }
+
+  public void restart() {
+    stop();
+    boot();
+  }
+
+  public void stop() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("actor system did not stop", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  public SurplusService service() {
+    return service;
+  }
+
+  public ActorSystem<?> system() {
+    return system;
+  }
+
+  public Settings settings() {
+    return service.settings();
+  }
+
+  public String base() {
+    return "http://127.0.0.1:" + service.port();
+  }
+
+  /** Creates an account straight through its entity and returns its API key. */
+  public String account(long id, Account.Role role, long creditMicros) {
+    String key = ApiKeys.generate(id);
+    Account.Created c =
+        ClusterSharding.get(system)
+            .entityRefFor(Account.ENTITY_KEY, Long.toString(id))
+            .<Account.Created>ask(
+                r ->
+                    new Account.CreateAccount(
+                        role, "test " + id, creditMicros, ApiKeys.hash(key), r),
+                WAIT)
+            .toCompletableFuture()
+            .join();
+    if (!c.created()) {
+      throw new IllegalStateException("account " + id + " exists");
+    }
+    return key;
+  }
+
+  /** A response: status, headers and body parsed as JSON when it is JSON. */
+  public record Reply(int status, Map<String, java.util.List<String>> headers, String body) {
+    public JsonNode json() {
+      try {
+        return Json.MAPPER.readTree(body);
+      } catch (IOException e) {
+        throw new UncheckedIOException("not JSON: " + body, e);
+      }
+    }
+
+    public String header(String name) {
+      return headers.entrySet().stream()
+          .filter(e -> e.getKey().equalsIgnoreCase(name))
+          .map(e -> e.getValue().get(0))
+          .findFirst()
+          .orElse(null);
+    }
+
+    @Override
+    public String toString() {
+      return status + " " + body;
+    }
+  }
+
+  public Reply send(String method, String path, String key, String idempotencyKey, String body) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(30));
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    if (idempotencyKey != null) {
+      b.header("Idempotency-Key", idempotencyKey);
+    }
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+      b.method(method, HttpRequest.BodyPublishers.ofString(body));
+    } else {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    }
+    try {
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return new Reply(r.statusCode(), r.headers().map(), r.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public Reply get(String path, String key) {
+    return send("GET", path, key, null, null);
+  }
+
+  public Reply post(String path, String key, String idempotencyKey, String body) {
+    return send("POST", path, key, idempotencyKey, body);
+  }
+
+  public Reply delete(String path, String key) {
+    return send("DELETE", path, key, null, null);
+  }
+}
