@@ -46,6 +46,12 @@ public final class SurplusMain implements Callable<Integer> {
       description = "create demo accounts and keep demo windows and bids coming")
   boolean demo;
 
+  @Option(
+      names = "--demo-accounts",
+      description =
+          "create the demo accounts (keys in <var>/demo-keys.properties), no demo traffic")
+  boolean demoAccounts;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new SurplusMain()).execute(args));
   }
@@ -86,9 +92,11 @@ public final class SurplusMain implements Callable<Integer> {
         SurplusService.start(system, settings).toCompletableFuture().get(180, TimeUnit.SECONDS);
     String base = "http://" + settings.httpHost() + ":" + service.port();
     System.out.println("surplus: listening on " + base);
-    if (demo) {
+    if (demo || demoAccounts) {
       Properties keys = demoAccounts(system, settings);
-      Demo.start(system, settings, base, keys);
+      if (demo) {
+        Demo.start(system, settings, base, keys);
+      }
       System.out.println();
       System.out.println("  bidder key:   " + keys.getProperty("bidder"));
       System.out.println("  provider key: " + keys.getProperty("provider"));

@@ -47,6 +47,17 @@ public final class TestCassandra {
     return node;
   }
 
+  /** Kills the node and leaves it down, for tests of an outage; {@link #startAgain} ends it. */
+  public static synchronized void killAndLeaveDown() {
+    node().kill();
+  }
+
+  /** Starts the node again on the same data after {@link #killAndLeaveDown}. */
+  public static synchronized CassandraNode startAgain() {
+    node = CassandraNode.start(settings, classpath, Duration.ofSeconds(180));
+    return node;
+  }
+
   private static synchronized void stop() {
     if (node != null) {
       node.close();

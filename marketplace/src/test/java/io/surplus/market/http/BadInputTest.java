@@ -74,8 +74,7 @@ class BadInputTest {
 
   @Test
   void shouldRefuseAnUnknownFieldByName() {
-    problem(
-        postBid(valid().replace("{", "{\"colour\":\"blue\",")), 400, "unknown-field", "colour");
+    problem(postBid(valid().replace("{", "{\"colour\":\"blue\",")), 400, "unknown-field", "colour");
   }
 
   @Test
@@ -124,8 +123,7 @@ class BadInputTest {
 
   @Test
   void shouldRefuseAnUnknownGpuModel() {
-    problem(
-        postBid(Bodies.bid("Z9000-XL", 2, 60, 0, 8, "2.00")), 422, "invalid-field", "gpuModel");
+    problem(postBid(Bodies.bid("Z9000-XL", 2, 60, 0, 8, "2.00")), 422, "invalid-field", "gpuModel");
   }
 
   @Test
@@ -139,6 +137,7 @@ class BadInputTest {
 
   @Test
   void shouldRefuseAReusedIdempotencyKeyWithAnotherBody() {
+    String otherBidder = service.account(24, Account.Role.BIDDER, 1_000_000_000L);
     TestService.Reply first =
         service.post("/v1/bids", otherBidder, "reused", Bodies.bid(H100, 2, 60, 0, 8, "2.00"));
     assertEquals(201, first.status(), first.body());
@@ -164,8 +163,7 @@ class BadInputTest {
     assertEquals(201, theirs.status(), theirs.body());
     String id = theirs.json().get("id").asText();
     problem(service.delete("/v1/bids/" + id, bidder), 404, "not-found", null);
-    assertEquals(
-        "open", service.get("/v1/bids/" + id, otherBidder).json().get("status").asText());
+    assertEquals("open", service.get("/v1/bids/" + id, otherBidder).json().get("status").asText());
   }
 
   @Test
@@ -199,7 +197,8 @@ class BadInputTest {
     String good = Bodies.bid(H100, 1, 60, 0, 8, "0.50");
     String bad = good.replace("\"nodes\":1", "\"nodes\":0");
     TestService.Reply r =
-        service.post("/v1/bids/batch", otherBidder, "batch-1", "{\"bids\":[" + good + "," + bad + "]}");
+        service.post(
+            "/v1/bids/batch", otherBidder, "batch-1", "{\"bids\":[" + good + "," + bad + "]}");
     assertEquals(207, r.status(), r.body());
     JsonNode results = r.json().get("results");
     assertEquals(201, results.get(0).get("status").asInt());
