@@ -17,16 +17,19 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One account as an event-sourced entity: its role, its API keys (SHA-256 hashes only), its credit
@@ -151,8 +154,18 @@ public final class Account
 
   public sealed interface Command extends CborSerializable {}
 
+  /**
+   * Creates the account. {@code deadlineMillis}: a command that reaches the entity later (stashed
+   * while Cassandra was down, say) is refused unwritten, since its caller has already been told
+   * 503.
+   */
   public record CreateAccount(
-      Role role, String name, long creditLimit, String keyHash, ActorRef<Created> replyTo)
+      Role role,
+      String name,
+      long creditLimit,
+      String keyHash,
+      long deadlineMillis,
+      ActorRef<Created> replyTo)
       implements Command {}
 
   public record Authenticate(String keyHash, ActorRef<Principal> replyTo) implements Command {}
@@ -169,6 +182,7 @@ public final class Account
       BidSpec spec,
       long reserve,
       long atMillis,
+      long deadlineMillis,
       ActorRef<Reservation> replyTo)
       implements Command {}
 
@@ -177,7 +191,11 @@ public final class Account
    * request with the same idempotency key got.
    */
   public record ReserveWindow(
-      String idempotencyKey, String requestHash, String market, ActorRef<Reservation> replyTo)
+      String idempotencyKey,
+      String requestHash,
+      String market,
+      long deadlineMillis,
+      ActorRef<Reservation> replyTo)
       implements Command {}
 
   /** The market holds the bid now. */
@@ -201,6 +219,14 @@ public final class Account
 
   public record GetBalance(ActorRef<Balance> replyTo) implements Command {}
 
+  /** The reconciler's timer fired: look for bids pending past the grace period. */
+  enum ReconcileTick implements Command {
+    INSTANCE
+  }
+
+  /** A market's answer about a pending bid: in its book or not (null: no answer). */
+  record Reconciled(long bidId, Boolean inBook) implements Command {}
+
   /** The billing timer fired: charge running leases up to now. */
   enum BillTick implements Command {
     INSTANCE
@@ -221,7 +247,10 @@ public final class Account
       long endMillis)
       implements CborSerializable {}
 
-  /** The answer to {@link CreateAccount}: {@code created} false if the id is taken. */
+  /**
+   * The answer to {@link CreateAccount}: {@code created} false if the id is taken (or the command
+   * came too late and nothing was written).
+   */
   public record Created(boolean created) implements CborSerializable {}
 
   /** Who a key belongs to; {@code role} is null when the key is unknown. */
@@ -246,6 +275,9 @@ public final class Account
   public record InsufficientCredit(long available, long needed) implements Reservation {}
 
   public record NoSuchAccount() implements Reservation {}
+
+  /** The command reached the entity after its deadline; nothing was written. */
+  public record TooLate() implements Reservation {}
 
   public record Balance(
       long account,
@@ -318,20 +350,71 @@ public final class Account
    * {@code billingInterval}; one passivated for lack of traffic catches up exactly on its next
    * message, since what is due follows from the leases and the clock.
    */
-  public static void init(ActorSystem<?> system, Duration billingInterval) {
+  public static void init(ActorSystem<?> system, Duration billingInterval, Duration pendingGrace) {
     ClusterSharding.get(system)
         .init(
             Entity.of(
-                ENTITY_KEY, ctx -> create(Long.parseLong(ctx.getEntityId()), billingInterval)));
+                ENTITY_KEY,
+                ctx -> create(Long.parseLong(ctx.getEntityId()), billingInterval, pendingGrace)));
   }
 
+  /** An account without the pending-bid reconciler (it needs Cluster Sharding): for tests. */
   public static Behavior<Command> create(long id, Duration billingInterval) {
     return Behaviors.withTimers(
         timers -> {
-          timers.startTimerWithFixedDelay(BillTick.INSTANCE, billingInterval);
-          return new Account(id);
+          Account a = new Account(id, null, null);
+          a.timers = timers;
+          a.billingInterval = billingInterval;
+          return a;
         });
   }
+
+  /**
+   * A sharded account: bills every {@code billingInterval}, and resolves bids still pending {@code
+   * pendingGrace} after their reservation (their placement's outcome never came back) by asking
+   * their market.
+   */
+  public static Behavior<Command> create(long id, Duration billingInterval, Duration pendingGrace) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  Account a = new Account(id, ctx, pendingGrace);
+                  a.timers = timers;
+                  a.billingInterval = billingInterval;
+                  return a;
+                }));
+  }
+
+  private TimerScheduler<Command> timers;
+  private Duration billingInterval;
+
+  /**
+   * Starts the billing and reconciling timers once the state is recovered, and again after every
+   * restart: a restart (after a failed write) cancels an actor's timers.
+   */
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              if (timers != null) {
+                timers.startTimerWithFixedDelay(BillTick.INSTANCE, billingInterval);
+                if (ctx != null) {
+                  timers.startTimerWithFixedDelay(
+                      ReconcileTick.INSTANCE, pendingGrace.dividedBy(2).plusMillis(1));
+                }
+              }
+            })
+        .build();
+  }
+
+  private final org.apache.pekko.actor.typed.javadsl.ActorContext<Command> ctx;
+  private final Duration pendingGrace;
+
+  /** Bids whose market is being asked, so a slow answer is not asked for twice. */
+  private final Set<Long> reconciling = new HashSet<>();
 
   public static PersistenceId persistenceId(long id) {
     return PersistenceId.of("Account", Long.toString(id));
@@ -339,7 +422,10 @@ public final class Account
 
   private final long id;
 
-  private Account(long id) {
+  private Account(
+      long id,
+      org.apache.pekko.actor.typed.javadsl.ActorContext<Command> ctx,
+      Duration pendingGrace) {
     super(
         persistenceId(id),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
@@ -347,6 +433,8 @@ public final class Account
       throw new IllegalArgumentException("account id must be in 1..2^31-1: id=" + id);
     }
     this.id = id;
+    this.ctx = ctx;
+    this.pendingGrace = pendingGrace;
   }
 
   @Override
@@ -453,6 +541,8 @@ public final class Account
         .onCommand(RecordEpoch.class, this::onRecordEpoch)
         .onCommand(Bill.class, this::onBill)
         .onCommand(BillTick.class, this::onBillTick)
+        .onCommand(ReconcileTick.class, this::onReconcileTick)
+        .onCommand(Reconciled.class, this::onReconciled)
         .onCommand(GetBalance.class, (s, c) -> Effect().reply(c.replyTo(), s.balance()))
         .onCommand(
             GetBid.class, (s, c) -> Effect().reply(c.replyTo(), new BidView(s.bids.get(c.bidId()))))
@@ -461,7 +551,7 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onCreate(State s, CreateAccount c) {
-    if (s.exists) {
+    if (s.exists || System.currentTimeMillis() > c.deadlineMillis()) {
       return Effect().reply(c.replyTo(), new Created(false));
     }
     return Effect()
@@ -472,6 +562,9 @@ public final class Account
   private ReplyEffect<Event, State> onReserve(State s, ReserveBid c) {
     if (!s.exists) {
       return Effect().reply(c.replyTo(), new NoSuchAccount());
+    }
+    if (System.currentTimeMillis() > c.deadlineMillis()) {
+      return Effect().reply(c.replyTo(), new TooLate());
     }
     Long earlier = s.byIdempotencyKey.get(c.idempotencyKey());
     if (earlier != null) {
@@ -501,6 +594,9 @@ public final class Account
   private ReplyEffect<Event, State> onReserveWindow(State s, ReserveWindow c) {
     if (!s.exists) {
       return Effect().reply(c.replyTo(), new NoSuchAccount());
+    }
+    if (System.currentTimeMillis() > c.deadlineMillis()) {
+      return Effect().reply(c.replyTo(), new TooLate());
     }
     WindowIdReserved earlier = s.windowKeys.get(c.idempotencyKey());
     if (earlier != null) {
@@ -557,6 +653,53 @@ public final class Account
     return Effect()
         .persist(new Charged(c.asOfMillis(), charges))
         .thenReply(c.replyTo(), State::balance);
+  }
+
+  /**
+   * Asks the market of every bid still pending past the grace period whether its book holds it. By
+   * then every deadline of its placement has passed, so the market can no longer take it: the
+   * answer is final.
+   */
+  private ReplyEffect<Event, State> onReconcileTick(State s, ReconcileTick t) {
+    if (ctx == null) {
+      return Effect().noReply();
+    }
+    long cutoff = System.currentTimeMillis() - pendingGrace.toMillis();
+    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+    for (BidEntry b : s.bids.values()) {
+      if (b.status() == BidStatus.PENDING && b.atMillis() < cutoff && reconciling.add(b.bidId())) {
+        long bidId = b.bidId();
+        ctx.pipeToSelf(
+            sharding
+                .entityRefFor(io.surplus.market.markets.MarketGate.ENTITY_KEY, b.market())
+                .<io.surplus.market.markets.Market.BidSummary>ask(
+                    r ->
+                        new io.surplus.market.markets.MarketGate.Forward(
+                            new io.surplus.market.markets.Market.GetBid(bidId, r)),
+                    Duration.ofSeconds(10)),
+            (summary, failure) -> new Reconciled(bidId, failure == null ? summary.open() : null));
+      }
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onReconciled(State s, Reconciled r) {
+    reconciling.remove(r.bidId());
+    BidEntry b = s.bids.get(r.bidId());
+    if (r.inBook() == null || b == null || b.status() != BidStatus.PENDING) {
+      return Effect().noReply();
+    }
+    ctx.getLog()
+        .warn(
+            "bid {} was pending past the grace period; its market {} it",
+            r.bidId(),
+            r.inBook() ? "holds" : "does not hold");
+    if (r.inBook()) {
+      return Effect().persist(new BidConfirmed(r.bidId())).thenNoReply();
+    }
+    // not in the book: never placed, or placed and already filled or expired. A fill's epoch
+    // still reaches this account and records its lease; only the reservation is freed here.
+    return Effect().persist(new BidClosed(r.bidId(), BidStatus.REJECTED)).thenNoReply();
   }
 
   private ReplyEffect<Event, State> onBillTick(State s, BillTick t) {
@@ -724,6 +867,11 @@ public final class Account
   /** Frees a bid's reservation once, and forgets the oldest closed bids past the bound. */
   private static void close(State s, long bidId, BidStatus status) {
     BidEntry b = s.bids.get(bidId);
+    if (b != null && b.status() == BidStatus.REJECTED && status == BidStatus.FILLED) {
+      // the reconciler gave up on it while its fill was on the way: it did fill
+      s.bids.put(bidId, b.withStatus(BidStatus.FILLED));
+      return;
+    }
     if (b == null || b.status().closed()) {
       return;
     }

@@ -105,7 +105,14 @@ public final class AccountRoutes {
     return sharding
         .entityRefFor(Account.ENTITY_KEY, Long.toString(id))
         .<Account.Created>ask(
-            r -> new Account.CreateAccount(role, body.name(), limit, ApiKeys.hash(apiKey), r),
+            r ->
+                new Account.CreateAccount(
+                    role,
+                    body.name(),
+                    limit,
+                    ApiKeys.hash(apiKey),
+                    System.currentTimeMillis() + timeout.toMillis(),
+                    r),
             timeout)
         .thenApply(
             c -> {

@@ -26,7 +26,8 @@ public record Settings(
     Map<String, Integer> markets,
     List<String> regions,
     int maxBatchBids,
-    Duration billingInterval) {
+    Duration billingInterval,
+    Duration pendingGrace) {
 
   public static Settings from(Config root) {
     Config c = root.getConfig("surplus");
@@ -45,7 +46,8 @@ public record Settings(
         java.util.Collections.unmodifiableMap(markets),
         List.copyOf(c.getStringList("regions")),
         c.getInt("max-batch-bids"),
-        c.getDuration("billing-interval"));
+        c.getDuration("billing-interval"),
+        c.getDuration("pending-grace"));
   }
 
   public boolean hasMarket(String model) {

@@ -163,7 +163,9 @@ public final class SurplusMain implements Callable<Integer> {
         ClusterSharding.get(system)
             .entityRefFor(Account.ENTITY_KEY, Long.toString(id))
             .<Account.Created>ask(
-                r -> new Account.CreateAccount(role, name, credit, ApiKeys.hash(key), r),
+                r ->
+                    new Account.CreateAccount(
+                        role, name, credit, ApiKeys.hash(key), Long.MAX_VALUE, r),
                 Duration.ofSeconds(30))
             .toCompletableFuture()
             .join();

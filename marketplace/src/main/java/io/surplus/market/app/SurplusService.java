@@ -16,6 +16,7 @@ import io.surplus.market.markets.MarketGate;
 import io.surplus.market.markets.MarketRoutes;
 import io.surplus.market.readside.ReadSide;
 import io.surplus.market.readside.ReadSideRoutes;
+import io.surplus.market.stream.StreamRoutes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,15 +74,18 @@ public final class SurplusService {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
     MarketGate.init(system, settings.clock(), settings.pricing(), settings.epochInterval());
-    Account.init(system, settings.billingInterval());
+    Account.init(system, settings.billingInterval(), settings.pendingGrace());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmGcMetrics().bindTo(metrics);
     new JvmThreadMetrics().bindTo(metrics);
 
-    return ReadSide.start(system, settings.clock())
+    return retry(system, "the read side", () -> ReadSide.start(system, settings.clock()))
         .thenCombine(
-            AccountEpochs.init(system, settings.clock(), settings.askTimeout()),
+            retry(
+                system,
+                "the account projection",
+                () -> AccountEpochs.init(system, settings.clock(), settings.askTimeout())),
             (readSide, done) -> readSide)
         .thenCompose(
             readSide -> {
@@ -90,6 +94,7 @@ public final class SurplusService {
               endpoints.addAll(new MarketRoutes(system, settings).endpoints());
               endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
               endpoints.addAll(new AccountRoutes(system, settings).endpoints());
+              endpoints.addAll(new StreamRoutes(system, settings).endpoints());
               endpoints.addAll(new OpsRoutes(system, metrics).endpoints());
               Api api =
                   new Api(system, endpoints, authenticator(system, settings.askTimeout()), metrics);
@@ -108,6 +113,30 @@ public final class SurplusService {
                         return new SurplusService(system, settings, b, api);
                       });
             });
+  }
+
+  /** Attempts of each start-up step (schema, offset tables) before the start fails. */
+  static final int START_ATTEMPTS = 5;
+
+  /**
+   * Runs a start-up step again after a failure (DDL on a busy node can time out), up to {@link
+   * #START_ATTEMPTS} times, two seconds apart.
+   */
+  static <T> CompletionStage<T> retry(
+      ActorSystem<?> system, String what, java.util.concurrent.Callable<CompletionStage<T>> step) {
+    return org.apache.pekko.pattern.Patterns.retry(
+        () ->
+            step.call()
+                .whenComplete(
+                    (v, t) -> {
+                      if (t != null) {
+                        system.log().warn("starting {} failed, will retry: {}", what, t.toString());
+                      }
+                    }),
+        START_ATTEMPTS,
+        Duration.ofSeconds(2),
+        system.classicSystem().scheduler(),
+        system.executionContext());
   }
 
   /** Keys resolve through their account's entity; verified keys are cached by hash. */

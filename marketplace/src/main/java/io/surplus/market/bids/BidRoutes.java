@@ -164,7 +164,10 @@ public final class BidRoutes {
             settings.clock().seconds(spec.durationSlots()));
     return account(accountId)
         .<Account.Reservation>ask(
-            r -> new Account.ReserveBid(key, hash, model, spec, reserve, now, r), timeout)
+            r ->
+                new Account.ReserveBid(
+                    key, hash, model, spec, reserve, now, now + timeout.toMillis(), r),
+            timeout)
         .thenCompose(
             reservation -> {
               if (reservation instanceof Account.KeyReused) {
@@ -189,8 +192,21 @@ public final class BidRoutes {
                         "limitPrice")
                     .failure();
               }
+              if (reservation instanceof Account.TooLate) {
+                throw new Api.Unavailable("the reservation came too late", null);
+              }
               if (!(reservation instanceof Account.Reserved r)) {
                 throw Problem.unauthorized("the account does not exist").failure();
+              }
+              if (r.replay() && r.status() == Account.BidStatus.REJECTED) {
+                throw Problem.of(
+                        422,
+                        "not-placed",
+                        "The earlier request with this key was not placed",
+                        "the bid made with this Idempotency-Key was never confirmed by its market"
+                            + " and is rejected; send the bid again with a new key",
+                        "Idempotency-Key")
+                    .failure();
               }
               if (r.replay() && r.status() != Account.BidStatus.PENDING) {
                 return show(accountId, r.bidId()).thenApply(v -> new Placed(v, true));
@@ -213,7 +229,10 @@ public final class BidRoutes {
                       placed.requeue());
               return market(model)
                   .<Market.Outcome>ask(
-                      o -> new MarketGate.Place(new Market.PlaceBid(withAccount, now, o)), timeout)
+                      o ->
+                          new MarketGate.Place(
+                              new Market.PlaceBid(withAccount, now, now + timeout.toMillis(), o)),
+                      timeout)
                   .thenCompose(
                       outcome -> {
                         ResultCode rc = outcome.code();

@@ -24,12 +24,16 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One market (one GPU model) as an event-sourced entity around the clearing engine. Commands are
@@ -63,8 +67,18 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   })
   public sealed interface Command extends CborSerializable {}
 
-  public record PlaceBid(BidSpec bid, long atMillis, ActorRef<Outcome> replyTo)
-      implements Command {}
+  /**
+   * Places a bid. One that reaches the market after {@code deadlineMillis} (its caller has timed
+   * out and answered 503) is dropped unwritten and unanswered.
+   */
+  public record PlaceBid(BidSpec bid, long atMillis, long deadlineMillis, ActorRef<Outcome> replyTo)
+      implements Command {
+
+    /** A bid without a deadline. */
+    public static PlaceBid of(BidSpec bid, long atMillis, ActorRef<Outcome> replyTo) {
+      return new PlaceBid(bid, atMillis, Long.MAX_VALUE, replyTo);
+    }
+  }
 
   /**
    * Bids gathered by a {@link MarketGate} into one journal write: each is checked in order (against
@@ -167,6 +181,29 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   public static final String EPOCH_TAG = "epoch";
 
+  /**
+   * What the live stream tells of an epoch once it is durable: published on the cluster-wide topic
+   * {@link #EPOCH_TOPIC}, never replayed.
+   */
+  public record EpochPublished(
+      String gpuModel,
+      long epoch,
+      long atMillis,
+      long clearingPrice,
+      int leases,
+      int filledNodes,
+      int openBids,
+      int[] reasonCounts)
+      implements CborSerializable {}
+
+  /** The pub-sub topic of {@link EpochPublished}. */
+  public static final String EPOCH_TOPIC = "market-epochs";
+
+  /** A node's local handle on the epoch topic; spawn one per node (or per publisher). */
+  public static Behavior<Topic.Command<EpochPublished>> epochTopic() {
+    return Topic.create(EpochPublished.class, EPOCH_TOPIC);
+  }
+
   /** Events between snapshots; two snapshots are kept. */
   public static final int SNAPSHOT_EVERY = 1000;
 
@@ -194,11 +231,70 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       PricingRule pricing,
       Duration interval,
       LongSupplier wallClock) {
+    return create(model, clock, pricing, interval, wallClock, null);
+  }
+
+  /** A market on a timer that publishes each durable epoch to {@code epochs}. */
+  public static Behavior<Command> create(
+      GpuModel model,
+      SlotClock clock,
+      PricingRule pricing,
+      Duration interval,
+      LongSupplier wallClock,
+      ActorRef<Topic.Command<EpochPublished>> epochs) {
     return Behaviors.withTimers(
         timers -> {
-          timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
-          return new Market(persistenceId(model), clock, pricing, wallClock);
+          Market m = new Market(persistenceId(model), clock, pricing, wallClock);
+          m.model = model.name();
+          m.epochs = epochs;
+          m.timers = timers;
+          m.interval = interval;
+          return m;
         });
+  }
+
+  private TimerScheduler<Command> timers;
+  private Duration interval;
+
+  /**
+   * Starts the epoch timer once the book is recovered, and again after every restart: a restart
+   * (after a failed write) cancels an actor's timers, and the timer must outlive it.
+   */
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              if (timers != null) {
+                timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
+              }
+            })
+        .build();
+  }
+
+  private String model;
+  private ActorRef<Topic.Command<EpochPublished>> epochs;
+
+  private void publish(EpochCleared e) {
+    if (epochs == null) {
+      return;
+    }
+    int filled = 0;
+    for (Lease l : e.leases()) {
+      filled += l.nodes();
+    }
+    epochs.tell(
+        Topic.publish(
+            new EpochPublished(
+                model,
+                e.epoch(),
+                e.atMillis(),
+                e.clearingPrice(),
+                e.leases().size(),
+                filled,
+                e.openBids(),
+                e.reasonCounts())));
   }
 
   private Market(PersistenceId id, SlotClock clock, PricingRule pricing, LongSupplier wallClock) {
@@ -277,8 +373,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .build();
   }
 
-  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onPlaceBid(
+  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onPlaceBid(
       State state, PlaceBid c) {
+    if (System.currentTimeMillis() > c.deadlineMillis()) {
+      return Effect().none();
+    }
     ResultCode rc = state.book.checkPlace(c.bid(), c.atMillis());
     if (rc != ResultCode.OK) {
       return Effect().reply(c.replyTo(), new Outcome(rc));
@@ -293,7 +392,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     List<Event> events = new ArrayList<>(c.bids().size());
     List<PlaceBid> accepted = new ArrayList<>(c.bids().size());
     Set<Long> ids = new HashSet<>();
+    long now = System.currentTimeMillis();
     for (PlaceBid p : c.bids()) {
+      if (now > p.deadlineMillis()) {
+        continue; // its caller has given up and answered 503: write nothing for it
+      }
       ResultCode rc = state.book.checkPlace(p.bid(), p.atMillis());
       if (rc == ResultCode.OK && !ids.add(p.bid().id())) {
         rc = ResultCode.DUPLICATE_ID;
@@ -345,8 +448,10 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       State state, ClearEpoch c) {
     EpochResult r = state.book.clear(c.atMillis());
     state.lastEpoch = r;
+    EpochCleared e = EpochCleared.of(c.atMillis(), r);
     return Effect()
-        .persist(EpochCleared.of(c.atMillis(), r))
+        .persist(e)
+        .thenRun(s -> publish(e))
         .thenReply(
             c.replyTo(),
             s -> new EpochSummary(r.epoch(), r.clearingPrice(), r.leases().size(), r.openBids()));
@@ -360,7 +465,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     long at = wallClock.getAsLong();
     EpochResult r = state.book.clear(at);
     state.lastEpoch = r;
-    return Effect().persist(EpochCleared.of(at, r));
+    EpochCleared e = EpochCleared.of(at, r);
+    return Effect().persist(e).thenRun(s -> publish(e));
   }
 
   @Override

@@ -73,13 +73,22 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
             Entity.of(
                 ENTITY_KEY,
                 ctx ->
-                    withMarket(
-                        Market.create(
-                            new GpuModel(ctx.getEntityId()),
-                            clock,
-                            pricing,
-                            epochInterval,
-                            System::currentTimeMillis))));
+                    Behaviors.setup(
+                        gate ->
+                            Behaviors.withTimers(
+                                timers ->
+                                    new MarketGate(
+                                        gate,
+                                        timers,
+                                        gate.spawn(
+                                            Market.create(
+                                                new GpuModel(ctx.getEntityId()),
+                                                clock,
+                                                pricing,
+                                                epochInterval,
+                                                System::currentTimeMillis,
+                                                gate.spawn(Market.epochTopic(), "epochs")),
+                                            "market"))))));
   }
 
   /** A gate whose market runs as its child. */

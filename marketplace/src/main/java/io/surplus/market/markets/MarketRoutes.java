@@ -201,7 +201,9 @@ public final class MarketRoutes {
     return sharding
         .entityRefFor(Account.ENTITY_KEY, Long.toString(provider))
         .<Account.Reservation>ask(
-            r -> new Account.ReserveWindow(key, ApiKeys.sha256(call.body()), w.gpuModel(), r),
+            r ->
+                new Account.ReserveWindow(
+                    key, ApiKeys.sha256(call.body()), w.gpuModel(), now + timeout.toMillis(), r),
             timeout)
         .thenCompose(
             res -> {
@@ -213,6 +215,9 @@ public final class MarketRoutes {
                         "this Idempotency-Key was used with a different body; use a new key",
                         "Idempotency-Key")
                     .failure();
+              }
+              if (res instanceof Account.TooLate) {
+                throw new Api.Unavailable("the window id came too late", null);
               }
               if (!(res instanceof Account.Reserved r)) {
                 throw Problem.unauthorized("the account does not exist").failure();

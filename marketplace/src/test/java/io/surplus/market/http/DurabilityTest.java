@@ -57,7 +57,7 @@ class DurabilityTest {
             "--demo-accounts");
     return new ProcessBuilder(cmd)
         .redirectErrorStream(true)
-        .redirectOutput(var.resolve("service-" + port + ".log").toFile())
+        .redirectOutput(Path.of("target", "durability-service-" + port + ".log").toFile())
         .start();
   }
 
@@ -115,7 +115,9 @@ class DurabilityTest {
       Thread.sleep(500); // the key file is written after readiness
       key = keys(var).getProperty("bidder");
       List<CompletableFuture<?>> inFlight = new ArrayList<>();
-      for (int i = 0; i < 400; i++) {
+      java.util.Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+      java.util.concurrent.CountDownLatch firstAcks = new java.util.concurrent.CountDownLatch(100);
+      for (int i = 0; i < 600; i++) {
         HttpRequest bid =
             HttpRequest.newBuilder(URI.create(base + "/v1/bids"))
                 .header("Authorization", "Bearer " + key)
@@ -129,17 +131,22 @@ class DurabilityTest {
             http.sendAsync(bid, HttpResponse.BodyHandlers.ofString())
                 .thenAccept(
                     r -> {
+                      statuses.merge(r.statusCode(), 1, Integer::sum);
                       if (r.statusCode() == 201) {
                         String body = r.body();
                         int at = body.indexOf("\"id\":\"") + 6;
                         acknowledged.add(body.substring(at, body.indexOf('"', at)));
+                        firstAcks.countDown();
                       }
                     }));
-        if (i == 300) {
-          Thread.sleep(300);
-          first.destroyForcibly(); // SIGKILL while the rest are in flight
+        if (i % 50 == 49) {
+          Thread.sleep(100); // a steady stream rather than one burst
         }
       }
+      // kill as soon as 100 are acknowledged, with the rest still in flight
+      firstAcks.await(120, java.util.concurrent.TimeUnit.SECONDS);
+      first.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
+      System.out.println("durability: statuses before the kill " + statuses);
       first.waitFor();
       for (CompletableFuture<?> f : inFlight) {
         f.handle((v, t) -> null).join();

@@ -46,7 +46,7 @@ class RestartTest {
       JsonNode balanceBefore =
           BidFlowTest.await(
                   () -> service.get("/v1/account", bidder),
-                  r -> r.json().get("leased").asText().equals("64.80"))
+                  r -> r.json().get("leased").asText().equals("259.20"))
               .json();
       String market = "/v1/markets/" + H100;
       String tradesBefore =

@@ -49,6 +49,7 @@ public final class TestService implements AutoCloseable {
                 + "\n"
                 + "surplus.http.port = 0\n"
                 + "surplus.epoch-interval = 300ms\n"
+                + "surplus.pending-grace = 4s\n"
                 + "pekko.remote.artery.canonical.port = 0\n"
                 + "pekko.persistence.cassandra.journal.keyspace = j_"
                 + name
@@ -131,7 +132,7 @@ public final class TestService implements AutoCloseable {
             .<Account.Created>ask(
                 r ->
                     new Account.CreateAccount(
-                        role, "test " + id, creditMicros, ApiKeys.hash(key), r),
+                        role, "test " + id, creditMicros, ApiKeys.hash(key), Long.MAX_VALUE, r),
                 WAIT)
             .toCompletableFuture()
             .join();
@@ -182,6 +183,10 @@ public final class TestService implements AutoCloseable {
     }
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() >= 500 && r.statusCode() != 503) {
+        // no request in the suite may ever get a 500: fail the test that sent it
+        throw new AssertionError(method + " " + path + " got " + r.statusCode() + ": " + r.body());
+      }
       return new Reply(r.statusCode(), r.headers().map(), r.body());
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -73,7 +73,7 @@ class MarketPersistenceTest {
       assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
       for (long id = 1; id <= 4; id++) {
         market.tell(
-            new Market.PlaceBid(
+            Market.PlaceBid.of(
                 BidSpec.gtc(id, 7, 2, 2, 8, S, S + 8, 1_000_000 + id * 100_000),
                 NOW,
                 outcome.ref()));
@@ -81,7 +81,7 @@ class MarketPersistenceTest {
       }
       // a rejection persists nothing
       market.tell(
-          new Market.PlaceBid(BidSpec.gtc(1, 7, 2, 2, 4, S, S + 8, 2_000_000), NOW, outcome.ref()));
+          Market.PlaceBid.of(BidSpec.gtc(1, 7, 2, 2, 4, S, S + 8, 2_000_000), NOW, outcome.ref()));
       assertEquals(
           ResultCode.DUPLICATE_ID, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
 
@@ -97,7 +97,7 @@ class MarketPersistenceTest {
       // enough events to pass a snapshot, so recovery starts from it and replays the rest
       for (long id = 100; id < 100 + Market.SNAPSHOT_EVERY; id++) {
         market.tell(
-            new Market.PlaceBid(
+            Market.PlaceBid.of(
                 BidSpec.gtc(id, 9, 1, 1, 4, S + 8, S + 40, 900_000 + id), NOW, outcome.ref()));
       }
       for (int i = 0; i < Market.SNAPSHOT_EVERY; i++) {
@@ -144,13 +144,13 @@ class MarketPersistenceTest {
       for (long id = 1; id <= n; id++) {
         gate.tell(
             new MarketGate.Place(
-                new Market.PlaceBid(
+                Market.PlaceBid.of(
                     BidSpec.gtc(id, 3, 1, 1, 4, S, S + 40, 2_000_000), NOW, outcome.ref())));
       }
       // the same id again, while the first may still be waiting in the same batch
       gate.tell(
           new MarketGate.Place(
-              new Market.PlaceBid(
+              Market.PlaceBid.of(
                   BidSpec.gtc(n, 3, 1, 1, 4, S, S + 40, 2_000_000), NOW, outcome.ref())));
       int ok = 0;
       int duplicate = 0;
@@ -204,8 +204,7 @@ class MarketPersistenceTest {
               outcome.ref()));
       outcome.expectMessageClass(Market.Outcome.class, WAIT);
       market.tell(
-          new Market.PlaceBid(
-              BidSpec.gtc(1, 7, 2, 2, 4, S, S + 16, 2_000_000), NOW, outcome.ref()));
+          Market.PlaceBid.of(BidSpec.gtc(1, 7, 2, 2, 4, S, S + 16, 2_000_000), NOW, outcome.ref()));
       assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
       TestProbe<Market.BidSummary> bids = kit.createTestProbe();
       Market.BidSummary summary =

@@ -60,7 +60,7 @@ class ShardedMarketTest {
             .<Market.Outcome>ask(
                 reply ->
                     new MarketGate.Place(
-                        new Market.PlaceBid(
+                        Market.PlaceBid.of(
                             BidSpec.gtc(1, 5, 2, 2, 4, s, s + 8, 2_000_000), now, reply)),
                 WAIT)
             .toCompletableFuture()

@@ -538,7 +538,7 @@ class ReadSideTest {
 
   static void place(ActorRef<Market.Command> m, BidSpec bid, long at) {
     TestProbe<Market.Outcome> probe = kit.createTestProbe();
-    m.tell(new Market.PlaceBid(bid, at, probe.ref()));
+    m.tell(Market.PlaceBid.of(bid, at, probe.ref()));
     assertEquals(ResultCode.OK, probe.expectMessageClass(Market.Outcome.class, WAIT).code());
   }
 

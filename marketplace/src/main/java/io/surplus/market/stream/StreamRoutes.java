@@ -1,0 +1,136 @@
+package io.surplus.market.stream;
+
+import io.surplus.engine.Price;
+import io.surplus.engine.Reason;
+import io.surplus.market.app.Settings;
+import io.surplus.market.http.Api.Call;
+import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.Json;
+import io.surplus.market.http.Problem;
+import io.surplus.market.markets.Market;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+
+/**
+ * {@code /v1/stream}: a WebSocket of public market events, one JSON text message each. Today: every
+ * durable epoch of the chosen markets ({@code ?markets=H100-SXM-80GB,...}, default all), as soon as
+ * its {@code EpochCleared} is in the journal, from anywhere in the cluster. A slow client loses the
+ * oldest messages, never slows a market; a heartbeat every 15 s keeps idle proxies from closing it.
+ */
+public final class StreamRoutes {
+
+  /** Messages buffered per client before the oldest are dropped. */
+  public static final int CLIENT_BUFFER = 256;
+
+  /** Heartbeat period on an otherwise idle stream. */
+  public static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+  public record EpochMessage(
+      String type,
+      String gpuModel,
+      long epoch,
+      String clearedAt,
+      String clearingPrice,
+      int leases,
+      int filledNodes,
+      int openBids,
+      Map<String, Integer> unfilledByReason) {}
+
+  private final Settings settings;
+  private final ActorRef<Topic.Command<Market.EpochPublished>> topic;
+
+  public StreamRoutes(ActorSystem<?> system, Settings settings) {
+    this.settings = settings;
+    this.topic = system.systemActorOf(Market.epochTopic(), "stream-epochs", Props.empty());
+  }
+
+  public List<Endpoint> endpoints() {
+    return List.of(Endpoint.of("GET", "/v1/stream", Set.of(), this::stream));
+  }
+
+  static EpochMessage message(Market.EpochPublished e) {
+    Map<String, Integer> reasons = new TreeMap<>();
+    int[] counts = e.reasonCounts();
+    for (int i = 1; counts != null && i < counts.length; i++) {
+      if (counts[i] > 0) {
+        reasons.put(Reason.of(i).name(), counts[i]);
+      }
+    }
+    return new EpochMessage(
+        "epoch",
+        e.gpuModel(),
+        e.epoch(),
+        Instant.ofEpochMilli(e.atMillis()).toString(),
+        e.clearingPrice() == 0 ? null : Price.format(e.clearingPrice()),
+        e.leases(),
+        e.filledNodes(),
+        e.openBids(),
+        reasons);
+  }
+
+  private CompletionStage<HttpResponse> stream(Call call) {
+    Set<String> markets = new LinkedHashSet<>(settings.markets().keySet());
+    Optional<String> chosen = call.query("markets");
+    if (chosen.isPresent()) {
+      markets = new LinkedHashSet<>(Arrays.asList(chosen.get().split(",")));
+      for (String m : markets) {
+        if (!settings.hasMarket(m)) {
+          throw Problem.of(
+                  400,
+                  "invalid-query",
+                  "A query parameter is invalid",
+                  "unknown market '" + m + "'; markets: " + settings.markets().keySet(),
+                  "markets")
+              .failure();
+        }
+      }
+    }
+    var upgrade = call.request().getAttribute(AttributeKeys.webSocketUpgrade);
+    if (upgrade.isEmpty()) {
+      throw Problem.of(
+              400,
+              "websocket-required",
+              "A WebSocket upgrade is required",
+              "connect with a WebSocket client to ws://<host>/v1/stream",
+              null)
+          .failure();
+    }
+    Set<String> wanted = Set.copyOf(markets);
+    Source<Message, NotUsed> events =
+        ActorSource.<Market.EpochPublished>actorRef(
+                m -> false, m -> Optional.empty(), CLIENT_BUFFER, OverflowStrategy.dropHead())
+            .mapMaterializedValue(
+                ref -> {
+                  topic.tell(Topic.subscribe(ref));
+                  return NotUsed.getInstance();
+                })
+            .filter(e -> wanted.contains(e.gpuModel()))
+            .map(e -> (Message) TextMessage.create(Json.write(message(e))))
+            .keepAlive(HEARTBEAT, () -> TextMessage.create("{\"type\":\"heartbeat\"}"));
+    Flow<Message, Message, NotUsed> flow = Flow.fromSinkAndSourceCoupled(Sink.ignore(), events);
+    return CompletableFuture.completedFuture(upgrade.get().handleMessagesWith(flow));
+  }
+}

@@ -1,0 +1,79 @@
+package io.surplus.market.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.surplus.market.accounts.Account;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** A WebSocket client on /v1/stream sees the epoch that fills a bid, with its price. */
+class StreamTest {
+
+  @Test
+  void shouldPushEachDurableEpochOfTheChosenMarketToWebSocketClients() throws Exception {
+    TestService service = TestService.start("strm" + System.nanoTime() % 1_000_000);
+    try {
+      String bidder = service.account(71, Account.Role.BIDDER, 10_000_000_000L);
+      String provider = service.account(72, Account.Role.PROVIDER, 0);
+      BlockingQueue<String> received = new LinkedBlockingQueue<>();
+      WebSocket ws =
+          HttpClient.newHttpClient()
+              .newWebSocketBuilder()
+              .buildAsync(
+                  URI.create(
+                      service.base().replace("http:", "ws:") + "/v1/stream?markets=H200-SXM-141GB"),
+                  new WebSocket.Listener() {
+                    final StringBuilder text = new StringBuilder();
+
+                    @Override
+                    public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                      text.append(data);
+                      if (last) {
+                        received.add(text.toString());
+                        text.setLength(0);
+                      }
+                      w.request(1);
+                      return null;
+                    }
+                  })
+              .get(30, TimeUnit.SECONDS);
+      String model = "H200-SXM-141GB";
+      assertEquals(
+          201,
+          service
+              .post("/v1/windows", provider, "w", Bodies.window(model, 8, 0, 8, "1.00"))
+              .status());
+      assertEquals(
+          201,
+          service.post("/v1/bids", bidder, "b", Bodies.bid(model, 2, 60, 0, 8, "1.75")).status());
+      JsonNode filled = null;
+      long deadline = System.nanoTime() + TestService.WAIT.toNanos();
+      while (filled == null && System.nanoTime() < deadline) {
+        String m = received.poll(1, TimeUnit.SECONDS);
+        if (m != null) {
+          JsonNode n = Json.MAPPER.readTree(m);
+          assertEquals(model, n.get("gpuModel").asText(), m); // only the chosen market
+          if (n.get("leases").asInt() > 0) {
+            filled = n;
+          }
+        }
+      }
+      assertNotNull(filled, "no epoch with a lease arrived");
+      assertEquals("epoch", filled.get("type").asText());
+      assertEquals("1.75", filled.get("clearingPrice").asText());
+      assertEquals(2, filled.get("filledNodes").asInt());
+      ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
+      assertEquals(400, service.get("/v1/stream", null).status());
+    } finally {
+      service.close();
+    }
+  }
+}
