@@ -124,6 +124,15 @@ public final class Account
     final Map<String, Long> byIdempotencyKey = new HashMap<>();
     final Map<String, Long> lastEpochByMarket = new HashMap<>();
 
+    /** The last feed sequence number applied for this provider. */
+    long feedSeq;
+
+    /** Per market, the last revocation whose cuts this account has applied. */
+    final Map<String, Long> lastRevocationByMarket = new HashMap<>();
+
+    /** Where preemption notices go, and the secret that signs them; null when none. */
+    Webhook webhook;
+
     /** Window idempotency keys: key to {window id, request hash}. */
     final Map<String, WindowIdReserved> windowKeys = new HashMap<>();
 
@@ -197,6 +206,40 @@ public final class Account
       long deadlineMillis,
       ActorRef<Reservation> replyTo)
       implements Command {}
+
+  /** The window a provider's key names, or null. */
+  public record FindWindow(String idempotencyKey, ActorRef<WindowRef> replyTo) implements Command {}
+
+  public record WindowRef(WindowIdReserved window) implements CborSerializable {}
+
+  /** Records the provider's feed position: every sequence up to {@code seq} is applied. */
+  public record AdvanceFeed(long seq, ActorRef<Done> replyTo) implements Command {}
+
+  public record GetFeedPosition(ActorRef<FeedPosition> replyTo) implements Command {}
+
+  public record FeedPosition(long lastApplied) implements CborSerializable {}
+
+  /** One market revocation's cuts of this account's leases (at least once; applied once). */
+  public record RecordCuts(
+      String market, long revocation, List<CutLease> cuts, ActorRef<Done> replyTo)
+      implements Command {}
+
+  /**
+   * A lease cut by a revocation: it ends at {@code preemptAtMillis}, and the account is not charged
+   * for {@code shortfallSeconds} of notice it was promised but not given.
+   */
+  public record CutLease(
+      String leaseKey, long bidId, long preemptAtMillis, long shortfallSeconds, String kind)
+      implements CborSerializable {}
+
+  /** Registers (or, with a null url, removes) the webhook that preemption notices go to. */
+  public record SetWebhook(String url, String secret, ActorRef<Done> replyTo) implements Command {}
+
+  public record GetWebhook(ActorRef<WebhookView> replyTo) implements Command {}
+
+  public record WebhookView(Webhook webhook) implements CborSerializable {}
+
+  public record Webhook(String url, String secret) implements CborSerializable {}
 
   /** The market holds the bid now. */
   public record ConfirmBid(long bidId, ActorRef<Done> replyTo) implements Command {}
@@ -312,6 +355,13 @@ public final class Account
       implements Event {}
 
   public record BidConfirmed(long bidId) implements Event {}
+
+  public record FeedAdvanced(long seq) implements Event {}
+
+  public record CutsRecorded(String market, long revocation, List<CutLease> cuts)
+      implements Event {}
+
+  public record WebhookSet(String url, String secret) implements Event {}
 
   public record WindowIdReserved(
       long windowId, String market, String idempotencyKey, String requestHash) implements Event {}
@@ -459,6 +509,9 @@ public final class Account
       List<BidEntry> bids,
       Map<String, Long> lastEpochByMarket,
       List<WindowIdReserved> windowKeys,
+      long feedSeq,
+      Map<String, Long> lastRevocationByMarket,
+      Webhook webhook,
       List<LeaseEntry> leases,
       long reserved,
       long leased,
@@ -484,6 +537,9 @@ public final class Account
             List.copyOf(s.bids.values()),
             Map.copyOf(s.lastEpochByMarket),
             List.copyOf(s.windowKeys.values()),
+            s.feedSeq,
+            Map.copyOf(s.lastRevocationByMarket),
+            s.webhook,
             List.copyOf(s.leases.values()),
             s.reserved,
             s.leased,
@@ -509,6 +565,9 @@ public final class Account
         }
         s.lastEpochByMarket.putAll(a.lastEpochByMarket());
         a.windowKeys().forEach(w -> s.windowKeys.put(w.idempotencyKey(), w));
+        s.feedSeq = a.feedSeq();
+        s.lastRevocationByMarket.putAll(a.lastRevocationByMarket());
+        s.webhook = a.webhook();
         a.leases().forEach(l -> s.leases.put(l.leaseKey(), l));
         s.reserved = a.reserved();
         s.leased = a.leased();
@@ -537,6 +596,30 @@ public final class Account
         .onCommand(ReserveBid.class, this::onReserve)
         .onCommand(ReserveWindow.class, this::onReserveWindow)
         .onCommand(ConfirmBid.class, this::onConfirm)
+        .onCommand(
+            FindWindow.class,
+            (s, c) ->
+                Effect().reply(c.replyTo(), new WindowRef(s.windowKeys.get(c.idempotencyKey()))))
+        .onCommand(
+            AdvanceFeed.class,
+            (s, c) ->
+                c.seq() <= s.feedSeq
+                    ? Effect().reply(c.replyTo(), Done.getInstance())
+                    : Effect()
+                        .persist(new FeedAdvanced(c.seq()))
+                        .thenReply(c.replyTo(), st -> Done.getInstance()))
+        .onCommand(
+            GetFeedPosition.class,
+            (s, c) -> Effect().reply(c.replyTo(), new FeedPosition(s.feedSeq)))
+        .onCommand(RecordCuts.class, this::onRecordCuts)
+        .onCommand(
+            SetWebhook.class,
+            (s, c) ->
+                Effect()
+                    .persist(new WebhookSet(c.url(), c.secret()))
+                    .thenReply(c.replyTo(), st -> Done.getInstance()))
+        .onCommand(
+            GetWebhook.class, (s, c) -> Effect().reply(c.replyTo(), new WebhookView(s.webhook)))
         .onCommand(CloseBid.class, this::onClose)
         .onCommand(RecordEpoch.class, this::onRecordEpoch)
         .onCommand(Bill.class, this::onBill)
@@ -611,6 +694,16 @@ public final class Account
     return Effect()
         .persist(new WindowIdReserved(windowId, c.market(), c.idempotencyKey(), c.requestHash()))
         .thenReply(c.replyTo(), st -> new Reserved(windowId, false, BidStatus.PENDING));
+  }
+
+  private ReplyEffect<Event, State> onRecordCuts(State s, RecordCuts c) {
+    Long last = s.lastRevocationByMarket.get(c.market());
+    if (!s.exists || (last != null && c.revocation() <= last)) {
+      return Effect().reply(c.replyTo(), Done.getInstance());
+    }
+    return Effect()
+        .persist(new CutsRecorded(c.market(), c.revocation(), c.cuts()))
+        .thenReply(c.replyTo(), st -> Done.getInstance());
   }
 
   private ReplyEffect<Event, State> onConfirm(State s, ConfirmBid c) {
@@ -783,6 +876,61 @@ public final class Account
             (s, e) -> {
               s.nextSeq++;
               s.windowKeys.put(e.idempotencyKey(), e);
+              return s;
+            })
+        .onEvent(
+            FeedAdvanced.class,
+            (s, e) -> {
+              s.feedSeq = Math.max(s.feedSeq, e.seq());
+              return s;
+            })
+        .onEvent(
+            WebhookSet.class,
+            (s, e) -> {
+              s.webhook = e.url() == null ? null : new Webhook(e.url(), e.secret());
+              return s;
+            })
+        .onEvent(
+            CutsRecorded.class,
+            (s, e) -> {
+              s.lastRevocationByMarket.put(e.market(), e.revocation());
+              for (CutLease c : e.cuts()) {
+                LeaseEntry l = s.leases.get(c.leaseKey());
+                if (l == null) {
+                  continue; // already settled
+                }
+                // billed up to the preemption, less the notice it was owed and not given
+                long billEnd =
+                    Math.max(
+                        l.startMillis(),
+                        Math.min(
+                            l.endMillis(), c.preemptAtMillis() - c.shortfallSeconds() * 1000L));
+                long cost =
+                    Math.max(
+                        l.charged(),
+                        Price.cost(
+                            l.price(),
+                            l.nodes(),
+                            l.gpusPerNode(),
+                            (billEnd - l.startMillis()) / 1000L));
+                LeaseEntry cut =
+                    new LeaseEntry(
+                        l.leaseKey(),
+                        l.bidId(),
+                        l.price(),
+                        l.nodes(),
+                        l.gpusPerNode(),
+                        l.startMillis(),
+                        billEnd,
+                        cost,
+                        l.charged());
+                s.leased += (cost - l.charged()) - (l.cost() - l.charged());
+                if (cut.settled()) {
+                  s.leases.remove(c.leaseKey());
+                } else {
+                  s.leases.put(c.leaseKey(), cut);
+                }
+              }
               return s;
             })
         .onEvent(

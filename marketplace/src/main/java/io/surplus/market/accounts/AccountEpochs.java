@@ -73,6 +73,36 @@ public final class AccountEpochs extends Handler<EventEnvelope<Market.Event>> {
             });
   }
 
+  /** Tells each account whose leases a revocation cut: they end early, billed as the cut says. */
+  private CompletionStage<Done> cuts(String market, Market.WindowRevoked r) {
+    Map<Long, List<Account.CutLease>> byAccount = new TreeMap<>();
+    for (io.surplus.engine.book.Cut c : r.cuts()) {
+      byAccount
+          .computeIfAbsent(c.lease().account(), a -> new ArrayList<>())
+          .add(
+              new Account.CutLease(
+                  leaseKey(market, c.lease().id()),
+                  c.lease().bidId(),
+                  c.preemptAtMillis(),
+                  c.noticeShortfallSeconds(),
+                  c.kind().name()));
+    }
+    List<CompletableFuture<Done>> sent = new ArrayList<>();
+    byAccount.forEach(
+        (account, cuts) -> {
+          if (account <= 0 || account >= (1L << 31)) {
+            return;
+          }
+          sent.add(
+              sharding
+                  .entityRefFor(Account.ENTITY_KEY, Long.toString(account))
+                  .<Done>ask(r2 -> new Account.RecordCuts(market, r.number(), cuts, r2), timeout)
+                  .toCompletableFuture());
+        });
+    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
+        .thenApply(v -> Done.getInstance());
+  }
+
   /** The market of a persistence id {@code Market|<gpuModel>}. */
   public static String marketOf(String persistenceId) {
     return persistenceId.substring(persistenceId.indexOf('|') + 1);
@@ -91,6 +121,9 @@ public final class AccountEpochs extends Handler<EventEnvelope<Market.Event>> {
 
   @Override
   public CompletionStage<Done> process(EventEnvelope<Market.Event> envelope) {
+    if (envelope.event() instanceof Market.WindowRevoked r) {
+      return cuts(marketOf(envelope.persistenceId()), r);
+    }
     if (!(envelope.event() instanceof Market.EpochCleared e)) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }

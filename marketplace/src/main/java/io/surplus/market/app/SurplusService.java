@@ -10,6 +10,7 @@ import io.surplus.market.accounts.AccountEpochs;
 import io.surplus.market.accounts.AccountRoutes;
 import io.surplus.market.accounts.ApiKeys;
 import io.surplus.market.bids.BidRoutes;
+import io.surplus.market.feed.FeedRoutes;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Problem;
 import io.surplus.market.markets.MarketGate;
@@ -95,6 +96,7 @@ public final class SurplusService {
               endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
               endpoints.addAll(new AccountRoutes(system, settings).endpoints());
               endpoints.addAll(new StreamRoutes(system, settings).endpoints());
+              endpoints.addAll(new FeedRoutes(system, settings).endpoints());
               endpoints.addAll(new OpsRoutes(system, metrics).endpoints());
               Api api =
                   new Api(system, endpoints, authenticator(system, settings.askTimeout()), metrics);

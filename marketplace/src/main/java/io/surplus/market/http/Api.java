@@ -49,6 +49,9 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   /** Largest request body of an ordinary endpoint. */
   public static final long DEFAULT_BODY_LIMIT = 64 * 1024;
 
+  /** A body limit meaning: the handler streams the body itself. */
+  public static final long STREAMED_BODY = -1;
+
   /** Seconds a client should wait before retrying after a 503. */
   public static final int RETRY_AFTER_SECONDS = 2;
 
@@ -214,6 +217,9 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   }
 
   private CompletionStage<String> body(Endpoint e, HttpRequest request) {
+    if (e.bodyLimit() == STREAMED_BODY) {
+      return CompletableFuture.completedFuture("");
+    }
     if (request.method().value().equals("GET")) {
       request.discardEntityBytes(materializer);
       return CompletableFuture.completedFuture("");
@@ -268,6 +274,11 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
               "The body is too large",
               "the body exceeds " + s.limit() + " bytes",
               null));
+    }
+    if (c instanceof org.apache.pekko.http.scaladsl.model.EntityStreamException) {
+      return problem(
+          Problem.of(
+              400, "body-broken", "The body broke off", "the request body ended early", null));
     }
     if (c instanceof AskTimeoutException
         || c instanceof TimeoutException

@@ -8,16 +8,21 @@ import io.surplus.engine.Lease;
 import io.surplus.engine.PricingRule;
 import io.surplus.engine.Reason;
 import io.surplus.engine.ResultCode;
+import io.surplus.engine.RevocationKind;
 import io.surplus.engine.SlotClock;
 import io.surplus.engine.WindowSpec;
+import io.surplus.engine.book.Cut;
 import io.surplus.engine.book.Depth;
 import io.surplus.engine.book.EpochResult;
 import io.surplus.engine.book.OrderBook;
+import io.surplus.engine.book.RevocationPlan;
 import io.surplus.market.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -49,8 +54,24 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     final OrderBook book;
     EpochResult lastEpoch;
 
+    /** Per provider, the highest feed sequence number this market has applied. */
+    final Map<Long, Long> feedSeq = new HashMap<>();
+
+    /** Revocations applied to the book; orders them so replay applies each exactly once. */
+    long revocations;
+
     State(OrderBook book) {
       this.book = book;
+    }
+
+    boolean seen(long provider, long seq) {
+      return seq > 0 && seq <= feedSeq.getOrDefault(provider, 0L);
+    }
+
+    void advance(long provider, long seq) {
+      if (seq > 0) {
+        feedSeq.merge(provider, seq, Math::max);
+      }
     }
   }
 
@@ -63,7 +84,10 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     @JsonSubTypes.Type(value = ClearEpoch.class, name = "ClearEpoch"),
     @JsonSubTypes.Type(value = GetBid.class, name = "GetBid"),
     @JsonSubTypes.Type(value = GetImage.class, name = "GetImage"),
-    @JsonSubTypes.Type(value = GetDepth.class, name = "GetDepth")
+    @JsonSubTypes.Type(value = GetDepth.class, name = "GetDepth"),
+    @JsonSubTypes.Type(value = FeedOffer.class, name = "FeedOffer"),
+    @JsonSubTypes.Type(value = ExtendWindow.class, name = "ExtendWindow"),
+    @JsonSubTypes.Type(value = RevokeWindow.class, name = "RevokeWindow")
   })
   public sealed interface Command extends CborSerializable {}
 
@@ -102,6 +126,46 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     INSTANCE
   }
 
+  /**
+   * A window from a provider's feed, with the provider's sequence number: a sequence this market
+   * has already applied for the provider is a duplicate, answered without writing anything.
+   */
+  public record FeedOffer(WindowSpec window, long seq, long atMillis, ActorRef<FeedOutcome> replyTo)
+      implements Command {}
+
+  /** Moves a window's end later ({@code window.extended}). */
+  public record ExtendWindow(
+      long provider,
+      long windowId,
+      int newEndSlot,
+      long seq,
+      long atMillis,
+      ActorRef<FeedOutcome> replyTo)
+      implements Command {}
+
+  /**
+   * Reclaims capacity ({@code window.revoked}): the window keeps at most {@code keepNodes} nodes
+   * from {@code fromMillis} on (0 ends it there). Leases that no longer fit are cut as the engine
+   * plans it; a planned revocation inside the window's notice is refused.
+   */
+  public record RevokeWindow(
+      long provider,
+      long windowId,
+      int takeNodes,
+      long fromMillis,
+      RevocationKind kind,
+      long seq,
+      long atMillis,
+      ActorRef<FeedOutcome> replyTo)
+      implements Command {}
+
+  /**
+   * The answer to a feed command: {@link ResultCode#OK} once written (or {@code duplicate} when the
+   * sequence was applied before), with the leases a revocation cut.
+   */
+  public record FeedOutcome(ResultCode code, boolean duplicate, List<Cut> cuts)
+      implements CborSerializable {}
+
   /** Asks for the anonymous aggregated book as of {@code atMillis}. */
   public record GetDepth(long atMillis, ActorRef<DepthView> replyTo) implements Command {}
 
@@ -129,7 +193,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public record BatchWritten(long batch, int accepted) implements CborSerializable {}
 
   /** A snapshot: the book's canonical image, taken in the entity, immutable once taken. */
-  public record BookSnapshot(byte[] image) implements CborSerializable {}
+  public record BookSnapshot(byte[] image, Map<Long, Long> feedSeq, long revocations)
+      implements CborSerializable {}
 
   public sealed interface Event extends CborSerializable {}
 
@@ -138,6 +203,28 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public record BidCancelled(long bidId) implements Event {}
 
   public record WindowOffered(WindowSpec window, long atMillis) implements Event {}
+
+  /** A window from a provider's feed at sequence {@code seq}. */
+  public record FeedWindowOffered(WindowSpec window, long seq, long atMillis) implements Event {}
+
+  public record WindowExtended(
+      long provider, long windowId, int newEndSlot, long seq, long atMillis) implements Event {}
+
+  /**
+   * A revocation, the {@code number}th of this market, and the leases it cut (each notified now,
+   * preempted at its {@code preemptAtMillis}). Replay runs the same revocation on the book.
+   */
+  public record WindowRevoked(
+      long number,
+      long provider,
+      long windowId,
+      int keepNodes,
+      long fromMillis,
+      RevocationKind kind,
+      long seq,
+      long atMillis,
+      List<Cut> cuts)
+      implements Event {}
 
   /**
    * One epoch as readers need it: the leases made, the uniform price and its marginal bid, the bids
@@ -242,11 +329,24 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       Duration interval,
       LongSupplier wallClock,
       ActorRef<Topic.Command<EpochPublished>> epochs) {
+    return create(model, clock, pricing, interval, wallClock, epochs, null);
+  }
+
+  /** A market on a timer that publishes durable epochs and revocations to the live stream. */
+  public static Behavior<Command> create(
+      GpuModel model,
+      SlotClock clock,
+      PricingRule pricing,
+      Duration interval,
+      LongSupplier wallClock,
+      ActorRef<Topic.Command<EpochPublished>> epochs,
+      ActorRef<Topic.Command<RevocationPublished>> revocations) {
     return Behaviors.withTimers(
         timers -> {
           Market m = new Market(persistenceId(model), clock, pricing, wallClock);
           m.model = model.name();
           m.epochs = epochs;
+          m.revocations = revocations;
           m.timers = timers;
           m.interval = interval;
           return m;
@@ -275,6 +375,46 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   private String model;
   private ActorRef<Topic.Command<EpochPublished>> epochs;
+
+  /** What the live stream tells of a revocation: anonymous, no lease or account ids. */
+  public record RevocationPublished(
+      String gpuModel,
+      long atMillis,
+      RevocationKind kind,
+      int leasesCut,
+      int nodesCut,
+      long firstPreemptAtMillis)
+      implements CborSerializable {}
+
+  private void publishRevocation(WindowRevoked e) {
+    if (revocations == null) {
+      return;
+    }
+    int nodes = 0;
+    long first = Long.MAX_VALUE;
+    for (Cut c : e.cuts()) {
+      nodes += c.lease().nodes();
+      first = Math.min(first, c.preemptAtMillis());
+    }
+    revocations.tell(
+        Topic.publish(
+            new RevocationPublished(
+                model,
+                e.atMillis(),
+                e.kind(),
+                e.cuts().size(),
+                nodes,
+                e.cuts().isEmpty() ? 0 : first)));
+  }
+
+  private ActorRef<Topic.Command<RevocationPublished>> revocations;
+
+  /** The pub-sub topic of {@link RevocationPublished}. */
+  public static final String REVOCATION_TOPIC = "market-revocations";
+
+  public static Behavior<Topic.Command<RevocationPublished>> revocationTopic() {
+    return Topic.create(RevocationPublished.class, REVOCATION_TOPIC);
+  }
 
   private void publish(EpochCleared e) {
     if (epochs == null) {
@@ -313,7 +453,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return event instanceof EpochCleared ? Set.of(EPOCH_TAG) : Set.of();
+    return event instanceof EpochCleared || event instanceof WindowRevoked
+        ? Set.of(EPOCH_TAG)
+        : Set.of();
   }
 
   @Override
@@ -330,12 +472,19 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     return new SnapshotAdapter<>() {
       @Override
       public Object toJournal(State state) {
-        return new BookSnapshot(state.book.snapshot());
+        return new BookSnapshot(
+            state.book.snapshot(), Map.copyOf(state.feedSeq), state.revocations);
       }
 
       @Override
       public State fromJournal(Object from) {
-        return new State(OrderBook.restore(((BookSnapshot) from).image()));
+        BookSnapshot b = (BookSnapshot) from;
+        State s = new State(OrderBook.restore(b.image()));
+        if (b.feedSeq() != null) {
+          s.feedSeq.putAll(b.feedSeq());
+        }
+        s.revocations = b.revocations();
+        return s;
       }
     };
   }
@@ -348,6 +497,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .onCommand(PlaceBids.class, this::onPlaceBids)
         .onCommand(CancelBid.class, this::onCancelBid)
         .onCommand(OfferWindow.class, this::onOfferWindow)
+        .onCommand(FeedOffer.class, this::onFeedOffer)
+        .onCommand(ExtendWindow.class, this::onExtend)
+        .onCommand(RevokeWindow.class, this::onRevoke)
         .onCommand(ClearEpoch.class, this::onClearEpoch)
         .onCommand(Tick.class, this::onTick)
         .onCommand(
@@ -438,6 +590,97 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
   }
 
+  private static FeedOutcome duplicate() {
+    return new FeedOutcome(ResultCode.OK, true, List.of());
+  }
+
+  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onFeedOffer(
+      State state, FeedOffer c) {
+    if (state.seen(c.window().provider(), c.seq())) {
+      return Effect().reply(c.replyTo(), duplicate());
+    }
+    ResultCode rc = state.book.checkOffer(c.window(), c.atMillis());
+    if (rc != ResultCode.OK) {
+      return Effect().reply(c.replyTo(), new FeedOutcome(rc, false, List.of()));
+    }
+    return Effect()
+        .persist(new FeedWindowOffered(c.window(), c.seq(), c.atMillis()))
+        .thenReply(c.replyTo(), s -> new FeedOutcome(ResultCode.OK, false, List.of()));
+  }
+
+  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onExtend(
+      State state, ExtendWindow c) {
+    if (state.seen(c.provider(), c.seq())) {
+      return Effect().reply(c.replyTo(), duplicate());
+    }
+    WindowSpec w = state.book.window(c.windowId());
+    ResultCode rc;
+    if (w == null || w.provider() != c.provider()) {
+      rc = ResultCode.UNKNOWN_WINDOW;
+    } else if (c.newEndSlot() <= state.book.windowEnd(c.windowId())) {
+      rc = ResultCode.INVALID_AMENDMENT;
+    } else if (c.newEndSlot() > clock.slotAtOrAfter(c.atMillis()) + clock.horizonSlots()) {
+      rc = ResultCode.BEYOND_HORIZON;
+    } else {
+      rc = ResultCode.OK;
+    }
+    if (rc != ResultCode.OK) {
+      return Effect().reply(c.replyTo(), new FeedOutcome(rc, false, List.of()));
+    }
+    return Effect()
+        .persist(
+            new WindowExtended(c.provider(), c.windowId(), c.newEndSlot(), c.seq(), c.atMillis()))
+        .thenReply(c.replyTo(), s -> new FeedOutcome(ResultCode.OK, false, List.of()));
+  }
+
+  /**
+   * Revokes in the command handler (the engine checks before it changes anything), so the event can
+   * carry the cuts; the event's number tells replay to run the same revocation, and the live
+   * handler that it already ran.
+   */
+  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onRevoke(
+      State state, RevokeWindow c) {
+    if (state.seen(c.provider(), c.seq())) {
+      return Effect().reply(c.replyTo(), duplicate());
+    }
+    WindowSpec w = state.book.window(c.windowId());
+    if (w == null || w.provider() != c.provider()) {
+      return Effect()
+          .reply(c.replyTo(), new FeedOutcome(ResultCode.UNKNOWN_WINDOW, false, List.of()));
+    }
+    // nodes are taken from what the window offers when the revocation starts (or when the window
+    // starts, if that is later)
+    int slot =
+        Math.max(clock.slotAtOrBefore(Math.max(c.fromMillis(), c.atMillis())), w.startSlot());
+    int offered = state.book.offeredNodes(c.windowId(), slot);
+    int keep = c.takeNodes() <= 0 ? 0 : offered - c.takeNodes();
+    if (keep < 0) {
+      return Effect()
+          .reply(c.replyTo(), new FeedOutcome(ResultCode.INVALID_REVOCATION, false, List.of()));
+    }
+    RevocationPlan plan =
+        state.book.revoke(c.windowId(), keep, c.fromMillis(), c.kind(), c.atMillis());
+    if (plan.code() != ResultCode.OK) {
+      return Effect().reply(c.replyTo(), new FeedOutcome(plan.code(), false, List.of()));
+    }
+    state.revocations++;
+    WindowRevoked e =
+        new WindowRevoked(
+            state.revocations,
+            c.provider(),
+            c.windowId(),
+            keep,
+            c.fromMillis(),
+            c.kind(),
+            c.seq(),
+            c.atMillis(),
+            plan.cuts());
+    return Effect()
+        .persist(e)
+        .thenRun(s -> publishRevocation(e))
+        .thenReply(c.replyTo(), s -> new FeedOutcome(ResultCode.OK, false, plan.cuts()));
+  }
+
   /**
    * Clears in the command handler, so the event can carry the outcome, and persists it. The event
    * handler then finds the book already at that epoch and leaves it; on replay it runs the same
@@ -483,6 +726,31 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
             BidCancelled.class,
             (state, e) -> {
               state.book.cancel(e.bidId());
+              return state;
+            })
+        .onEvent(
+            FeedWindowOffered.class,
+            (state, e) -> {
+              state.book.offer(e.window(), e.atMillis());
+              state.advance(e.window().provider(), e.seq());
+              return state;
+            })
+        .onEvent(
+            WindowExtended.class,
+            (state, e) -> {
+              state.book.extend(e.windowId(), e.newEndSlot(), e.atMillis());
+              state.advance(e.provider(), e.seq());
+              return state;
+            })
+        .onEvent(
+            WindowRevoked.class,
+            (state, e) -> {
+              if (state.revocations < e.number()) {
+                state.book.revoke(
+                    e.windowId(), e.keepNodes(), e.fromMillis(), e.kind(), e.atMillis());
+                state.revocations = e.number();
+              }
+              state.advance(e.provider(), e.seq());
               return state;
             })
         .onEvent(

@@ -87,7 +87,9 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
                                                 pricing,
                                                 epochInterval,
                                                 System::currentTimeMillis,
-                                                gate.spawn(Market.epochTopic(), "epochs")),
+                                                gate.spawn(Market.epochTopic(), "epochs"),
+                                                gate.spawn(
+                                                    Market.revocationTopic(), "revocations")),
                                             "market"))))));
   }
 

@@ -73,7 +73,10 @@ public final class ReadSide {
       long priceMicros,
       long limitMicros,
       long epoch,
-      Instant clearedAt) {
+      Instant clearedAt,
+      Instant preemptAt,
+      String preemptKind,
+      long noticeShortfallSeconds) {
 
     /** GPU-seconds held, exact: nodes x GPUs per node x seconds. */
     public long gpuSeconds() {
@@ -132,7 +135,8 @@ public final class ReadSide {
 
   private static final String LEASE_COLUMNS =
       "market, lease_id, bid_id, account, window_id, nodes, gpus_per_node, starts_at, ends_at,"
-          + " price_micros, limit_micros, epoch, cleared_at";
+          + " price_micros, limit_micros, epoch, cleared_at, preempt_at, preempt_kind,"
+          + " notice_shortfall_seconds";
 
   private final CqlSession session;
   private final Clock clock;
@@ -471,7 +475,10 @@ public final class ReadSide {
         row.getLong("price_micros"),
         row.getLong("limit_micros"),
         row.getLong("epoch"),
-        row.getInstant("cleared_at"));
+        row.getInstant("cleared_at"),
+        row.getInstant("preempt_at"),
+        row.getString("preempt_kind"),
+        row.isNull("notice_shortfall_seconds") ? 0 : row.getLong("notice_shortfall_seconds"));
   }
 
   private static int pageSize(int limit) {

@@ -67,6 +67,9 @@ public final class ReadSideHandler extends Handler<EventEnvelope<Market.Event>> 
   private PreparedStatement insertEpoch;
   private PreparedStatement selectCandle;
   private PreparedStatement insertCandle;
+  private PreparedStatement selectLeaseHome;
+  private PreparedStatement preemptLeaseByAccount;
+  private PreparedStatement preemptLeaseById;
 
   public ReadSideHandler(CompletionStage<CqlSession> session, String keyspace, SlotClock clock) {
     this.sessionStage = session;
@@ -111,9 +114,24 @@ public final class ReadSideHandler extends Handler<EventEnvelope<Market.Event>> 
                       + " high_micros, low_micros, close_micros, volume_gpu_seconds,"
                       + " notional_micros, trades, last_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
                       + " ?, ?, ?)");
-          return CompletableFuture.allOf(a, b, c, d, e, f)
+          CompletableFuture<PreparedStatement> g =
+              prepare(
+                  "SELECT account, cleared_at FROM %s.lease_by_id WHERE market = ? AND lease_id = ?");
+          CompletableFuture<PreparedStatement> h =
+              prepare(
+                  "UPDATE %s.leases_by_account SET preempt_at = ?, preempt_kind = ?,"
+                      + " notice_shortfall_seconds = ? WHERE account = ? AND month = ? AND"
+                      + " cleared_at = ? AND market = ? AND lease_id = ?");
+          CompletableFuture<PreparedStatement> i =
+              prepare(
+                  "UPDATE %s.lease_by_id SET preempt_at = ?, preempt_kind = ?,"
+                      + " notice_shortfall_seconds = ? WHERE market = ? AND lease_id = ?");
+          return CompletableFuture.allOf(a, b, c, d, e, f, g, h, i)
               .thenApply(
                   done -> {
+                    selectLeaseHome = g.join();
+                    preemptLeaseByAccount = h.join();
+                    preemptLeaseById = i.join();
                     insertLeaseByAccount = a.join();
                     insertLeaseById = b.join();
                     insertTrade = c.join();
@@ -127,10 +145,59 @@ public final class ReadSideHandler extends Handler<EventEnvelope<Market.Event>> 
 
   @Override
   public CompletionStage<Done> process(EventEnvelope<Market.Event> envelope) {
+    if (envelope.event() instanceof Market.WindowRevoked revoked) {
+      return preempt(marketOf(envelope.persistenceId()), revoked);
+    }
     if (!(envelope.event() instanceof Market.EpochCleared epoch)) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
     return project(marketOf(envelope.persistenceId()), epoch);
+  }
+
+  /**
+   * Marks each lease a revocation cut: notified now, preempted at its preemptAt. Rewriting the same
+   * values on redelivery changes nothing.
+   */
+  private CompletionStage<Done> preempt(String market, Market.WindowRevoked r) {
+    List<CompletableFuture<?>> writes = new ArrayList<>();
+    for (io.surplus.engine.book.Cut c : r.cuts()) {
+      Instant at = Instant.ofEpochMilli(c.preemptAtMillis());
+      String kind = c.kind().name().toLowerCase(java.util.Locale.ROOT);
+      long shortfall = c.noticeShortfallSeconds();
+      long leaseId = c.lease().id();
+      writes.add(
+          session
+              .executeAsync(selectLeaseHome.bind(market, leaseId))
+              .thenCompose(
+                  rs -> {
+                    com.datastax.oss.driver.api.core.cql.Row home = rs.one();
+                    if (home == null) {
+                      // the epoch that made it is not projected yet: it comes first in the tag's
+                      // order, so this does not happen; fail to retry rather than lose the mark
+                      throw new IllegalStateException(
+                          "lease " + market + "." + leaseId + " not projected yet");
+                    }
+                    Instant clearedAt = home.getInstant("cleared_at");
+                    return session
+                        .executeAsync(
+                            preemptLeaseByAccount.bind(
+                                at,
+                                kind,
+                                shortfall,
+                                home.getLong("account"),
+                                MONTH.format(clearedAt),
+                                clearedAt,
+                                market,
+                                leaseId))
+                        .thenCompose(
+                            x ->
+                                session.executeAsync(
+                                    preemptLeaseById.bind(at, kind, shortfall, market, leaseId)));
+                  })
+              .toCompletableFuture());
+    }
+    return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
+        .thenApply(v -> Done.getInstance());
   }
 
   /** The GPU model of a market's persistence id. */

@@ -29,6 +29,8 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
  */
 public final class ReadSideRoutes {
 
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record LeaseView(
       String id,
       String bidId,
@@ -40,6 +42,8 @@ public final class ReadSideRoutes {
       String price,
       String cost,
       String status,
+      String preemptAt,
+      String preemptKind,
       long epoch,
       String clearedAt) {}
 
@@ -123,8 +127,13 @@ public final class ReadSideRoutes {
 
   LeaseView view(LeaseRow l) {
     Instant now = Instant.now();
-    String status =
-        now.isBefore(l.start()) ? "scheduled" : now.isBefore(l.end()) ? "running" : "completed";
+    String status;
+    if (l.preemptAt() != null && l.preemptAt().isBefore(l.end())) {
+      status = now.isBefore(l.preemptAt()) ? "notified" : "preempted";
+    } else {
+      status =
+          now.isBefore(l.start()) ? "scheduled" : now.isBefore(l.end()) ? "running" : "completed";
+    }
     long cost =
         Price.cost(
             l.priceMicros(),
@@ -142,6 +151,8 @@ public final class ReadSideRoutes {
         Price.format(l.priceMicros()),
         Price.format(cost),
         status,
+        l.preemptAt() == null ? null : l.preemptAt().toString(),
+        l.preemptKind(),
         l.epoch(),
         l.clearedAt().toString());
   }

@@ -59,12 +59,35 @@ public final class StreamRoutes {
       int openBids,
       Map<String, Integer> unfilledByReason) {}
 
+  public record RevocationMessage(
+      String type,
+      String gpuModel,
+      String at,
+      String kind,
+      int leasesCut,
+      int nodesCut,
+      String firstPreemptAt) {}
+
   private final Settings settings;
   private final ActorRef<Topic.Command<Market.EpochPublished>> topic;
+  private final ActorRef<Topic.Command<Market.RevocationPublished>> revocations;
 
   public StreamRoutes(ActorSystem<?> system, Settings settings) {
     this.settings = settings;
     this.topic = system.systemActorOf(Market.epochTopic(), "stream-epochs", Props.empty());
+    this.revocations =
+        system.systemActorOf(Market.revocationTopic(), "stream-revocations", Props.empty());
+  }
+
+  static RevocationMessage message(Market.RevocationPublished r) {
+    return new RevocationMessage(
+        "revocation",
+        r.gpuModel(),
+        Instant.ofEpochMilli(r.atMillis()).toString(),
+        r.kind().name().toLowerCase(java.util.Locale.ROOT),
+        r.leasesCut(),
+        r.nodesCut(),
+        r.leasesCut() == 0 ? null : Instant.ofEpochMilli(r.firstPreemptAtMillis()).toString());
   }
 
   public List<Endpoint> endpoints() {
@@ -120,15 +143,27 @@ public final class StreamRoutes {
     }
     Set<String> wanted = Set.copyOf(markets);
     Source<Message, NotUsed> events =
-        ActorSource.<Market.EpochPublished>actorRef(
+        ActorSource.<Object>actorRef(
                 m -> false, m -> Optional.empty(), CLIENT_BUFFER, OverflowStrategy.dropHead())
             .mapMaterializedValue(
                 ref -> {
-                  topic.tell(Topic.subscribe(ref));
+                  topic.tell(Topic.subscribe(ref.narrow()));
+                  revocations.tell(Topic.subscribe(ref.narrow()));
                   return NotUsed.getInstance();
                 })
-            .filter(e -> wanted.contains(e.gpuModel()))
-            .map(e -> (Message) TextMessage.create(Json.write(message(e))))
+            .filter(
+                e ->
+                    e instanceof Market.EpochPublished p
+                        ? wanted.contains(p.gpuModel())
+                        : wanted.contains(((Market.RevocationPublished) e).gpuModel()))
+            .map(
+                e ->
+                    (Message)
+                        TextMessage.create(
+                            Json.write(
+                                e instanceof Market.EpochPublished p
+                                    ? message(p)
+                                    : message((Market.RevocationPublished) e))))
             .keepAlive(HEARTBEAT, () -> TextMessage.create("{\"type\":\"heartbeat\"}"));
     Flow<Message, Message, NotUsed> flow = Flow.fromSinkAndSourceCoupled(Sink.ignore(), events);
     return CompletableFuture.completedFuture(upgrade.get().handleMessagesWith(flow));

@@ -75,7 +75,9 @@ class CassandraDownTest {
       String provider = service.account(52, Account.Role.PROVIDER, 0);
       assertEquals(
           201,
-          service.post("/v1/windows", provider, "w", Bodies.window(H100, 2, 4, 20, "0.50")).status());
+          service
+              .post("/v1/windows", provider, "w", Bodies.window(H100, 2, 4, 20, "0.50"))
+              .status());
       for (TestService.Reply placed : java.util.List.of(before, after)) {
         String id = placed.json().get("id").asText();
         BidFlowTest.await(

@@ -133,7 +133,10 @@ class ReadSideTest {
             2_500_000,
             3_000_000,
             1,
-            at1);
+            at1,
+            null,
+            null,
+            0);
     LeaseRow lease2 =
         new LeaseRow(
             sc.market(),
@@ -148,7 +151,10 @@ class ReadSideTest {
             2_000_000,
             2_000_000,
             1,
-            at1);
+            at1,
+            null,
+            null,
+            0);
     LeaseRow lease3 =
         new LeaseRow(
             sc.market(),
@@ -163,7 +169,10 @@ class ReadSideTest {
             1_200_000,
             1_200_000,
             2,
-            at2);
+            at2,
+            null,
+            null,
+            0);
     LeaseRow lease4 =
         new LeaseRow(
             sc.market(),
@@ -178,7 +187,10 @@ class ReadSideTest {
             1_500_000,
             1_500_000,
             3,
-            at3);
+            at3,
+            null,
+            null,
+            0);
 
     // leases by account, newest first
     assertEquals(List.of(lease2, lease1), get(readSide.leases(sc.accountA(), null, 50)).items());

@@ -1,0 +1,136 @@
+package io.surplus.feed.drive;
+
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.surplus.feed.sim.BidRequest;
+import io.surplus.feed.sim.DemandGenerator;
+import io.surplus.feed.sim.DemandGenerator.Arrival;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.SplittableRandom;
+
+/**
+ * The simulator's outside demand, one simulated day at a time (a day of default demand is about
+ * 2,900 bids; 54 days at once would hold some 150,000), each bid with the real instant it is due
+ * and a deterministic idempotency key. Day {@code d} is {@link DemandGenerator#generate} over that
+ * day with a seed derived from the run's seed and {@code d}, so the same seed gives the same bids.
+ * Not thread-safe: the driver's one thread owns it.
+ */
+final class DemandSchedule {
+
+  /**
+   * One bid to place.
+   *
+   * @param index its position in the run's demand, from 0
+   * @param dueMillis real epoch milliseconds at which it arrives
+   * @param idempotencyKey the key it is posted with, the same on every retry
+   * @param simArrival its simulated arrival
+   * @param simBid the bid in simulated time
+   */
+  record Bid(
+      long index, long dueMillis, String idempotencyKey, Instant simArrival, BidRequest simBid) {}
+
+  private static final JsonMapper MAPPER = JsonMapper.builder().build();
+
+  private final DemandGenerator.Config config;
+  private final long seed;
+  private final Instant simStart;
+  private final int days;
+  private final TimeMapping map;
+  private final String keyPrefix;
+  private final Deque<Arrival> today = new ArrayDeque<>();
+  private int nextDay;
+  private long nextIndex;
+
+  DemandSchedule(
+      DemandGenerator.Config config,
+      long seed,
+      Instant simStart,
+      int days,
+      TimeMapping map,
+      String keyPrefix) {
+    this.config = config;
+    this.seed = seed;
+    this.simStart = simStart;
+    this.days = days;
+    this.map = map;
+    this.keyPrefix = keyPrefix;
+  }
+
+  /** The next bid, or {@code null} when the demand is exhausted. */
+  Bid peek() {
+    while (today.isEmpty() && nextDay < days) {
+      today.addAll(
+          DemandGenerator.generate(
+              config,
+              daySeed(seed, nextDay),
+              simStart.plus(Duration.ofDays(nextDay)),
+              Duration.ofDays(1)));
+      nextDay++;
+    }
+    Arrival a = today.peekFirst();
+    if (a == null) {
+      return null;
+    }
+    return new Bid(nextIndex, map.toRealMillis(a.at()), keyPrefix + nextIndex, a.at(), a.bid());
+  }
+
+  /** Moves past the bid {@link #peek()} returned. */
+  void pop() {
+    if (today.pollFirst() != null) {
+      nextIndex++;
+    }
+  }
+
+  /** The seed of day {@code day}'s demand. */
+  static long daySeed(long seed, int day) {
+    return new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (day + 1))).nextLong();
+  }
+
+  /**
+   * {@code sim} in real time: instants mapped, the duration shrunk (at least one minute, with the
+   * latest end moved out when the rounded duration no longer fits), and an earliest start that has
+   * passed moved up to the next slot after {@code nowMillis}. {@code null} when the bid can no
+   * longer run before its latest end.
+   */
+  static BidRequest toReal(BidRequest sim, TimeMapping map, long nowMillis, int slotSeconds) {
+    int minutes = map.durationMinutes(sim.durationMinutes());
+    Instant earliest = map.toReal(sim.earliestStart());
+    Instant latest = map.toReal(sim.latestEnd());
+    Instant fits = earliest.plus(Duration.ofMinutes(minutes));
+    if (latest.isBefore(fits)) {
+      latest = fits;
+    }
+    if (earliest.toEpochMilli() < nowMillis) {
+      earliest = TimeMapping.ceilToSlot(Instant.ofEpochMilli(nowMillis), slotSeconds);
+      if (earliest.plus(Duration.ofMinutes(minutes)).isAfter(latest)) {
+        return null;
+      }
+    }
+    return new BidRequest(
+        sim.gpuModel(),
+        sim.nodes(),
+        sim.minNodes(),
+        minutes,
+        earliest,
+        latest,
+        sim.limitPrice(),
+        sim.timeInForce());
+  }
+
+  /** The JSON body of {@code POST /v1/bids} for {@code bid}. */
+  static String json(BidRequest bid) {
+    ObjectNode o = MAPPER.createObjectNode();
+    o.put("gpuModel", bid.gpuModel().name());
+    o.put("nodes", bid.nodes());
+    o.put("minNodes", bid.minNodes());
+    o.put("durationMinutes", bid.durationMinutes());
+    o.put("earliestStart", bid.earliestStart().toString());
+    o.put("latestEnd", bid.latestEnd().toString());
+    o.put("limitPrice", bid.limitPrice());
+    o.put("timeInForce", bid.timeInForce().name());
+    return o.toString();
+  }
+}

@@ -1,0 +1,412 @@
+package io.surplus.market.feed;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.surplus.engine.ResultCode;
+import io.surplus.engine.SlotClock;
+import io.surplus.engine.WindowSpec;
+import io.surplus.feed.ingest.FeedFlow;
+import io.surplus.feed.ingest.ParsedLine;
+import io.surplus.feed.ingest.SequenceGate;
+import io.surplus.feed.protocol.FeedError;
+import io.surplus.feed.protocol.FeedEvent;
+import io.surplus.feed.protocol.Heartbeat;
+import io.surplus.feed.protocol.WindowExtended;
+import io.surplus.feed.protocol.WindowOpened;
+import io.surplus.feed.protocol.WindowRevoked;
+import io.surplus.market.accounts.Account;
+import io.surplus.market.accounts.ApiKeys;
+import io.surplus.market.app.Settings;
+import io.surplus.market.http.Api;
+import io.surplus.market.http.Api.Call;
+import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.Json;
+import io.surplus.market.http.Problem;
+import io.surplus.market.markets.Market;
+import io.surplus.market.markets.MarketGate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * The capacity feed: {@code POST /v1/feed} takes a provider's NDJSON events and applies them in
+ * order, one at a time, each to its market; {@code GET /v1/feed/position} tells the last sequence
+ * applied. The body streams through the framing and parsing stage with back-pressure. A bad line
+ * (malformed, against a rule, a gap in the sequence, or refused by its market) stops the request:
+ * nothing after it is applied, everything before it stays applied, and the problem names its line.
+ * Sequences already applied are skipped, so a provider resends from its last acknowledged position
+ * after a dropped connection and each event applies exactly once: every market remembers the
+ * highest sequence it applied per provider and answers a repeat as a duplicate.
+ */
+public final class FeedRoutes {
+
+  /** Largest feed request body. */
+  public static final long BODY_LIMIT = 16L * 1024 * 1024;
+
+  /** The reply to a feed request that applied everything it could. */
+  public record FeedReply(long lastApplied, long applied, long duplicates) {}
+
+  /** A feed problem: the usual problem document plus where the feed stands. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record FeedProblem(
+      String type,
+      String title,
+      int status,
+      String detail,
+      String field,
+      Long line,
+      long lastApplied,
+      Long expected,
+      long applied,
+      long duplicates) {}
+
+  private final Settings settings;
+  private final ClusterSharding sharding;
+  private final Duration timeout;
+  private final Materializer materializer;
+
+  /** One feed request at a time per provider on this node: events apply in order. */
+  private final ConcurrentHashMap<Long, CompletableFuture<?>> running = new ConcurrentHashMap<>();
+
+  public FeedRoutes(ActorSystem<?> system, Settings settings) {
+    this.settings = settings;
+    this.sharding = ClusterSharding.get(system);
+    this.timeout = settings.askTimeout();
+    this.materializer = Materializer.matFromSystem(system);
+  }
+
+  public List<Endpoint> endpoints() {
+    Set<Account.Role> provider = Set.of(Account.Role.PROVIDER);
+    return List.of(
+        Endpoint.of("POST", "/v1/feed", provider, this::feed).withBodyLimit(Api.STREAMED_BODY),
+        Endpoint.of("GET", "/v1/feed/position", provider, this::position));
+  }
+
+  private EntityRef<Account.Command> account(long id) {
+    return sharding.entityRefFor(Account.ENTITY_KEY, Long.toString(id));
+  }
+
+  private EntityRef<MarketGate.Message> market(String model) {
+    return sharding.entityRefFor(MarketGate.ENTITY_KEY, model);
+  }
+
+  private CompletionStage<HttpResponse> position(Call call) {
+    return account(call.principal().account())
+        .<Account.FeedPosition>ask(Account.GetFeedPosition::new, timeout)
+        .thenApply(p -> Api.json(200, new FeedReply(p.lastApplied(), 0, 0)));
+  }
+
+  private CompletionStage<HttpResponse> feed(Call call) {
+    long provider = call.principal().account();
+    CompletableFuture<HttpResponse> done = new CompletableFuture<>();
+    CompletableFuture<?> previous = running.put(provider, done);
+    CompletableFuture<?> before =
+        previous == null ? CompletableFuture.completedFuture(null) : previous;
+    before
+        .handle((v, t) -> null)
+        .thenCompose(v -> apply(call, provider))
+        .whenComplete(
+            (r, t) -> {
+              running.remove(provider, done);
+              if (t != null) {
+                done.completeExceptionally(t);
+              } else {
+                done.complete(r);
+              }
+            });
+    return done;
+  }
+
+  /** Where one request stands as it goes. */
+  private static final class Progress {
+    long lastApplied;
+    long applied;
+    long duplicates;
+    FeedError error;
+    Long expected;
+    int status;
+  }
+
+  private CompletionStage<HttpResponse> apply(Call call, long provider) {
+    return account(provider)
+        .<Account.FeedPosition>ask(Account.GetFeedPosition::new, timeout)
+        .thenCompose(
+            position -> {
+              SequenceGate gate = new SequenceGate(position.lastApplied());
+              Progress p = new Progress();
+              p.lastApplied = position.lastApplied();
+              return call.request()
+                  .entity()
+                  .withSizeLimit(BODY_LIMIT)
+                  .getDataBytes()
+                  .via(FeedFlow.create())
+                  .takeWhile(line -> p.error == null)
+                  .mapAsync(1, line -> admit(gate, line, provider, p))
+                  .runWith(Sink.ignore(), materializer)
+                  // the position is recorded even when the body broke off (a dropped connection):
+                  // what was applied stays applied, and the provider resumes after it
+                  .handle((d, broken) -> broken)
+                  .thenCompose(
+                      broken ->
+                          account(provider)
+                              .<org.apache.pekko.Done>ask(
+                                  r -> new Account.AdvanceFeed(p.lastApplied, r), timeout)
+                              .thenApply(
+                                  d -> {
+                                    if (broken != null) {
+                                      throw new java.util.concurrent.CompletionException(broken);
+                                    }
+                                    return reply(p);
+                                  }));
+            });
+  }
+
+  private CompletionStage<Void> admit(
+      SequenceGate gate, ParsedLine line, long provider, Progress p) {
+    if (p.error != null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    SequenceGate.Decision d = gate.admit(line);
+    switch (d.verdict()) {
+      case DUPLICATE -> {
+        p.duplicates++;
+        return CompletableFuture.completedFuture(null);
+      }
+      case GAP -> {
+        p.error = d.error();
+        p.expected = p.lastApplied + 1;
+        p.status = 409;
+        return CompletableFuture.completedFuture(null);
+      }
+      case INVALID -> {
+        p.error = d.error();
+        p.status = 422;
+        return CompletableFuture.completedFuture(null);
+      }
+      case CLOSED -> {
+        return CompletableFuture.completedFuture(null);
+      }
+      default -> {
+        FeedEvent event = d.toApply().orElseThrow();
+        return applyOne(event, line.line(), provider)
+            .thenAccept(
+                error -> {
+                  if (error == null) {
+                    p.lastApplied = event.seq();
+                    p.applied++;
+                  } else {
+                    p.error = error;
+                    p.status = 422;
+                  }
+                });
+      }
+    }
+  }
+
+  /** Applies one event to its market; the error that refused it, or null once it is applied. */
+  CompletionStage<FeedError> applyOne(FeedEvent event, long line, long provider) {
+    long now = System.currentTimeMillis();
+    if (event instanceof Heartbeat) {
+      return CompletableFuture.completedFuture(null);
+    }
+    if (event instanceof WindowOpened w) {
+      FeedError bad = check(w, line, now);
+      if (bad != null) {
+        return CompletableFuture.completedFuture(bad);
+      }
+      String key = "feed:" + w.windowId();
+      String hash = ApiKeys.sha256(Json.write(identity(w)));
+      return account(provider)
+          .<Account.Reservation>ask(
+              r ->
+                  new Account.ReserveWindow(
+                      key, hash, w.gpuModel().name(), now + timeout.toMillis(), r),
+              timeout)
+          .thenCompose(
+              res -> {
+                if (res instanceof Account.KeyReused) {
+                  return CompletableFuture.completedFuture(
+                      new FeedError(line, "windowId", "was opened before with other fields"));
+                }
+                if (!(res instanceof Account.Reserved r)) {
+                  throw new Api.Unavailable("the window id could not be given in time", null);
+                }
+                WindowSpec spec = spec(w, r.windowOrBidId(), provider, now);
+                return market(w.gpuModel().name())
+                    .<Market.FeedOutcome>ask(
+                        o -> new MarketGate.Forward(new Market.FeedOffer(spec, w.seq(), now, o)),
+                        timeout)
+                    .thenApply(o -> refused(o, line));
+              });
+    }
+    String windowId =
+        event instanceof WindowExtended x ? x.windowId() : ((WindowRevoked) event).windowId();
+    return account(provider)
+        .<Account.WindowRef>ask(r -> new Account.FindWindow("feed:" + windowId, r), timeout)
+        .thenCompose(
+            ref -> {
+              if (ref.window() == null) {
+                return CompletableFuture.completedFuture(
+                    new FeedError(line, "windowId", "names no window this provider opened"));
+              }
+              long id = ref.window().windowId();
+              String model = ref.window().market();
+              if (event instanceof WindowExtended x) {
+                int end = settings.clock().slotAtOrBefore(x.end());
+                return market(model)
+                    .<Market.FeedOutcome>ask(
+                        o ->
+                            new MarketGate.Forward(
+                                new Market.ExtendWindow(provider, id, end, x.seq(), now, o)),
+                        timeout)
+                    .thenApply(o -> refused(o, line));
+              }
+              WindowRevoked v = (WindowRevoked) event;
+              int take = v.nodes().isPresent() ? v.nodes().getAsInt() : 0;
+              return market(model)
+                  .<Market.FeedOutcome>ask(
+                      o ->
+                          new MarketGate.Forward(
+                              new Market.RevokeWindow(
+                                  provider,
+                                  id,
+                                  take,
+                                  v.at().toEpochMilli(),
+                                  v.kind(),
+                                  v.seq(),
+                                  now,
+                                  o)),
+                      timeout)
+                  .thenApply(o -> refused(o, line));
+            });
+  }
+
+  /** A window's fields without its sequence: the same window resent has the same identity. */
+  private static String identity(WindowOpened w) {
+    return w.windowId()
+        + "|"
+        + w.gpuModel().name()
+        + "|"
+        + w.pool()
+        + "|"
+        + w.region()
+        + "|"
+        + w.nodes()
+        + "|"
+        + w.gpusPerNode()
+        + "|"
+        + w.start()
+        + "|"
+        + w.end()
+        + "|"
+        + w.reservePrice()
+        + "|"
+        + w.noticeSeconds()
+        + "|"
+        + w.confidencePpm();
+  }
+
+  private FeedError check(WindowOpened w, long line, long now) {
+    String model = w.gpuModel().name();
+    if (!settings.hasMarket(model)) {
+      return new FeedError(line, "gpuModel", "is not a market: " + settings.markets().keySet());
+    }
+    if (!settings.regions().contains(w.region())) {
+      return new FeedError(line, "region", "is not a region: " + settings.regions());
+    }
+    if (w.gpusPerNode() != settings.gpusPerNode(model)) {
+      return new FeedError(
+          line, "gpusPerNode", "must be " + settings.gpusPerNode(model) + " in " + model);
+    }
+    SlotClock clock = settings.clock();
+    int first = clock.slotAtOrAfter(now);
+    int s = Math.max(clock.slotAtOrAfter(w.start()), first);
+    int e = clock.slotAtOrBefore(w.end());
+    if (e <= first) {
+      return new FeedError(line, "end", "is in the past (or within the current slot)");
+    }
+    if (e > first + clock.horizonSlots()) {
+      return new FeedError(line, "end", "is beyond the horizon");
+    }
+    if (e <= s) {
+      return new FeedError(line, "end", "leaves no whole slot after start");
+    }
+    return null;
+  }
+
+  private WindowSpec spec(WindowOpened w, long id, long provider, long now) {
+    SlotClock clock = settings.clock();
+    int first = clock.slotAtOrAfter(now);
+    return new WindowSpec(
+        id,
+        provider,
+        w.pool().hashCode() & 0x7fff_ffff,
+        settings.regions().indexOf(w.region()),
+        w.nodes(),
+        w.gpusPerNode(),
+        Math.max(clock.slotAtOrAfter(w.start()), first),
+        clock.slotAtOrBefore(w.end()),
+        w.reservePrice(),
+        w.noticeSeconds(),
+        w.confidencePpm().orElse(1_000_000));
+  }
+
+  private static FeedError refused(Market.FeedOutcome o, long line) {
+    if (o.code() == ResultCode.OK) {
+      return null;
+    }
+    return switch (o.code()) {
+      case UNKNOWN_WINDOW -> new FeedError(line, "windowId", "names no window in its market");
+      case NOTICE_VIOLATION ->
+          new FeedError(
+              line,
+              "at",
+              "a planned revocation must arrive at least the window's noticeSeconds before at; send"
+                  + " it earlier or as emergency");
+      case INVALID_REVOCATION ->
+          new FeedError(
+              line, "nodes", "must leave the window with fewer nodes than it has, and not below 0");
+      case INVALID_AMENDMENT -> new FeedError(line, "end", "must be later than the window's end");
+      case IN_THE_PAST -> new FeedError(line, "end", "is in the past");
+      case BEYOND_HORIZON -> new FeedError(line, "end", "is beyond the horizon");
+      case DUPLICATE_ID -> new FeedError(line, "windowId", "is already open");
+      default -> new FeedError(line, null, "refused by the market: " + o.code());
+    };
+  }
+
+  private static HttpResponse reply(Progress p) {
+    if (p.error == null) {
+      return Api.json(200, new FeedReply(p.lastApplied, p.applied, p.duplicates));
+    }
+    boolean gap = p.status == 409;
+    FeedProblem problem =
+        new FeedProblem(
+            Problem.BASE + (gap ? "feed-gap" : "feed-line-refused"),
+            gap ? "A gap in the feed's sequence" : "A feed line was refused",
+            p.status,
+            "line "
+                + p.error.line()
+                + ": "
+                + (p.error.field() == null ? "" : p.error.field() + " ")
+                + p.error.rule()
+                + "; nothing after it was applied",
+            p.error.field(),
+            p.error.line(),
+            p.lastApplied,
+            p.expected,
+            p.applied,
+            p.duplicates);
+    return HttpResponse.create()
+        .withStatus(p.status)
+        .withEntity(HttpEntities.create(Api.PROBLEM_JSON, Json.write(problem)));
+  }
+}

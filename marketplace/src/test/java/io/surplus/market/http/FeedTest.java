@@ -1,0 +1,284 @@
+package io.surplus.market.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.surplus.market.accounts.Account;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The capacity feed over real HTTP against the real node: ordering, duplicates and gaps, resume
+ * after a dropped connection, revocations with and without notice, and random bodies.
+ */
+class FeedTest {
+
+  static final String H100 = "H100-SXM-80GB";
+  static TestService service;
+  static long nextAccount = 80;
+
+  @BeforeAll
+  static void start() {
+    service = TestService.start("feed" + System.nanoTime() % 1_000_000);
+  }
+
+  @AfterAll
+  static void stop() {
+    service.close();
+  }
+
+  static String opened(
+      long seq, String id, int nodes, int fromSlot, int toSlot, String reserve, int notice) {
+    return "{\"type\":\"window.opened\",\"seq\":"
+        + seq
+        + ",\"windowId\":\""
+        + id
+        + "\",\"gpuModel\":\""
+        + H100
+        + "\",\"pool\":\"ash-h100-a\",\"region\":\"us-east\",\"nodes\":"
+        + nodes
+        + ",\"gpusPerNode\":8,\"start\":\""
+        + Bodies.slot(fromSlot)
+        + "\",\"end\":\""
+        + Bodies.slot(toSlot)
+        + "\",\"reservePrice\":\""
+        + reserve
+        + "\",\"noticeSeconds\":"
+        + notice
+        + "}";
+  }
+
+  static String revoked(long seq, String id, String kind, Instant at, int nodes) {
+    return "{\"type\":\"window.revoked\",\"seq\":"
+        + seq
+        + ",\"windowId\":\""
+        + id
+        + "\",\"kind\":\""
+        + kind
+        + "\",\"at\":\""
+        + at
+        + "\",\"nodes\":"
+        + nodes
+        + "}";
+  }
+
+  static TestService.Reply feed(String key, String... lines) {
+    return service.post("/v1/feed", key, null, String.join("\n", lines) + "\n");
+  }
+
+  static long position(String key) {
+    return service.get("/v1/feed/position", key).json().get("lastApplied").asLong();
+  }
+
+  static String provider() {
+    return service.account(++nextAccount, Account.Role.PROVIDER, 0);
+  }
+
+  static String bidder() {
+    return service.account(++nextAccount, Account.Role.BIDDER, 100_000_000_000L);
+  }
+
+  @Test
+  void shouldApplyEachEventOnceWhenAProviderResendsAfterADroppedConnection() throws Exception {
+    String key = provider();
+    String[] lines = new String[6];
+    for (int i = 0; i < 6; i++) {
+      lines[i] = opened(i + 1, "drop-" + i, 8, 2, 10, "1.0" + i, 0);
+    }
+    // a connection that breaks off after three lines: declared longer than what is sent
+    String body = String.join("\n", lines[0], lines[1], lines[2]) + "\n";
+    byte[] sent = body.getBytes(StandardCharsets.UTF_8);
+    try (Socket s = new Socket("127.0.0.1", service.service().port())) {
+      OutputStream out = s.getOutputStream();
+      out.write(
+          ("POST /v1/feed HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                  + key
+                  + "\r\nContent-Type: application/x-ndjson\r\nContent-Length: "
+                  + (sent.length + 5000)
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.UTF_8));
+      out.write(sent);
+      out.flush();
+      Thread.sleep(1500); // let the three lines apply
+    }
+    long resumeFrom =
+        BidFlowTest.await(
+                () -> service.get("/v1/feed/position", key),
+                r -> r.json().get("lastApplied").asLong() == 3)
+            .json()
+            .get("lastApplied")
+            .asLong();
+    assertEquals(3, resumeFrom);
+    // the provider resends everything it is unsure of: 1..6
+    TestService.Reply again = feed(key, lines);
+    assertEquals(200, again.status(), again.body());
+    assertEquals(6, again.json().get("lastApplied").asLong());
+    assertEquals(3, again.json().get("applied").asLong());
+    assertEquals(3, again.json().get("duplicates").asLong());
+    // each window once in the book: six windows at distinct reserves 1.00..1.05
+    JsonNode book = service.get("/v1/markets/" + H100 + "/book", null).json();
+    int found = 0;
+    for (JsonNode level : book.get("windows")) {
+      if (level.get("reservePrice").asText().startsWith("1.0")) {
+        found += level.get("windows").asInt();
+      }
+    }
+    assertEquals(6, found, book.toString());
+  }
+
+  @Test
+  void shouldSkipDuplicatesAndRefuseAGapNamingTheLine() {
+    String key = provider();
+    assertEquals(200, feed(key, opened(1, "g-1", 4, 2, 6, "9.01", 0)).status());
+    TestService.Reply gap =
+        feed(
+            key,
+            opened(1, "g-1", 4, 2, 6, "9.01", 0), // duplicate: skipped
+            opened(3, "g-3", 4, 2, 6, "9.03", 0)); // 2 is missing
+    assertEquals(409, gap.status(), gap.body());
+    JsonNode p = gap.json();
+    assertEquals(2, p.get("line").asLong());
+    assertEquals(1, p.get("lastApplied").asLong());
+    assertEquals(2, p.get("expected").asLong());
+    assertEquals("seq", p.get("field").asText());
+    assertEquals(1, position(key));
+  }
+
+  @Test
+  void shouldRefuseABadLineAndApplyNothingAfterIt() {
+    String key = provider();
+    TestService.Reply r =
+        feed(
+            key,
+            opened(1, "b-1", 4, 2, 6, "8.01", 0),
+            "{\"type\":\"window.opened\",\"seq\":2,\"nodes\":\"many\"}",
+            opened(3, "b-3", 4, 2, 6, "8.03", 0));
+    assertEquals(422, r.status(), r.body());
+    assertEquals(2, r.json().get("line").asLong());
+    assertEquals(1, r.json().get("lastApplied").asLong());
+    assertEquals(1, position(key));
+  }
+
+  @Test
+  void shouldRefuseAPlannedRevocationInsideTheNotice() {
+    String key = provider();
+    assertEquals(200, feed(key, opened(1, "n-1", 8, 2, 10, "1.11", 3600)).status());
+    TestService.Reply r = feed(key, revoked(2, "n-1", "planned", Instant.now().plusSeconds(60), 4));
+    assertEquals(422, r.status(), r.body());
+    assertEquals("at", r.json().get("field").asText());
+    assertEquals(1, position(key));
+    // with the notice respected, it applies
+    TestService.Reply ok =
+        feed(key, revoked(2, "n-1", "planned", Instant.now().plusSeconds(7200), 4));
+    assertEquals(200, ok.status(), ok.body());
+  }
+
+  @Test
+  void shouldPreemptTheLowestPricedLeaseFirstOnAnEmergencyAndBillOnlyWhatWasHeld() {
+    String key = provider();
+    String bidder = bidder();
+    String model = "A100-SXM-80GB";
+    String window = opened(1, "e-1", 4, 1, 9, "0.50", 1800).replace(H100, model);
+    assertEquals(200, feed(key, window).status());
+    TestService.Reply low =
+        service.post("/v1/bids", bidder, "low", Bodies.bid(model, 2, 60, 1, 9, "2.00"));
+    String lowId = low.json().get("id").asText();
+    BidFlowTest.await(
+        () -> service.get("/v1/bids/" + lowId, bidder),
+        r -> r.json().get("status").asText().equals("filled"));
+    TestService.Reply high =
+        service.post("/v1/bids", bidder, "high", Bodies.bid(model, 2, 60, 1, 9, "3.00"));
+    String highId = high.json().get("id").asText();
+    BidFlowTest.await(
+        () -> service.get("/v1/bids/" + highId, bidder),
+        r -> r.json().get("status").asText().equals("filled"));
+    JsonNode leases =
+        BidFlowTest.await(
+                () -> service.get("/v1/leases", bidder), r -> r.json().get("leases").size() == 2)
+            .json();
+    // 2 nodes x 8 GPUs x 1 h at $2.00 and at $3.00
+    BidFlowTest.await(
+        () -> service.get("/v1/account", bidder),
+        r -> r.json().get("leased").asText().equals("80.00"));
+
+    TestService.Reply cut = feed(key, revoked(2, "e-1", "emergency", Instant.now(), 2));
+    assertEquals(200, cut.status(), cut.body());
+
+    JsonNode after =
+        BidFlowTest.await(
+                () -> service.get("/v1/leases", bidder), r -> r.body().contains("preemptAt"))
+            .json();
+    List<String> cutBids = new ArrayList<>();
+    for (JsonNode l : after.get("leases")) {
+      if (l.has("preemptAt")) {
+        cutBids.add(l.get("bidId").asText());
+        assertEquals("emergency", l.get("preemptKind").asText());
+        assertTrue(
+            l.get("status").asText().equals("notified")
+                || l.get("status").asText().equals("preempted"));
+      }
+    }
+    assertEquals(List.of(lowId), cutBids);
+    // the cut lease had not started: nothing of it is billed; the other stays whole
+    BidFlowTest.await(
+        () -> service.get("/v1/account", bidder),
+        r -> r.json().get("leased").asText().equals("48.00"));
+  }
+
+  @Test
+  void shouldNeverAnswer500NorHalfApplyRandomBodies() {
+    String key = provider();
+    Random random = new Random(42);
+    long expected = 0;
+    String[] junk = {
+      "{",
+      "[]",
+      "null",
+      "{\"type\":\"window.opened\"}",
+      "{\"type\":\"nope\",\"seq\":1}",
+      "\u0000\u0001",
+      "{\"type\":\"heartbeat\",\"seq\":-1}",
+      "{\"type\":\"window.revoked\",\"seq\":9,\"windowId\":\"x\"}",
+      "x".repeat(20_000)
+    };
+    for (int round = 0; round < 25; round++) {
+      List<String> lines = new ArrayList<>();
+      long model = expected;
+      boolean broken = false;
+      int n = 1 + random.nextInt(5);
+      for (int i = 0; i < n; i++) {
+        if (random.nextInt(4) == 0) {
+          lines.add(junk[random.nextInt(junk.length)]);
+          broken = true;
+        } else {
+          long seq = model + 1;
+          String line =
+              random.nextBoolean()
+                  ? "{\"type\":\"heartbeat\",\"seq\":" + seq + "}"
+                  : opened(seq, "f-" + round + "-" + i, 1 + random.nextInt(8), 2, 6, "7.77", 0);
+          lines.add(line);
+          if (!broken) {
+            model = seq;
+          }
+        }
+      }
+      TestService.Reply r = feed(key, lines.toArray(String[]::new));
+      assertTrue(r.status() == 200 || r.status() == 422 || r.status() == 409, r.toString());
+      assertNotNull(r.json().get("lastApplied"), r.body());
+      // everything before the first bad line applied, nothing after it
+      assertEquals(model, r.json().get("lastApplied").asLong(), lines + " -> " + r.body());
+      assertEquals(model, position(key));
+      expected = model;
+    }
+  }
+}
