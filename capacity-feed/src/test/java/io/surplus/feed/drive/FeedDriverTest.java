@@ -137,7 +137,7 @@ class FeedDriverTest {
         Fault.UNAVAILABLE, Fault.DROP_AFTER_APPLYING, Fault.DROP_BEFORE_APPLYING);
     FeedDriver d = start(config(7_200).build());
 
-    await("25 events applied", Duration.ofSeconds(8), () -> market.applied().size() >= 25);
+    await("25 events confirmed", Duration.ofSeconds(8), () -> d.stats().eventsApplied() >= 25);
     d.close();
 
     assertEquals(5, market.faultsServed());
@@ -151,7 +151,8 @@ class FeedDriverTest {
     DriverStats s = d.stats();
     // HttpClient itself retries a GET once when the connection drops, so that one may not show.
     assertTrue(s.errors() >= 4, s.statusLine());
-    assertEquals(applied.size(), s.eventsApplied());
+    // close() may cut off a reply: the service can be ahead of what the driver saw confirmed.
+    assertTrue(s.eventsApplied() >= 25 && s.eventsApplied() <= applied.size(), s.statusLine());
     assertEquals(List.of(), market.refusals());
   }
 
@@ -253,6 +254,7 @@ class FeedDriverTest {
     long slack = 30;
     long horizon = 672L * d.config().slotSeconds() * 1000;
     Map<String, Integer> notice = new HashMap<>();
+    Map<String, Long> openedDue = new HashMap<>();
     int early = 0;
     for (int i = 0; i < applied.size(); i++) {
       Applied a = applied.get(i);
@@ -263,6 +265,7 @@ class FeedDriverTest {
       long earliestAllowed = simSend;
       if (a.event() instanceof WindowOpened o) {
         notice.put(o.windowId(), o.noticeSeconds());
+        openedDue.put(o.windowId(), simSend);
         assertTrue(o.end().toEpochMilli() - received <= horizon, "within the horizon");
       } else if (a.event() instanceof WindowRevoked r
           && source.event() instanceof WindowRevoked simR
@@ -273,7 +276,11 @@ class FeedDriverTest {
                 - notice.get(r.windowId()) * 1000L
                 - FeedDriver.PLANNED_SAFETY_MILLIS;
         earliestAllowed = Math.min(simSend, keepsNotice);
-        early += keepsNotice < simSend ? 1 : 0;
+        if (keepsNotice - tick >= openedDue.get(r.windowId())) {
+          // There was time to keep the notice after the window opened: it must have been kept.
+          assertEquals(simR.kind(), r.kind(), "kept its notice: " + r);
+          early += keepsNotice < simSend ? 1 : 0;
+        }
       }
       assertTrue(
           received >= earliestAllowed - tick - slack,
@@ -282,7 +289,7 @@ class FeedDriverTest {
           received <= Math.max(earliestAllowed, simSend) + 2_000,
           "event " + i + " arrived " + (received - simSend) + " ms late: " + a.event());
     }
-    assertTrue(early > 0, "some planned revocation needed its notice kept");
+    assertTrue(early > 0, "some planned revocation was sent early to keep its notice");
     assertEquals(List.of(), market.refusals(), "every planned revocation kept its notice");
   }
 

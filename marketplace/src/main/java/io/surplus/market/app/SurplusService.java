@@ -17,7 +17,11 @@ import io.surplus.market.markets.MarketGate;
 import io.surplus.market.markets.MarketRoutes;
 import io.surplus.market.readside.ReadSide;
 import io.surplus.market.readside.ReadSideRoutes;
+import io.surplus.market.readside.ReadSideSettings;
 import io.surplus.market.stream.StreamRoutes;
+import io.surplus.market.webhooks.WebhookNotices;
+import io.surplus.market.webhooks.WebhookRoutes;
+import io.surplus.market.webhooks.WebhookSender;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +34,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
 
 /**
  * The marketplace on one node: markets and accounts as sharded entities, the projections that feed
@@ -89,7 +94,17 @@ public final class SurplusService {
                 () -> AccountEpochs.init(system, settings.clock(), settings.askTimeout())),
             (readSide, done) -> readSide)
         .thenCompose(
-            readSide -> {
+            readSide ->
+                webhookSender(system)
+                    .thenApply(
+                        sender -> {
+                          WebhookNotices.init(system, sender, settings.askTimeout());
+                          return new Object[] {readSide, sender};
+                        }))
+        .thenCompose(
+            started -> {
+              ReadSide readSide = (ReadSide) started[0];
+              WebhookSender sender = (WebhookSender) started[1];
               List<Api.Endpoint> endpoints = new ArrayList<>();
               endpoints.addAll(new BidRoutes(system, settings).endpoints());
               endpoints.addAll(new MarketRoutes(system, settings).endpoints());
@@ -97,6 +112,7 @@ public final class SurplusService {
               endpoints.addAll(new AccountRoutes(system, settings).endpoints());
               endpoints.addAll(new StreamRoutes(system, settings).endpoints());
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
+              endpoints.addAll(new WebhookRoutes(system, settings, sender).endpoints());
               endpoints.addAll(new OpsRoutes(system, metrics).endpoints());
               Api api =
                   new Api(system, endpoints, authenticator(system, settings.askTimeout()), metrics);
@@ -115,6 +131,15 @@ public final class SurplusService {
                         return new SurplusService(system, settings, b, api);
                       });
             });
+  }
+
+  /** The webhook sender on the read side's session and keyspace (its delivery log lives there). */
+  static CompletionStage<WebhookSender> webhookSender(ActorSystem<?> system) {
+    ReadSideSettings rs = ReadSideSettings.from(system.settings().config());
+    return CassandraSessionRegistry.get(system)
+        .sessionFor(rs.sessionConfigPath())
+        .underlying()
+        .thenApply(session -> new WebhookSender(system, session, rs.keyspace()));
   }
 
   /** Attempts of each start-up step (schema, offset tables) before the start fails. */

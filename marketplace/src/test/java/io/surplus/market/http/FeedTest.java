@@ -39,37 +39,12 @@ class FeedTest {
 
   static String opened(
       long seq, String id, int nodes, int fromSlot, int toSlot, String reserve, int notice) {
-    return "{\"type\":\"window.opened\",\"seq\":"
-        + seq
-        + ",\"windowId\":\""
-        + id
-        + "\",\"gpuModel\":\""
-        + H100
-        + "\",\"pool\":\"ash-h100-a\",\"region\":\"us-east\",\"nodes\":"
-        + nodes
-        + ",\"gpusPerNode\":8,\"start\":\""
-        + Bodies.slot(fromSlot)
-        + "\",\"end\":\""
-        + Bodies.slot(toSlot)
-        + "\",\"reservePrice\":\""
-        + reserve
-        + "\",\"noticeSeconds\":"
-        + notice
-        + "}";
+    return FeedTestLines.opened(seq, id, H100, nodes, fromSlot, toSlot, reserve, notice)
+        .replace("ash-pool-a", "ash-h100-a");
   }
 
   static String revoked(long seq, String id, String kind, Instant at, int nodes) {
-    return "{\"type\":\"window.revoked\",\"seq\":"
-        + seq
-        + ",\"windowId\":\""
-        + id
-        + "\",\"kind\":\""
-        + kind
-        + "\",\"at\":\""
-        + at
-        + "\",\"nodes\":"
-        + nodes
-        + "}";
+    return FeedTestLines.revoked(seq, id, kind, at, nodes);
   }
 
   static TestService.Reply feed(String key, String... lines) {

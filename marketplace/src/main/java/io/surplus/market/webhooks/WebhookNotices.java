@@ -1,0 +1,135 @@
+package io.surplus.market.webhooks;
+
+import io.surplus.engine.book.Cut;
+import io.surplus.market.accounts.Account;
+import io.surplus.market.accounts.AccountEpochs;
+import io.surplus.market.bids.BidRoutes;
+import io.surplus.market.http.Json;
+import io.surplus.market.markets.Market;
+import io.surplus.market.readside.ReadSideRoutes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
+import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import org.apache.pekko.projection.ProjectionBehavior;
+import org.apache.pekko.projection.ProjectionId;
+import org.apache.pekko.projection.cassandra.javadsl.CassandraProjection;
+import org.apache.pekko.projection.eventsourced.EventEnvelope;
+import org.apache.pekko.projection.eventsourced.javadsl.EventSourcedProvider;
+import org.apache.pekko.projection.javadsl.Handler;
+
+/**
+ * Turns each revocation into preemption notices for the webhooks of the bidders whose leases it
+ * cut: a projection over the tagged events (at least once), one delivery per cut lease, with a
+ * stable delivery id ({@code <gpuModel>.<revocation>.<lease>}) so receivers can drop repeats.
+ */
+public final class WebhookNotices extends Handler<EventEnvelope<Market.Event>> {
+
+  public static final String PROJECTION = "webhook-notices";
+
+  /** The body of a notice. */
+  public record Notice(
+      String id,
+      String type,
+      String leaseId,
+      String bidId,
+      String gpuModel,
+      String preemptAt,
+      String kind,
+      long noticeShortfallSeconds,
+      boolean requeued,
+      String sentAt) {}
+
+  private final ClusterSharding sharding;
+  private final WebhookSender sender;
+  private final Duration timeout;
+
+  WebhookNotices(ActorSystem<?> system, WebhookSender sender, Duration timeout) {
+    this.sharding = ClusterSharding.get(system);
+    this.sender = sender;
+    this.timeout = timeout;
+  }
+
+  public static void init(ActorSystem<?> system, WebhookSender sender, Duration timeout) {
+    ShardedDaemonProcess.get(system)
+        .init(
+            ProjectionBehavior.Command.class,
+            PROJECTION,
+            1,
+            i ->
+                ProjectionBehavior.create(
+                    CassandraProjection.atLeastOnce(
+                        ProjectionId.of(PROJECTION, Market.EPOCH_TAG),
+                        EventSourcedProvider.<Market.Event>eventsByTag(
+                            system, CassandraReadJournal.Identifier(), Market.EPOCH_TAG),
+                        () -> new WebhookNotices(system, sender, timeout))),
+            ShardedDaemonProcessSettings.create(system),
+            Optional.of(ProjectionBehavior.stopMessage()));
+  }
+
+  @Override
+  public CompletionStage<Done> process(EventEnvelope<Market.Event> envelope) {
+    if (!(envelope.event() instanceof Market.WindowRevoked r) || r.cuts().isEmpty()) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    String market = AccountEpochs.marketOf(envelope.persistenceId());
+    Map<Long, List<Cut>> byAccount = new TreeMap<>();
+    for (Cut c : r.cuts()) {
+      byAccount.computeIfAbsent(c.lease().account(), a -> new ArrayList<>()).add(c);
+    }
+    List<CompletableFuture<Void>> looked = new ArrayList<>();
+    byAccount.forEach(
+        (account, cuts) -> {
+          if (account <= 0 || account >= (1L << 31)) {
+            return;
+          }
+          looked.add(
+              sharding
+                  .entityRefFor(Account.ENTITY_KEY, Long.toString(account))
+                  .<Account.WebhookView>ask(Account.GetWebhook::new, timeout)
+                  .thenAccept(
+                      view -> {
+                        if (view.webhook() == null) {
+                          return;
+                        }
+                        for (Cut c : cuts) {
+                          String id = market + "." + r.number() + "." + c.lease().id();
+                          Notice n =
+                              new Notice(
+                                  id,
+                                  "lease.notified",
+                                  ReadSideRoutes.leaseId(market, c.lease().id()),
+                                  BidRoutes.formatBidId(c.lease().bidId()),
+                                  market,
+                                  Instant.ofEpochMilli(c.preemptAtMillis()).toString(),
+                                  c.kind().name().toLowerCase(Locale.ROOT),
+                                  c.noticeShortfallSeconds(),
+                                  c.requeued(),
+                                  Instant.now().toString());
+                          sender.send(
+                              new WebhookSender.Delivery(
+                                  account,
+                                  id,
+                                  view.webhook().url(),
+                                  view.webhook().secret(),
+                                  Json.write(n)));
+                        }
+                      })
+                  .toCompletableFuture());
+        });
+    return CompletableFuture.allOf(looked.toArray(CompletableFuture[]::new))
+        .thenApply(v -> Done.getInstance());
+  }
+}

@@ -1,0 +1,110 @@
+package io.surplus.market.webhooks;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.surplus.market.accounts.Account;
+import io.surplus.market.app.Settings;
+import io.surplus.market.http.Api;
+import io.surplus.market.http.Api.Call;
+import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.Json;
+import io.surplus.market.http.Problem;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
+/**
+ * A bidder's webhook for preemption notices: {@code PUT /v1/webhook} sets its URL and answers a new
+ * signing secret (shown once), {@code GET} shows the URL, {@code DELETE} removes it, and {@code GET
+ * /v1/webhook/deliveries} lists this month's delivery attempts, newest first.
+ */
+public final class WebhookRoutes {
+
+  public record WebhookRequest(String url) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record WebhookReply(String url, String secret) {}
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final ClusterSharding sharding;
+  private final Duration timeout;
+  private final WebhookSender sender;
+
+  public WebhookRoutes(ActorSystem<?> system, Settings settings, WebhookSender sender) {
+    this.sharding = ClusterSharding.get(system);
+    this.timeout = settings.askTimeout();
+    this.sender = sender;
+  }
+
+  public List<Endpoint> endpoints() {
+    Set<Account.Role> bidder = Set.of(Account.Role.BIDDER);
+    return List.of(
+        Endpoint.of("PUT", "/v1/webhook", bidder, this::set),
+        Endpoint.of("GET", "/v1/webhook", bidder, this::show),
+        Endpoint.of("DELETE", "/v1/webhook", bidder, this::remove),
+        Endpoint.of("GET", "/v1/webhook/deliveries", bidder, this::deliveries));
+  }
+
+  private EntityRef<Account.Command> account(Call call) {
+    return sharding.entityRefFor(Account.ENTITY_KEY, Long.toString(call.principal().account()));
+  }
+
+  private CompletionStage<HttpResponse> set(Call call) {
+    WebhookRequest body = Json.read(call.body(), WebhookRequest.class);
+    if (body.url() == null) {
+      throw Problem.missing("url").failure();
+    }
+    URI uri;
+    try {
+      uri = new URI(body.url());
+    } catch (URISyntaxException e) {
+      throw Problem.invalid("url", "url must be an absolute http or https URL").failure();
+    }
+    if (uri.getHost() == null
+        || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+        || body.url().length() > 2000) {
+      throw Problem.invalid("url", "url must be an absolute http or https URL").failure();
+    }
+    byte[] raw = new byte[24];
+    RANDOM.nextBytes(raw);
+    String secret = "whsec_" + HexFormat.of().formatHex(raw);
+    return account(call)
+        .<Done>ask(r -> new Account.SetWebhook(body.url(), secret, r), timeout)
+        .thenApply(d -> Api.json(200, new WebhookReply(body.url(), secret)));
+  }
+
+  private CompletionStage<HttpResponse> show(Call call) {
+    return account(call)
+        .<Account.WebhookView>ask(Account.GetWebhook::new, timeout)
+        .thenApply(
+            v -> {
+              if (v.webhook() == null) {
+                throw Problem.notFound("no webhook is set").failure();
+              }
+              return Api.json(200, new WebhookReply(v.webhook().url(), null));
+            });
+  }
+
+  private CompletionStage<HttpResponse> remove(Call call) {
+    return account(call)
+        .<Done>ask(r -> new Account.SetWebhook(null, null, r), timeout)
+        .thenApply(d -> Api.json(200, Map.of("removed", true)));
+  }
+
+  private CompletionStage<HttpResponse> deliveries(Call call) {
+    return sender
+        .recent(call.principal().account(), 100)
+        .thenApply(list -> Api.json(200, Map.of("deliveries", list)));
+  }
+}
