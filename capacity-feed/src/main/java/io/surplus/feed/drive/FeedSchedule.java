@@ -27,7 +27,9 @@ import java.util.Map;
  *   <li>a planned {@code window.revoked} is due {@code safetyMillis} before the last instant that
  *       still keeps the window's (shrunk, rounded) notice, if that comes earlier: at high speeds
  *       the rounded notice can exceed the shrunk schedule;
- *   <li>no event of a window is due before an earlier event of the same window.
+ *   <li>no event of a window is due before the window's opening. Other events of one window may
+ *       overtake each other (a spare called in ahead of a maintenance announced earlier): the nodes
+ *       they take back add up the same in any order.
  * </ul>
  */
 final class FeedSchedule {
@@ -57,7 +59,7 @@ final class FeedSchedule {
       long horizonMillis,
       long safetyMillis) {
     Map<String, Integer> notice = new HashMap<>();
-    Map<String, Long> lastDue = new HashMap<>();
+    Map<String, Long> openedDue = new HashMap<>();
     List<Entry> out = new ArrayList<>(events.size());
     for (SimEvent se : events) {
       FeedEvent e = toReal(se.event(), map, windowIdPrefix);
@@ -73,11 +75,10 @@ final class FeedSchedule {
         deadline = r.at().toEpochMilli() - notice.get(id) * 1000L;
         due = Math.min(due, deadline - safetyMillis);
       }
-      Long previous = lastDue.get(id);
-      if (previous != null) {
-        due = Math.max(due, previous);
+      Long opened = openedDue.putIfAbsent(id, due);
+      if (opened != null) {
+        due = Math.max(due, opened);
       }
-      lastDue.put(id, due);
       out.add(new Entry(due, e, se, deadline));
     }
     // Stable: events due at the same instant keep the simulator's order.

@@ -642,12 +642,21 @@ public final class Account
         .thenReply(c.replyTo(), st -> new Created(true));
   }
 
-  private ReplyEffect<Event, State> onReserve(State s, ReserveBid c) {
+  /** Why a reservation cannot be considered at all, or null. */
+  private static Reservation cannotReserve(State s, long deadlineMillis) {
     if (!s.exists) {
-      return Effect().reply(c.replyTo(), new NoSuchAccount());
+      return new NoSuchAccount();
     }
-    if (System.currentTimeMillis() > c.deadlineMillis()) {
-      return Effect().reply(c.replyTo(), new TooLate());
+    if (System.currentTimeMillis() > deadlineMillis) {
+      return new TooLate();
+    }
+    return null;
+  }
+
+  private ReplyEffect<Event, State> onReserve(State s, ReserveBid c) {
+    Reservation refused = cannotReserve(s, c.deadlineMillis());
+    if (refused != null) {
+      return Effect().reply(c.replyTo(), refused);
     }
     Long earlier = s.byIdempotencyKey.get(c.idempotencyKey());
     if (earlier != null) {
@@ -675,11 +684,9 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onReserveWindow(State s, ReserveWindow c) {
-    if (!s.exists) {
-      return Effect().reply(c.replyTo(), new NoSuchAccount());
-    }
-    if (System.currentTimeMillis() > c.deadlineMillis()) {
-      return Effect().reply(c.replyTo(), new TooLate());
+    Reservation refused = cannotReserve(s, c.deadlineMillis());
+    if (refused != null) {
+      return Effect().reply(c.replyTo(), refused);
     }
     WindowIdReserved earlier = s.windowKeys.get(c.idempotencyKey());
     if (earlier != null) {

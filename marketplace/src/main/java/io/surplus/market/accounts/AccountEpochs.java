@@ -2,29 +2,21 @@ package io.surplus.market.accounts;
 
 import io.surplus.engine.Lease;
 import io.surplus.engine.SlotClock;
+import io.surplus.market.markets.EpochProjections;
 import io.surplus.market.markets.Market;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
-import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
-import org.apache.pekko.persistence.query.Offset;
-import org.apache.pekko.projection.ProjectionBehavior;
-import org.apache.pekko.projection.ProjectionId;
 import org.apache.pekko.projection.cassandra.javadsl.CassandraProjection;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
-import org.apache.pekko.projection.eventsourced.javadsl.EventSourcedProvider;
 import org.apache.pekko.projection.javadsl.Handler;
-import org.apache.pekko.projection.javadsl.SourceProvider;
 
 /**
  * Carries each market epoch to the accounts it touched: their fills (which turn reservations into
@@ -53,22 +45,8 @@ public final class AccountEpochs extends Handler<EventEnvelope<Market.Event>> {
     return CassandraProjection.createTablesIfNotExists(system)
         .thenApply(
             done -> {
-              SourceProvider<Offset, EventEnvelope<Market.Event>> source =
-                  EventSourcedProvider.eventsByTag(
-                      system, CassandraReadJournal.Identifier(), Market.EPOCH_TAG);
-              ShardedDaemonProcess.get(system)
-                  .init(
-                      ProjectionBehavior.Command.class,
-                      PROJECTION,
-                      1,
-                      i ->
-                          ProjectionBehavior.create(
-                              CassandraProjection.atLeastOnce(
-                                  ProjectionId.of(PROJECTION, Market.EPOCH_TAG),
-                                  source,
-                                  () -> new AccountEpochs(system, clock, timeout))),
-                      ShardedDaemonProcessSettings.create(system),
-                      Optional.of(ProjectionBehavior.stopMessage()));
+              EpochProjections.run(
+                  system, PROJECTION, () -> new AccountEpochs(system, clock, timeout));
               return Done.getInstance();
             });
   }

@@ -2,6 +2,8 @@ package io.surplus.market.app;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.surplus.feed.drive.DriverConfig;
+import io.surplus.feed.drive.FeedDriver;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.ApiKeys;
 import io.surplus.market.cassandra.CassandraNode;
@@ -12,6 +14,7 @@ import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -43,8 +46,22 @@ public final class SurplusMain implements Callable<Integer> {
 
   @Option(
       names = "--demo",
-      description = "create demo accounts and keep demo windows and bids coming")
+      description =
+          "create demo accounts and run the simulated training fleet and its outside demand"
+              + " in-process, through the public API")
   boolean demo;
+
+  @Option(
+      names = "--speed",
+      description =
+          "with --demo: simulated seconds per real second (default ${DEFAULT-VALUE}); the market's"
+              + " slot becomes 900/speed seconds")
+  double speed = DriverConfig.DEFAULT_SPEED;
+
+  @Option(
+      names = "--seed",
+      description = "with --demo: the simulation's seed (default ${DEFAULT-VALUE})")
+  long seed = DriverConfig.DEFAULT_SEED;
 
   @Option(
       names = "--demo-accounts",
@@ -70,6 +87,12 @@ public final class SurplusMain implements Callable<Integer> {
       System.out.println("surplus: Cassandra answers on " + node.cqlAddress());
     }
     Config config = ConfigFactory.load();
+    if (demo) {
+      int slotSeconds = DriverConfig.slotSecondsFor(speed);
+      checkSlotLength(slotSeconds);
+      config =
+          ConfigFactory.parseString("surplus.slot-seconds = " + slotSeconds).withFallback(config);
+    }
     Settings settings = Settings.from(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "surplus", config);
     CassandraNode started = node;
@@ -95,7 +118,33 @@ public final class SurplusMain implements Callable<Integer> {
     if (demo || demoAccounts) {
       Properties keys = demoAccounts(system, settings);
       if (demo) {
-        Demo.start(system, settings, base, keys);
+        FeedDriver driver =
+            new FeedDriver(
+                DriverConfig.builder(java.net.URI.create(base), keys.getProperty("provider"))
+                    .bidderKey(keys.getProperty("bidder"))
+                    .seed(seed)
+                    .speed(speed)
+                    .slotSeconds(settings.clock().slotSeconds())
+                    .horizonSlots(settings.clock().horizonSlots())
+                    .build());
+        driver.start();
+        CoordinatedShutdown.get(system)
+            .addTask(
+                CoordinatedShutdown.PhaseServiceUnbind(),
+                "stop-simulated-feed",
+                () -> {
+                  driver.close();
+                  return java.util.concurrent.CompletableFuture.completedFuture(
+                      org.apache.pekko.Done.getInstance());
+                });
+        System.out.println(
+            "surplus: simulated fleet (seed "
+                + seed
+                + ") feeding windows and bids at "
+                + speed
+                + "x; a market slot is "
+                + settings.clock().slotSeconds()
+                + " s");
       }
       System.out.println();
       System.out.println("  bidder key:   " + keys.getProperty("bidder"));
@@ -113,6 +162,33 @@ public final class SurplusMain implements Callable<Integer> {
     }
     system.getWhenTerminated().toCompletableFuture().get();
     return 0;
+  }
+
+  /**
+   * Events store slot numbers, so the data under the var directory holds only for the slot length
+   * it was written with: a demo at another speed needs a fresh directory.
+   */
+  void checkSlotLength(int slotSeconds) throws IOException {
+    Path file = var.resolve("slot-seconds");
+    if (Files.exists(file)) {
+      int before = Integer.parseInt(Files.readString(file).strip());
+      if (before != slotSeconds) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this),
+            "the data under "
+                + var
+                + " uses "
+                + before
+                + " s slots, this speed needs "
+                + slotSeconds
+                + " s; remove "
+                + var
+                + " or keep the speed");
+      }
+    } else {
+      Files.createDirectories(var);
+      Files.writeString(file, Integer.toString(slotSeconds));
+    }
   }
 
   /** Demo account ids: fixed, so a restart finds them again. */

@@ -58,8 +58,11 @@ public record BidRequest(
     }
     int minutes = required("durationMinutes", durationMinutes);
     SlotClock clock = settings.clock();
-    if (minutes < 1 || minutes > clock.horizonSlots() * (clock.slotSeconds() / 60)) {
-      throw Problem.invalid("durationMinutes", "durationMinutes must be between 1 and the horizon")
+    long horizonMinutes = clock.seconds(clock.horizonSlots()) / 60;
+    if (minutes < 1 || minutes > horizonMinutes) {
+      throw Problem.invalid(
+              "durationMinutes",
+              "durationMinutes must be between 1 and the horizon, " + horizonMinutes)
           .failure();
     }
     long limit = price("limitPrice", limitPrice);

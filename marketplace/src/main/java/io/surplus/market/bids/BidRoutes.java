@@ -171,13 +171,7 @@ public final class BidRoutes {
         .thenCompose(
             reservation -> {
               if (reservation instanceof Account.KeyReused) {
-                throw Problem.of(
-                        422,
-                        "idempotency-key-reused",
-                        "Idempotency-Key was used for another request",
-                        "this Idempotency-Key was used with a different body; use a new key",
-                        "Idempotency-Key")
-                    .failure();
+                throw Problem.keyReused().failure();
               }
               if (reservation instanceof Account.InsufficientCredit c) {
                 throw Problem.of(

@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CassandraNode implements AutoCloseable {
 
+  /** util-linux's setsid, on every Debian. */
+  private static final String SETSID = "/usr/bin/setsid";
+
   /** Default CQL port: clear of a system Cassandra's 9042. */
   public static final int DEFAULT_CQL_PORT = 9142;
 
@@ -97,6 +100,11 @@ public final class CassandraNode implements AutoCloseable {
       Files.writeString(logback, logback(logs), StandardCharsets.UTF_8);
 
       List<String> cmd = new ArrayList<>();
+      if (Files.isExecutable(Path.of(SETSID))) {
+        // its own session: a Ctrl-C in the terminal reaches the service, which then stops the node
+        // after its own shutdown, instead of killing both at once
+        cmd.add(SETSID);
+      }
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.add("-Xms" + settings.heap());
       cmd.add("-Xmx" + settings.heap());

@@ -46,6 +46,16 @@ public record Problem(
     return of(400, "wrong-type", "A field has the wrong JSON type", detail, field);
   }
 
+  /** An Idempotency-Key used before with another body. */
+  public static Problem keyReused() {
+    return of(
+        422,
+        "idempotency-key-reused",
+        "Idempotency-Key was used for another request",
+        "this Idempotency-Key was used with a different body; use a new key",
+        "Idempotency-Key");
+  }
+
   public static Problem notFound(String what) {
     return of(404, "not-found", "Not found", what, null);
   }

@@ -208,13 +208,7 @@ public final class MarketRoutes {
         .thenCompose(
             res -> {
               if (res instanceof Account.KeyReused) {
-                throw Problem.of(
-                        422,
-                        "idempotency-key-reused",
-                        "Idempotency-Key was used for another request",
-                        "this Idempotency-Key was used with a different body; use a new key",
-                        "Idempotency-Key")
-                    .failure();
+                throw Problem.keyReused().failure();
               }
               if (res instanceof Account.TooLate) {
                 throw new Api.Unavailable("the window id came too late", null);

@@ -5,6 +5,7 @@ import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.AccountEpochs;
 import io.surplus.market.bids.BidRoutes;
 import io.surplus.market.http.Json;
+import io.surplus.market.markets.EpochProjections;
 import io.surplus.market.markets.Market;
 import io.surplus.market.readside.ReadSideRoutes;
 import java.time.Duration;
@@ -13,21 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
-import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
-import org.apache.pekko.projection.ProjectionBehavior;
-import org.apache.pekko.projection.ProjectionId;
-import org.apache.pekko.projection.cassandra.javadsl.CassandraProjection;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
-import org.apache.pekko.projection.eventsourced.javadsl.EventSourcedProvider;
 import org.apache.pekko.projection.javadsl.Handler;
 
 /**
@@ -63,20 +56,7 @@ public final class WebhookNotices extends Handler<EventEnvelope<Market.Event>> {
   }
 
   public static void init(ActorSystem<?> system, WebhookSender sender, Duration timeout) {
-    ShardedDaemonProcess.get(system)
-        .init(
-            ProjectionBehavior.Command.class,
-            PROJECTION,
-            1,
-            i ->
-                ProjectionBehavior.create(
-                    CassandraProjection.atLeastOnce(
-                        ProjectionId.of(PROJECTION, Market.EPOCH_TAG),
-                        EventSourcedProvider.<Market.Event>eventsByTag(
-                            system, CassandraReadJournal.Identifier(), Market.EPOCH_TAG),
-                        () -> new WebhookNotices(system, sender, timeout))),
-            ShardedDaemonProcessSettings.create(system),
-            Optional.of(ProjectionBehavior.stopMessage()));
+    EpochProjections.run(system, PROJECTION, () -> new WebhookNotices(system, sender, timeout));
   }
 
   @Override
