@@ -229,7 +229,12 @@ public final class Account
    * for {@code shortfallSeconds} of notice it was promised but not given.
    */
   public record CutLease(
-      String leaseKey, long bidId, long preemptAtMillis, long shortfallSeconds, String kind)
+      String leaseKey,
+      long bidId,
+      long preemptAtMillis,
+      long shortfallSeconds,
+      String kind,
+      boolean requeued)
       implements CborSerializable {}
 
   /** Registers (or, with a null url, removes) the webhook that preemption notices go to. */
@@ -936,6 +941,24 @@ public final class Account
                   s.leases.remove(c.leaseKey());
                 } else {
                   s.leases.put(c.leaseKey(), cut);
+                }
+                BidEntry bid = s.bids.get(c.bidId());
+                if (c.requeued() && bid != null && bid.status() == BidStatus.FILLED) {
+                  // back in the book for the time it lost: what the cut freed stays reserved for it
+                  long freed = l.cost() - cost;
+                  s.bids.put(
+                      c.bidId(),
+                      new BidEntry(
+                          bid.bidId(),
+                          bid.market(),
+                          bid.spec(),
+                          freed,
+                          bid.idempotencyKey(),
+                          bid.requestHash(),
+                          bid.atMillis(),
+                          BidStatus.OPEN));
+                  s.reserved += freed;
+                  s.closedBids--;
                 }
               }
               return s;

@@ -63,7 +63,8 @@ public final class AccountEpochs extends Handler<EventEnvelope<Market.Event>> {
                   c.lease().bidId(),
                   c.preemptAtMillis(),
                   c.noticeShortfallSeconds(),
-                  c.kind().name()));
+                  c.kind().name(),
+                  c.requeued()));
     }
     List<CompletableFuture<Done>> sent = new ArrayList<>();
     byAccount.forEach(

@@ -105,17 +105,17 @@ public final class SurplusService {
             started -> {
               ReadSide readSide = (ReadSide) started[0];
               WebhookSender sender = (WebhookSender) started[1];
+              Api.Authenticator auth = authenticator(system, settings.askTimeout());
               List<Api.Endpoint> endpoints = new ArrayList<>();
               endpoints.addAll(new BidRoutes(system, settings).endpoints());
               endpoints.addAll(new MarketRoutes(system, settings).endpoints());
               endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
               endpoints.addAll(new AccountRoutes(system, settings).endpoints());
-              endpoints.addAll(new StreamRoutes(system, settings).endpoints());
+              endpoints.addAll(new StreamRoutes(system, settings, auth).endpoints());
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
               endpoints.addAll(new WebhookRoutes(system, settings, sender).endpoints());
               endpoints.addAll(new OpsRoutes(system, metrics).endpoints());
-              Api api =
-                  new Api(system, endpoints, authenticator(system, settings.askTimeout()), metrics);
+              Api api = new Api(system, endpoints, auth, metrics);
               return Http.get(system)
                   .newServerAt(settings.httpHost(), settings.httpPort())
                   .bind(api::apply)

@@ -341,12 +341,26 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       LongSupplier wallClock,
       ActorRef<Topic.Command<EpochPublished>> epochs,
       ActorRef<Topic.Command<RevocationPublished>> revocations) {
+    return create(model, clock, pricing, interval, wallClock, epochs, revocations, null);
+  }
+
+  /** A market that also publishes each cut lease for its bidder's private stream. */
+  public static Behavior<Command> create(
+      GpuModel model,
+      SlotClock clock,
+      PricingRule pricing,
+      Duration interval,
+      LongSupplier wallClock,
+      ActorRef<Topic.Command<EpochPublished>> epochs,
+      ActorRef<Topic.Command<RevocationPublished>> revocations,
+      ActorRef<Topic.Command<LeaseNoticePublished>> leaseNotices) {
     return Behaviors.withTimers(
         timers -> {
           Market m = new Market(persistenceId(model), clock, pricing, wallClock);
           m.model = model.name();
           m.epochs = epochs;
           m.revocations = revocations;
+          m.leaseNotices = leaseNotices;
           m.timers = timers;
           m.interval = interval;
           return m;
@@ -396,6 +410,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       nodes += c.lease().nodes();
       first = Math.min(first, c.preemptAtMillis());
     }
+    if (leaseNotices != null) {
+      for (Cut c : e.cuts()) {
+        leaseNotices.tell(Topic.publish(new LeaseNoticePublished(model, e.number(), c)));
+      }
+    }
     revocations.tell(
         Topic.publish(
             new RevocationPublished(
@@ -408,6 +427,22 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   }
 
   private ActorRef<Topic.Command<RevocationPublished>> revocations;
+
+  /**
+   * A cut lease, for its bidder's private stream: published on {@link #LEASE_NOTICE_TOPIC} once the
+   * revocation is durable, never replayed.
+   */
+  public record LeaseNoticePublished(String gpuModel, long revocation, Cut cut)
+      implements CborSerializable {}
+
+  /** The pub-sub topic of {@link LeaseNoticePublished}. */
+  public static final String LEASE_NOTICE_TOPIC = "lease-notices";
+
+  public static Behavior<Topic.Command<LeaseNoticePublished>> leaseNoticeTopic() {
+    return Topic.create(LeaseNoticePublished.class, LEASE_NOTICE_TOPIC);
+  }
+
+  private ActorRef<Topic.Command<LeaseNoticePublished>> leaseNotices;
 
   /** The pub-sub topic of {@link RevocationPublished}. */
   public static final String REVOCATION_TOPIC = "market-revocations";

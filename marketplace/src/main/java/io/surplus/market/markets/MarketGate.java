@@ -88,8 +88,9 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
                                                 epochInterval,
                                                 System::currentTimeMillis,
                                                 gate.spawn(Market.epochTopic(), "epochs"),
+                                                gate.spawn(Market.revocationTopic(), "revocations"),
                                                 gate.spawn(
-                                                    Market.revocationTopic(), "revocations")),
+                                                    Market.leaseNoticeTopic(), "lease-notices")),
                                             "market"))))));
   }
 

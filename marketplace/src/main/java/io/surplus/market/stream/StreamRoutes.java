@@ -3,11 +3,13 @@ package io.surplus.market.stream;
 import io.surplus.engine.Price;
 import io.surplus.engine.Reason;
 import io.surplus.market.app.Settings;
+import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
 import io.surplus.market.markets.Market;
+import io.surplus.market.webhooks.WebhookNotices;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -69,14 +71,41 @@ public final class StreamRoutes {
       String firstPreemptAt) {}
 
   private final Settings settings;
+  private final Api.Authenticator auth;
+  private final ActorRef<Topic.Command<Market.LeaseNoticePublished>> leaseNotices;
   private final ActorRef<Topic.Command<Market.EpochPublished>> topic;
   private final ActorRef<Topic.Command<Market.RevocationPublished>> revocations;
 
-  public StreamRoutes(ActorSystem<?> system, Settings settings) {
+  public StreamRoutes(ActorSystem<?> system, Settings settings, Api.Authenticator auth) {
     this.settings = settings;
+    this.auth = auth;
+    this.leaseNotices =
+        system.systemActorOf(Market.leaseNoticeTopic(), "stream-lease-notices", Props.empty());
     this.topic = system.systemActorOf(Market.epochTopic(), "stream-epochs", Props.empty());
     this.revocations =
         system.systemActorOf(Market.revocationTopic(), "stream-revocations", Props.empty());
+  }
+
+  static boolean wanted(Object e, Set<String> markets, long account) {
+    if (e instanceof Market.EpochPublished p) {
+      return markets.contains(p.gpuModel());
+    }
+    if (e instanceof Market.RevocationPublished r) {
+      return markets.contains(r.gpuModel());
+    }
+    // a private notice: only its own bidder's, from any market
+    return ((Market.LeaseNoticePublished) e).cut().lease().account() == account;
+  }
+
+  static Object message(Object e) {
+    if (e instanceof Market.EpochPublished p) {
+      return message(p);
+    }
+    if (e instanceof Market.RevocationPublished r) {
+      return message(r);
+    }
+    Market.LeaseNoticePublished n = (Market.LeaseNoticePublished) e;
+    return WebhookNotices.Notice.of(n.gpuModel(), n.revocation(), n.cut());
   }
 
   static RevocationMessage message(Market.RevocationPublished r) {
@@ -114,7 +143,26 @@ public final class StreamRoutes {
         reasons);
   }
 
+  /**
+   * With a bidder's key ({@code ?key=} or {@code Authorization: Bearer}), the stream also carries
+   * that bidder's own lease notices ({@code lease.notified}, as the webhook gets them); without
+   * one, only public events.
+   */
   private CompletionStage<HttpResponse> stream(Call call) {
+    Optional<String> key =
+        call.query("key")
+            .or(
+                () ->
+                    call.header("Authorization")
+                        .filter(h -> h.startsWith("Bearer "))
+                        .map(h -> h.substring("Bearer ".length()).strip()));
+    if (key.isEmpty()) {
+      return stream(call, -1);
+    }
+    return auth.authenticate(key.get()).thenCompose(p -> stream(call, p.account()));
+  }
+
+  private CompletionStage<HttpResponse> stream(Call call, long account) {
     Set<String> markets = new LinkedHashSet<>(settings.markets().keySet());
     Optional<String> chosen = call.query("markets");
     if (chosen.isPresent()) {
@@ -149,21 +197,13 @@ public final class StreamRoutes {
                 ref -> {
                   topic.tell(Topic.subscribe(ref.narrow()));
                   revocations.tell(Topic.subscribe(ref.narrow()));
+                  if (account > 0) {
+                    leaseNotices.tell(Topic.subscribe(ref.narrow()));
+                  }
                   return NotUsed.getInstance();
                 })
-            .filter(
-                e ->
-                    e instanceof Market.EpochPublished p
-                        ? wanted.contains(p.gpuModel())
-                        : wanted.contains(((Market.RevocationPublished) e).gpuModel()))
-            .map(
-                e ->
-                    (Message)
-                        TextMessage.create(
-                            Json.write(
-                                e instanceof Market.EpochPublished p
-                                    ? message(p)
-                                    : message((Market.RevocationPublished) e))))
+            .filter(e -> wanted(e, wanted, account))
+            .map(e -> (Message) TextMessage.create(Json.write(message(e))))
             .keepAlive(HEARTBEAT, () -> TextMessage.create("{\"type\":\"heartbeat\"}"));
     Flow<Message, Message, NotUsed> flow = Flow.fromSinkAndSourceCoupled(Sink.ignore(), events);
     return CompletableFuture.completedFuture(upgrade.get().handleMessagesWith(flow));

@@ -43,7 +43,23 @@ public final class WebhookNotices extends Handler<EventEnvelope<Market.Event>> {
       String kind,
       long noticeShortfallSeconds,
       boolean requeued,
-      String sentAt) {}
+      String sentAt) {
+
+    /** The notice of lease cut {@code c} by revocation {@code revocation} of {@code market}. */
+    public static Notice of(String market, long revocation, Cut c) {
+      return new Notice(
+          market + "." + revocation + "." + c.lease().id(),
+          "lease.notified",
+          ReadSideRoutes.leaseId(market, c.lease().id()),
+          BidRoutes.formatBidId(c.lease().bidId()),
+          market,
+          Instant.ofEpochMilli(c.preemptAtMillis()).toString(),
+          c.kind().name().toLowerCase(Locale.ROOT),
+          c.noticeShortfallSeconds(),
+          c.requeued(),
+          Instant.now().toString());
+    }
+  }
 
   private final ClusterSharding sharding;
   private final WebhookSender sender;
@@ -85,23 +101,11 @@ public final class WebhookNotices extends Handler<EventEnvelope<Market.Event>> {
                           return;
                         }
                         for (Cut c : cuts) {
-                          String id = market + "." + r.number() + "." + c.lease().id();
-                          Notice n =
-                              new Notice(
-                                  id,
-                                  "lease.notified",
-                                  ReadSideRoutes.leaseId(market, c.lease().id()),
-                                  BidRoutes.formatBidId(c.lease().bidId()),
-                                  market,
-                                  Instant.ofEpochMilli(c.preemptAtMillis()).toString(),
-                                  c.kind().name().toLowerCase(Locale.ROOT),
-                                  c.noticeShortfallSeconds(),
-                                  c.requeued(),
-                                  Instant.now().toString());
+                          Notice n = Notice.of(market, r.number(), c);
                           sender.send(
                               new WebhookSender.Delivery(
                                   account,
-                                  id,
+                                  n.id(),
                                   view.webhook().url(),
                                   view.webhook().secret(),
                                   Json.write(n)));

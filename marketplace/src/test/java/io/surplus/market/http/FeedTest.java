@@ -211,6 +211,57 @@ class FeedTest {
   }
 
   @Test
+  void shouldPutARequeueBidBackInTheBookWhenItsLeaseIsCutAndFillItAgain() {
+    String key = provider();
+    String bidder = bidder();
+    String model = "H200-SXM-141GB";
+    assertEquals(
+        200, feed(key, opened(1, "rq-1", 2, 1, 9, "0.50", 1800).replace(H100, model)).status());
+    String body = Bodies.bid(model, 2, 60, 1, 9, "2.00").replace("}", ",\"requeue\":true}");
+    TestService.Reply placed = service.post("/v1/bids", bidder, "rq", body);
+    assertEquals(201, placed.status(), placed.body());
+    String id = placed.json().get("id").asText();
+    BidFlowTest.await(
+        () -> service.get("/v1/bids/" + id, bidder),
+        r -> r.json().get("status").asText().equals("filled"));
+    BidFlowTest.await(
+        () -> service.get("/v1/account", bidder),
+        r -> !r.json().get("leased").asText().equals("0.00"));
+
+    assertEquals(200, feed(key, revoked(2, "rq-1", "emergency", Instant.now(), 2)).status());
+    // back in the book, its freed cost reserved again: 2 nodes x 8 GPUs x 1 h x $2.00
+    JsonNode reopened =
+        BidFlowTest.await(
+                () -> service.get("/v1/bids/" + id, bidder),
+                r -> r.json().get("status").asText().equals("open"))
+            .json();
+    assertEquals("32.00", reopened.get("reserved").asText());
+    // capacity appears elsewhere: it fills again
+    assertEquals(
+        200, feed(key, opened(3, "rq-2", 2, 1, 9, "0.50", 1800).replace(H100, model)).status());
+    BidFlowTest.await(
+        () -> service.get("/v1/bids/" + id, bidder),
+        r -> r.json().get("status").asText().equals("filled"));
+    JsonNode leases =
+        BidFlowTest.await(
+                () -> service.get("/v1/leases", bidder),
+                r -> r.json().get("leases").size() == 2 && r.body().contains("preemptAt"))
+            .json();
+    int cut = 0;
+    for (JsonNode l : leases.get("leases")) {
+      assertEquals(id, l.get("bidId").asText());
+      cut += l.has("preemptAt") ? 1 : 0;
+    }
+    assertEquals(1, cut);
+    JsonNode balance =
+        BidFlowTest.await(
+                () -> service.get("/v1/account", bidder),
+                r -> r.json().get("reserved").asText().equals("0.00"))
+            .json();
+    assertEquals("32.00", balance.get("leased").asText());
+  }
+
+  @Test
   void shouldNeverAnswer500NorHalfApplyRandomBodies() {
     String key = provider();
     Random random = new Random(42);

@@ -1,6 +1,7 @@
 package io.surplus.market.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -72,6 +73,94 @@ class StreamTest {
       assertEquals(2, filled.get("filledNodes").asInt());
       ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
       assertEquals(400, service.get("/v1/stream", null).status());
+    } finally {
+      service.close();
+    }
+  }
+
+  /** Opens a stream and collects its text messages. */
+  static BlockingQueue<String> listen(TestService service, String query) throws Exception {
+    BlockingQueue<String> received = new LinkedBlockingQueue<>();
+    HttpClient.newHttpClient()
+        .newWebSocketBuilder()
+        .buildAsync(
+            URI.create(service.base().replace("http:", "ws:") + "/v1/stream" + query),
+            new WebSocket.Listener() {
+              final StringBuilder text = new StringBuilder();
+
+              @Override
+              public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                text.append(data);
+                if (last) {
+                  received.add(text.toString());
+                  text.setLength(0);
+                }
+                w.request(1);
+                return null;
+              }
+            })
+        .get(30, TimeUnit.SECONDS);
+    return received;
+  }
+
+  static JsonNode first(BlockingQueue<String> q, String type) throws Exception {
+    long deadline = System.nanoTime() + TestService.WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      String m = q.poll(1, TimeUnit.SECONDS);
+      if (m != null && Json.MAPPER.readTree(m).get("type").asText().equals(type)) {
+        return Json.MAPPER.readTree(m);
+      }
+    }
+    return null;
+  }
+
+  @Test
+  void shouldTellABidderOnItsOwnStreamThatItsLeaseIsCutAndEveryoneThatCapacityWasRevoked()
+      throws Exception {
+    TestService service = TestService.start("strv" + System.nanoTime() % 1_000_000);
+    try {
+      String bidder = service.account(73, Account.Role.BIDDER, 10_000_000_000L);
+      String other = service.account(75, Account.Role.BIDDER, 10_000_000_000L);
+      String provider = service.account(74, Account.Role.PROVIDER, 0);
+      String model = "A100-SXM-80GB";
+      BlockingQueue<String> mine = listen(service, "?key=" + bidder);
+      BlockingQueue<String> theirs = listen(service, "?key=" + other);
+      BlockingQueue<String> everyone = listen(service, "");
+      assertEquals(
+          200,
+          FeedTestLines.feed(
+                  service, provider, FeedTestLines.opened(1, "s-1", model, 2, 1, 9, "0.50", 600))
+              .status());
+      String bidId =
+          service
+              .post("/v1/bids", bidder, "b", Bodies.bid(model, 2, 60, 1, 9, "1.50"))
+              .json()
+              .get("id")
+              .asText();
+      BidFlowTest.await(
+          () -> service.get("/v1/bids/" + bidId, bidder),
+          r -> r.json().get("status").asText().equals("filled"));
+      assertEquals(
+          200,
+          FeedTestLines.feed(
+                  service,
+                  provider,
+                  FeedTestLines.revoked(2, "s-1", "emergency", java.time.Instant.now(), 2))
+              .status());
+      JsonNode notice = first(mine, "lease.notified");
+      assertNotNull(notice, "no private notice");
+      assertEquals(bidId, notice.get("bidId").asText());
+      assertEquals("emergency", notice.get("kind").asText());
+      JsonNode revocation = first(everyone, "revocation");
+      assertNotNull(revocation, "no public revocation");
+      assertEquals(1, revocation.get("leasesCut").asInt());
+      assertEquals(2, revocation.get("nodesCut").asInt());
+      // another bidder's stream carries the public event but never this bidder's notice
+      assertNotNull(first(theirs, "revocation"));
+      for (String m : theirs) {
+        assertFalse(m.contains("lease.notified"), m);
+      }
+      assertEquals(401, service.get("/v1/stream?key=sk_73_wrong", null).status());
     } finally {
       service.close();
     }

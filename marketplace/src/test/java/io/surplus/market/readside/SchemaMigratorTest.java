@@ -55,9 +55,11 @@ class SchemaMigratorTest {
     ReadSideSettings settings = freshKeyspace();
     SchemaMigrator migrator = new SchemaMigrator(session, settings);
     List<Migration> shipped = Migration.fromClasspath(getClass().getClassLoader());
-    assertEquals(1, shipped.get(0).version());
+    List<Integer> versions = shipped.stream().map(Migration::version).toList();
+    assertEquals(1, versions.get(0));
+    int next = versions.get(versions.size() - 1) + 1;
 
-    assertEquals(List.of(1), migrator.migrate(shipped));
+    assertEquals(versions, migrator.migrate(shipped));
     assertEquals(
         Set.of(
             "schema_version",
@@ -65,24 +67,28 @@ class SchemaMigratorTest {
             "lease_by_id",
             "trades_by_market_day",
             "candles",
-            "epochs"),
+            "epochs",
+            "webhook_deliveries"),
         tables(settings.keyspace()));
+    assertTrue(columns(settings.keyspace(), "lease_by_id").contains("preempt_at"));
     assertEquals(List.of(), migrator.migrate(shipped));
 
     // ALTER ... ADD fails when run twice, so a second application would throw here
-    List<Migration> withV2 = new ArrayList<>(shipped);
-    withV2.add(
+    List<Migration> withNext = new ArrayList<>(shipped);
+    String name = "V" + next + "__candle_note.cql";
+    withNext.add(
         Migration.of(
-            "V2__candle_note.cql",
+            name,
             "-- a note per candle; the ';' in this comment is not a statement end\n"
                 + "ALTER TABLE ${keyspace}.candles ADD note text;\n"
                 + "ALTER TABLE ${keyspace}.epochs ADD note text;\n"));
-    assertEquals(List.of(2), migrator.migrate(withV2));
-    assertEquals(List.of(), migrator.migrate(withV2));
-    assertEquals(List.of(), new SchemaMigrator(session, settings).migrate(withV2));
-    assertEquals(
-        new TreeMap<>(Map.of(1, shipped.get(0).name(), 2, "V2__candle_note.cql")),
-        migrator.applied());
+    assertEquals(List.of(next), migrator.migrate(withNext));
+    assertEquals(List.of(), migrator.migrate(withNext));
+    assertEquals(List.of(), new SchemaMigrator(session, settings).migrate(withNext));
+    TreeMap<Integer, String> expected = new TreeMap<>();
+    shipped.forEach(m -> expected.put(m.version(), m.name()));
+    expected.put(next, name);
+    assertEquals(expected, migrator.applied());
     assertTrue(columns(settings.keyspace(), "epochs").contains("note"));
   }
 
