@@ -9,6 +9,7 @@ import io.surplus.market.accounts.Account;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -47,6 +48,12 @@ class StreamTest {
                   })
               .get(30, TimeUnit.SECONDS);
       String model = "H200-SXM-141GB";
+      // a bid below any reserve keeps the market clearing; once its epochs reach the client, the
+      // subscription has spread through the cluster's receptionist and nothing later is missed
+      assertEquals(
+          201,
+          service.post("/v1/bids", bidder, "low", Bodies.bid(model, 1, 60, 0, 8, "0.10")).status());
+      assertNotNull(first(received, "epoch"), "the stream never went live");
       assertEquals(
           201,
           service
@@ -137,6 +144,9 @@ class StreamTest {
               .json()
               .get("id")
               .asText();
+      for (BlockingQueue<String> q : List.of(mine, theirs, everyone)) {
+        assertNotNull(first(q, "epoch"), "a stream never went live");
+      }
       BidFlowTest.await(
           () -> service.get("/v1/bids/" + bidId, bidder),
           r -> r.json().get("status").asText().equals("filled"));
