@@ -201,6 +201,19 @@ public final class OrderBook {
 
   /** Moves a window's end later. */
   public ResultCode extend(long windowId, int newEndSlot, long nowMillis) {
+    ResultCode rc = checkExtend(windowId, newEndSlot, nowMillis);
+    if (rc != ResultCode.OK) {
+      return rc;
+    }
+    WindowCapacity w = windows.get(windowId);
+    int oldEnd = w.end;
+    w.extendTo(newEndSlot);
+    gain(oldEnd, newEndSlot, windowId);
+    return ResultCode.OK;
+  }
+
+  /** What {@link #extend} would answer, without changing the book. */
+  public ResultCode checkExtend(long windowId, int newEndSlot, long nowMillis) {
     WindowCapacity w = windows.get(windowId);
     if (w == null) {
       return ResultCode.UNKNOWN_WINDOW;
@@ -211,9 +224,6 @@ public final class OrderBook {
     if (newEndSlot > clock.slotAtOrAfter(nowMillis) + clock.horizonSlots()) {
       return ResultCode.BEYOND_HORIZON;
     }
-    int oldEnd = w.end;
-    w.extendTo(newEndSlot);
-    gain(oldEnd, newEndSlot, windowId);
     return ResultCode.OK;
   }
 

@@ -2,7 +2,6 @@ package io.surplus.market.feed;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.surplus.engine.ResultCode;
-import io.surplus.engine.SlotClock;
 import io.surplus.engine.WindowSpec;
 import io.surplus.feed.ingest.FeedFlow;
 import io.surplus.feed.ingest.ParsedLine;
@@ -23,6 +22,7 @@ import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
 import io.surplus.market.markets.Market;
 import io.surplus.market.markets.MarketGate;
+import io.surplus.market.markets.WindowSlots;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -327,34 +327,26 @@ public final class FeedRoutes {
       return new FeedError(
           line, "gpusPerNode", "must be " + settings.gpusPerNode(model) + " in " + model);
     }
-    SlotClock clock = settings.clock();
-    int first = clock.slotAtOrAfter(now);
-    int s = Math.max(clock.slotAtOrAfter(w.start()), first);
-    int e = clock.slotAtOrBefore(w.end());
-    if (e <= first) {
-      return new FeedError(line, "end", "is in the past (or within the current slot)");
-    }
-    if (e > first + clock.horizonSlots()) {
-      return new FeedError(line, "end", "is beyond the horizon");
-    }
-    if (e <= s) {
-      return new FeedError(line, "end", "leaves no whole slot after start");
+    try {
+      WindowSlots.of(settings.clock(), w.start(), w.end(), now);
+    } catch (Problem.Failure f) {
+      String rule = f.problem().detail();
+      return new FeedError(line, "end", rule.startsWith("end ") ? rule.substring(4) : rule);
     }
     return null;
   }
 
   private WindowSpec spec(WindowOpened w, long id, long provider, long now) {
-    SlotClock clock = settings.clock();
-    int first = clock.slotAtOrAfter(now);
+    WindowSlots slots = WindowSlots.of(settings.clock(), w.start(), w.end(), now);
     return new WindowSpec(
         id,
         provider,
-        w.pool().hashCode() & 0x7fff_ffff,
+        WindowSlots.poolId(w.pool()),
         settings.regions().indexOf(w.region()),
         w.nodes(),
         w.gpusPerNode(),
-        Math.max(clock.slotAtOrAfter(w.start()), first),
-        clock.slotAtOrBefore(w.end()),
+        slots.start(),
+        slots.end(),
         w.reservePrice(),
         w.noticeSeconds(),
         w.confidencePpm().orElse(1_000_000));

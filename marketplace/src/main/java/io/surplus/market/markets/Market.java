@@ -164,7 +164,15 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    * sequence was applied before), with the leases a revocation cut.
    */
   public record FeedOutcome(ResultCode code, boolean duplicate, List<Cut> cuts)
-      implements CborSerializable {}
+      implements CborSerializable {
+
+    static final FeedOutcome APPLIED = new FeedOutcome(ResultCode.OK, false, List.of());
+    static final FeedOutcome DUPLICATE = new FeedOutcome(ResultCode.OK, true, List.of());
+
+    static FeedOutcome refused(ResultCode code) {
+      return new FeedOutcome(code, false, List.of());
+    }
+  }
 
   /** Asks for the anonymous aggregated book as of {@code atMillis}. */
   public record GetDepth(long atMillis, ActorRef<DepthView> replyTo) implements Command {}
@@ -625,47 +633,37 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
   }
 
-  private static FeedOutcome duplicate() {
-    return new FeedOutcome(ResultCode.OK, true, List.of());
-  }
-
   private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onFeedOffer(
       State state, FeedOffer c) {
     if (state.seen(c.window().provider(), c.seq())) {
-      return Effect().reply(c.replyTo(), duplicate());
+      return Effect().reply(c.replyTo(), FeedOutcome.DUPLICATE);
     }
     ResultCode rc = state.book.checkOffer(c.window(), c.atMillis());
     if (rc != ResultCode.OK) {
-      return Effect().reply(c.replyTo(), new FeedOutcome(rc, false, List.of()));
+      return Effect().reply(c.replyTo(), FeedOutcome.refused(rc));
     }
     return Effect()
         .persist(new FeedWindowOffered(c.window(), c.seq(), c.atMillis()))
-        .thenReply(c.replyTo(), s -> new FeedOutcome(ResultCode.OK, false, List.of()));
+        .thenReply(c.replyTo(), s -> FeedOutcome.APPLIED);
   }
 
   private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onExtend(
       State state, ExtendWindow c) {
     if (state.seen(c.provider(), c.seq())) {
-      return Effect().reply(c.replyTo(), duplicate());
+      return Effect().reply(c.replyTo(), FeedOutcome.DUPLICATE);
     }
     WindowSpec w = state.book.window(c.windowId());
-    ResultCode rc;
-    if (w == null || w.provider() != c.provider()) {
-      rc = ResultCode.UNKNOWN_WINDOW;
-    } else if (c.newEndSlot() <= state.book.windowEnd(c.windowId())) {
-      rc = ResultCode.INVALID_AMENDMENT;
-    } else if (c.newEndSlot() > clock.slotAtOrAfter(c.atMillis()) + clock.horizonSlots()) {
-      rc = ResultCode.BEYOND_HORIZON;
-    } else {
-      rc = ResultCode.OK;
-    }
+    ResultCode rc =
+        w == null || w.provider() != c.provider()
+            ? ResultCode.UNKNOWN_WINDOW
+            : state.book.checkExtend(c.windowId(), c.newEndSlot(), c.atMillis());
     if (rc != ResultCode.OK) {
-      return Effect().reply(c.replyTo(), new FeedOutcome(rc, false, List.of()));
+      return Effect().reply(c.replyTo(), FeedOutcome.refused(rc));
     }
     return Effect()
         .persist(
             new WindowExtended(c.provider(), c.windowId(), c.newEndSlot(), c.seq(), c.atMillis()))
-        .thenReply(c.replyTo(), s -> new FeedOutcome(ResultCode.OK, false, List.of()));
+        .thenReply(c.replyTo(), s -> FeedOutcome.APPLIED);
   }
 
   /**
@@ -676,12 +674,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onRevoke(
       State state, RevokeWindow c) {
     if (state.seen(c.provider(), c.seq())) {
-      return Effect().reply(c.replyTo(), duplicate());
+      return Effect().reply(c.replyTo(), FeedOutcome.DUPLICATE);
     }
     WindowSpec w = state.book.window(c.windowId());
     if (w == null || w.provider() != c.provider()) {
-      return Effect()
-          .reply(c.replyTo(), new FeedOutcome(ResultCode.UNKNOWN_WINDOW, false, List.of()));
+      return Effect().reply(c.replyTo(), FeedOutcome.refused(ResultCode.UNKNOWN_WINDOW));
     }
     // nodes are taken from what the window offers when the revocation starts (or when the window
     // starts, if that is later)
@@ -690,13 +687,12 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     int offered = state.book.offeredNodes(c.windowId(), slot);
     int keep = c.takeNodes() <= 0 ? 0 : offered - c.takeNodes();
     if (keep < 0) {
-      return Effect()
-          .reply(c.replyTo(), new FeedOutcome(ResultCode.INVALID_REVOCATION, false, List.of()));
+      return Effect().reply(c.replyTo(), FeedOutcome.refused(ResultCode.INVALID_REVOCATION));
     }
     RevocationPlan plan =
         state.book.revoke(c.windowId(), keep, c.fromMillis(), c.kind(), c.atMillis());
     if (plan.code() != ResultCode.OK) {
-      return Effect().reply(c.replyTo(), new FeedOutcome(plan.code(), false, List.of()));
+      return Effect().reply(c.replyTo(), FeedOutcome.refused(plan.code()));
     }
     state.revocations++;
     WindowRevoked e =

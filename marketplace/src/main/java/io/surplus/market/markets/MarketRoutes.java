@@ -333,23 +333,13 @@ public final class MarketRoutes {
     }
     Instant start = BidRequest.instant("start", w.start());
     Instant end = BidRequest.instant("end", w.end());
-    SlotClock clock = settings.clock();
-    int first = clock.slotAtOrAfter(now);
-    int s = Math.max(clock.slotAtOrAfter(start), first);
-    int e = clock.slotAtOrBefore(end);
-    if (e <= first) {
-      throw Problem.invalid("end", "end is in the past (or within the current slot)").failure();
-    }
-    if (e > first + clock.horizonSlots()) {
-      throw Problem.invalid("end", "end is beyond the horizon").failure();
-    }
-    if (e <= s) {
-      throw Problem.invalid("end", "end must be at least one whole slot after start").failure();
-    }
+    WindowSlots slots = WindowSlots.of(settings.clock(), start, end, now);
+    int s = slots.start();
+    int e = slots.end();
     return new WindowSpec(
         id,
         0,
-        w.pool().hashCode() & 0x7fff_ffff,
+        WindowSlots.poolId(w.pool()),
         region,
         w.nodes(),
         gpus,

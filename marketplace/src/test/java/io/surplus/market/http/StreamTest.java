@@ -25,28 +25,9 @@ class StreamTest {
     try {
       String bidder = service.account(71, Account.Role.BIDDER, 10_000_000_000L);
       String provider = service.account(72, Account.Role.PROVIDER, 0);
-      BlockingQueue<String> received = new LinkedBlockingQueue<>();
-      WebSocket ws =
-          HttpClient.newHttpClient()
-              .newWebSocketBuilder()
-              .buildAsync(
-                  URI.create(
-                      service.base().replace("http:", "ws:") + "/v1/stream?markets=H200-SXM-141GB"),
-                  new WebSocket.Listener() {
-                    final StringBuilder text = new StringBuilder();
-
-                    @Override
-                    public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-                      text.append(data);
-                      if (last) {
-                        received.add(text.toString());
-                        text.setLength(0);
-                      }
-                      w.request(1);
-                      return null;
-                    }
-                  })
-              .get(30, TimeUnit.SECONDS);
+      Stream stream = listen(service, "?markets=H200-SXM-141GB");
+      WebSocket ws = stream.ws();
+      BlockingQueue<String> received = stream.received();
       String model = "H200-SXM-141GB";
       // a bid below any reserve keeps the market clearing; once its epochs reach the client, the
       // subscription has spread through the cluster's receptionist and nothing later is missed
@@ -85,29 +66,33 @@ class StreamTest {
     }
   }
 
-  /** Opens a stream and collects its text messages. */
-  static BlockingQueue<String> listen(TestService service, String query) throws Exception {
-    BlockingQueue<String> received = new LinkedBlockingQueue<>();
-    HttpClient.newHttpClient()
-        .newWebSocketBuilder()
-        .buildAsync(
-            URI.create(service.base().replace("http:", "ws:") + "/v1/stream" + query),
-            new WebSocket.Listener() {
-              final StringBuilder text = new StringBuilder();
+  /** An open stream and the text messages it has received. */
+  record Stream(WebSocket ws, BlockingQueue<String> received) {}
 
-              @Override
-              public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-                text.append(data);
-                if (last) {
-                  received.add(text.toString());
-                  text.setLength(0);
-                }
-                w.request(1);
-                return null;
-              }
-            })
-        .get(30, TimeUnit.SECONDS);
-    return received;
+  /** Opens a stream and collects its text messages. */
+  static Stream listen(TestService service, String query) throws Exception {
+    BlockingQueue<String> received = new LinkedBlockingQueue<>();
+    WebSocket ws =
+        HttpClient.newHttpClient()
+            .newWebSocketBuilder()
+            .buildAsync(
+                URI.create(service.base().replace("http:", "ws:") + "/v1/stream" + query),
+                new WebSocket.Listener() {
+                  final StringBuilder text = new StringBuilder();
+
+                  @Override
+                  public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                    text.append(data);
+                    if (last) {
+                      received.add(text.toString());
+                      text.setLength(0);
+                    }
+                    w.request(1);
+                    return null;
+                  }
+                })
+            .get(30, TimeUnit.SECONDS);
+    return new Stream(ws, received);
   }
 
   static JsonNode first(BlockingQueue<String> q, String type) throws Exception {
@@ -130,9 +115,9 @@ class StreamTest {
       String other = service.account(75, Account.Role.BIDDER, 10_000_000_000L);
       String provider = service.account(74, Account.Role.PROVIDER, 0);
       String model = "A100-SXM-80GB";
-      BlockingQueue<String> mine = listen(service, "?key=" + bidder);
-      BlockingQueue<String> theirs = listen(service, "?key=" + other);
-      BlockingQueue<String> everyone = listen(service, "");
+      BlockingQueue<String> mine = listen(service, "?key=" + bidder).received();
+      BlockingQueue<String> theirs = listen(service, "?key=" + other).received();
+      BlockingQueue<String> everyone = listen(service, "").received();
       assertEquals(
           200,
           FeedTestLines.feed(
