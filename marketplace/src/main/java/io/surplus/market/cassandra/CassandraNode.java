@@ -37,7 +37,13 @@ public final class CassandraNode implements AutoCloseable {
   public record Settings(Path home, String host, int cqlPort, int storagePort, String heap) {
 
     public static Settings defaults(Path home) {
-      return new Settings(home, "127.0.0.1", DEFAULT_CQL_PORT, DEFAULT_STORAGE_PORT, "1g");
+      return onPort(home, DEFAULT_CQL_PORT);
+    }
+
+    /** Defaults with another CQL port; the internode port keeps the same distance from it. */
+    public static Settings onPort(Path home, int cqlPort) {
+      return new Settings(
+          home, "127.0.0.1", cqlPort, cqlPort - DEFAULT_CQL_PORT + DEFAULT_STORAGE_PORT, "1g");
     }
   }
 

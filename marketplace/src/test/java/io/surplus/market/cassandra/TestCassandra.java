@@ -28,7 +28,9 @@ public final class TestCassandra {
         throw new UncheckedIOException("run the build from the root: cassandra-node first", e);
       }
       settings =
-          CassandraNode.Settings.defaults(Path.of(System.getProperty("surplus.cassandra.home")));
+          CassandraNode.Settings.onPort(
+              Path.of(System.getProperty("surplus.cassandra.home")),
+              Integer.getInteger("surplus.cassandra.cql-port", CassandraNode.DEFAULT_CQL_PORT));
       node = CassandraNode.start(settings, classpath, Duration.ofSeconds(180));
       Runtime.getRuntime().addShutdownHook(new Thread(TestCassandra::stop, "stop-test-cassandra"));
     }

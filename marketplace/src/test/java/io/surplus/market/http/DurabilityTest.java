@@ -45,6 +45,8 @@ class DurabilityTest {
             "-Xmx512m",
             "-Dsurplus.http.port=" + port,
             "-Dpekko.remote.artery.canonical.port=0",
+            "-Ddatastax-java-driver.basic.contact-points.0="
+                + System.getProperty("datastax-java-driver.basic.contact-points.0"),
             "-Dpekko.persistence.cassandra.journal.keyspace=j_" + name,
             "-Dpekko.persistence.cassandra.snapshot.keyspace=s_" + name,
             "-Dsurplus.read-side.keyspace=r_" + name,
