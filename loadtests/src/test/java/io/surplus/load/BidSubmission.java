@@ -1,0 +1,47 @@
+package io.surplus.load;
+
+import static io.gatling.javaapi.core.CoreDsl.global;
+
+import io.gatling.javaapi.core.Simulation;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Bidders placing, amending (cancel/replace) and cancelling bids, single and in batches, at a
+ * constant arrival rate of {@code surplus.rate} bids per second (default 500) for {@code
+ * surplus.duration} seconds. Holds p99 to {@code surplus.p99Millis} (default 50) with no failed
+ * request; writes every acknowledged bid for the no-loss audit.
+ */
+public class BidSubmission extends Simulation {
+
+  private final LoadConfig config = LoadConfig.fromSystemProperties(500, 50);
+  private final Setup setup = new Setup(config);
+  private final List<String> markets = setup.markets();
+  private final List<String> bidders =
+      setup.bidders(Integer.getInteger(LoadConfig.BIDDERS, LoadConfig.DEFAULT_BIDDERS));
+
+  {
+    setup.offerWindows(setup.providers(1).get(0), markets, 16);
+    setUp(
+            new BidScenarios(bidders, markets, config.batchSize())
+                .populations(config.rate(), config.batchShare(), config.durationSeconds(), 0))
+        .protocols(Protocol.of(config))
+        .assertions(
+            global().responseTime().percentile(99.0).lte(config.p99Millis()),
+            global().failedRequests().count().is(0L));
+  }
+
+  @Override
+  public void after() {
+    Acked.write(config.out().resolve("acked-bids.txt"));
+    Results.write(
+        config.out(),
+        "BidSubmission",
+        Map.of(
+            "offeredBidsPerSecond", config.rate(),
+            "ackedBids", Acked.rate().total(),
+            "ackedBidsPerSecondMedian", Acked.rate().median(BidScenarios.RAMP_SECONDS + 2, 2),
+            "batchShare", config.batchShare(),
+            "durationSeconds", config.durationSeconds()));
+  }
+}

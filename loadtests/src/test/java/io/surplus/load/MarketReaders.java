@@ -1,0 +1,49 @@
+package io.surplus.load;
+
+import static io.gatling.javaapi.core.CoreDsl.details;
+import static io.gatling.javaapi.core.CoreDsl.global;
+
+import io.gatling.javaapi.core.Simulation;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Market readers: {@code surplus.rate} anonymous book, candle and trade reads per second (default
+ * 2,000) and {@code surplus.subscribers} WebSocket subscribers (default 1,000) on {@code
+ * /v1/stream}, over a light background of bids (20 per second) that keeps every market clearing.
+ * Holds the reads' p99 to {@code surplus.p99Millis} (default 20) with no failed request; each
+ * epoch's lag to the subscribers is checked by the report against 200 ms.
+ */
+public class MarketReaders extends Simulation {
+
+  private final LoadConfig config = LoadConfig.fromSystemProperties(2000, 20);
+  private final Setup setup = new Setup(config);
+  private final List<String> markets = setup.markets();
+  private final EpochLag lag = new EpochLag(200);
+
+  {
+    List<String> bidders = setup.bidders(4);
+    setup.offerWindows(setup.providers(1).get(0), markets, 16);
+    ReadScenarios reads = new ReadScenarios(markets);
+    setUp(
+            new BidScenarios(bidders, markets, 1).background(20, config.durationSeconds() + 12),
+            reads.subscribers(config.subscribers(), config.durationSeconds(), lag),
+            reads.reads(config.rate(), config.durationSeconds(), 5))
+        .protocols(Protocol.of(config))
+        .assertions(
+            details("book").responseTime().percentile(99.0).lte(config.p99Millis()),
+            details("candles").responseTime().percentile(99.0).lte(config.p99Millis()),
+            details("trades").responseTime().percentile(99.0).lte(config.p99Millis()),
+            global().failedRequests().count().is(0L));
+  }
+
+  @Override
+  public void after() {
+    Map<String, Object> figures = new HashMap<>(lag.figures());
+    figures.put("offeredReadsPerSecond", config.rate());
+    figures.put("subscribers", config.subscribers());
+    figures.put("durationSeconds", config.durationSeconds());
+    Results.write(config.out(), "MarketReaders", figures);
+  }
+}

@@ -1,0 +1,24 @@
+package io.surplus.load;
+
+import static io.gatling.javaapi.http.HttpDsl.http;
+
+import io.gatling.javaapi.http.HttpProtocolBuilder;
+
+/** The HTTP protocol of every simulation: the service only, no warm-up call to outside hosts. */
+public final class Protocol {
+
+  private Protocol() {}
+
+  public static HttpProtocolBuilder of(LoadConfig config) {
+    return http.baseUrl(config.url())
+        .wsBaseUrl(config.wsUrl())
+        .disableWarmUp()
+        // API clients keep connections alive and share them; a new TCP connection per bid would
+        // measure the kernel, not the service
+        .shareConnections()
+        // subscribers read what the stream pushed once a second; Gatling keeps none unless told
+        .wsUnmatchedInboundMessageBufferSize(1024)
+        .acceptHeader("application/json")
+        .userAgentHeader("surplus-loadtests");
+  }
+}

@@ -1,0 +1,75 @@
+package io.surplus.load;
+
+import static io.gatling.javaapi.core.CoreDsl.exec;
+import static io.gatling.javaapi.core.CoreDsl.percent;
+import static io.gatling.javaapi.core.CoreDsl.rampUsers;
+import static io.gatling.javaapi.core.CoreDsl.scenario;
+import static io.gatling.javaapi.http.HttpDsl.http;
+import static io.gatling.javaapi.http.HttpDsl.status;
+import static io.gatling.javaapi.http.HttpDsl.ws;
+
+import io.gatling.javaapi.core.PopulationBuilder;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Market readers: anonymous book, candle and trade reads at a constant arrival rate (40/30/30), and
+ * WebSocket subscribers on {@code /v1/stream} that stay for the run and measure each epoch's lag
+ * from its clearing ({@link EpochLag}).
+ */
+public final class ReadScenarios {
+
+  private final List<String> markets;
+
+  public ReadScenarios(List<String> markets) {
+    this.markets = markets;
+  }
+
+  public PopulationBuilder reads(double rate, int seconds, int startAfterSeconds) {
+    return scenario("readers")
+        .exec(
+            s -> s.set("market", markets.get(ThreadLocalRandom.current().nextInt(markets.size()))))
+        .randomSwitch()
+        .on(
+            percent(40.0)
+                .then(exec(http("book").get("/v1/markets/#{market}/book").check(status().is(200)))),
+            percent(30.0)
+                .then(
+                    exec(
+                        http("candles")
+                            .get("/v1/markets/#{market}/candles?interval=1m")
+                            .check(status().is(200)))),
+            percent(30.0)
+                .then(
+                    exec(
+                        http("trades")
+                            .get("/v1/markets/#{market}/trades")
+                            .check(status().is(200)))))
+        .injectOpen(BidScenarios.steps(rate, seconds, startAfterSeconds));
+  }
+
+  /**
+   * {@code count} subscribers arriving over ten seconds, each reading its stream once a second
+   * until {@code seconds} after the last one arrived, then closing.
+   */
+  public PopulationBuilder subscribers(int count, int seconds, EpochLag lag) {
+    return scenario("subscribers")
+        .exec(s -> s.set("epochs", EpochLag.newSubscriberState()))
+        .exec(ws("stream").connect("/v1/stream"))
+        .during(Duration.ofSeconds(seconds))
+        .on(
+            exec(s -> s)
+                .pause(Duration.ofSeconds(1))
+                .exec(
+                    ws.processUnmatchedMessages(
+                        (messages, s) -> {
+                          Map<String, Long> epochs = s.get("epochs");
+                          lag.take(messages, epochs);
+                          return s;
+                        })))
+        .exec(ws("stream").close())
+        .injectOpen(rampUsers(count).during(Duration.ofSeconds(10)));
+  }
+}

@@ -1,0 +1,133 @@
+package io.surplus.load.tools;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * The summary of one {@code ./surplus load} run: the simulation's own figures beside the ceilings
+ * measured in the same run (as ratios, which survive a noisy machine), and the checks Gatling
+ * cannot make itself: the no-loss audit, the subscribers' epoch lag and gaps, dropped feed arrivals
+ * and the service's peak heap. Exits 1 when a check fails.
+ *
+ * <p>Usage: {@code LoadReport <out dir> <simulation>}
+ */
+public final class LoadReport {
+
+  /** The service's heap must stay under this through MixedDay. */
+  static final long HEAP_LIMIT_BYTES = 1L << 30;
+
+  private final Path out;
+  private final List<String> failures = new ArrayList<>();
+
+  private LoadReport(Path out) {
+    this.out = out;
+  }
+
+  public static void main(String[] args) throws IOException {
+    LoadReport r = new LoadReport(Path.of(args[0]));
+    r.report(args[1]);
+    if (!r.failures.isEmpty()) {
+      System.out.println("FAILED: " + String.join("; ", r.failures));
+      System.exit(1);
+    }
+    System.out.println("all checks passed");
+  }
+
+  private void report(String simulation) throws IOException {
+    Properties sim = load(simulation);
+    Properties http = load("HttpCeiling");
+    Properties cql = load("CassandraCeiling");
+    System.out.println();
+    System.out.println("== " + simulation + " ==");
+    sim.stringPropertyNames().stream().sorted().forEach(k -> line(k, sim.getProperty(k)));
+    double httpCeiling = number(http, "requestsPerSecondMedian");
+    double cqlCeiling = number(cql, "insertsPerSecondMedian");
+    if (httpCeiling > 0) {
+      line("ceiling: bare HTTP route, requests/s (median)", fmt(httpCeiling));
+    }
+    if (cqlCeiling > 0) {
+      line("ceiling: raw Cassandra inserts/s (median)", fmt(cqlCeiling));
+      line("ceiling: raw Cassandra insert p99 (us)", cql.getProperty("p99Micros"));
+    }
+    for (String rateKey : List.of("ackedBidsPerSecondMedian", "appliedEventsPerSecondMedian")) {
+      double rate = number(sim, rateKey);
+      if (rate > 0 && httpCeiling > 0) {
+        line(rateKey + " / HTTP ceiling", String.format("%.3f", rate / httpCeiling));
+      }
+      if (rate > 0 && cqlCeiling > 0) {
+        line(rateKey + " / Cassandra ceiling", String.format("%.3f", rate / cqlCeiling));
+      }
+    }
+    check(sim, "droppedArrivals", "feed arrivals found no idle provider (the service fell behind)");
+    check(
+        sim,
+        "droppedFeedArrivals",
+        "feed arrivals found no idle provider (the service fell behind)");
+    check(
+        sim,
+        "lateMessages",
+        "epoch messages reached a subscriber later than 200 ms after clearing");
+    check(sim, "missedEpochs", "epochs a subscriber never saw");
+    if (simulation.equals("BidSubmission") || simulation.equals("MixedDay")) {
+      Properties audit = load("NoLossAudit");
+      if (audit.isEmpty()) {
+        failures.add("the no-loss audit did not run");
+      } else {
+        line("no-loss audit: acknowledged bids", audit.getProperty("ackedBids"));
+        check(audit, "missingThroughApi", "acknowledged bids missing through the API");
+        check(audit, "missingInJournal", "acknowledged bids missing in Cassandra");
+      }
+    }
+    Path heap = out.resolve("heap.txt");
+    if (Files.exists(heap)) {
+      long max =
+          Files.readAllLines(heap).stream()
+              .filter(s -> !s.isBlank())
+              .mapToLong(s -> (long) Double.parseDouble(s.strip()))
+              .max()
+              .orElse(0);
+      line("service heap used, peak (MiB)", Long.toString(max >> 20));
+      if (simulation.equals("MixedDay") && max >= HEAP_LIMIT_BYTES) {
+        failures.add("service heap peaked at " + (max >> 20) + " MiB, over 1 GiB");
+      }
+    }
+  }
+
+  private void check(Properties p, String key, String what) {
+    String v = p.getProperty(key);
+    if (v != null) {
+      if (Long.parseLong(v) != 0) {
+        failures.add(v + " " + what);
+      }
+    }
+  }
+
+  private Properties load(String name) throws IOException {
+    Properties p = new Properties();
+    Path file = out.resolve(name + ".properties");
+    if (Files.exists(file)) {
+      try (Reader r = Files.newBufferedReader(file)) {
+        p.load(r);
+      }
+    }
+    return p;
+  }
+
+  private static double number(Properties p, String key) {
+    String v = p.getProperty(key);
+    return v == null ? 0 : Double.parseDouble(v);
+  }
+
+  private static String fmt(double v) {
+    return String.format("%,.0f", v);
+  }
+
+  private static void line(String key, String value) {
+    System.out.printf("  %-52s %s%n", key, value);
+  }
+}
