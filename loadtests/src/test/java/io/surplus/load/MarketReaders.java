@@ -20,7 +20,7 @@ public class MarketReaders extends Simulation {
   private final LoadConfig config = LoadConfig.fromSystemProperties(2000, 20);
   private final Setup setup = new Setup(config);
   private final List<String> markets = setup.markets();
-  private final EpochLag lag = new EpochLag(200);
+  private final EpochLag lag = new EpochLag(Integer.getInteger("surplus.lagLimitMillis", 200));
 
   {
     List<String> bidders = setup.bidders(4);

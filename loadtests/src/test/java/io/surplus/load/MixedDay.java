@@ -27,7 +27,7 @@ public class MixedDay extends Simulation {
       setup.providers(Integer.getInteger(LoadConfig.PROVIDERS, LoadConfig.DEFAULT_PROVIDERS));
   private final FeedScenarios feeds =
       new FeedScenarios(setup.feeds(providers.subList(1, providers.size()), markets), 10);
-  private final EpochLag lag = new EpochLag(200);
+  private final EpochLag lag = new EpochLag(Integer.getInteger("surplus.lagLimitMillis", 200));
 
   {
     setup.offerWindows(providers.get(0), markets, 16);

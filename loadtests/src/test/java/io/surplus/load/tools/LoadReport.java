@@ -63,6 +63,11 @@ public final class LoadReport {
         line(rateKey + " / Cassandra ceiling", String.format("%.3f", rate / cqlCeiling));
       }
     }
+    for (String count : List.of("ackedBids", "appliedEvents", "epochMessages")) {
+      if (sim.getProperty(count) != null && number(sim, count) == 0) {
+        failures.add(count + " is 0: the simulation did nothing it claims to measure");
+      }
+    }
     check(sim, "droppedArrivals", "feed arrivals found no idle provider (the service fell behind)");
     check(
         sim,
