@@ -1,5 +1,7 @@
 package io.surplus.market.accounts;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.surplus.engine.BidSpec;
 import io.surplus.engine.Price;
 import io.surplus.market.CborSerializable;
@@ -196,6 +198,27 @@ public final class Account
       implements Command {}
 
   /**
+   * One bid of a {@link ReserveBids}: what a {@link ReserveBid} carries, without a reply of its
+   * own.
+   */
+  public record BidToReserve(
+      String idempotencyKey,
+      String requestHash,
+      String market,
+      BidSpec spec,
+      long reserve,
+      long atMillis)
+      implements CborSerializable {}
+
+  /**
+   * Reserves the bids of one batch request in one journal write: one reservation per bid, in order,
+   * each decided as {@link ReserveBid} would decide it against the credit the earlier ones left.
+   */
+  public record ReserveBids(
+      List<BidToReserve> bids, long deadlineMillis, ActorRef<Reservations> replyTo)
+      implements Command {}
+
+  /**
    * Gives a provider's new window its id ({@code account << 32 | sequence}), or the id an earlier
    * request with the same idempotency key got.
    */
@@ -248,6 +271,9 @@ public final class Account
 
   /** The market holds the bid now. */
   public record ConfirmBid(long bidId, ActorRef<Done> replyTo) implements Command {}
+
+  /** The market holds these bids now (a batch's): one journal write. */
+  public record ConfirmBids(List<Long> bidIds, ActorRef<Done> replyTo) implements Command {}
 
   /** The bid left its market without a fill (cancelled, refused): its reservation is freed. */
   public record CloseBid(long bidId, BidStatus status, ActorRef<Done> replyTo) implements Command {}
@@ -308,7 +334,18 @@ public final class Account
     }
   }
 
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Reserved.class, name = "Reserved"),
+    @JsonSubTypes.Type(value = KeyReused.class, name = "KeyReused"),
+    @JsonSubTypes.Type(value = InsufficientCredit.class, name = "InsufficientCredit"),
+    @JsonSubTypes.Type(value = NoSuchAccount.class, name = "NoSuchAccount"),
+    @JsonSubTypes.Type(value = TooLate.class, name = "TooLate")
+  })
   public sealed interface Reservation extends CborSerializable {}
+
+  /** The answer to {@link ReserveBids}: one reservation per bid, in the batch's order. */
+  public record Reservations(List<Reservation> items) implements CborSerializable {}
 
   /** A bid id: new ({@code replay} false) or the one an earlier request with this key made. */
   public record Reserved(long bidId, boolean replay, BidStatus status) implements Reservation {
@@ -601,6 +638,8 @@ public final class Account
         .onCommand(ReserveBid.class, this::onReserve)
         .onCommand(ReserveWindow.class, this::onReserveWindow)
         .onCommand(ConfirmBid.class, this::onConfirm)
+        .onCommand(ReserveBids.class, this::onReserveBids)
+        .onCommand(ConfirmBids.class, this::onConfirmBids)
         .onCommand(
             FindWindow.class,
             (s, c) ->
@@ -686,6 +725,64 @@ public final class Account
                 c.requestHash(),
                 c.atMillis()))
         .thenReply(c.replyTo(), st -> new Reserved(bidId, false, BidStatus.PENDING));
+  }
+
+  private ReplyEffect<Event, State> onReserveBids(State s, ReserveBids c) {
+    Reservation refused = cannotReserve(s, c.deadlineMillis());
+    if (refused != null) {
+      return Effect()
+          .reply(
+              c.replyTo(),
+              new Reservations(java.util.Collections.nCopies(c.bids().size(), refused)));
+    }
+    List<Event> events = new ArrayList<>();
+    List<Reservation> items = new ArrayList<>(c.bids().size());
+    long available = s.available();
+    long seq = s.nextSeq;
+    for (BidToReserve b : c.bids()) {
+      Long earlier = s.byIdempotencyKey.get(b.idempotencyKey());
+      if (earlier != null) {
+        BidEntry e = s.bids.get(earlier);
+        items.add(
+            e.requestHash().equals(b.requestHash())
+                ? new Reserved(earlier, true, e.status())
+                : new KeyReused(earlier));
+      } else if (b.reserve() > available) {
+        items.add(new InsufficientCredit(available, b.reserve()));
+      } else {
+        long bidId = (id << BID_SEQ_BITS) | seq++;
+        available -= b.reserve();
+        events.add(
+            new BidReserved(
+                bidId,
+                b.market(),
+                b.spec().withId(bidId),
+                b.reserve(),
+                b.idempotencyKey(),
+                b.requestHash(),
+                b.atMillis()));
+        items.add(new Reserved(bidId, false, BidStatus.PENDING));
+      }
+    }
+    Reservations reply = new Reservations(items);
+    if (events.isEmpty()) {
+      return Effect().reply(c.replyTo(), reply);
+    }
+    return Effect().persist(events).thenReply(c.replyTo(), st -> reply);
+  }
+
+  private ReplyEffect<Event, State> onConfirmBids(State s, ConfirmBids c) {
+    List<Event> events = new ArrayList<>();
+    for (long bidId : c.bidIds()) {
+      BidEntry e = s.bids.get(bidId);
+      if (e != null && e.status() == BidStatus.PENDING) {
+        events.add(new BidConfirmed(bidId));
+      }
+    }
+    if (events.isEmpty()) {
+      return Effect().reply(c.replyTo(), Done.getInstance());
+    }
+    return Effect().persist(events).thenReply(c.replyTo(), st -> Done.getInstance());
   }
 
   private ReplyEffect<Event, State> onReserveWindow(State s, ReserveWindow c) {

@@ -151,9 +151,11 @@ public final class BidRoutes {
 
   record Placed(BidView view, boolean replay) {}
 
-  /** Validates, reserves, places: the one path of every bid, single or batched. */
-  CompletionStage<Placed> placeOne(long accountId, String key, String hash, BidRequest request) {
-    long now = System.currentTimeMillis();
+  /** A bid checked and priced at {@code now}, ready to reserve. */
+  private record Priced(
+      String model, BidSpec spec, long reserve, String key, String hash, long now) {}
+
+  private Priced price(String key, String hash, BidRequest request, long now) {
     BidSpec spec = request.toSpec(settings, now);
     String model = request.gpuModel();
     long reserve =
@@ -162,88 +164,131 @@ public final class BidRoutes {
             spec.nodes(),
             settings.gpusPerNode(model),
             settings.clock().seconds(spec.durationSlots()));
+    return new Priced(model, spec, reserve, key, hash, now);
+  }
+
+  /** Validates, reserves, places one bid. */
+  CompletionStage<Placed> placeOne(long accountId, String key, String hash, BidRequest request) {
+    Priced p = price(key, hash, request, System.currentTimeMillis());
     return account(accountId)
         .<Account.Reservation>ask(
             r ->
                 new Account.ReserveBid(
-                    key, hash, model, spec, reserve, now, now + timeout.toMillis(), r),
+                    key,
+                    hash,
+                    p.model(),
+                    p.spec(),
+                    p.reserve(),
+                    p.now(),
+                    p.now() + timeout.toMillis(),
+                    r),
+            timeout)
+        .thenCompose(reservation -> place(accountId, p, reservation, null));
+  }
+
+  /**
+   * What follows a bid's reservation: its market, then the account hears the outcome. A new bid is
+   * answered as soon as its market's write is durable; the account's confirmation follows without
+   * holding the answer up (one message, sent before the answer, so the bidder's next request finds
+   * it applied; were it lost, the reconciler confirms the bid from its market). A batch collects
+   * its confirmations in {@code confirmTogether} to write them at once.
+   */
+  private CompletionStage<Placed> place(
+      long accountId, Priced p, Account.Reservation reservation, List<Long> confirmTogether) {
+    if (reservation instanceof Account.KeyReused) {
+      throw Problem.keyReused().failure();
+    }
+    if (reservation instanceof Account.InsufficientCredit c) {
+      throw Problem.of(
+              422,
+              "insufficient-credit",
+              "Not enough credit",
+              "the bid may cost up to $"
+                  + Price.format(c.needed())
+                  + " but only $"
+                  + Price.format(Math.max(0, c.available()))
+                  + " of the credit limit is free",
+              "limitPrice")
+          .failure();
+    }
+    if (reservation instanceof Account.TooLate) {
+      throw new Api.Unavailable("the reservation came too late", null);
+    }
+    if (!(reservation instanceof Account.Reserved r)) {
+      throw Problem.unauthorized("the account does not exist").failure();
+    }
+    if (r.replay() && r.status() == Account.BidStatus.REJECTED) {
+      throw Problem.of(
+              422,
+              "not-placed",
+              "The earlier request with this key was not placed",
+              "the bid made with this Idempotency-Key was never confirmed by its market"
+                  + " and is rejected; send the bid again with a new key",
+              "Idempotency-Key")
+          .failure();
+    }
+    if (r.replay() && r.status() != Account.BidStatus.PENDING) {
+      return show(accountId, r.bidId()).thenApply(v -> new Placed(v, true));
+    }
+    BidSpec placed = p.spec().withId(r.bidId());
+    BidSpec withAccount =
+        new BidSpec(
+            placed.id(),
+            accountId,
+            placed.nodes(),
+            placed.minNodes(),
+            placed.durationSlots(),
+            placed.earliestStart(),
+            placed.latestEnd(),
+            placed.limitPrice(),
+            placed.minNoticeSeconds(),
+            placed.regionMask(),
+            placed.timeInForce(),
+            placed.expiresAtMillis(),
+            placed.requeue());
+    long now = p.now();
+    return market(p.model())
+        .<Market.Outcome>ask(
+            o ->
+                new MarketGate.Place(
+                    new Market.PlaceBid(withAccount, now, now + timeout.toMillis(), o)),
             timeout)
         .thenCompose(
-            reservation -> {
-              if (reservation instanceof Account.KeyReused) {
-                throw Problem.keyReused().failure();
+            outcome -> {
+              ResultCode rc = outcome.code();
+              if (r.replay() && (rc == ResultCode.OK || rc == ResultCode.DUPLICATE_ID)) {
+                return account(accountId)
+                    .<Done>ask(d -> new Account.ConfirmBid(r.bidId(), d), timeout)
+                    .thenCompose(d -> show(accountId, r.bidId()))
+                    .thenApply(v -> new Placed(v, true));
               }
-              if (reservation instanceof Account.InsufficientCredit c) {
-                throw Problem.of(
-                        422,
-                        "insufficient-credit",
-                        "Not enough credit",
-                        "the bid may cost up to $"
-                            + Price.format(c.needed())
-                            + " but only $"
-                            + Price.format(Math.max(0, c.available()))
-                            + " of the credit limit is free",
-                        "limitPrice")
-                    .failure();
+              if (rc == ResultCode.OK) {
+                if (confirmTogether == null) {
+                  account(accountId).tell(new Account.ConfirmBid(r.bidId(), system.ignoreRef()));
+                } else {
+                  synchronized (confirmTogether) {
+                    confirmTogether.add(r.bidId());
+                  }
+                }
+                Account.BidEntry entry =
+                    new Account.BidEntry(
+                        r.bidId(),
+                        p.model(),
+                        withAccount,
+                        p.reserve(),
+                        p.key(),
+                        p.hash(),
+                        now,
+                        Account.BidStatus.OPEN);
+                return CompletableFuture.completedFuture(
+                    new Placed(view(entry, Reason.NONE), false));
               }
-              if (reservation instanceof Account.TooLate) {
-                throw new Api.Unavailable("the reservation came too late", null);
-              }
-              if (!(reservation instanceof Account.Reserved r)) {
-                throw Problem.unauthorized("the account does not exist").failure();
-              }
-              if (r.replay() && r.status() == Account.BidStatus.REJECTED) {
-                throw Problem.of(
-                        422,
-                        "not-placed",
-                        "The earlier request with this key was not placed",
-                        "the bid made with this Idempotency-Key was never confirmed by its market"
-                            + " and is rejected; send the bid again with a new key",
-                        "Idempotency-Key")
-                    .failure();
-              }
-              if (r.replay() && r.status() != Account.BidStatus.PENDING) {
-                return show(accountId, r.bidId()).thenApply(v -> new Placed(v, true));
-              }
-              BidSpec placed = spec.withId(r.bidId());
-              BidSpec withAccount =
-                  new BidSpec(
-                      placed.id(),
-                      accountId,
-                      placed.nodes(),
-                      placed.minNodes(),
-                      placed.durationSlots(),
-                      placed.earliestStart(),
-                      placed.latestEnd(),
-                      placed.limitPrice(),
-                      placed.minNoticeSeconds(),
-                      placed.regionMask(),
-                      placed.timeInForce(),
-                      placed.expiresAtMillis(),
-                      placed.requeue());
-              return market(model)
-                  .<Market.Outcome>ask(
-                      o ->
-                          new MarketGate.Place(
-                              new Market.PlaceBid(withAccount, now, now + timeout.toMillis(), o)),
-                      timeout)
-                  .thenCompose(
-                      outcome -> {
-                        ResultCode rc = outcome.code();
-                        if (rc == ResultCode.OK || (r.replay() && rc == ResultCode.DUPLICATE_ID)) {
-                          return account(accountId)
-                              .<Done>ask(d -> new Account.ConfirmBid(r.bidId(), d), timeout)
-                              .thenCompose(d -> show(accountId, r.bidId()))
-                              .thenApply(v -> new Placed(v, r.replay()));
-                        }
-                        return account(accountId)
-                            .<Done>ask(
-                                d -> new Account.CloseBid(r.bidId(), Account.BidStatus.REJECTED, d),
-                                timeout)
-                            .thenApply(
-                                d -> {
-                                  throw refused(rc).failure();
-                                });
+              return account(accountId)
+                  .<Done>ask(
+                      d -> new Account.CloseBid(r.bidId(), Account.BidStatus.REJECTED, d), timeout)
+                  .thenApply(
+                      d -> {
+                        throw refused(rc).failure();
                       });
             });
   }
@@ -272,27 +317,92 @@ public final class BidRoutes {
           .failure();
     }
     long account = call.principal().account();
-    List<CompletableFuture<BatchItem>> items = new ArrayList<>();
-    for (int i = 0; i < batch.bids().size(); i++) {
-      int index = i;
-      CompletableFuture<BatchItem> item;
+    long now = System.currentTimeMillis();
+    int n = batch.bids().size();
+    List<CompletableFuture<BatchItem>> items = new ArrayList<>(n);
+    List<Priced> valid = new ArrayList<>(n);
+    List<CompletableFuture<Placed>> validItems = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      CompletableFuture<Placed> placed = new CompletableFuture<>();
       try {
         String itemJson = Json.write(batch.bids().get(i));
         BidRequest request = Json.read(itemJson, BidRequest.class);
-        item =
-            placeOne(account, key + "#" + index, ApiKeys.sha256(itemJson), request)
-                .thenApply(p -> new BatchItem(index, 201, p.view(), null))
-                .toCompletableFuture();
+        valid.add(price(key + "#" + i, ApiKeys.sha256(itemJson), request, now));
+        validItems.add(placed);
       } catch (RuntimeException e) {
-        item = CompletableFuture.failedFuture(e);
+        placed.completeExceptionally(e);
       }
+      int index = i;
       items.add(
-          item.exceptionally(
-              t -> {
-                HttpResponse r = apiResponse(t);
-                Problem p = problemOf(t).withIndex(index);
-                return new BatchItem(index, r.status().intValue(), null, p);
-              }));
+          placed
+              .thenApply(p -> new BatchItem(index, 201, p.view(), null))
+              .exceptionally(
+                  t ->
+                      new BatchItem(
+                          index,
+                          apiResponse(t).status().intValue(),
+                          null,
+                          problemOf(t).withIndex(index))));
+    }
+    if (!valid.isEmpty()) {
+      // every valid bid of the batch reserved in one journal write of the account
+      List<Account.BidToReserve> toReserve =
+          valid.stream()
+              .map(
+                  p ->
+                      new Account.BidToReserve(
+                          p.key(), p.hash(), p.model(), p.spec(), p.reserve(), now))
+              .toList();
+      List<Long> confirm = new ArrayList<>();
+      account(account)
+          .<Account.Reservations>ask(
+              r -> new Account.ReserveBids(toReserve, now + timeout.toMillis(), r), timeout)
+          .whenComplete(
+              (reservations, failure) -> {
+                List<CompletableFuture<Placed>> placements = new ArrayList<>(valid.size());
+                for (int j = 0; j < valid.size(); j++) {
+                  CompletableFuture<Placed> item = validItems.get(j);
+                  if (failure != null) {
+                    item.completeExceptionally(failure);
+                    continue;
+                  }
+                  CompletableFuture<Placed> placement;
+                  try {
+                    placement =
+                        place(account, valid.get(j), reservations.items().get(j), confirm)
+                            .toCompletableFuture();
+                  } catch (RuntimeException e) {
+                    placement = CompletableFuture.failedFuture(e);
+                  }
+                  placements.add(placement);
+                }
+                // the batch's confirmations in one write, sent once every market has answered
+                // and before any item is answered
+                CompletableFuture.allOf(placements.toArray(CompletableFuture[]::new))
+                    .whenComplete(
+                        (v, t) -> {
+                          List<Long> ids;
+                          synchronized (confirm) {
+                            ids = List.copyOf(confirm);
+                          }
+                          if (!ids.isEmpty()) {
+                            account(account).tell(new Account.ConfirmBids(ids, system.ignoreRef()));
+                          }
+                          for (int j = 0; j < placements.size(); j++) {
+                            CompletableFuture<Placed> item = validItems.get(j);
+                            placements
+                                .get(j)
+                                .whenComplete(
+                                    (p, e) -> {
+                                      if (e != null) {
+                                        item.completeExceptionally(e);
+                                      } else {
+                                        item.complete(p);
+                                      }
+                                    });
+                          }
+                        });
+              });
     }
     return CompletableFuture.allOf(items.toArray(CompletableFuture[]::new))
         .thenApply(

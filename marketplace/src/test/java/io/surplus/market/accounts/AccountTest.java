@@ -88,6 +88,43 @@ class AccountTest {
   }
 
   @Test
+  void shouldReserveABatchInOneWriteAgainstTheCreditTheEarlierBidsLeft() {
+    reserve("before", "h", 500_000_000L);
+    List<Account.BidToReserve> bids =
+        List.of(
+            new Account.BidToReserve("b#0", "h0", "H100-SXM-80GB", spec(), 300_000_000L, T0),
+            new Account.BidToReserve("b#1", "h1", "H100-SXM-80GB", spec(), 300_000_000L, T0),
+            new Account.BidToReserve("before", "h", "H100-SXM-80GB", spec(), 500_000_000L, T0),
+            new Account.BidToReserve("b#3", "h3", "H100-SXM-80GB", spec(), 200_000_000L, T0));
+    var result =
+        account.<Account.Reservations>runCommand(
+            r -> new Account.ReserveBids(bids, Long.MAX_VALUE, r));
+    List<Account.Reservation> items = result.reply().items();
+    assertEquals(4, items.size());
+    assertEquals(
+        new Account.Reserved((7L << 32) | 2, false, Account.BidStatus.PENDING), items.get(0));
+    // $1,000 limit: $500 before, $300 now, so $200 is left for the second $300 bid
+    assertEquals(new Account.InsufficientCredit(200_000_000L, 300_000_000L), items.get(1));
+    // an earlier key answers its earlier bid
+    assertEquals(
+        new Account.Reserved((7L << 32) | 1, true, Account.BidStatus.PENDING), items.get(2));
+    assertEquals(
+        new Account.Reserved((7L << 32) | 3, false, Account.BidStatus.PENDING), items.get(3));
+    assertEquals(2, result.events().size());
+    assertEquals(
+        0, account.<Account.Balance>runCommand(Account.GetBalance::new).reply().available());
+
+    var confirmed =
+        account.<Done>runCommand(
+            d -> new Account.ConfirmBids(List.of((7L << 32) | 2, (7L << 32) | 3, 99L), d));
+    assertEquals(
+        List.of(new Account.BidConfirmed((7L << 32) | 2), new Account.BidConfirmed((7L << 32) | 3)),
+        confirmed.events());
+    assertEquals(Account.BidStatus.OPEN, account.getState().bids.get((7L << 32) | 3).status());
+    assertEquals(Account.BidStatus.PENDING, account.getState().bids.get((7L << 32) | 1).status());
+  }
+
+  @Test
   void shouldRefuseACommandThatArrivesAfterItsDeadline() {
     var late =
         account.<Account.Reservation>runCommand(

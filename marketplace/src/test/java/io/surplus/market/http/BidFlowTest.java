@@ -52,6 +52,41 @@ class BidFlowTest {
   }
 
   @Test
+  void shouldPlaceABatchWithinCreditAndAnswerTheSameBidsWhenItIsSentAgain() {
+    // $200 of credit: two $72 bids fit, the third does not
+    String bidder = service.account(14, Account.Role.BIDDER, 200_000_000L);
+    String one = Bodies.bid(H100, 2, 60, 0, 12, "4.50");
+    String body = "{\"bids\":[" + one + "," + one + "," + one + "]}";
+    TestService.Reply first = service.post("/v1/bids/batch", bidder, "batch-a", body);
+    assertEquals(207, first.status(), first.body());
+    JsonNode results = first.json().get("results");
+    assertEquals(201, results.get(0).get("status").asInt());
+    assertEquals(201, results.get(1).get("status").asInt());
+    assertEquals(422, results.get(2).get("status").asInt());
+    assertEquals(
+        "insufficient-credit",
+        results.get(2).get("problem").get("type").asText().replaceAll(".*/", ""));
+    String a = results.get(0).get("bid").get("id").asText();
+    String b = results.get(1).get("bid").get("id").asText();
+    assertEquals("open", results.get(0).get("bid").get("status").asText());
+
+    // each placed bid is open in the account and the market, with its credit reserved
+    for (String id : new String[] {a, b}) {
+      TestService.Reply shown = service.get("/v1/bids/" + id, bidder);
+      assertEquals(200, shown.status(), shown.body());
+      assertEquals("open", shown.json().get("status").asText());
+    }
+    assertEquals("144.00", service.get("/v1/account", bidder).json().get("reserved").asText());
+
+    // the same batch again (a client retry) answers the same bids and places nothing new
+    TestService.Reply again = service.post("/v1/bids/batch", bidder, "batch-a", body);
+    assertEquals(207, again.status(), again.body());
+    assertEquals(a, again.json().get("results").get(0).get("bid").get("id").asText());
+    assertEquals(b, again.json().get("results").get(1).get("bid").get("id").asText());
+    assertEquals("144.00", service.get("/v1/account", bidder).json().get("reserved").asText());
+  }
+
+  @Test
   void shouldFillABidAgainstAWindowAndReserveThenReleaseCredit() {
     String bidder = service.account(13, Account.Role.BIDDER, 100_000_000_000L);
     TestService.Reply w =
