@@ -76,6 +76,11 @@ public final class TestService implements AutoCloseable {
   }
 
   private void boot() {
+    if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() < 2) {
+      throw new IllegalStateException(
+          "the common pool's parallelism is below 2: every async stage would start a thread"
+              + " (see SurplusMain.COMMON_POOL_PARALLELISM)");
+    }
     system = ActorSystem.create(Behaviors.empty(), "surplus-" + name, config);
     try {
       service =
