@@ -30,7 +30,8 @@ final class MarketCommands {
       mixinStandardHelpOptions = true,
       name = "list",
       description =
-          "Every market: last clearing price, best bid and reserve, open demand and free supply.")
+          "Every market: its latest epoch and clearing price, best bid and reserve, open demand"
+              + " and free supply.")
   static final class ListMarkets extends ApiCommand {
     @Override
     void run() {
@@ -42,7 +43,7 @@ final class MarketCommands {
                     "MARKET",
                     "GPUS/NODE",
                     "EPOCH",
-                    "LAST PRICE",
+                    "EPOCH PRICE",
                     "BEST BID",
                     "BEST RESERVE",
                     "BID NODES",
@@ -59,7 +60,10 @@ final class MarketCommands {
                   Fmt.text(m, "freeNodes"));
             }
             t.print(out());
-            out().println("prices in USD per GPU-hour");
+            out()
+                .println(
+                    "prices in USD per GPU-hour; EPOCH PRICE is the latest epoch's clearing price"
+                        + " (- if it filled nothing)");
           });
     }
   }
@@ -87,8 +91,9 @@ final class MarketCommands {
                         + BidCommands.utc(Fmt.instant(book, "asOf"))
                         + ", epoch "
                         + Fmt.text(book, "epoch")
-                        + ", last clearing price "
-                        + (last == null ? "none yet" : last + " USD per GPU-hour"));
+                        + (last == null
+                            ? ", which filled nothing"
+                            : ", which cleared at " + last + " USD per GPU-hour"));
             out().println();
             out().println("Bids (demand)");
             Table bids = new Table("LIMIT", "BIDS", "NODES", "CUMULATIVE NODES");
