@@ -35,6 +35,9 @@ final class BidCommands {
           "OUTBID", "capacity existed but higher bids took it",
           "REGION", "no window in the accepted regions");
 
+  /** The problem type of an Idempotency-Key reused with another body. */
+  static final String KEY_REUSED = "idempotency-key-reused";
+
   /** Placement attempts after the first when the service answers 503. */
   static final int PLACE_RETRIES = 2;
 
@@ -180,9 +183,14 @@ final class BidCommands {
           }
           if (e.outcomeUnknown()) {
             throw e.withHint(
-                "Run again with --idempotency-key "
-                    + key
+                "Run the same command again with "
+                    + retryOptions(key)
                     + " to learn whether the bid was placed; it will not be placed twice");
+          }
+          if (e.status() == 422 && e.body() != null && e.body().contains(KEY_REUSED)) {
+            throw e.withHint(
+                "Relative times (now, +2h) resolve anew on each run: to retry, repeat the"
+                    + " absolute --start and --end the first run printed, or use a new key");
           }
           throw e;
         }
@@ -199,6 +207,17 @@ final class BidCommands {
             t.row("idempotency key", key);
             t.print(out());
           });
+    }
+
+    /** The options that make a rerun send this very body again, under this key. */
+    String retryOptions(String key) {
+      return "--idempotency-key "
+          + key
+          + " --start "
+          + start
+          + " --end "
+          + end
+          + (expiresAt == null ? "" : " --expires " + expiresAt);
     }
 
     ObjectNode body() {
@@ -321,7 +340,7 @@ final class BidCommands {
                   Fmt.instant(b, "earliestStart"),
                   Fmt.instant(b, "latestEnd"),
                   Fmt.text(b, "limitPrice"),
-                  Fmt.text(b, "reserved"),
+                  holds(b) ? Fmt.text(b, "reserved") : null,
                   Fmt.text(b, "reason"));
             }
             if (t.isEmpty()) {
@@ -348,6 +367,12 @@ final class BidCommands {
       ApiClient.Reply reply = authenticated().get("/v1/bids/" + ApiClient.segment(id));
       print(reply, bid -> details(bid).print(out()));
     }
+  }
+
+  /** Whether the bid still holds its reservation: while it is pending or open. */
+  static boolean holds(JsonNode b) {
+    String status = Fmt.text(b, "status");
+    return "open".equals(status) || "pending".equals(status);
   }
 
   /** {@code 4}, or {@code 2-4} when a partial fill down to 2 is accepted. */
@@ -384,7 +409,9 @@ final class BidCommands {
     String expires = Fmt.instant(b, "expiresAt");
     t.row("time in force", expires == null ? tif : tif + " until " + utc(expires));
     t.row("requeue", b.path("requeue").asBoolean() ? "yes" : "no");
-    t.row("reserved", Fmt.text(b, "reserved") + " USD");
+    t.row(
+        "reserved",
+        Fmt.text(b, "reserved") + (holds(b) ? " USD" : " USD, freed when the bid closed"));
     t.row("created", utc(Fmt.instant(b, "createdAt")));
     return t;
   }

@@ -95,10 +95,13 @@ final class Problems {
     }
   }
 
-  private static String lowerFirst(String s) {
-    return s.length() > 1
-            && Character.isUpperCase(s.charAt(0))
-            && !Character.isUpperCase(s.charAt(1))
+  /** "A field breaks a rule" reads on in lower case; "Idempotency-Key was used" does not. */
+  static String lowerFirst(String s) {
+    int end = s.indexOf(' ');
+    String first = end < 0 ? s : s.substring(0, end);
+    return first.length() > 0
+            && Character.isUpperCase(first.charAt(0))
+            && first.substring(1).chars().allMatch(Character::isLowerCase)
         ? Character.toLowerCase(s.charAt(0)) + s.substring(1)
         : s;
   }

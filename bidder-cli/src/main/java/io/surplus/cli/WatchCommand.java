@@ -61,7 +61,13 @@ final class WatchCommand extends ApiCommand {
         api.websocket(
             ApiClient.path("/v1/stream", ApiClient.query("markets", model)), listener(messages));
     if (!json()) {
-      err().println("watching " + model + " at " + api.base() + " (Ctrl-C to stop)");
+      err()
+          .println(
+              "watching "
+                  + model
+                  + " at "
+                  + api.base()
+                  + ": a line per epoch while the market has open bids (Ctrl-C to stop)");
       err().flush();
     }
     long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();

@@ -90,6 +90,14 @@ class ProblemsTest {
   }
 
   @Test
+  void shouldLowerOnlyAnOrdinaryFirstWordOfATitle() {
+    assertEquals("a field breaks a rule", Problems.lowerFirst("A field breaks a rule"));
+    assertEquals("the body is too large", Problems.lowerFirst("The body is too large"));
+    assertEquals("Idempotency-Key is required", Problems.lowerFirst("Idempotency-Key is required"));
+    assertEquals("API key", Problems.lowerFirst("API key"));
+  }
+
+  @Test
   void shouldQuoteABodyThatIsNotAProblemDocument() {
     CliError e = Problems.error(502, "<html>\n<b>Bad   Gateway</b></html>", null, null);
     assertEquals(

@@ -174,7 +174,49 @@ class SurplusCliTest {
     assertEquals(SurplusCli.UNAVAILABLE, r.code());
     assertEquals(BidCommands.PLACE_RETRIES + 1, seen.size());
     assertTrue(seen.stream().allMatch(s -> s.idempotencyKey().equals("my-key-1")));
-    assertTrue(r.err().contains("Run again with --idempotency-key my-key-1"), r.err());
+    assertTrue(
+        r.err()
+            .contains(
+                "Run the same command again with --idempotency-key my-key-1 --start"
+                    + " 2026-11-23T08:15:00Z --end 2026-11-23T12:00:00Z to learn whether the bid"
+                    + " was placed"),
+        r.err());
+  }
+
+  @Test
+  void shouldExplainThatRelativeTimesChangeTheBodyWhenAKeyIsReused() {
+    replies.add(
+        new Canned(
+            422,
+            "{\"type\":\"https://surplus.dev/problems/idempotency-key-reused\","
+                + "\"title\":\"Idempotency-Key was used for another request\",\"status\":422,"
+                + "\"detail\":\"this Idempotency-Key was used with a different body; use a new"
+                + " key\",\"field\":\"Idempotency-Key\"}",
+            Map.of()));
+    Run r =
+        run(
+            "bid",
+            "place",
+            "-m",
+            "H100-SXM-80GB",
+            "-n",
+            "1",
+            "-d",
+            "1h",
+            "--end",
+            "+3h",
+            "-p",
+            "1",
+            "--idempotency-key",
+            "k-1");
+    assertEquals(SurplusCli.API_ERROR, r.code());
+    assertTrue(
+        r.err()
+            .startsWith(
+                "surplus: Idempotency-Key was used for another request: this Idempotency-Key was"
+                    + " used with a different body; use a new key (HTTP 422, field"
+                    + " Idempotency-Key). Relative times (now, +2h) resolve anew on each run"),
+        r.err());
   }
 
   @Test
