@@ -172,11 +172,13 @@ final class BidCommands {
             int wait = Math.min(Math.max(e.retryAfterSeconds(), 1), MAX_RETRY_WAIT_SECONDS);
             err()
                 .println(
-                    "surplus: "
-                        + e.getMessage()
-                        + "; retrying with the same key in "
+                    "surplus: the service is unavailable (HTTP 503); retrying in "
                         + wait
-                        + " s");
+                        + " s with the same Idempotency-Key ("
+                        + (attempt + 1)
+                        + " of "
+                        + PLACE_RETRIES
+                        + ")");
             err().flush();
             sleep(wait);
             continue;

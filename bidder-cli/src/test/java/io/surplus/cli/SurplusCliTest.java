@@ -155,7 +155,12 @@ class SurplusCliTest {
     assertEquals(2, seen.size());
     assertEquals(seen.get(0).idempotencyKey(), seen.get(1).idempotencyKey());
     assertEquals(seen.get(0).body(), seen.get(1).body());
-    assertTrue(r.err().contains("retrying with the same key in 1 s"), r.err());
+    assertTrue(
+        r.err()
+            .startsWith(
+                "surplus: the service is unavailable (HTTP 503); retrying in 1 s with the same"
+                    + " Idempotency-Key (1 of 2)\n"),
+        r.err());
     assertTrue(r.out().startsWith("already placed (same Idempotency-Key): bid_1_1"), r.out());
   }
 
