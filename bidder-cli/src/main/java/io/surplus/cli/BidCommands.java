@@ -2,6 +2,7 @@ package io.surplus.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.surplus.cli.Table.Column;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -294,6 +295,19 @@ final class BidCommands {
       description = "List your bids, newest first.")
   static final class ListBids extends ApiCommand {
 
+    static final List<Column> COLUMNS =
+        List.of(
+            Column.text("ID", "id"),
+            Column.text("STATUS", "status"),
+            Column.text("MARKET", "gpuModel"),
+            new Column("NODES", BidCommands::nodes),
+            new Column("DURATION", b -> Fmt.minutes(b.path("durationMinutes").asLong())),
+            Column.instant("EARLIEST START (UTC)", "earliestStart"),
+            Column.instant("LATEST END (UTC)", "latestEnd"),
+            Column.text("LIMIT", "limitPrice"),
+            new Column("RESERVED", b -> holds(b) ? Fmt.text(b, "reserved") : null),
+            Column.text("REASON", "reason"));
+
     @Option(
         names = "--status",
         paramLabel = "STATUS",
@@ -320,36 +334,8 @@ final class BidCommands {
       print(
           reply,
           page -> {
-            Table t =
-                new Table(
-                    "ID",
-                    "STATUS",
-                    "MARKET",
-                    "NODES",
-                    "DURATION",
-                    "EARLIEST START (UTC)",
-                    "LATEST END (UTC)",
-                    "LIMIT",
-                    "RESERVED",
-                    "REASON");
-            for (JsonNode b : page.path("bids")) {
-              t.row(
-                  Fmt.text(b, "id"),
-                  Fmt.text(b, "status"),
-                  Fmt.text(b, "gpuModel"),
-                  nodes(b),
-                  Fmt.minutes(b.path("durationMinutes").asLong()),
-                  Fmt.instant(b, "earliestStart"),
-                  Fmt.instant(b, "latestEnd"),
-                  Fmt.text(b, "limitPrice"),
-                  holds(b) ? Fmt.text(b, "reserved") : null,
-                  Fmt.text(b, "reason"));
-            }
-            if (t.isEmpty()) {
-              out().println(status == null ? "no bids" : "no " + status + " bids");
-            } else {
-              t.print(out());
-            }
+            Table.of(page.path("bids"), COLUMNS)
+                .print(out(), status == null ? "no bids" : "no " + status + " bids");
             nextPage(page, "surplus bid list" + (status == null ? "" : " --status " + status));
           });
     }

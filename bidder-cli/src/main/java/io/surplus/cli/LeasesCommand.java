@@ -1,6 +1,9 @@
 package io.surplus.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.surplus.cli.Table.Column;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -15,6 +18,19 @@ import picocli.CommandLine.Parameters;
           + " notified (a provider takes it back at PREEMPT AT), preempted or completed."
     })
 final class LeasesCommand extends ApiCommand {
+
+  static final List<Column> COLUMNS =
+      List.of(
+          Column.text("ID", "id"),
+          Column.text("BID", "bidId"),
+          Column.text("MARKET", "gpuModel"),
+          Column.text("NODES", "nodes"),
+          Column.text("GPUS/NODE", "gpusPerNode"),
+          Column.instant("START (UTC)", "start"),
+          Column.instant("END (UTC)", "end"),
+          Column.text("PRICE", "price"),
+          Column.text("COST", "cost"),
+          Column.text("STATUS", "status"));
 
   @Parameters(
       arity = "0..1",
@@ -43,56 +59,14 @@ final class LeasesCommand extends ApiCommand {
     print(
         reply,
         page -> {
-          boolean preempted = false;
+          List<Column> columns = new ArrayList<>(COLUMNS);
           for (JsonNode l : page.path("leases")) {
-            preempted |= l.hasNonNull("preemptAt");
+            if (l.hasNonNull("preemptAt")) {
+              columns.add(Column.instant("PREEMPT AT (UTC)", "preemptAt"));
+              break;
+            }
           }
-          Table t =
-              preempted
-                  ? new Table(
-                      "ID",
-                      "BID",
-                      "MARKET",
-                      "NODES",
-                      "GPUS/NODE",
-                      "START (UTC)",
-                      "END (UTC)",
-                      "PRICE",
-                      "COST",
-                      "STATUS",
-                      "PREEMPT AT (UTC)")
-                  : new Table(
-                      "ID",
-                      "BID",
-                      "MARKET",
-                      "NODES",
-                      "GPUS/NODE",
-                      "START (UTC)",
-                      "END (UTC)",
-                      "PRICE",
-                      "COST",
-                      "STATUS");
-          for (JsonNode l : page.path("leases")) {
-            Object[] cells = {
-              Fmt.text(l, "id"),
-              Fmt.text(l, "bidId"),
-              Fmt.text(l, "gpuModel"),
-              Fmt.text(l, "nodes"),
-              Fmt.text(l, "gpusPerNode"),
-              Fmt.instant(l, "start"),
-              Fmt.instant(l, "end"),
-              Fmt.text(l, "price"),
-              Fmt.text(l, "cost"),
-              Fmt.text(l, "status"),
-              Fmt.instant(l, "preemptAt")
-            };
-            t.row(preempted ? cells : java.util.Arrays.copyOf(cells, cells.length - 1));
-          }
-          if (t.isEmpty()) {
-            out().println("no leases");
-          } else {
-            t.print(out());
-          }
+          Table.of(page.path("leases"), columns).print(out(), "no leases");
           nextPage(page, "surplus leases");
         });
   }

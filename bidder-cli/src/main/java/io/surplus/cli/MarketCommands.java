@@ -1,7 +1,8 @@
 package io.surplus.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.surplus.cli.Table.Column;
 import java.time.Instant;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -33,33 +34,24 @@ final class MarketCommands {
           "Every market: its latest epoch and clearing price, best bid and reserve, open demand"
               + " and free supply.")
   static final class ListMarkets extends ApiCommand {
+
+    static final List<Column> COLUMNS =
+        List.of(
+            Column.text("MARKET", "gpuModel"),
+            Column.text("GPUS/NODE", "gpusPerNode"),
+            Column.text("EPOCH", "epoch"),
+            Column.text("EPOCH PRICE", "lastClearingPrice"),
+            Column.text("BEST BID", "bestBid"),
+            Column.text("BEST RESERVE", "bestReserve"),
+            Column.text("BID NODES", "openBidNodes"),
+            Column.text("FREE NODES", "freeNodes"));
+
     @Override
     void run() {
       print(
           api().get("/v1/markets"),
           body -> {
-            Table t =
-                new Table(
-                    "MARKET",
-                    "GPUS/NODE",
-                    "EPOCH",
-                    "EPOCH PRICE",
-                    "BEST BID",
-                    "BEST RESERVE",
-                    "BID NODES",
-                    "FREE NODES");
-            for (JsonNode m : body.path("markets")) {
-              t.row(
-                  Fmt.text(m, "gpuModel"),
-                  Fmt.text(m, "gpusPerNode"),
-                  Fmt.text(m, "epoch"),
-                  Fmt.text(m, "lastClearingPrice"),
-                  Fmt.text(m, "bestBid"),
-                  Fmt.text(m, "bestReserve"),
-                  Fmt.text(m, "openBidNodes"),
-                  Fmt.text(m, "freeNodes"));
-            }
-            t.print(out());
+            Table.of(body.path("markets"), COLUMNS).print(out(), "no markets");
             out()
                 .println(
                     "prices in USD per GPU-hour; EPOCH PRICE is the latest epoch's clearing price"
@@ -74,6 +66,21 @@ final class MarketCommands {
       description =
           "A market's depth: open bids by limit price, free windows by reserve price (anonymous).")
   static final class Book extends ApiCommand {
+
+    static final List<Column> BIDS =
+        List.of(
+            Column.text("LIMIT", "limitPrice"),
+            Column.text("BIDS", "bids"),
+            Column.text("NODES", "nodes"),
+            Column.text("CUMULATIVE NODES", "cumulativeNodes"));
+
+    static final List<Column> WINDOWS =
+        List.of(
+            Column.text("RESERVE", "reservePrice"),
+            Column.text("WINDOWS", "windows"),
+            Column.text("FREE NODES", "freeNodes"),
+            Column.text("FREE NODE-HOURS", "freeNodeHours"),
+            Column.text("CUMULATIVE FREE NODES", "cumulativeFreeNodes"));
 
     @Parameters(paramLabel = "GPU_MODEL", description = "The market, e.g. H100-SXM-80GB.")
     String model;
@@ -96,38 +103,11 @@ final class MarketCommands {
                             : ", which cleared at " + last + " USD per GPU-hour"));
             out().println();
             out().println("Bids (demand)");
-            Table bids = new Table("LIMIT", "BIDS", "NODES", "CUMULATIVE NODES");
-            for (JsonNode l : book.path("bids")) {
-              bids.row(
-                  Fmt.text(l, "limitPrice"),
-                  Fmt.text(l, "bids"),
-                  Fmt.text(l, "nodes"),
-                  Fmt.text(l, "cumulativeNodes"));
-            }
-            printOrNone(bids, "no open bids");
+            Table.of(book.path("bids"), BIDS).print(out(), "no open bids");
             out().println();
             out().println("Windows (supply)");
-            Table windows =
-                new Table(
-                    "RESERVE", "WINDOWS", "FREE NODES", "FREE NODE-HOURS", "CUMULATIVE FREE NODES");
-            for (JsonNode l : book.path("windows")) {
-              windows.row(
-                  Fmt.text(l, "reservePrice"),
-                  Fmt.text(l, "windows"),
-                  Fmt.text(l, "freeNodes"),
-                  Fmt.text(l, "freeNodeHours"),
-                  Fmt.text(l, "cumulativeFreeNodes"));
-            }
-            printOrNone(windows, "no free windows");
+            Table.of(book.path("windows"), WINDOWS).print(out(), "no free windows");
           });
-    }
-
-    private void printOrNone(Table t, String none) {
-      if (t.isEmpty()) {
-        out().println(none);
-      } else {
-        t.print(out());
-      }
     }
   }
 
@@ -138,6 +118,17 @@ final class MarketCommands {
           "Clearing-price candles with volume, oldest first; only buckets in which something"
               + " filled.")
   static final class Candles extends ApiCommand {
+
+    static final List<Column> COLUMNS =
+        List.of(
+            Column.instant("START (UTC)", "start"),
+            Column.text("OPEN", "open"),
+            Column.text("HIGH", "high"),
+            Column.text("LOW", "low"),
+            Column.text("CLOSE", "close"),
+            Column.text("GPU-HOURS", "volumeGpuHours"),
+            Column.text("NOTIONAL", "notional"),
+            Column.text("TRADES", "trades"));
 
     @Parameters(paramLabel = "GPU_MODEL", description = "The market, e.g. H100-SXM-80GB.")
     String model;
@@ -164,45 +155,23 @@ final class MarketCommands {
 
     @Override
     void run() {
+      String query =
+          ApiClient.path(
+              path(model, "candles"),
+              ApiClient.query("interval", interval, "from", from, "to", to));
       print(
-          api()
-              .get(
-                  ApiClient.path(
-                      path(model, "candles"),
-                      ApiClient.query("interval", interval, "from", from, "to", to))),
+          api().get(query),
           body -> {
-            Table t =
-                new Table(
-                    "START (UTC)",
-                    "OPEN",
-                    "HIGH",
-                    "LOW",
-                    "CLOSE",
-                    "GPU-HOURS",
-                    "NOTIONAL",
-                    "TRADES");
-            for (JsonNode c : body.path("candles")) {
-              t.row(
-                  Fmt.instant(c, "start"),
-                  Fmt.text(c, "open"),
-                  Fmt.text(c, "high"),
-                  Fmt.text(c, "low"),
-                  Fmt.text(c, "close"),
-                  Fmt.text(c, "volumeGpuHours"),
-                  Fmt.text(c, "notional"),
-                  Fmt.text(c, "trades"));
-            }
-            if (t.isEmpty()) {
-              out().println("no trades in this range");
-            } else {
+            Table t = Table.of(body.path("candles"), COLUMNS);
+            if (!t.isEmpty()) {
               out()
                   .println(
                       Fmt.text(body, "gpuModel")
                           + ", "
                           + Fmt.text(body, "interval")
                           + " candles; prices in USD per GPU-hour, notional in USD");
-              t.print(out());
             }
+            t.print(out(), "no trades in this range");
           });
     }
   }
@@ -212,6 +181,17 @@ final class MarketCommands {
       name = "trades",
       description = "The anonymous tape of fills, newest first, one UTC day at a time.")
   static final class Trades extends ApiCommand {
+
+    static final List<Column> COLUMNS =
+        List.of(
+            Column.instant("CLEARED (UTC)", "clearedAt"),
+            Column.text("EPOCH", "epoch"),
+            Column.text("PRICE", "price"),
+            Column.text("NODES", "nodes"),
+            Column.text("GPUS/NODE", "gpusPerNode"),
+            Column.text("GPU-HOURS", "gpuHours"),
+            Column.instant("START (UTC)", "start"),
+            Column.instant("END (UTC)", "end"));
 
     @Parameters(paramLabel = "GPU_MODEL", description = "The market, e.g. H100-SXM-80GB.")
     String model;
@@ -233,39 +213,13 @@ final class MarketCommands {
 
     @Override
     void run() {
+      String query =
+          ApiClient.path(
+              path(model, "trades"), ApiClient.query("day", day, "limit", limit, "cursor", cursor));
       print(
-          api()
-              .get(
-                  ApiClient.path(
-                      path(model, "trades"),
-                      ApiClient.query("day", day, "limit", limit, "cursor", cursor))),
+          api().get(query),
           body -> {
-            Table t =
-                new Table(
-                    "CLEARED (UTC)",
-                    "EPOCH",
-                    "PRICE",
-                    "NODES",
-                    "GPUS/NODE",
-                    "GPU-HOURS",
-                    "START (UTC)",
-                    "END (UTC)");
-            for (JsonNode tr : body.path("trades")) {
-              t.row(
-                  Fmt.instant(tr, "clearedAt"),
-                  Fmt.text(tr, "epoch"),
-                  Fmt.text(tr, "price"),
-                  Fmt.text(tr, "nodes"),
-                  Fmt.text(tr, "gpusPerNode"),
-                  Fmt.text(tr, "gpuHours"),
-                  Fmt.instant(tr, "start"),
-                  Fmt.instant(tr, "end"));
-            }
-            if (t.isEmpty()) {
-              out().println("no trades");
-            } else {
-              t.print(out());
-            }
+            Table.of(body.path("trades"), COLUMNS).print(out(), "no trades");
             nextPage(body, "surplus market trades " + model + (day == null ? "" : " --day " + day));
           });
     }

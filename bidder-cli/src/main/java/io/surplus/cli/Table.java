@@ -1,17 +1,43 @@
 package io.surplus.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
  * A plain-text table for people: columns padded to their widest cell and two spaces apart, a header
  * row when there are headers, numbers (prices, counts) right-aligned so their digits line up. A
- * null cell shows as {@code -}. Without headers it is a list of {@code name value} pairs.
+ * null cell shows as {@code -}. Without headers it is a list of name/value pairs. {@link #of} lays
+ * out a JSON array of objects by {@link Column}s.
  */
 final class Table {
+
+  /** A column of a table of JSON objects: its header and what each object shows in it. */
+  record Column(String header, Function<JsonNode, Object> cell) {
+
+    /** A field's text as the API sent it (money stays its decimal string). */
+    static Column text(String header, String field) {
+      return new Column(header, n -> Fmt.text(n, field));
+    }
+
+    /** A field's instant, shown in UTC. */
+    static Column instant(String header, String field) {
+      return new Column(header, n -> Fmt.instant(n, field));
+    }
+  }
+
+  /** One row per object of {@code rows}, a JSON array. */
+  static Table of(JsonNode rows, List<Column> columns) {
+    Table t = new Table(columns.stream().map(Column::header).toArray(String[]::new));
+    for (JsonNode n : rows) {
+      t.row(columns.stream().map(c -> c.cell().apply(n)).toArray());
+    }
+    return t;
+  }
 
   /** What an empty cell shows. */
   static final String NONE = "-";
@@ -46,6 +72,16 @@ final class Table {
   void print(PrintWriter out) {
     out.print(render());
     out.flush();
+  }
+
+  /** Prints the table, or the line {@code none} when it has no rows. */
+  void print(PrintWriter out, String none) {
+    if (rows.isEmpty()) {
+      out.println(none);
+      out.flush();
+    } else {
+      print(out);
+    }
   }
 
   String render() {

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class TableTest {
@@ -44,6 +47,32 @@ class TableTest {
       assertEquals(line.stripTrailing(), line);
     }
     assertTrue(s.endsWith("y           -\n"), s);
+  }
+
+  @Test
+  void shouldLayOutAJsonArrayByColumnsWithInstantsInUtcAndMoneyAsSent() throws Exception {
+    String json =
+        "[{\"clearedAt\":\"2026-11-23T01:41:32.846Z\",\"price\":\"2.405\",\"end\":\"2026-11-23T04:15:00Z\"},"
+            + "{\"clearedAt\":\"2026-11-23T01:42:00Z\",\"price\":\"12.50\"}]";
+    Table t =
+        Table.of(
+            ApiClient.MAPPER.readTree(json),
+            List.of(
+                Table.Column.instant("CLEARED (UTC)", "clearedAt"),
+                Table.Column.text("PRICE", "price"),
+                Table.Column.instant("END (UTC)", "end")));
+    assertEquals(
+        "CLEARED (UTC)        PRICE  END (UTC)\n"
+            + "2026-11-23 01:41:32  2.405  2026-11-23 04:15\n"
+            + "2026-11-23 01:42     12.50  -\n",
+        t.render());
+  }
+
+  @Test
+  void shouldPrintTheGivenLineInsteadOfAnEmptyTable() {
+    StringWriter s = new StringWriter();
+    new Table("ID").print(new PrintWriter(s), "no bids");
+    assertEquals("no bids\n", s.toString());
   }
 
   @Test
