@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -172,7 +173,7 @@ class SurplusCliTest {
     for (int i = 0; i <= BidCommands.PLACE_RETRIES; i++) {
       replies.add(new Canned(503, problem, Map.of("Retry-After", "0")));
     }
-    String[] args = java.util.Arrays.copyOf(PLACE, PLACE.length + 2);
+    String[] args = Arrays.copyOf(PLACE, PLACE.length + 2);
     args[PLACE.length] = "--idempotency-key";
     args[PLACE.length + 1] = "my-key-1";
     Run r = run(args);
