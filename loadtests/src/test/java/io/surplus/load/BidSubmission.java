@@ -1,8 +1,11 @@
 package io.surplus.load;
 
+import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.global;
 
+import io.gatling.javaapi.core.Assertion;
 import io.gatling.javaapi.core.Simulation;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -26,9 +29,23 @@ public class BidSubmission extends Simulation {
             new BidScenarios(bidders, markets, config.batchSize())
                 .populations(config.rate(), config.batchShare(), config.durationSeconds(), 0))
         .protocols(Protocol.of(config))
-        .assertions(
-            global().responseTime().percentile(99.0).lte(config.p99Millis()),
-            global().failedRequests().count().is(0L));
+        .assertions(assertions());
+  }
+
+  /** p99 and no failure over all, and p99 per kind of request so the summary shows the slow one. */
+  private List<Assertion> assertions() {
+    List<Assertion> a = new ArrayList<>();
+    a.add(global().responseTime().percentile(99.0).lte(config.p99Millis()));
+    a.add(global().failedRequests().count().is(0L));
+    if (config.batchShare() < 1) {
+      a.add(details("place bid").responseTime().percentile(50.0).lte(config.p99Millis()));
+      a.add(details("place bid").responseTime().percentile(99.0).lte(config.p99Millis()));
+      a.add(details("cancel bid").responseTime().percentile(99.0).lte(config.p99Millis()));
+    }
+    if (config.batchShare() > 0) {
+      a.add(details("place batch").responseTime().percentile(99.0).lte(config.p99Millis()));
+    }
+    return a;
   }
 
   @Override

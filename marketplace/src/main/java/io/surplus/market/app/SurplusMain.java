@@ -76,7 +76,8 @@ public final class SurplusMain implements Callable<Integer> {
    * future converter makes even {@code thenApply} async) cost a thread start: 11,586 threads in
    * three minutes of load, and stalls of seconds. Set before anything touches ForkJoinPool.
    */
-  static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+  static final String COMMON_POOL_PARALLELISM =
+      "java.util.concurrent.ForkJoinPool.common.parallelism";
 
   public static void main(String[] args) {
     if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
