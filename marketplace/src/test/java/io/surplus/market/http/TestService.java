@@ -76,6 +76,10 @@ public final class TestService implements AutoCloseable {
   }
 
   private void boot() {
+    boot(config);
+  }
+
+  private void boot(Config config) {
     system = ActorSystem.create(Behaviors.empty(), "surplus-" + name, config);
     try {
       service =
@@ -91,6 +95,35 @@ public final class TestService implements AutoCloseable {
   public void restart() {
     stop();
     boot();
+  }
+
+  /**
+   * Stops the service and starts it again on the same HTTP port, so a client that keeps the address
+   * (the board in a browser) can reconnect. Retries the bind for a while in case the port is slow
+   * to come free.
+   */
+  public void restartOnSamePort() {
+    int port = service.port();
+    stop();
+    Config samePort =
+        ConfigFactory.parseString("surplus.http.port = " + port).withFallback(config).resolve();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try {
+        boot(samePort);
+        return;
+      } catch (IllegalStateException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   public void stop() {
