@@ -14,11 +14,11 @@ export class Candles {
     this.interval = '1m';
     this.candles = [];
     for (const b of document.querySelectorAll('#intervals button')) {
-      b.addEventListener('click', () => this.setInterval(b.dataset.interval));
+      b.addEventListener('click', () => this.choose(b.dataset.interval));
     }
   }
 
-  setInterval(interval) {
+  choose(interval) {
     this.interval = interval;
     for (const b of document.querySelectorAll('#intervals button')) {
       b.classList.toggle('on', b.dataset.interval === interval);

@@ -7,7 +7,7 @@ import { axisStyle, chart, MONO, palette, tooltipStyle } from './charts.js';
 import * as dec from './decimal.js';
 import { $, el, hms } from './util.js';
 
-const LADDER_ROWS = 8;
+const LADDER_ROWS = 6;
 
 export class Depth {
   constructor() {
@@ -50,7 +50,7 @@ export class Depth {
       {
         animation: false,
         backgroundColor: 'transparent',
-        grid: { left: 14, right: 44, top: 10, bottom: 20 },
+        grid: { left: 14, right: 44, top: 20, bottom: 20 },
         tooltip: {
           ...tooltipStyle(p),
           trigger: 'axis',
@@ -65,14 +65,7 @@ export class Depth {
             : [{ type: 'text', left: 'center', top: 'middle', style: { text: 'empty book', fill: p.faint, font: `12px ${MONO}` } }],
         series: [
           {
-            name: 'bids (nodes)',
-            type: 'line',
-            step: 'start',
-            symbol: 'none',
-            data: bids,
-            lineStyle: { color: p.up, width: 1.5 },
-            itemStyle: { color: p.up },
-            areaStyle: { color: p.up, opacity: 0.16 },
+            ...curve('bids (nodes)', 'start', bids, p.up, 0.16),
             markLine:
               last === null
                 ? undefined
@@ -84,16 +77,7 @@ export class Depth {
                     data: [{ xAxis: last }],
                   },
           },
-          {
-            name: 'windows (free nodes)',
-            type: 'line',
-            step: 'end',
-            symbol: 'none',
-            data: asks,
-            lineStyle: { color: p.down, width: 1.5 },
-            itemStyle: { color: p.down },
-            areaStyle: { color: p.down, opacity: 0.14 },
-          },
+          curve('windows (free nodes)', 'end', asks, p.down, 0.14),
         ],
       },
       { notMerge: true },
@@ -107,31 +91,43 @@ export class Depth {
     const winRows = b.windows.slice(0, LADDER_ROWS);
     const maxBid = Math.max(1, ...bidRows.map((l) => l.cumulativeNodes));
     const maxWin = Math.max(1, ...winRows.map((l) => l.cumulativeFreeNodes));
-    $('#ladder-bids tbody').replaceChildren(
-      ...(bidRows.length
-        ? bidRows.map((l) =>
-            el(
-              'tr',
-              { class: this.mine.has(dec.show(l.limitPrice)) ? 'mine' : null, dataset: { price: l.limitPrice } },
-              el('td', { class: 'bar', style: `--w:${(100 * l.cumulativeNodes) / maxBid}%` }, el('span', {}, `${l.bids}`)),
-              el('td', { class: 'num' }, dec.count(l.nodes)),
-              el('td', { class: 'num up' }, dec.show(l.limitPrice)),
-            ),
-          )
-        : [el('tr', { class: 'empty' }, el('td', { colspan: 3 }, 'no open bids'))]),
-    );
-    $('#ladder-windows tbody').replaceChildren(
-      ...(winRows.length
-        ? winRows.map((l) =>
-            el(
-              'tr',
-              { dataset: { price: l.reservePrice } },
-              el('td', { class: 'num down' }, dec.show(l.reservePrice)),
-              el('td', { class: 'num' }, dec.count(l.freeNodes)),
-              el('td', { class: 'num bar', style: `--w:${(100 * l.cumulativeFreeNodes) / maxWin}%` }, el('span', { title: l.freeNodeHours }, dec.round(l.freeNodeHours, 1))),
-            ),
-          )
-        : [el('tr', { class: 'empty' }, el('td', { colspan: 3 }, 'no windows'))]),
-    );
+    fill('#ladder-bids tbody', bidRows, 'no open bids', (l) => [
+      { class: this.mine.has(dec.show(l.limitPrice)) ? 'mine' : null, dataset: { price: l.limitPrice } },
+      el('td', { class: 'bar', style: `--w:${(100 * l.cumulativeNodes) / maxBid}%` }, el('span', {}, `${l.bids}`)),
+      el('td', { class: 'num' }, dec.count(l.nodes)),
+      el('td', { class: 'num up' }, dec.show(l.limitPrice)),
+    ]);
+    fill('#ladder-windows tbody', winRows, 'no windows', (l) => [
+      { dataset: { price: l.reservePrice } },
+      el('td', { class: 'num down' }, dec.show(l.reservePrice)),
+      el('td', { class: 'num' }, dec.count(l.freeNodes)),
+      el('td', { class: 'num bar', style: `--w:${(100 * l.cumulativeFreeNodes) / maxWin}%` }, el('span', { title: l.freeNodeHours }, dec.round(l.freeNodeHours, 1))),
+    ]);
   }
+}
+
+/** A cumulative step curve of the depth chart. */
+function curve(name, step, data, color, opacity) {
+  return {
+    name,
+    type: 'line',
+    step,
+    symbol: 'none',
+    data,
+    lineStyle: { color, width: 1.5 },
+    itemStyle: { color },
+    areaStyle: { color, opacity },
+  };
+}
+
+/** A ladder's rows: row(level) gives the row's attributes, then its cells. */
+function fill(selector, levels, empty, row) {
+  $(selector).replaceChildren(
+    ...(levels.length
+      ? levels.map((l) => {
+          const [attrs, ...cells] = row(l);
+          return el('tr', attrs, ...cells);
+        })
+      : [el('tr', { class: 'empty' }, el('td', { colspan: 3 }, empty))]),
+  );
 }

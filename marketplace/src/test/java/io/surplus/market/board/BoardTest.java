@@ -16,6 +16,7 @@ import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.assertions.LocatorAssertions;
 import io.surplus.engine.SlotClock;
 import io.surplus.market.accounts.Account;
+import io.surplus.market.http.FeedTestLines;
 import io.surplus.market.http.TestService;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -27,8 +28,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -158,25 +157,8 @@ class BoardTest {
 
   static String window(
       String id, String pool, String region, int nodes, int from, int to, String reserve) {
-    return "{\"type\":\"window.opened\",\"seq\":"
-        + ++feedSeq
-        + ",\"windowId\":\""
-        + id
-        + "\",\"gpuModel\":\""
-        + H100
-        + "\",\"pool\":\""
-        + pool
-        + "\",\"region\":\""
-        + region
-        + "\",\"nodes\":"
-        + nodes
-        + ",\"gpusPerNode\":8,\"start\":\""
-        + at(from)
-        + "\",\"end\":\""
-        + at(to)
-        + "\",\"reservePrice\":\""
-        + reserve
-        + "\",\"noticeSeconds\":60}";
+    return FeedTestLines.opened(
+        ++feedSeq, id, H100, pool, region, nodes, at(from), at(to), reserve, 60);
   }
 
   static void feed(String... lines) {
@@ -206,27 +188,8 @@ class BoardTest {
     return r.json().get("id").asText();
   }
 
-  static TestService.Reply await(
-      Supplier<TestService.Reply> call, Predicate<TestService.Reply> ok) {
-    long deadline = System.nanoTime() + TestService.WAIT.toNanos();
-    TestService.Reply r = call.get();
-    while (!ok.test(r)) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("gave up waiting; last reply: " + r);
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-      r = call.get();
-    }
-    return r;
-  }
-
   static void awaitFilled(String bidId) {
-    await(
+    TestService.await(
         () -> service.get("/v1/bids/" + bidId, bidder),
         r -> r.json().get("status").asText().equals("filled"));
   }
@@ -247,7 +210,7 @@ class BoardTest {
     awaitFilled(place(bidder, "s-3", bid(4, 5, 0, 240, "2.40")));
     place(bidder, "keep-low", bid(1, 5, 0, 240, "0.50"));
     place(bidder, "keep-late", bid(2, 5, 400, 500, "3.00"));
-    await(
+    TestService.await(
         () -> service.get("/v1/markets/" + H100 + "/trades", null),
         r -> r.json().get("trades").size() == 3);
   }
@@ -514,17 +477,12 @@ class BoardTest {
   @Test
   @Order(5)
   void shouldCountDownToPreemptionOnTheTicketsLeaseWhenItsWindowIsRevoked() {
-    feed(
-        "{\"type\":\"window.revoked\",\"seq\":"
-            + ++feedSeq
-            + ",\"windowId\":\"w-d\","
-            + "\"kind\":\"emergency\",\"at\":\""
-            + Instant.now()
-            + "\",\"nodes\":4}");
+    feed(FeedTestLines.revoked(++feedSeq, "w-d", "emergency", Instant.now(), 4));
     Locator countdown = page.locator("#leases tr[data-status='notified'] .countdown");
     assertThat(countdown).containsText("preempt in", contains());
     JsonNode lease =
-        await(() -> service.get("/v1/leases", trader), r -> r.body().contains("preemptAt"))
+        TestService.await(
+                () -> service.get("/v1/leases", trader), r -> r.body().contains("preemptAt"))
             .json()
             .get("leases")
             .get(0);

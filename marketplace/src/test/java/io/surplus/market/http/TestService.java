@@ -229,6 +229,26 @@ public final class TestService implements AutoCloseable {
     }
   }
 
+  /** Calls until the reply is as wanted, every 200 ms, for at most {@link #WAIT}. */
+  public static Reply await(
+      java.util.function.Supplier<Reply> call, java.util.function.Predicate<Reply> done) {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    Reply r = call.get();
+    while (!done.test(r)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("gave up waiting; last reply: " + r);
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+      r = call.get();
+    }
+    return r;
+  }
+
   public Reply get(String path, String key) {
     return send("GET", path, key, null, null);
   }

@@ -30,25 +30,7 @@ class WindowTimelineTest {
       Instant from,
       Instant to,
       String reserve) {
-    return "{\"type\":\"window.opened\",\"seq\":"
-        + seq
-        + ",\"windowId\":\""
-        + id
-        + "\",\"gpuModel\":\""
-        + H100
-        + "\",\"pool\":\""
-        + pool
-        + "\",\"region\":\""
-        + region
-        + "\",\"nodes\":"
-        + nodes
-        + ",\"gpusPerNode\":8,\"start\":\""
-        + from
-        + "\",\"end\":\""
-        + to
-        + "\",\"reservePrice\":\""
-        + reserve
-        + "\",\"noticeSeconds\":600}";
+    return FeedTestLines.opened(seq, id, H100, pool, region, nodes, from, to, reserve, 600);
   }
 
   static void run(
