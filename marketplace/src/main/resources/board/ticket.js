@@ -274,24 +274,36 @@ export class Ticket {
     const body = $('#leases tbody');
     body.replaceChildren(
       ...(this.leases.length
-        ? this.leases.map((l) => {
+        ? this.leases.flatMap((l) => {
             const notice = this.notices.get(l.id);
             const preemptAt = l.preemptAt || notice?.preemptAt || null;
             let status = l.status;
             if (preemptAt && (status === 'scheduled' || status === 'running')) status = 'notified';
-            const cells = [el('span', { class: `badge ${status}` }, status)];
-            if (preemptAt && Date.parse(preemptAt) > Date.now()) {
-              cells.push(el('span', { class: 'countdown mono', dataset: { deadline: preemptAt }, title: `preempted at ${preemptAt}` }, `preempt in ${countdown(Date.parse(preemptAt) - Date.now())}`));
-            }
-            return el(
+            const row = el(
               'tr',
               { dataset: { lease: l.id, status } },
               el('td', { title: l.id }, l.id.replace(`lease_${l.gpuModel}_`, `${l.gpuModel.split('-')[0]} #`)),
               el('td', { class: 'num' }, `${l.nodes}`),
               el('td', { class: 'num' }, dec.show(l.price)),
               el('td', { class: 'flat' }, `${hm(l.start)}→${hm(l.end)}`),
-              el('td', { class: 'status' }, ...cells),
+              el('td', {}, el('span', { class: `badge ${status}` }, status)),
             );
+            if (!preemptAt || Date.parse(preemptAt) <= Date.now()) return [row];
+            const kind = l.preemptKind || notice?.kind || '';
+            // the countdown gets a line of its own under its lease
+            return [
+              row,
+              el(
+                'tr',
+                { class: 'notice-row', dataset: { for: l.id } },
+                el(
+                  'td',
+                  { colspan: 5 },
+                  el('span', { class: 'countdown mono', dataset: { deadline: preemptAt }, title: `preempted at ${preemptAt}` }, `preempt in ${countdown(Date.parse(preemptAt) - Date.now())}`),
+                  el('span', { class: 'flat' }, ` ${kind} · at ${hms(preemptAt)}${notice?.requeued ? ' · bid requeued' : ''}`),
+                ),
+              ),
+            ];
           })
         : [el('tr', { class: 'empty' }, el('td', { colspan: 5 }, this.bidder() ? 'no leases yet' : '—'))]),
     );

@@ -59,7 +59,7 @@ export class Timeline {
       .map((r) => ({
         xAxis: Date.parse(r.at),
         lineStyle: { color: p.revoked, type: 'solid', width: 1.5 },
-        label: { position: 'start', formatter: `${r.kind === 'emergency' ? '⚠ ' : ''}revoked ${r.nodesCut}n`, color: p.revoked, fontFamily: MONO, fontSize: 10 },
+        label: { position: 'insideEndTop', formatter: `${r.kind === 'emergency' ? '⚠ ' : ''}revoked ${r.nodesCut} nodes`, color: p.revoked, fontFamily: MONO, fontSize: 10 },
       }));
     const cap = aggregate(items, now, maxX);
     this.kpis(t);

@@ -478,7 +478,8 @@ class BoardTest {
   @Order(5)
   void shouldCountDownToPreemptionOnTheTicketsLeaseWhenItsWindowIsRevoked() {
     feed(FeedTestLines.revoked(++feedSeq, "w-d", "emergency", Instant.now(), 4));
-    Locator countdown = page.locator("#leases tr[data-status='notified'] .countdown");
+    assertThat(page.locator("#leases tr[data-lease]")).hasAttribute("data-status", "notified");
+    Locator countdown = page.locator("#leases tr.notice-row .countdown");
     assertThat(countdown).containsText("preempt in", contains());
     JsonNode lease =
         TestService.await(
@@ -487,6 +488,7 @@ class BoardTest {
             .get("leases")
             .get(0);
     assertEquals(lease.get("preemptAt").asText(), countdown.getAttribute("data-deadline"));
+    assertEquals(lease.get("id").asText(), page.getAttribute("#leases tr.notice-row", "data-for"));
     String before = countdown.textContent();
     assertTrue(before.matches("preempt in (\\d+:)?\\d\\d:\\d\\d"), before);
     page.waitForTimeout(2200);
