@@ -290,6 +290,44 @@ public final class OrderBook {
     return new Depth(now, List.copyOf(bidLevels), List.copyOf(windowLevels));
   }
 
+  /**
+   * Every window that has not ended by {@code nowMillis}, ordered by start then id, with its
+   * capacity from the current slot on as runs of equal offered and free nodes. Walks every slot of
+   * every window. // allocates: read side only, never on the clearing path
+   */
+  public List<WindowProfile> windowProfiles(long nowMillis) {
+    int now = clock.slotAtOrBefore(nowMillis);
+    List<WindowCapacity> live = new ArrayList<>(windows.size());
+    for (WindowCapacity w : windows.values()) {
+      if (w.end > now) {
+        live.add(w);
+      }
+    }
+    live.sort(
+        Comparator.comparingInt((WindowCapacity w) -> w.start).thenComparingLong(w -> w.id()));
+    List<WindowProfile> out = new ArrayList<>(live.size());
+    for (WindowCapacity w : live) {
+      List<WindowProfile.Run> runs = new ArrayList<>();
+      int from = Math.max(now, w.start);
+      int runStart = from;
+      int offered = w.cap[from - w.start];
+      int free = w.free.get(from - w.start);
+      for (int slot = from + 1; slot < w.end; slot++) {
+        int o = w.cap[slot - w.start];
+        int f = w.free.get(slot - w.start);
+        if (o != offered || f != free) {
+          runs.add(new WindowProfile.Run(runStart, slot, offered, free));
+          runStart = slot;
+          offered = o;
+          free = f;
+        }
+      }
+      runs.add(new WindowProfile.Run(runStart, w.end, offered, free));
+      out.add(new WindowProfile(w.spec, w.end, List.copyOf(runs)));
+    }
+    return List.copyOf(out);
+  }
+
   /** Leases on window {@code windowId} that have not ended, in allocation order. */
   public List<Lease> leasesOf(long windowId) {
     WindowCapacity w = windows.get(windowId);

@@ -129,7 +129,7 @@ public final class SurplusMain implements Callable<Integer> {
     SurplusService service =
         SurplusService.start(system, settings).toCompletableFuture().get(180, TimeUnit.SECONDS);
     String base = "http://" + settings.httpHost() + ":" + service.port();
-    System.out.println("surplus: listening on " + base);
+    System.out.println("surplus: listening on " + base + " (the web board: " + base + "/)");
     if (demo || demoAccounts) {
       Properties keys = demoAccounts(system, settings);
       if (demo) {

@@ -10,6 +10,7 @@ import io.surplus.market.accounts.AccountEpochs;
 import io.surplus.market.accounts.AccountRoutes;
 import io.surplus.market.accounts.ApiKeys;
 import io.surplus.market.bids.BidRoutes;
+import io.surplus.market.board.BoardRoutes;
 import io.surplus.market.feed.FeedRoutes;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Problem;
@@ -115,6 +116,7 @@ public final class SurplusService {
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
               endpoints.addAll(new WebhookRoutes(system, settings, sender).endpoints());
               endpoints.addAll(new OpsRoutes(system, metrics).endpoints());
+              endpoints.addAll(new BoardRoutes().endpoints());
               Api api = new Api(system, endpoints, auth, metrics);
               return Http.get(system)
                   .newServerAt(settings.httpHost(), settings.httpPort())

@@ -233,7 +233,7 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
 
   /** The path parameters if {@code path} matches the endpoint's template, else null. */
   static Map<String, String> match(Endpoint e, String path) {
-    if (path.length() < 2 || path.charAt(0) != '/') {
+    if (path.isEmpty() || path.charAt(0) != '/') {
       return null;
     }
     String[] want = e.segments();

@@ -16,6 +16,7 @@ import io.surplus.engine.book.Depth;
 import io.surplus.engine.book.EpochResult;
 import io.surplus.engine.book.OrderBook;
 import io.surplus.engine.book.RevocationPlan;
+import io.surplus.engine.book.WindowProfile;
 import io.surplus.market.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,6 +86,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     @JsonSubTypes.Type(value = GetBid.class, name = "GetBid"),
     @JsonSubTypes.Type(value = GetImage.class, name = "GetImage"),
     @JsonSubTypes.Type(value = GetDepth.class, name = "GetDepth"),
+    @JsonSubTypes.Type(value = GetWindows.class, name = "GetWindows"),
     @JsonSubTypes.Type(value = FeedOffer.class, name = "FeedOffer"),
     @JsonSubTypes.Type(value = ExtendWindow.class, name = "ExtendWindow"),
     @JsonSubTypes.Type(value = RevokeWindow.class, name = "RevokeWindow")
@@ -179,6 +181,12 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   public record DepthView(long epoch, long lastClearingPrice, Depth depth)
       implements CborSerializable {}
+
+  /** Asks for the windows not ended at {@code atMillis}, with their capacity ahead. */
+  public record GetWindows(long atMillis, ActorRef<Timeline> replyTo) implements Command {}
+
+  /** The market's windows as of epoch {@code epoch}, in start order. */
+  public record Timeline(long epoch, List<WindowProfile> windows) implements CborSerializable {}
 
   /** Asks for the book's canonical image: equal books give equal bytes. */
   public record GetImage(ActorRef<Image> replyTo) implements Command {}
@@ -562,6 +570,13 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
                             state.book.epoch(),
                             state.lastEpoch == null ? 0 : state.lastEpoch.clearingPrice(),
                             state.book.depth(c.atMillis()))))
+        .onCommand(
+            GetWindows.class,
+            (state, c) ->
+                Effect()
+                    .reply(
+                        c.replyTo(),
+                        new Timeline(state.book.epoch(), state.book.windowProfiles(c.atMillis()))))
         .onCommand(
             GetImage.class,
             (state, c) -> Effect().reply(c.replyTo(), new Image(state.book.snapshot())))

@@ -5,6 +5,7 @@ import io.surplus.engine.ResultCode;
 import io.surplus.engine.SlotClock;
 import io.surplus.engine.WindowSpec;
 import io.surplus.engine.book.Depth;
+import io.surplus.engine.book.WindowProfile;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.ApiKeys;
 import io.surplus.market.app.Settings;
@@ -62,6 +63,46 @@ public final class MarketRoutes {
       List<BidLevelView> bids,
       List<WindowLevelView> windows) {}
 
+  /** Slots of one window with the same capacity: nodes offered, leased, free and taken back. */
+  public record CapacityRunView(
+      String start, String end, int offered, int allocated, int free, int revoked) {}
+
+  /**
+   * One window on the public timeline: no provider and no window id; its pool as a pseudonym that
+   * stays the same for the pool's windows.
+   */
+  public record TimelineWindowView(
+      String pool,
+      String region,
+      int nodes,
+      int gpusPerNode,
+      String start,
+      String end,
+      String reservePrice,
+      int noticeSeconds,
+      String confidence,
+      List<CapacityRunView> runs) {}
+
+  /** The timeline summed: nodes in the current slot, node-hours from now to the windows' ends. */
+  public record TimelineTotalsView(
+      int windows,
+      long offeredNodesNow,
+      long allocatedNodesNow,
+      long freeNodesNow,
+      String offeredNodeHours,
+      String allocatedNodeHours,
+      String freeNodeHours) {}
+
+  /** {@code GET /v1/markets/{gpuModel}/windows}: the market's capacity over the horizon. */
+  public record TimelineView(
+      String gpuModel,
+      String asOf,
+      long epoch,
+      int slotSeconds,
+      String horizonEnd,
+      TimelineTotalsView totals,
+      List<TimelineWindowView> windows) {}
+
   /** The body of {@code POST /v1/windows}. */
   public record WindowRequest(
       String gpuModel,
@@ -102,6 +143,7 @@ public final class MarketRoutes {
     return List.of(
         Endpoint.of("GET", "/v1/markets", Set.of(), this::markets),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/book", Set.of(), this::book),
+        Endpoint.of("GET", "/v1/markets/{gpuModel}/windows", Set.of(), this::windows),
         Endpoint.of("POST", "/v1/windows", Set.of(Account.Role.PROVIDER), this::offer));
   }
 
@@ -174,10 +216,7 @@ public final class MarketRoutes {
                         Price.format(l.reservePrice()),
                         l.windows(),
                         l.freeNodes(),
-                        BigDecimal.valueOf(l.freeNodeSlots() * clock.slotSeconds())
-                            .divide(BigDecimal.valueOf(3600))
-                            .stripTrailingZeros()
-                            .toPlainString(),
+                        nodeHours(l.freeNodeSlots()),
                         cum));
               }
               return Api.json(
@@ -190,6 +229,102 @@ public final class MarketRoutes {
                       bids,
                       windows));
             });
+  }
+
+  private CompletionStage<HttpResponse> windows(Call call) {
+    String model = model(settings, call);
+    long now = System.currentTimeMillis();
+    return market(model)
+        .<Market.Timeline>ask(r -> new MarketGate.Forward(new Market.GetWindows(now, r)), timeout)
+        .thenApply(t -> Api.json(200, timeline(model, now, t)));
+  }
+
+  TimelineView timeline(String model, long now, Market.Timeline t) {
+    SlotClock clock = settings.clock();
+    int nowSlot = clock.slotAtOrBefore(now);
+    long offeredNow = 0;
+    long allocatedNow = 0;
+    long freeNow = 0;
+    long offeredSlots = 0;
+    long allocatedSlots = 0;
+    long freeSlots = 0;
+    List<TimelineWindowView> windows = new ArrayList<>(t.windows().size());
+    for (WindowProfile w : t.windows()) {
+      WindowSpec spec = w.spec();
+      List<CapacityRunView> runs = new ArrayList<>(w.runs().size());
+      for (WindowProfile.Run r : w.runs()) {
+        int slots = r.toSlot() - r.fromSlot();
+        offeredSlots += (long) r.offeredNodes() * slots;
+        allocatedSlots += (long) r.allocatedNodes() * slots;
+        freeSlots += (long) r.freeNodes() * slots;
+        if (r.fromSlot() <= nowSlot && nowSlot < r.toSlot()) {
+          offeredNow += r.offeredNodes();
+          allocatedNow += r.allocatedNodes();
+          freeNow += r.freeNodes();
+        }
+        runs.add(
+            new CapacityRunView(
+                clock.start(r.fromSlot()).toString(),
+                clock.start(r.toSlot()).toString(),
+                r.offeredNodes(),
+                r.allocatedNodes(),
+                r.freeNodes(),
+                spec.nodes() - r.offeredNodes()));
+      }
+      windows.add(
+          new TimelineWindowView(
+              poolLabel(spec.provider(), spec.pool()),
+              spec.region() < settings.regions().size()
+                  ? settings.regions().get(spec.region())
+                  : "region-" + spec.region(),
+              spec.nodes(),
+              spec.gpusPerNode(),
+              clock.start(spec.startSlot()).toString(),
+              clock.start(w.endSlot()).toString(),
+              Price.format(spec.reservePrice()),
+              spec.noticeSeconds(),
+              confidence(spec.confidencePpm()),
+              List.copyOf(runs)));
+    }
+    return new TimelineView(
+        model,
+        Instant.ofEpochMilli(now).toString(),
+        t.epoch(),
+        clock.slotSeconds(),
+        clock.start(clock.slotAtOrAfter(now) + clock.horizonSlots()).toString(),
+        new TimelineTotalsView(
+            windows.size(),
+            offeredNow,
+            allocatedNow,
+            freeNow,
+            nodeHours(offeredSlots),
+            nodeHours(allocatedSlots),
+            nodeHours(freeSlots)),
+        windows);
+  }
+
+  /**
+   * Node-slots as node-hours, a decimal string cut to 6 places (a slot of 15 s is 1/240 hour, which
+   * has no exact decimal).
+   */
+  private String nodeHours(long nodeSlots) {
+    return BigDecimal.valueOf(nodeSlots * settings.clock().slotSeconds())
+        .divide(BigDecimal.valueOf(3600), 6, java.math.RoundingMode.DOWN)
+        .stripTrailingZeros()
+        .toPlainString();
+  }
+
+  /**
+   * The public name of a provider's pool: a stable pseudonym (the same for all its windows, on
+   * every node), so the board can draw a row per pool without naming the pool or its provider. It
+   * hides names from view, not from someone who guesses them and hashes each guess.
+   */
+  static String poolLabel(long provider, int pool) {
+    long h = provider * 0x9E37_79B9_7F4A_7C15L + pool;
+    h = (h ^ (h >>> 33)) * 0xFF51_AFD7_ED55_8CCDL;
+    h = (h ^ (h >>> 33)) * 0xC4CE_B9FE_1A85_EC53L;
+    h ^= h >>> 33;
+    return String.format(java.util.Locale.ROOT, "pool-%06x", h & 0xFF_FFFFL);
   }
 
   private CompletionStage<HttpResponse> offer(Call call) {
@@ -264,7 +399,12 @@ public final class MarketRoutes {
         clock.start(s.endSlot()).toString(),
         Price.format(s.reservePrice()),
         s.noticeSeconds(),
-        BigDecimal.valueOf(s.confidencePpm(), 6).stripTrailingZeros().toPlainString());
+        confidence(s.confidencePpm()));
+  }
+
+  /** A probability in parts per million as the API writes it: "0.95". */
+  static String confidence(int ppm) {
+    return BigDecimal.valueOf(ppm, 6).stripTrailingZeros().toPlainString();
   }
 
   /** Checks a window request and makes the engine's window, or names the field that is wrong. */

@@ -34,21 +34,7 @@ class BidFlowTest {
   /** Polls (sleeping) until the reply satisfies {@code done}. */
   static TestService.Reply await(
       java.util.function.Supplier<TestService.Reply> call, Predicate<TestService.Reply> done) {
-    long deadline = System.nanoTime() + TestService.WAIT.toNanos();
-    TestService.Reply r = call.get();
-    while (!done.test(r)) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("gave up waiting; last reply: " + r);
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-      r = call.get();
-    }
-    return r;
+    return TestService.await(call, done);
   }
 
   @Test

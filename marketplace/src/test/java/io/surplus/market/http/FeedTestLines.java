@@ -2,8 +2,8 @@ package io.surplus.market.http;
 
 import java.time.Instant;
 
-/** Feed lines for tests, on the slot grid from now. */
-final class FeedTestLines {
+/** Feed lines for tests, on the slot grid from now or at given instants. */
+public final class FeedTestLines {
 
   private FeedTestLines() {}
 
@@ -16,18 +16,47 @@ final class FeedTestLines {
       int toSlot,
       String reserve,
       int notice) {
+    return opened(
+        seq,
+        id,
+        model,
+        "ash-pool-a",
+        "us-east",
+        nodes,
+        Bodies.slot(fromSlot),
+        Bodies.slot(toSlot),
+        reserve,
+        notice);
+  }
+
+  /** A {@code window.opened} line of 8-GPU nodes in any pool and region over {@code [from, to)}. */
+  public static String opened(
+      long seq,
+      String id,
+      String model,
+      String pool,
+      String region,
+      int nodes,
+      Instant from,
+      Instant to,
+      String reserve,
+      int notice) {
     return "{\"type\":\"window.opened\",\"seq\":"
         + seq
         + ",\"windowId\":\""
         + id
         + "\",\"gpuModel\":\""
         + model
-        + "\",\"pool\":\"ash-pool-a\",\"region\":\"us-east\",\"nodes\":"
+        + "\",\"pool\":\""
+        + pool
+        + "\",\"region\":\""
+        + region
+        + "\",\"nodes\":"
         + nodes
         + ",\"gpusPerNode\":8,\"start\":\""
-        + Bodies.slot(fromSlot)
+        + from
         + "\",\"end\":\""
-        + Bodies.slot(toSlot)
+        + to
         + "\",\"reservePrice\":\""
         + reserve
         + "\",\"noticeSeconds\":"
@@ -35,7 +64,7 @@ final class FeedTestLines {
         + "}";
   }
 
-  static String revoked(long seq, String id, String kind, Instant at, int nodes) {
+  public static String revoked(long seq, String id, String kind, Instant at, int nodes) {
     return "{\"type\":\"window.revoked\",\"seq\":"
         + seq
         + ",\"windowId\":\""
@@ -49,7 +78,7 @@ final class FeedTestLines {
         + "}";
   }
 
-  static TestService.Reply feed(TestService service, String key, String... lines) {
+  public static TestService.Reply feed(TestService service, String key, String... lines) {
     return service.post("/v1/feed", key, null, String.join("\n", lines) + "\n");
   }
 }

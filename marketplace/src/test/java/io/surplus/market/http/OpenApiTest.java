@@ -47,7 +47,10 @@ class OpenApiTest {
                 .substring(route.indexOf(' ') + 1)
                 .replace("{gpuModel}", "H100-SXM-80GB")
                 .replace("{id}", "bid_62_1")
-                .replace("{n}", "1");
+                .replace("{n}", "1")
+                .replace("{asset}", "main.js")
+                .replace("{version}", "0")
+                .replace("{file}", "echarts.min.js");
         String key =
             path.startsWith("/v1/windows")
                 ? provider

@@ -76,6 +76,10 @@ public final class TestService implements AutoCloseable {
   }
 
   private void boot() {
+    boot(config);
+  }
+
+  private void boot(Config config) {
     if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() < 2) {
       throw new IllegalStateException(
           "the common pool's parallelism is below 2: every async stage would start a thread"
@@ -96,6 +100,35 @@ public final class TestService implements AutoCloseable {
   public void restart() {
     stop();
     boot();
+  }
+
+  /**
+   * Stops the service and starts it again on the same HTTP port, so a client that keeps the address
+   * (the board in a browser) can reconnect. Retries the bind for a while in case the port is slow
+   * to come free.
+   */
+  public void restartOnSamePort() {
+    int port = service.port();
+    stop();
+    Config samePort =
+        ConfigFactory.parseString("surplus.http.port = " + port).withFallback(config).resolve();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try {
+        boot(samePort);
+        return;
+      } catch (IllegalStateException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   public void stop() {
@@ -199,6 +232,26 @@ public final class TestService implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Calls until the reply is as wanted, every 200 ms, for at most {@link #WAIT}. */
+  public static Reply await(
+      java.util.function.Supplier<Reply> call, java.util.function.Predicate<Reply> done) {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    Reply r = call.get();
+    while (!done.test(r)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("gave up waiting; last reply: " + r);
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+      r = call.get();
+    }
+    return r;
   }
 
   public Reply get(String path, String key) {

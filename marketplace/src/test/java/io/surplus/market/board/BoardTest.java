@@ -1,0 +1,554 @@
+package io.surplus.market.board;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import com.microsoft.playwright.assertions.LocatorAssertions;
+import io.surplus.engine.SlotClock;
+import io.surplus.market.accounts.Account;
+import io.surplus.market.http.FeedTestLines;
+import io.surplus.market.http.TestService;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The web board in a real headless Chromium (Debian's, driven by Playwright) against the whole
+ * service and the test Cassandra node: one browser page and one service for the class, the tests in
+ * order (each builds on the market the ones before left). The market runs on 15 s slots like the
+ * demo, so windows start within seconds. Every test fails on any console error or page error; only
+ * while the service is deliberately down are the browser's own network errors tolerated.
+ * Screenshots go to {@code target/screenshots}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BoardTest {
+
+  static final String H100 = "H100-SXM-80GB";
+  static final double TIMEOUT_MS = 60_000;
+
+  static TestService service;
+  static SlotClock clock;
+  static String provider;
+  static String bidder;
+  static String trader;
+  static long feedSeq;
+  static int firstSlot;
+
+  static Playwright playwright;
+  static Browser browser;
+  static BrowserContext context;
+  static Page page;
+  static Path screenshots;
+
+  /** Console errors and page errors, each with whether the service was down on purpose. */
+  record ConsoleError(String text, boolean duringOutage) {}
+
+  static final List<ConsoleError> errors = Collections.synchronizedList(new ArrayList<>());
+  static volatile boolean outage;
+
+  /** Network failures a browser logs by itself while the service it talks to is down. */
+  static final Pattern OUTAGE_NOISE =
+      Pattern.compile(
+          "WebSocket connection to .* failed.*|.*net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET"
+              + "|EMPTY_RESPONSE|CONNECTION_CLOSED).*|.*status of 503.*",
+          Pattern.DOTALL);
+
+  @BeforeAll
+  static void start() {
+    service =
+        TestService.start("board" + System.nanoTime() % 1_000_000, "surplus.slot-seconds = 15");
+    clock = service.settings().clock();
+    provider = service.account(201, Account.Role.PROVIDER, 0);
+    bidder = service.account(202, Account.Role.BIDDER, 1_000_000_000_000L);
+    trader = service.account(203, Account.Role.BIDDER, 100_000_000_000L);
+    seedMarket();
+
+    screenshots = Path.of(System.getProperty("surplus.screenshots", "target/screenshots"));
+    playwright = Playwright.create();
+    browser =
+        playwright
+            .chromium()
+            .launch(
+                new BrowserType.LaunchOptions()
+                    .setExecutablePath(Paths.get("/usr/bin/chromium"))
+                    .setHeadless(true)
+                    .setArgs(
+                        List.of(
+                            "--headless",
+                            "--no-sandbox",
+                            "--disable-gpu",
+                            "--disable-background-networking",
+                            "--disable-component-update",
+                            "--disable-sync")));
+    context =
+        browser.newContext(
+            new Browser.NewContextOptions()
+                .setViewportSize(1600, 1000)
+                .setLocale("en-US")
+                .setTimezoneId("UTC"));
+    page = context.newPage();
+    page.setDefaultTimeout(TIMEOUT_MS);
+    page.onConsoleMessage(
+        m -> {
+          if (m.type().equals("error")) {
+            errors.add(new ConsoleError(m.text(), outage));
+          }
+        });
+    page.onPageError(e -> errors.add(new ConsoleError("page error: " + e, outage)));
+  }
+
+  @AfterAll
+  static void stop() {
+    try {
+      if (playwright != null) {
+        playwright.close();
+      }
+    } finally {
+      service.close();
+    }
+  }
+
+  /** No console error in the test just run (outside an outage, nothing at all). */
+  @AfterEach
+  void shouldHaveLoggedNoConsoleErrors() {
+    List<String> bad = new ArrayList<>();
+    synchronized (errors) {
+      for (ConsoleError e : errors) {
+        if (!(e.duringOutage() && OUTAGE_NOISE.matcher(e.text()).matches())) {
+          bad.add(e.text());
+        }
+      }
+      errors.clear();
+    }
+    assertEquals(List.of(), bad, "console errors");
+  }
+
+  // ------------------------------------------------------------------ the market under the board
+
+  /** The start of the slot {@code k} slots after the first whole slot from the class's start. */
+  static Instant at(int k) {
+    return clock.start(firstSlot + k);
+  }
+
+  static String window(
+      String id, String pool, String region, int nodes, int from, int to, String reserve) {
+    return FeedTestLines.opened(
+        ++feedSeq, id, H100, pool, region, nodes, at(from), at(to), reserve, 60);
+  }
+
+  static void feed(String... lines) {
+    TestService.Reply r = service.post("/v1/feed", provider, null, String.join("\n", lines) + "\n");
+    assertEquals(200, r.status(), r.body());
+  }
+
+  static String bid(int nodes, int minutes, int from, int to, String limit) {
+    return "{\"gpuModel\":\""
+        + H100
+        + "\",\"nodes\":"
+        + nodes
+        + ",\"durationMinutes\":"
+        + minutes
+        + ",\"earliestStart\":\""
+        + at(from)
+        + "\",\"latestEnd\":\""
+        + at(to)
+        + "\",\"limitPrice\":\""
+        + limit
+        + "\"}";
+  }
+
+  static String place(String key, String idempotencyKey, String body) {
+    TestService.Reply r = service.post("/v1/bids", key, idempotencyKey, body);
+    assertEquals(201, r.status(), r.body());
+    return r.json().get("id").asText();
+  }
+
+  static void awaitFilled(String bidId) {
+    TestService.await(
+        () -> service.get("/v1/bids/" + bidId, bidder),
+        r -> r.json().get("status").asText().equals("filled"));
+  }
+
+  /**
+   * Three windows in three pools, three fills at different prices (so there are trades and
+   * candles), and two bids that stay open (one below every reserve, one where there is no capacity)
+   * so the market clears every epoch and has reasons to show.
+   */
+  static void seedMarket() {
+    firstSlot = clock.slotAtOrAfter(System.currentTimeMillis()) + 1;
+    feed(
+        window("w-a", "ash-h100-a", "us-east", 16, 0, 240, "1.20"),
+        window("w-b", "ash-h100-b", "us-east", 8, 4, 160, "1.50"),
+        window("w-c", "fra-h100-c", "eu-central", 8, 20, 300, "1.80"));
+    awaitFilled(place(bidder, "s-1", bid(4, 10, 0, 240, "2.10")));
+    awaitFilled(place(bidder, "s-2", bid(2, 15, 0, 240, "1.90")));
+    awaitFilled(place(bidder, "s-3", bid(4, 5, 0, 240, "2.40")));
+    place(bidder, "keep-low", bid(1, 5, 0, 240, "0.50"));
+    place(bidder, "keep-late", bid(2, 5, 400, 500, "3.00"));
+    TestService.await(
+        () -> service.get("/v1/markets/" + H100 + "/trades", null),
+        r -> r.json().get("trades").size() == 3);
+  }
+
+  // ------------------------------------------------------------------ helpers on the page
+
+  static LocatorAssertions.HasTextOptions text() {
+    return new LocatorAssertions.HasTextOptions().setTimeout(TIMEOUT_MS);
+  }
+
+  static LocatorAssertions.ContainsTextOptions contains() {
+    return new LocatorAssertions.ContainsTextOptions().setTimeout(TIMEOUT_MS);
+  }
+
+  /** Waits until the page's JavaScript expression is true. */
+  static void waitFor(String expression) {
+    page.waitForFunction(
+        "() => { try { return !!(" + expression + "); } catch (e) { return false; } }",
+        null,
+        new Page.WaitForFunctionOptions().setTimeout(TIMEOUT_MS).setPollingInterval(200));
+  }
+
+  static Object eval(String expression) {
+    return page.evaluate("() => " + expression);
+  }
+
+  static void screenshot(String name) {
+    page.screenshot(
+        new Page.ScreenshotOptions().setPath(screenshots.resolve(name)).setFullPage(true));
+  }
+
+  /** A decimal string as the board shows it: at least two decimals. */
+  static String shown(String decimal) {
+    BigDecimal d = new BigDecimal(decimal).stripTrailingZeros();
+    return (d.scale() < 2 ? d.setScale(2) : d).toPlainString();
+  }
+
+  static long shownEpoch() {
+    String t = page.textContent("#epoch-no").strip();
+    return t.startsWith("#") ? Long.parseLong(t.substring(1)) : 0;
+  }
+
+  static String chartOption(String chart) {
+    return "surplusBoard.charts()['" + chart + "'].getOption()";
+  }
+
+  /** Pixels not transparent on the canvases of a chart. */
+  static long paintedPixels(String chartId) {
+    Object n =
+        page.evaluate(
+            "(id) => { let n = 0; for (const cv of document.querySelectorAll('#' + id + ' canvas'))"
+                + " { const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;"
+                + " for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++; } return n; }",
+            chartId);
+    return ((Number) n).longValue();
+  }
+
+  // ------------------------------------------------------------------ the tests
+
+  @Test
+  @Order(1)
+  void shouldServeThePageItsFilesAndEChartsWithTypesAndCachingAnd404sWithoutTraversal()
+      throws Exception {
+    StaticFiles files = new StaticFiles(service.service().port());
+    StaticFiles.Response index = files.get("/", "");
+    assertEquals(200, index.status());
+    assertEquals("text/html; charset=UTF-8", index.header("Content-Type"));
+    assertEquals("no-cache", index.header("Cache-Control"));
+    assertTrue(index.header("Content-Security-Policy").contains("default-src 'self'"));
+    String version = new BoardRoutes().echartsVersion();
+    assertEquals("5.5.0", version);
+    assertTrue(index.body().contains("/webjars/echarts/5.5.0/echarts.esm.min.js"), index.body());
+    assertFalse(index.body().contains("{{"), "every mark replaced");
+    String etag = index.header("ETag");
+    assertEquals(304, files.get("/", "If-None-Match: " + etag + "\r\n").status());
+
+    assertEquals(
+        "text/javascript; charset=UTF-8", files.get("/board/main.js", "").header("Content-Type"));
+    assertEquals(
+        "text/css; charset=UTF-8", files.get("/board/board.css", "").header("Content-Type"));
+    assertEquals("image/svg+xml", files.get("/board/favicon.svg", "").header("Content-Type"));
+    assertEquals("no-cache", files.get("/board/main.js", "").header("Cache-Control"));
+
+    StaticFiles.Response plain = files.get("/webjars/echarts/5.5.0/echarts.esm.min.js", "");
+    StaticFiles.Response zipped =
+        files.get("/webjars/echarts/5.5.0/echarts.esm.min.js", "Accept-Encoding: gzip, br\r\n");
+    assertEquals(200, zipped.status());
+    assertEquals("public, max-age=31536000, immutable", zipped.header("Cache-Control"));
+    assertEquals("gzip", zipped.header("Content-Encoding"));
+    assertEquals("Accept-Encoding", zipped.header("Vary"));
+    assertEquals(null, plain.header("Content-Encoding"));
+    assertTrue(zipped.length() * 2 < plain.length(), zipped.length() + " vs " + plain.length());
+    assertNotEquals(plain.header("ETag"), zipped.header("ETag"));
+
+    // dot segments are resolved by the URI rules (RFC 3986) before routing: these are the page
+    for (String path : List.of("/board/..", "/board/%2e%2e", "/board/%2E%2E/")) {
+      StaticFiles.Response r = files.get(path, "");
+      assertEquals(etag, r.header("ETag"), path + " -> " + r);
+    }
+    for (String path :
+        List.of(
+            "/board/nope.js",
+            "/board/.hidden.js",
+            "/board/..%2Fopenapi.json",
+            "/board/../openapi.json",
+            "/board/application.conf",
+            "/board/index.html%00.js",
+            "/webjars/echarts/9.9.9/echarts.min.js",
+            "/webjars/echarts/5.5.0/..%2F..%2F..%2Fmaven%2Forg.webjars%2Fecharts%2Fpom.xml",
+            "/webjars/echarts/../../../application.conf",
+            "/webjars/echarts/5.5.0/pom.properties",
+            "/index.html")) {
+      StaticFiles.Response r = files.get(path, "");
+      assertEquals(404, r.status(), path + " -> " + r);
+      assertEquals("application/problem+json", r.header("Content-Type"), path);
+    }
+    assertEquals(405, files.request("POST", "/", "Content-Length: 0\r\n").status());
+  }
+
+  @Test
+  @Order(2)
+  void shouldShowLiveMarketDataFromTheApi() {
+    long epochBefore =
+        service.get("/v1/markets", null).json().findValues("epoch").stream()
+            .mapToLong(JsonNode::asLong)
+            .max()
+            .orElse(0);
+    page.navigate(service.base() + "/#" + H100);
+    assertThat(page.locator("#conn")).hasAttribute("data-state", "live");
+
+    // the ticker: last clearing price, GPU-hours today, open demand, all as the API has them
+    JsonNode candles = service.get("/v1/markets/" + H100 + "/candles?interval=1m", null).json();
+    JsonNode last = candles.get("candles").get(candles.get("candles").size() - 1);
+    Locator tick = page.locator(".tick[data-market='" + H100 + "']");
+    assertThat(tick.locator(".px")).hasText(shown(last.get("close").asText()), text());
+    assertThat(tick).hasAttribute("aria-pressed", "true");
+    BigDecimal today = BigDecimal.ZERO;
+    String midnight =
+        LocalDate.now(ZoneOffset.UTC).atStartOfDay(ZoneOffset.UTC).toInstant().toString();
+    for (JsonNode c :
+        service.get("/v1/markets/" + H100 + "/candles?interval=1h", null).json().get("candles")) {
+      if (c.get("start").asText().compareTo(midnight) >= 0) {
+        today = today.add(new BigDecimal(c.get("volumeGpuHours").asText()));
+      }
+    }
+    assertThat(tick.locator(".gpuh"))
+        .hasText(today.setScale(1, RoundingMode.HALF_UP).toPlainString(), text());
+    assertThat(tick.locator(".demand")).hasText("3", text()); // the two open bids: 1 + 2 nodes
+
+    // a new epoch arrives over the stream
+    waitFor("Number(document.querySelector('#epoch-no').textContent.slice(1)) > " + epochBefore);
+    // both reasons of the open bids in the histogram
+    waitFor(
+        chartOption("chart-reasons")
+            + ".series[0].data[0] >= 1 && "
+            + chartOption("chart-reasons")
+            + ".series[0].data[1] >= 1");
+
+    // time and sales: the three trades, newest first
+    JsonNode trades = service.get("/v1/markets/" + H100 + "/trades", null).json().get("trades");
+    assertThat(page.locator("#tape tbody tr")).hasCount(3);
+    assertThat(page.locator("#tape tbody tr").first().locator("td").nth(1))
+        .hasText(shown(trades.get(0).get("price").asText()), text());
+    // the clearing record of the newest fill, from the epochs endpoint
+    assertThat(page.locator("#epoch-record"))
+        .containsText("record #" + trades.get(0).get("epoch").asLong(), contains());
+    assertThat(page.locator("#epoch-record")).containsText("marginal bid 2.40", contains());
+
+    // the ladder and the timeline
+    JsonNode book = service.get("/v1/markets/" + H100 + "/book", null).json();
+    assertThat(page.locator("#ladder-bids tbody tr")).hasCount(book.get("bids").size());
+    assertThat(page.locator("#ladder-windows tbody tr")).hasCount(book.get("windows").size());
+    waitFor(chartOption("chart-timeline") + ".yAxis[0].data.length === 3");
+    screenshot("board-live.png");
+  }
+
+  @Test
+  @Order(3)
+  void shouldDrawTheDepthAndCandleChartsWithTheApisData() {
+    waitFor(chartOption("chart-depth") + ".series.every(s => s.data.length >= 2)");
+    JsonNode book = service.get("/v1/markets/" + H100 + "/book", null).json();
+    // a bid level's limit and cumulative nodes are a point of the bids' curve
+    JsonNode top = book.get("bids").get(0);
+    assertEquals(
+        Boolean.TRUE,
+        eval(
+            chartOption("chart-depth")
+                + ".series[0].data.some(d => d[0] === "
+                + top.get("limitPrice").asText()
+                + " && d[1] === "
+                + top.get("cumulativeNodes").asLong()
+                + ")"));
+    assertTrue(paintedPixels("chart-depth") > 2000, "the depth chart is drawn");
+
+    int oneMinute =
+        service
+            .get("/v1/markets/" + H100 + "/candles?interval=1m", null)
+            .json()
+            .get("candles")
+            .size();
+    waitFor(chartOption("chart-candles") + ".series[0].data.length === " + oneMinute);
+    assertTrue(paintedPixels("chart-candles") > 2000, "the candle chart is drawn");
+
+    page.click("#intervals button[data-interval='15m']");
+    int fifteen =
+        service
+            .get("/v1/markets/" + H100 + "/candles?interval=15m", null)
+            .json()
+            .get("candles")
+            .size();
+    waitFor(
+        "surplusBoard.panels.candles.loadedInterval === '15m' && "
+            + chartOption("chart-candles")
+            + ".series[0].data.length === "
+            + fifteen);
+    assertThat(page.locator("#intervals button[data-interval='15m']"))
+        .hasClass(Pattern.compile(".*\\bon\\b.*"));
+    page.locator(".area-candles")
+        .screenshot(
+            new Locator.ScreenshotOptions().setPath(screenshots.resolve("board-candles-15m.png")));
+    page.click("#intervals button[data-interval='1m']");
+    waitFor("surplusBoard.panels.candles.loadedInterval === '1m'");
+  }
+
+  @Test
+  @Order(4)
+  void shouldPlaceABidThroughTheTicketThatShowsInTheBookAndFillsInALaterEpoch() {
+    page.fill("#ticket-key", trader);
+    page.click("#key-form button[type=submit]");
+    assertThat(page.locator("#account-line")).containsText("account #203", contains());
+
+    page.selectOption("#bid-market", H100);
+    page.fill("#bid-form [name=nodes]", "3");
+    page.fill("#bid-form [name=durationMinutes]", "5");
+    page.fill("#bid-form [name=earliestStart]", at(330).toString());
+    page.fill("#bid-form [name=latestEnd]", at(360).toString());
+    page.fill("#bid-form [name=limitPrice]", "2.77");
+    page.click("#place-bid");
+    assertThat(page.locator("#bid-msg")).containsText("placed bid_203_", contains());
+    String bidId = page.textContent("#bid-msg").replaceAll(".*placed (bid_203_\\d+).*", "$1");
+
+    // open, with its reason, and in the book (ladder and depth curve)
+    assertThat(page.locator("#open-bids tr[data-bid='" + bidId + "']"))
+        .containsText("no capacity in window", contains());
+    assertThat(page.locator("#ladder-bids tr[data-price='2.77']"))
+        .hasClass(Pattern.compile(".*\\bmine\\b.*"));
+    waitFor(chartOption("chart-depth") + ".series[0].data.some(d => d[0] === 2.77)");
+    long placedAt = shownEpoch();
+    screenshot("board-bid-open.png");
+
+    // capacity appears where the bid wants it: it fills in a later epoch
+    feed(window("w-d", "ash-h100-d", "us-east", 4, 320, 380, "1.00"));
+    assertThat(page.locator("#activity")).containsText("filled " + bidId, contains());
+    assertThat(page.locator("#open-bids tr[data-bid='" + bidId + "']")).hasCount(0);
+    assertThat(page.locator("#leases tbody tr[data-lease]")).hasCount(1);
+    JsonNode lease = service.get("/v1/leases", trader).json().get("leases").get(0);
+    assertEquals(bidId, lease.get("bidId").asText());
+    assertEquals("2.77", lease.get("price").asText());
+    assertTrue(lease.get("epoch").asLong() > placedAt, lease + " after epoch " + placedAt);
+    assertThat(page.locator("#leases tbody tr[data-lease='" + lease.get("id").asText() + "']"))
+        .containsText("scheduled", contains());
+  }
+
+  @Test
+  @Order(5)
+  void shouldCountDownToPreemptionOnTheTicketsLeaseWhenItsWindowIsRevoked() {
+    feed(FeedTestLines.revoked(++feedSeq, "w-d", "emergency", Instant.now(), 4));
+    assertThat(page.locator("#leases tr[data-lease]")).hasAttribute("data-status", "notified");
+    Locator countdown = page.locator("#leases tr.notice-row .countdown");
+    assertThat(countdown).containsText("preempt in", contains());
+    JsonNode lease =
+        TestService.await(
+                () -> service.get("/v1/leases", trader), r -> r.body().contains("preemptAt"))
+            .json()
+            .get("leases")
+            .get(0);
+    assertEquals(lease.get("preemptAt").asText(), countdown.getAttribute("data-deadline"));
+    assertEquals(lease.get("id").asText(), page.getAttribute("#leases tr.notice-row", "data-for"));
+    String before = countdown.textContent();
+    assertTrue(before.matches("preempt in (\\d+:)?\\d\\d:\\d\\d"), before);
+    page.waitForTimeout(2200);
+    assertNotEquals(before, countdown.textContent(), "the countdown ticks");
+    // the private notice reached the ticket; the public revocation is marked on the timeline
+    assertThat(page.locator("#activity")).containsText("⚠ " + lease.get("id").asText(), contains());
+    waitFor(
+        "surplusBoard.panels.timeline.revocations.length === 1 && "
+            + chartOption("chart-timeline")
+            + ".series[0].markLine.data.length === 2");
+    assertThat(page.locator("#timeline-kpis .kpi").last().locator("b")).hasText("1", text());
+    screenshot("board-revocation.png");
+  }
+
+  @Test
+  @Order(6)
+  void shouldFitANarrowScreenWithoutSidewaysScrolling() {
+    page.setViewportSize(390, 844);
+    try {
+      waitFor("surplusBoard.charts()['chart-candles'].getWidth() <= 390");
+      assertEquals(
+          Boolean.TRUE, eval("document.scrollingElement.scrollWidth <= window.innerWidth"));
+      for (String panel :
+          List.of(
+              ".area-candles",
+              ".area-depth",
+              ".area-ticket",
+              ".area-tape",
+              ".area-epoch",
+              ".area-timeline")) {
+        assertThat(page.locator(panel)).isVisible();
+      }
+      screenshot("board-narrow.png");
+    } finally {
+      page.setViewportSize(1600, 1000);
+    }
+  }
+
+  @Test
+  @Order(7)
+  void shouldReconnectAndShowANewEpochAfterTheServiceRestartsOnTheSamePort() {
+    long epochBefore = shownEpoch();
+    int opensBefore = Integer.parseInt(page.getAttribute("body", "data-opens"));
+    outage = true;
+    try {
+      service.restartOnSamePort();
+      waitFor(
+          "Number(document.body.dataset.opens) > "
+              + opensBefore
+              + " && document.querySelector('#conn').dataset.state === 'live'"
+              + " && Number(document.querySelector('#epoch-no').textContent.slice(1)) > "
+              + epochBefore);
+    } finally {
+      outage = false;
+    }
+    // state refetched after the reconnect: the ticket's lease and the tape are back, still live
+    assertThat(page.locator("#leases tbody tr[data-lease]")).hasCount(1);
+    assertThat(page.locator("#tape tbody tr")).hasCount(4);
+    long after = shownEpoch();
+    waitFor("Number(document.querySelector('#epoch-no').textContent.slice(1)) > " + after);
+    screenshot("board-after-restart.png");
+  }
+}
