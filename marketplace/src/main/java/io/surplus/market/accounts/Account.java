@@ -293,13 +293,22 @@ public final class Account
 
   public record GetBalance(ActorRef<Balance> replyTo) implements Command {}
 
-  /** The reconciler's timer fired: look for bids pending past the grace period. */
+  /**
+   * The reconciler's timer fired (look for bids pending past the grace period), or the account has
+   * just recovered ({@code RECOVERED}: ask about every pending bid at once, to confirm the ones
+   * their market holds; a bid is answered once its market holds it and its confirmation may not
+   * have been written before a crash).
+   */
   enum ReconcileTick implements Command {
-    INSTANCE
+    INSTANCE,
+    RECOVERED
   }
 
-  /** A market's answer about a pending bid: in its book or not (null: no answer). */
-  record Reconciled(long bidId, Boolean inBook) implements Command {}
+  /**
+   * A market's answer about a pending bid: in its book or not (null: no answer). {@code
+   * confirmOnly}: asked before the grace period passed, so only a bid in the book is settled.
+   */
+  record Reconciled(long bidId, Boolean inBook, boolean confirmOnly) implements Command {}
 
   /** The billing timer fired: charge running leases up to now. */
   enum BillTick implements Command {
@@ -340,7 +349,8 @@ public final class Account
     @JsonSubTypes.Type(value = KeyReused.class, name = "KeyReused"),
     @JsonSubTypes.Type(value = InsufficientCredit.class, name = "InsufficientCredit"),
     @JsonSubTypes.Type(value = NoSuchAccount.class, name = "NoSuchAccount"),
-    @JsonSubTypes.Type(value = TooLate.class, name = "TooLate")
+    @JsonSubTypes.Type(value = TooLate.class, name = "TooLate"),
+    @JsonSubTypes.Type(value = Settling.class, name = "Settling")
   })
   public sealed interface Reservation extends CborSerializable {}
 
@@ -363,6 +373,13 @@ public final class Account
 
   /** The command reached the entity after its deadline; nothing was written. */
   public record TooLate() implements Reservation {}
+
+  /**
+   * The key's bid is still pending and too old to be placed again: a new attempt could reach its
+   * market after the reconciler judged the bid, so it waits for that judgement (until {@code
+   * untilMillis}) instead.
+   */
+  public record Settling(long bidId, long untilMillis) implements Reservation {}
 
   public record Balance(
       long account,
@@ -496,6 +513,9 @@ public final class Account
                 if (ctx != null) {
                   timers.startTimerWithFixedDelay(
                       ReconcileTick.INSTANCE, pendingGrace.dividedBy(2).plusMillis(1));
+                  if (state.bids.values().stream().anyMatch(b -> b.status() == BidStatus.PENDING)) {
+                    ctx.getSelf().tell(ReconcileTick.RECOVERED);
+                  }
                 }
               }
             })
@@ -708,7 +728,7 @@ public final class Account
       if (!e.requestHash().equals(c.requestHash())) {
         return Effect().reply(c.replyTo(), new KeyReused(earlier));
       }
-      return Effect().reply(c.replyTo(), new Reserved(earlier, true, e.status()));
+      return Effect().reply(c.replyTo(), replay(e, c.deadlineMillis()));
     }
     if (c.reserve() > s.available()) {
       return Effect().reply(c.replyTo(), new InsufficientCredit(s.available(), c.reserve()));
@@ -725,6 +745,21 @@ public final class Account
                 c.requestHash(),
                 c.atMillis()))
         .thenReply(c.replyTo(), st -> new Reserved(bidId, false, BidStatus.PENDING));
+  }
+
+  /**
+   * The answer to a repeated key: its bid. A pending one may be placed again only while the new
+   * attempt's deadline falls before the reconciler may judge it ({@code pendingGrace} after its
+   * reservation): the market drops a placement past its deadline, so the reconciler's answer stays
+   * final.
+   */
+  private Reservation replay(BidEntry e, long deadlineMillis) {
+    if (e.status() == BidStatus.PENDING
+        && pendingGrace != null
+        && deadlineMillis >= e.atMillis() + pendingGrace.toMillis()) {
+      return new Settling(e.bidId(), e.atMillis() + pendingGrace.toMillis());
+    }
+    return new Reserved(e.bidId(), true, e.status());
   }
 
   private ReplyEffect<Event, State> onReserveBids(State s, ReserveBids c) {
@@ -745,7 +780,7 @@ public final class Account
         BidEntry e = s.bids.get(earlier);
         items.add(
             e.requestHash().equals(b.requestHash())
-                ? new Reserved(earlier, true, e.status())
+                ? replay(e, c.deadlineMillis())
                 : new KeyReused(earlier));
       } else if (b.reserve() > available) {
         items.add(new InsufficientCredit(available, b.reserve()));
@@ -866,7 +901,9 @@ public final class Account
     if (ctx == null) {
       return Effect().noReply();
     }
-    long cutoff = System.currentTimeMillis() - pendingGrace.toMillis();
+    boolean confirmOnly = t == ReconcileTick.RECOVERED;
+    long cutoff =
+        confirmOnly ? Long.MAX_VALUE : System.currentTimeMillis() - pendingGrace.toMillis();
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     for (BidEntry b : s.bids.values()) {
       if (b.status() == BidStatus.PENDING && b.atMillis() < cutoff && reconciling.add(b.bidId())) {
@@ -879,7 +916,8 @@ public final class Account
                         new io.surplus.market.markets.MarketGate.Forward(
                             new io.surplus.market.markets.Market.GetBid(bidId, r)),
                     Duration.ofSeconds(10)),
-            (summary, failure) -> new Reconciled(bidId, failure == null ? summary.open() : null));
+            (summary, failure) ->
+                new Reconciled(bidId, failure == null ? summary.open() : null, confirmOnly));
       }
     }
     return Effect().noReply();
@@ -890,6 +928,12 @@ public final class Account
     BidEntry b = s.bids.get(r.bidId());
     if (r.inBook() == null || b == null || b.status() != BidStatus.PENDING) {
       return Effect().noReply();
+    }
+    if (r.confirmOnly()) {
+      // before the grace period a bid not in the book may still be on its way there
+      return r.inBook()
+          ? Effect().persist(new BidConfirmed(r.bidId())).thenNoReply()
+          : Effect().noReply();
     }
     ctx.getLog()
         .warn(

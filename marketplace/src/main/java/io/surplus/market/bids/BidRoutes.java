@@ -214,6 +214,10 @@ public final class BidRoutes {
     if (reservation instanceof Account.TooLate) {
       throw new Api.Unavailable("the reservation came too late", null);
     }
+    if (reservation instanceof Account.Settling) {
+      // the reconciler answers within the grace period: then this key gets its bid or 422
+      throw new Api.Unavailable("the bid of this Idempotency-Key is being settled", null);
+    }
     if (!(reservation instanceof Account.Reserved r)) {
       throw Problem.unauthorized("the account does not exist").failure();
     }

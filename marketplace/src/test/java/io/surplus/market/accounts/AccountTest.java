@@ -125,6 +125,35 @@ class AccountTest {
   }
 
   @Test
+  void shouldNotPlaceAPendingBidAgainOnceItsReconcilerMayJudgeIt() {
+    EventSourcedBehaviorTestKit<Account.Command, Account.Event, Account.State> sharded =
+        EventSourcedBehaviorTestKit.create(
+            kit.system(),
+            Account.create(8, Duration.ofHours(1), Duration.ofHours(1)),
+            EventSourcedBehaviorTestKit.disabledSerializationSettings());
+    sharded.<Account.Created>runCommand(
+        r ->
+            new Account.CreateAccount(
+                Account.Role.BIDDER, "t", 1_000_000_000L, "h", Long.MAX_VALUE, r));
+    long deadline = T0 + 5_000;
+    sharded.<Account.Reservation>runCommand(
+        r -> new Account.ReserveBid("k", "h", "H100-SXM-80GB", spec(), 1, T0, deadline, r));
+    // a retry whose placement would still be dropped before the grace period ends: placed again
+    var early =
+        sharded.<Account.Reservation>runCommand(
+            r ->
+                new Account.ReserveBid("k", "h", "H100-SXM-80GB", spec(), 1, T0, T0 + HOUR - 1, r));
+    assertEquals(
+        new Account.Reserved((8L << 32) | 1, true, Account.BidStatus.PENDING), early.reply());
+    // one that could reach the market after the reconciler asked it: waits for the judgement
+    var late =
+        sharded.<Account.Reservation>runCommand(
+            r -> new Account.ReserveBid("k", "h", "H100-SXM-80GB", spec(), 1, T0, T0 + HOUR, r));
+    assertEquals(new Account.Settling((8L << 32) | 1, T0 + HOUR), late.reply());
+    assertTrue(late.events().isEmpty());
+  }
+
+  @Test
   void shouldRefuseACommandThatArrivesAfterItsDeadline() {
     var late =
         account.<Account.Reservation>runCommand(

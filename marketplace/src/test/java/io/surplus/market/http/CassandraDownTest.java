@@ -39,10 +39,23 @@ class CassandraDownTest {
         TestCassandra.startAgain();
       }
 
+      // a client retries with its key through 503s; should the outage outlast the grace period,
+      // the reconciler settles that key's bid and it is answered 422 not-placed: then a new key
+      int[] attempt = {0};
       TestService.Reply after =
           BidFlowTest.await(
-              () ->
-                  service.post("/v1/bids", bidder, "after", Bodies.bid(H100, 1, 60, 4, 20, "1.00")),
+              () -> {
+                TestService.Reply r =
+                    service.post(
+                        "/v1/bids",
+                        bidder,
+                        "after-" + attempt[0],
+                        Bodies.bid(H100, 1, 60, 4, 20, "1.00"));
+                if (r.status() == 422 && r.body().contains("not-placed")) {
+                  attempt[0]++;
+                }
+                return r;
+              },
               r -> r.status() == 201);
       assertEquals(201, after.status());
       BidFlowTest.await(() -> service.get("/health/ready", null), r -> r.status() == 200);
