@@ -79,38 +79,70 @@ public final class NoLossAudit {
     System.exit(missingInApi == 0 && missingInJournal == 0 ? 0 : 1);
   }
 
+  /**
+   * Bids not found through the API. A 503 or a failed connection is no answer (the service may
+   * still be working off an overload): those are asked again, up to ten rounds two seconds apart,
+   * and count as missing only if they never get one.
+   */
   private static long viaApi(String url, Map<String, String> keyOfBid) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    Semaphore inFlight = new Semaphore(32);
-    AtomicLong missing = new AtomicLong();
-    List<CompletableFuture<?>> all = new ArrayList<>();
-    for (Map.Entry<String, String> e : keyOfBid.entrySet()) {
-      inFlight.acquire();
-      HttpRequest r =
-          HttpRequest.newBuilder(URI.create(url + "/v1/bids/" + e.getKey()))
-              .header("Authorization", "Bearer " + e.getValue())
-              .timeout(Duration.ofSeconds(30))
-              .build();
-      all.add(
-          http.sendAsync(r, HttpResponse.BodyHandlers.ofString())
-              .whenComplete(
-                  (resp, t) -> {
-                    inFlight.release();
-                    if (t != null
-                        || resp.statusCode() != 200
-                        || !idOf(resp.body()).equals(e.getKey())) {
-                      if (missing.incrementAndGet() <= 10) {
-                        System.out.println(
-                            "missing through the API: "
-                                + e.getKey()
-                                + " -> "
-                                + (t != null ? t : resp.statusCode() + " " + resp.body()));
+    Map<String, String> ask = keyOfBid;
+    long missing = 0;
+    for (int round = 1; ; round++) {
+      Map<String, String> unanswered = new java.util.concurrent.ConcurrentHashMap<>();
+      AtomicLong notFound = new AtomicLong();
+      Semaphore inFlight = new Semaphore(32);
+      List<CompletableFuture<?>> all = new ArrayList<>();
+      for (Map.Entry<String, String> e : ask.entrySet()) {
+        inFlight.acquire();
+        HttpRequest r =
+            HttpRequest.newBuilder(URI.create(url + "/v1/bids/" + e.getKey()))
+                .header("Authorization", "Bearer " + e.getValue())
+                .timeout(Duration.ofSeconds(30))
+                .build();
+        all.add(
+            http.sendAsync(r, HttpResponse.BodyHandlers.ofString())
+                .whenComplete(
+                    (resp, t) -> {
+                      inFlight.release();
+                      if (t != null || resp.statusCode() == 503) {
+                        unanswered.put(e.getKey(), e.getValue());
+                      } else if (resp.statusCode() != 200
+                          || !idOf(resp.body()).equals(e.getKey())) {
+                        if (notFound.incrementAndGet() <= 10) {
+                          System.out.println(
+                              "missing through the API: "
+                                  + e.getKey()
+                                  + " -> "
+                                  + resp.statusCode()
+                                  + " "
+                                  + resp.body());
+                        }
                       }
-                    }
-                  }));
+                    }));
+      }
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+          .exceptionally(t -> null)
+          .join();
+      missing += notFound.get();
+      if (unanswered.isEmpty()) {
+        return missing;
+      }
+      if (round == 10) {
+        System.out.println(
+            "no answer through the API after "
+                + round
+                + " rounds for "
+                + unanswered.size()
+                + " bids, e.g. "
+                + unanswered.keySet().iterator().next());
+        return missing + unanswered.size();
+      }
+      System.out.println(
+          "audit: " + unanswered.size() + " bids got no answer (503); asking again in 2 s");
+      Thread.sleep(2000);
+      ask = unanswered;
     }
-    CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).exceptionally(t -> null).join();
-    return missing.get();
   }
 
   private static String idOf(String body) {
