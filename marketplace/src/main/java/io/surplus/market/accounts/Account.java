@@ -722,29 +722,23 @@ public final class Account
     if (refused != null) {
       return Effect().reply(c.replyTo(), refused);
     }
-    Long earlier = s.byIdempotencyKey.get(c.idempotencyKey());
-    if (earlier != null) {
-      BidEntry e = s.bids.get(earlier);
-      if (!e.requestHash().equals(c.requestHash())) {
-        return Effect().reply(c.replyTo(), new KeyReused(earlier));
-      }
-      return Effect().reply(c.replyTo(), replay(e, c.deadlineMillis()));
+    Decided d =
+        decide(
+            s,
+            List.of(
+                new BidToReserve(
+                    c.idempotencyKey(),
+                    c.requestHash(),
+                    c.market(),
+                    c.spec(),
+                    c.reserve(),
+                    c.atMillis())),
+            c.deadlineMillis());
+    Reservation reply = d.items().get(0);
+    if (d.events().isEmpty()) {
+      return Effect().reply(c.replyTo(), reply);
     }
-    if (c.reserve() > s.available()) {
-      return Effect().reply(c.replyTo(), new InsufficientCredit(s.available(), c.reserve()));
-    }
-    long bidId = (id << BID_SEQ_BITS) | s.nextSeq;
-    return Effect()
-        .persist(
-            new BidReserved(
-                bidId,
-                c.market(),
-                c.spec().withId(bidId),
-                c.reserve(),
-                c.idempotencyKey(),
-                c.requestHash(),
-                c.atMillis()))
-        .thenReply(c.replyTo(), st -> new Reserved(bidId, false, BidStatus.PENDING));
+    return Effect().persist(d.events()).thenReply(c.replyTo(), st -> reply);
   }
 
   /**
@@ -770,17 +764,33 @@ public final class Account
               c.replyTo(),
               new Reservations(java.util.Collections.nCopies(c.bids().size(), refused)));
     }
+    Decided d = decide(s, c.bids(), c.deadlineMillis());
+    Reservations reply = new Reservations(d.items());
+    if (d.events().isEmpty()) {
+      return Effect().reply(c.replyTo(), reply);
+    }
+    return Effect().persist(d.events()).thenReply(c.replyTo(), st -> reply);
+  }
+
+  /** What reserving {@code bids} in order writes, and the answer for each. */
+  private record Decided(List<Event> events, List<Reservation> items) {}
+
+  /**
+   * Decides each bid in order as one reservation would: a repeated key answers its earlier bid (or
+   * a conflict for another body), then the credit the earlier bids left must cover it.
+   */
+  private Decided decide(State s, List<BidToReserve> bids, long deadlineMillis) {
     List<Event> events = new ArrayList<>();
-    List<Reservation> items = new ArrayList<>(c.bids().size());
+    List<Reservation> items = new ArrayList<>(bids.size());
     long available = s.available();
     long seq = s.nextSeq;
-    for (BidToReserve b : c.bids()) {
+    for (BidToReserve b : bids) {
       Long earlier = s.byIdempotencyKey.get(b.idempotencyKey());
       if (earlier != null) {
         BidEntry e = s.bids.get(earlier);
         items.add(
             e.requestHash().equals(b.requestHash())
-                ? replay(e, c.deadlineMillis())
+                ? replay(e, deadlineMillis)
                 : new KeyReused(earlier));
       } else if (b.reserve() > available) {
         items.add(new InsufficientCredit(available, b.reserve()));
@@ -799,11 +809,7 @@ public final class Account
         items.add(new Reserved(bidId, false, BidStatus.PENDING));
       }
     }
-    Reservations reply = new Reservations(items);
-    if (events.isEmpty()) {
-      return Effect().reply(c.replyTo(), reply);
-    }
-    return Effect().persist(events).thenReply(c.replyTo(), st -> reply);
+    return new Decided(events, items);
   }
 
   private ReplyEffect<Event, State> onConfirmBids(State s, ConfirmBids c) {
@@ -851,13 +857,7 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onConfirm(State s, ConfirmBid c) {
-    BidEntry e = s.bids.get(c.bidId());
-    if (e == null || e.status() != BidStatus.PENDING) {
-      return Effect().reply(c.replyTo(), Done.getInstance());
-    }
-    return Effect()
-        .persist(new BidConfirmed(c.bidId()))
-        .thenReply(c.replyTo(), st -> Done.getInstance());
+    return onConfirmBids(s, new ConfirmBids(List.of(c.bidId()), c.replyTo()));
   }
 
   private ReplyEffect<Event, State> onClose(State s, CloseBid c) {
