@@ -29,23 +29,62 @@ public record SlotClock(int slotSeconds, int horizonSlots) {
     }
   }
 
-  /** The first slot starting at or after {@code epochMillis}. */
-  public int slotAtOrAfter(long epochMillis) {
-    long len = slotSeconds * 1000L;
-    return Math.toIntExact(Math.floorDiv(epochMillis + len - 1, len));
+  /**
+   * Whether {@code epochMillis} lies on this clock's grid: its slot index fits an {@code int}. With
+   * 15-minute slots that is about 61,000 years either side of 1970; with 15-second slots about
+   * 1,000. Callers at the edge check instants against the horizon first, so this never refuses a
+   * good one.
+   */
+  public boolean covers(long epochMillis) {
+    long slot = Math.floorDiv(epochMillis, slotSeconds * 1000L);
+    return slot > Integer.MIN_VALUE && slot < Integer.MAX_VALUE;
   }
 
-  /** The slot containing {@code epochMillis} (the last boundary at or before it). */
+  /**
+   * The first slot starting at or after {@code epochMillis}.
+   *
+   * @throws IllegalArgumentException if the instant lies off the grid (see {@link #covers})
+   */
+  public int slotAtOrAfter(long epochMillis) {
+    requireCovered(epochMillis);
+    long len = slotSeconds * 1000L;
+    return (int) Math.floorDiv(epochMillis - 1, len) + 1;
+  }
+
+  /**
+   * The slot containing {@code epochMillis} (the last boundary at or before it).
+   *
+   * @throws IllegalArgumentException if the instant lies off the grid (see {@link #covers})
+   */
   public int slotAtOrBefore(long epochMillis) {
-    return Math.toIntExact(Math.floorDiv(epochMillis, slotSeconds * 1000L));
+    requireCovered(epochMillis);
+    return (int) Math.floorDiv(epochMillis, slotSeconds * 1000L);
+  }
+
+  private void requireCovered(long epochMillis) {
+    if (!covers(epochMillis)) {
+      throw new IllegalArgumentException(
+          "epochMillis lies off the grid of "
+              + slotSeconds
+              + "-second slots: epochMillis="
+              + epochMillis);
+    }
   }
 
   public int slotAtOrAfter(Instant instant) {
-    return slotAtOrAfter(instant.toEpochMilli());
+    return slotAtOrAfter(millis(instant));
   }
 
   public int slotAtOrBefore(Instant instant) {
-    return slotAtOrBefore(instant.toEpochMilli());
+    return slotAtOrBefore(millis(instant));
+  }
+
+  private static long millis(Instant instant) {
+    try {
+      return instant.toEpochMilli();
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("instant lies off any grid: instant=" + instant, e);
+    }
   }
 
   /** Epoch milliseconds at which {@code slot} starts. */
@@ -60,7 +99,11 @@ public record SlotClock(int slotSeconds, int horizonSlots) {
   /** The number of whole slots needed to hold {@code minutes}, rounding up. */
   public int slotsFor(Duration duration) {
     long seconds = duration.toSeconds();
-    return Math.toIntExact((seconds + slotSeconds - 1) / slotSeconds);
+    if (seconds < 0 || seconds > (long) Integer.MAX_VALUE * slotSeconds - slotSeconds) {
+      throw new IllegalArgumentException(
+          "duration must be >= 0 and fit the grid: duration=" + duration);
+    }
+    return (int) ((seconds + slotSeconds - 1) / slotSeconds);
   }
 
   /**

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.surplus.engine.book.OrderBook;
+import io.surplus.engine.book.RevocationPlan;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -133,5 +135,57 @@ class BadInputTest {
     assertEquals(ResultCode.INVALID_AMENDMENT, book.amend(1, 0, 2_000_000, BidSpec.NO_EXPIRY));
     assertEquals(ResultCode.INVALID_AMENDMENT, book.amend(1, 2, 0, BidSpec.NO_EXPIRY));
     assertArrayEquals(before, book.snapshot());
+  }
+
+  @Test
+  void shouldTakeARevocationFromAnInstantFarBeyondTheWindowAsRemovingNothing() {
+    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR);
+    book.offer(new WindowSpec(1, 1, 0, 0, 4, 8, S, S + 8, 1_000_000, 300, 1_000_000), NOW);
+    book.place(BidSpec.gtc(1, 1, 4, 4, 8, S, S + 8, 2_000_000), NOW);
+    book.clear(NOW);
+    byte[] before = book.snapshot();
+    long year3100 = Instant.parse("3100-01-01T00:00:00Z").toEpochMilli();
+    RevocationPlan far = book.revoke(1, 0, year3100, RevocationKind.EMERGENCY, NOW);
+    assertEquals(ResultCode.OK, far.code());
+    assertEquals(List.of(), far.cuts());
+    assertEquals(
+        ResultCode.OK, book.revoke(1, 1, Long.MAX_VALUE, RevocationKind.PLANNED, NOW).code());
+    assertEquals(
+        ResultCode.NOTICE_VIOLATION,
+        book.revoke(1, 1, Long.MIN_VALUE, RevocationKind.PLANNED, NOW).code());
+    assertArrayEquals(before, book.snapshot());
+  }
+
+  @Test
+  void shouldRefuseInstantsOffTheSlotGridWithItsOwnErrorNamingTheValue() {
+    SlotClock fifteenSeconds = new SlotClock(15, 672);
+    long year3100 = Instant.parse("3100-01-01T00:00:00Z").toEpochMilli();
+    long year500 = Instant.parse("0500-01-01T00:00:00Z").toEpochMilli();
+    assertRejected("epochMillis=" + year3100, () -> fifteenSeconds.slotAtOrBefore(year3100));
+    assertRejected("epochMillis=" + year500, () -> fifteenSeconds.slotAtOrAfter(year500));
+    assertRejected(
+        "instant=+1000000000-01-01T00:00:00Z",
+        () -> CLOCK.slotAtOrAfter(Instant.parse("+1000000000-01-01T00:00:00Z")));
+    assertTrue(!fifteenSeconds.covers(year3100) && CLOCK.covers(year3100));
+    // the rounding is unchanged on the grid, on both sides of 1970
+    assertEquals(1, CLOCK.slotAtOrAfter(1));
+    assertEquals(0, CLOCK.slotAtOrAfter(0));
+    assertEquals(0, CLOCK.slotAtOrAfter(-1));
+    assertEquals(-1, CLOCK.slotAtOrBefore(-1));
+    assertEquals(S, CLOCK.slotAtOrAfter(CLOCK.startMillis(S)));
+    assertEquals(S + 1, CLOCK.slotAtOrAfter(CLOCK.startMillis(S) + 1));
+  }
+
+  @Test
+  void shouldTakeOnlyInstantsWithAFourDigitYear() {
+    assertEquals(Instant.parse("2026-11-02T00:00:00Z"), Instants.parse("2026-11-02T00:00:00Z"));
+    assertEquals(Instants.LATEST, Instants.parse("9999-12-31T23:59:59.999999999Z"));
+    assertEquals(Instants.EARLIEST, Instants.parse("0001-01-01T00:00:00Z"));
+    assertEquals(null, Instants.parse("+1000000000-01-01T00:00:00Z"));
+    assertEquals(null, Instants.parse("-1000000000-01-01T00:00:00Z"));
+    assertEquals(null, Instants.parse("+10000-01-01T00:00:00Z"));
+    assertEquals(null, Instants.parse("0000-12-31T23:59:59Z"));
+    assertEquals(null, Instants.parse("tomorrow"));
+    assertEquals(null, Instants.parse(null));
   }
 }

@@ -350,11 +350,12 @@ public final class OrderBook {
       return RevocationPlan.rejected(ResultCode.INVALID_REVOCATION, windowId);
     }
     long noticeMillis = w.spec.noticeSeconds() * 1000L;
-    if (kind == RevocationKind.PLANNED && fromMillis - nowMillis < noticeMillis) {
+    if (kind == RevocationKind.PLANNED && fromMillis < nowMillis + noticeMillis) {
       return RevocationPlan.rejected(ResultCode.NOTICE_VIOLATION, windowId);
     }
     long from = Math.max(fromMillis, nowMillis);
-    int fromSlot = clock.slotAtOrBefore(from);
+    // from the window's end on there is nothing to take; an instant past it (however far) is that
+    int fromSlot = from >= clock.startMillis(w.end) ? w.end : clock.slotAtOrBefore(from);
     w.lowerCapacity(epoch, fromSlot, nodes);
 
     List<Lease> candidates = new ArrayList<>();

@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.surplus.engine.GpuModel;
+import io.surplus.engine.Instants;
 import io.surplus.engine.RevocationKind;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -300,12 +300,13 @@ public final class FeedParser {
     }
 
     private Instant instant(String field) {
-      String text = text(field);
-      try {
-        return Instant.parse(text);
-      } catch (DateTimeParseException e) {
-        throw reject(field, "must be an ISO-8601 instant such as \"2025-01-06T00:00:00Z\"");
+      Instant instant = Instants.parse(text(field));
+      if (instant == null) {
+        throw reject(
+            field,
+            "must be an ISO-8601 instant with a four-digit year such as \"2025-01-06T00:00:00Z\"");
       }
+      return instant;
     }
 
     /** Money and probabilities travel as strings, so that no JSON reader rounds them. */

@@ -4,17 +4,23 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.markets.MarketGate;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -23,8 +29,9 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
 
 /**
- * Operations: liveness, readiness (Cassandra answers and this node is an Up cluster member, so its
- * shards can start), Prometheus metrics, and the OpenAPI document kept in the repo.
+ * Operations: liveness, readiness (Cassandra answers, this node is an Up cluster member so its
+ * shards can start, and every market has recovered its book and serves), Prometheus metrics, and
+ * the OpenAPI document kept in the repo.
  */
 public final class OpsRoutes {
 
@@ -36,8 +43,14 @@ public final class OpsRoutes {
   private final CassandraSession session;
   private final byte[] openApi;
 
-  public OpsRoutes(ActorSystem<?> system, PrometheusMeterRegistry metrics) {
+  /** How long readiness waits for a market to say how it is. */
+  static final Duration MARKET_HEALTH_TIMEOUT = Duration.ofSeconds(2);
+
+  private final Settings settings;
+
+  public OpsRoutes(ActorSystem<?> system, Settings settings, PrometheusMeterRegistry metrics) {
     this.system = system;
+    this.settings = settings;
     this.metrics = metrics;
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.persistence.cassandra");
     this.openApi = openApiBytes();
@@ -71,20 +84,59 @@ public final class OpsRoutes {
 
   private CompletionStage<HttpResponse> ready(Call call) {
     boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up();
-    return session
-        .selectOne("SELECT release_version FROM system.local")
-        .toCompletableFuture()
-        .orTimeout(Duration.ofSeconds(2).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-        .handle(
-            (row, failure) -> {
-              boolean cassandra = failure == null && row.isPresent();
-              Map<String, Object> body =
-                  Map.of(
-                      "status", cassandra && up ? "ready" : "not-ready",
-                      "cassandra", cassandra ? "up" : "down",
-                      "cluster", up ? "up" : "joining");
-              return Api.json(cassandra && up ? 200 : 503, body);
+    CompletableFuture<Boolean> cassandra =
+        session
+            .selectOne("SELECT release_version FROM system.local")
+            .toCompletableFuture()
+            .orTimeout(Duration.ofSeconds(2).toMillis(), TimeUnit.MILLISECONDS)
+            .handle((row, failure) -> failure == null && row.isPresent());
+    Map<String, CompletableFuture<Map<String, Object>>> markets = new TreeMap<>();
+    if (up) {
+      ClusterSharding sharding = ClusterSharding.get(system);
+      for (String model : settings.markets().keySet()) {
+        markets.put(
+            model,
+            sharding
+                .entityRefFor(MarketGate.ENTITY_KEY, model)
+                .<MarketGate.Health>ask(MarketGate.GetHealth::new, MARKET_HEALTH_TIMEOUT)
+                .toCompletableFuture()
+                .handle(OpsRoutes::market));
+      }
+    }
+    return CompletableFuture.allOf(markets.values().toArray(CompletableFuture[]::new))
+        .thenCombine(
+            cassandra,
+            (v, cassandraUp) -> {
+              Map<String, Object> byModel = new TreeMap<>();
+              boolean marketsUp = up;
+              for (Map.Entry<String, CompletableFuture<Map<String, Object>>> e :
+                  markets.entrySet()) {
+                Map<String, Object> m = e.getValue().join();
+                byModel.put(e.getKey(), m);
+                marketsUp &= MarketGate.UP.equals(m.get("status"));
+              }
+              boolean ready = cassandraUp && up && marketsUp;
+              Map<String, Object> body = new LinkedHashMap<>();
+              body.put("status", ready ? "ready" : "not-ready");
+              body.put("cassandra", cassandraUp ? "up" : "down");
+              body.put("cluster", up ? "up" : "joining");
+              body.put("markets", byModel);
+              return Api.json(ready ? 200 : 503, body);
             });
+  }
+
+  /** One market's part of the readiness document. */
+  private static Map<String, Object> market(MarketGate.Health h, Throwable failure) {
+    if (failure != null) {
+      return Map.of("status", "unresponsive");
+    }
+    return Map.of(
+        "status",
+        h.status(),
+        "restarts",
+        h.restarts(),
+        "since",
+        Instant.ofEpochMilli(h.sinceMillis()).toString());
   }
 
   private CompletionStage<HttpResponse> scrape(Call call) {

@@ -81,6 +81,7 @@ public final class SurplusService {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
     MarketGate.init(system, settings.clock(), settings.pricing(), settings.epochInterval());
+    MarketGate.wake(system, settings.markets().keySet());
     Account.init(system, settings.billingInterval(), settings.pendingGrace());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
@@ -115,7 +116,7 @@ public final class SurplusService {
               endpoints.addAll(new StreamRoutes(system, settings, auth).endpoints());
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
               endpoints.addAll(new WebhookRoutes(system, settings, sender).endpoints());
-              endpoints.addAll(new OpsRoutes(system, metrics).endpoints());
+              endpoints.addAll(new OpsRoutes(system, settings, metrics).endpoints());
               endpoints.addAll(new BoardRoutes().endpoints());
               Api api = new Api(system, endpoints, auth, metrics);
               return Http.get(system)

@@ -1,14 +1,15 @@
 package io.surplus.market.bids;
 
 import io.surplus.engine.BidSpec;
+import io.surplus.engine.Instants;
 import io.surplus.engine.Price;
 import io.surplus.engine.SlotClock;
 import io.surplus.engine.TimeInForce;
 import io.surplus.market.app.Settings;
 import io.surplus.market.http.Problem;
+import io.surplus.market.markets.WindowSlots;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 
 /**
@@ -71,21 +72,9 @@ public record BidRequest(
     if (!end.isAfter(start)) {
       throw Problem.invalid("latestEnd", "latestEnd must be after earliestStart").failure();
     }
-    int first = clock.slotAtOrAfter(nowMillis);
-    int endSlot = clock.slotAtOrBefore(end);
-    if (endSlot <= first) {
-      throw Problem.invalid("latestEnd", "latestEnd is in the past (or within the current slot)")
-          .failure();
-    }
-    if (endSlot > first + clock.horizonSlots()) {
-      throw Problem.invalid(
-              "latestEnd",
-              "latestEnd is beyond the horizon of "
-                  + Duration.ofSeconds(clock.seconds(clock.horizonSlots())).toHours()
-                  + " hours")
-          .failure();
-    }
-    int startSlot = Math.max(clock.slotAtOrAfter(start), first);
+    WindowSlots span = WindowSlots.span(clock, start, end, nowMillis, "latestEnd");
+    int startSlot = span.start();
+    int endSlot = span.end();
     int slots = clock.slotsFor(Duration.ofMinutes(minutes));
     if (startSlot + slots > endSlot) {
       throw Problem.invalid(
@@ -215,16 +204,20 @@ public record BidRequest(
     }
   }
 
+  /** An instant field: ISO-8601 with a four-digit year ({@link Instants}). */
   public static Instant instant(String field, String text) {
     if (text == null) {
       throw Problem.missing(field).failure();
     }
-    try {
-      return Instant.parse(text);
-    } catch (DateTimeParseException e) {
+    Instant instant = Instants.parse(text);
+    if (instant == null) {
       throw Problem.invalid(
-              field, field + " must be an ISO-8601 instant such as 2026-11-23T08:00:00Z")
+              field,
+              field
+                  + " must be an ISO-8601 instant with a four-digit year such as"
+                  + " 2026-11-23T08:00:00Z")
           .failure();
     }
+    return instant;
   }
 }

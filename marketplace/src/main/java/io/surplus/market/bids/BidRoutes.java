@@ -41,6 +41,8 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
  */
 public final class BidRoutes {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BidRoutes.class);
+
   /** Longest Idempotency-Key accepted. */
   public static final int MAX_KEY_LENGTH = 255;
 
@@ -433,7 +435,12 @@ public final class BidRoutes {
       // a nested item's field names are relative to the item
       return p;
     }
-    return Problem.unavailable("the write could not be confirmed in time; retry the item");
+    if (c instanceof java.util.concurrent.TimeoutException || c instanceof Api.Unavailable) {
+      return Problem.unavailable("the write could not be confirmed in time; retry the item");
+    }
+    // a bug, not an outage: a retry would meet it again, so never tell the client to retry
+    log.error("unexpected failure of a batch item", c);
+    return Problem.of(500, "internal", "Internal error", "an unexpected error; it is logged", null);
   }
 
   private CompletionStage<HttpResponse> list(Call call) {

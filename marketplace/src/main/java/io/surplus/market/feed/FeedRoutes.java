@@ -248,6 +248,10 @@ public final class FeedRoutes {
                     .thenApply(o -> refused(o, line));
               });
     }
+    FeedError outOfRange = outOfRange(event, line, now);
+    if (outOfRange != null) {
+      return CompletableFuture.completedFuture(outOfRange);
+    }
     String windowId =
         event instanceof WindowExtended x ? x.windowId() : ((WindowRevoked) event).windowId();
     return account(provider)
@@ -261,7 +265,7 @@ public final class FeedRoutes {
               long id = ref.window().windowId();
               String model = ref.window().market();
               if (event instanceof WindowExtended x) {
-                int end = settings.clock().slotAtOrBefore(x.end());
+                int end = settings.clock().slotAtOrBefore(x.end()); // checked by outOfRange
                 return market(model)
                     .<Market.FeedOutcome>ask(
                         o ->
@@ -288,6 +292,32 @@ public final class FeedRoutes {
                       timeout)
                   .thenApply(o -> refused(o, line));
             });
+  }
+
+  /**
+   * The instants of a {@code window.extended} or {@code window.revoked} line checked against the
+   * horizon before anything reaches a market: a new end must be ahead and inside the horizon, a
+   * revocation's {@code at} inside the horizon (one in the past means now).
+   */
+  private FeedError outOfRange(FeedEvent event, long line, long now) {
+    try {
+      if (event instanceof WindowExtended x) {
+        WindowSlots.span(settings.clock(), x.end(), x.end(), now, "end");
+      } else if (event instanceof WindowRevoked v) {
+        WindowSlots.checkHorizon(settings.clock(), v.at().toEpochMilli(), now, "at");
+      }
+      return null;
+    } catch (Problem.Failure f) {
+      return lineError(f, line);
+    }
+  }
+
+  /** A problem about one field, as the feed's error for {@code line}. */
+  private static FeedError lineError(Problem.Failure f, long line) {
+    String field = f.problem().field();
+    String rule = f.problem().detail();
+    return new FeedError(
+        line, field, rule.startsWith(field + " ") ? rule.substring(field.length() + 1) : rule);
   }
 
   /** A window's fields without its sequence: the same window resent has the same identity. */
@@ -330,8 +360,7 @@ public final class FeedRoutes {
     try {
       WindowSlots.of(settings.clock(), w.start(), w.end(), now);
     } catch (Problem.Failure f) {
-      String rule = f.problem().detail();
-      return new FeedError(line, "end", rule.startsWith("end ") ? rule.substring(4) : rule);
+      return lineError(f, line);
     }
     return null;
   }

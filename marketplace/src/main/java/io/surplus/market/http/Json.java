@@ -1,7 +1,9 @@
 package io.surplus.market.http;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -72,12 +74,15 @@ public final class Json {
               ? Problem.malformed("the body must be a JSON object of the documented shape")
               : Problem.wrongType(field, field + " has an invalid value"))
           .failure();
+    } catch (StreamConstraintsException e) {
+      // a number of over 1,000 digits, nesting deeper than 1,000: Jackson's limits, no location
+      throw Problem.malformed("the JSON exceeds a limit: " + e.getOriginalMessage()).failure();
     } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
       throw Problem.malformed(
-              "malformed JSON at line "
-                  + e.getLocation().getLineNr()
-                  + ", column "
-                  + e.getLocation().getColumnNr())
+              at == null
+                  ? "malformed JSON"
+                  : "malformed JSON at line " + at.getLineNr() + ", column " + at.getColumnNr())
           .failure();
     }
   }

@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -370,6 +371,24 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       ActorRef<Topic.Command<EpochPublished>> epochs,
       ActorRef<Topic.Command<RevocationPublished>> revocations,
       ActorRef<Topic.Command<LeaseNoticePublished>> leaseNotices) {
+    return create(
+        model, clock, pricing, interval, wallClock, epochs, revocations, leaseNotices, null);
+  }
+
+  /**
+   * A market that also tells {@code gate} when it has recovered its book and when it fails, so the
+   * gate can let go of a batch the failure lost and report the market's health.
+   */
+  public static Behavior<Command> create(
+      GpuModel model,
+      SlotClock clock,
+      PricingRule pricing,
+      Duration interval,
+      LongSupplier wallClock,
+      ActorRef<Topic.Command<EpochPublished>> epochs,
+      ActorRef<Topic.Command<RevocationPublished>> revocations,
+      ActorRef<Topic.Command<LeaseNoticePublished>> leaseNotices,
+      ActorRef<MarketGate.Message> gate) {
     return Behaviors.withTimers(
         timers -> {
           Market m = new Market(persistenceId(model), clock, pricing, wallClock);
@@ -379,9 +398,12 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
           m.leaseNotices = leaseNotices;
           m.timers = timers;
           m.interval = interval;
+          m.gate = gate;
           return m;
         });
   }
+
+  private ActorRef<MarketGate.Message> gate;
 
   private TimerScheduler<Command> timers;
   private Duration interval;
@@ -398,6 +420,16 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
             state -> {
               if (timers != null) {
                 timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
+              }
+              if (gate != null) {
+                gate.tell(new MarketGate.MarketRecovered(state.book.epoch()));
+              }
+            })
+        .onSignal(
+            PreRestart.instance(),
+            state -> {
+              if (gate != null) {
+                gate.tell(MarketGate.MarketFailed.INSTANCE);
               }
             })
         .build();
@@ -697,8 +729,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     }
     // nodes are taken from what the window offers when the revocation starts (or when the window
     // starts, if that is later)
-    int slot =
-        Math.max(clock.slotAtOrBefore(Math.max(c.fromMillis(), c.atMillis())), w.startSlot());
+    long from = Math.max(c.fromMillis(), c.atMillis());
+    if (!clock.covers(from)) {
+      return Effect().reply(c.replyTo(), FeedOutcome.refused(ResultCode.INVALID_REVOCATION));
+    }
+    int slot = Math.max(clock.slotAtOrBefore(from), w.startSlot());
     int offered = state.book.offeredNodes(c.windowId(), slot);
     int keep = c.takeNodes() <= 0 ? 0 : offered - c.takeNodes();
     if (keep < 0) {

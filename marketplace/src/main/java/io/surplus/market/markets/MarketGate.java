@@ -10,6 +10,7 @@ import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -48,6 +49,39 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
 
   private record Written(Market.BatchWritten result) implements Message {}
 
+  /**
+   * The market has recovered its book from the journal: at its first start, and after each restart
+   * that a failure caused.
+   */
+  public record MarketRecovered(long epoch) implements Message {}
+
+  /** The market failed and is restarting from its journal (after a back-off). */
+  public enum MarketFailed implements Message {
+    INSTANCE
+  }
+
+  /** Asks how the market is: see {@link Health}. */
+  public record GetHealth(ActorRef<Health> replyTo) implements Message {}
+
+  /**
+   * A market's health: {@code starting} until its first recovery, {@code up} while it serves,
+   * {@code restarting} from a failure until it has recovered again; how often it has restarted, and
+   * since when (epoch millis) it has been in its status.
+   */
+  public record Health(String status, int restarts, long sinceMillis) implements CborSerializable {
+    public boolean up() {
+      return status.equals(UP);
+    }
+  }
+
+  static final String STARTING = "starting";
+  public static final String UP = "up";
+  static final String RESTARTING = "restarting";
+
+  /** How a failed market restarts: after 200 ms, doubling up to 5 s while it keeps failing. */
+  static final SupervisorStrategy RESTART =
+      SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2);
+
   /** A batch got no answer in time (its write failed and the market restarted): move on. */
   private record BatchTimedOut(long batch) implements Message {}
 
@@ -81,25 +115,41 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
                                         gate,
                                         timers,
                                         gate.spawn(
-                                            Market.create(
-                                                new GpuModel(ctx.getEntityId()),
-                                                clock,
-                                                pricing,
-                                                epochInterval,
-                                                System::currentTimeMillis,
-                                                gate.spawn(Market.epochTopic(), "epochs"),
-                                                gate.spawn(Market.revocationTopic(), "revocations"),
-                                                gate.spawn(
-                                                    Market.leaseNoticeTopic(), "lease-notices")),
+                                            supervised(
+                                                Market.create(
+                                                    new GpuModel(ctx.getEntityId()),
+                                                    clock,
+                                                    pricing,
+                                                    epochInterval,
+                                                    System::currentTimeMillis,
+                                                    gate.spawn(Market.epochTopic(), "epochs"),
+                                                    gate.spawn(
+                                                        Market.revocationTopic(), "revocations"),
+                                                    gate.spawn(
+                                                        Market.leaseNoticeTopic(), "lease-notices"),
+                                                    gate.getSelf())),
                                             "market"))))));
   }
 
-  /** A gate whose market runs as its child. */
-  public static Behavior<Message> withMarket(Behavior<Market.Command> market) {
-    return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers -> new MarketGate(ctx, timers, ctx.spawn(market, "market"))));
+  /**
+   * Starts every market now rather than at its first command, so each recovers its book (and runs
+   * its epochs) from the start and readiness can tell when all of them serve.
+   */
+  public static void wake(ActorSystem<?> system, java.util.Collection<String> models) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    for (String model : models) {
+      sharding.entityRefFor(ENTITY_KEY, model).tell(new GetHealth(system.ignoreRef()));
+    }
+  }
+
+  /**
+   * A market that heals: any failure (an exception in a handler, whatever its cause) restarts it
+   * from its journal after a back-off, at the same address, with the commands that arrive meanwhile
+   * stashed for it. Only the command that failed is lost; its caller times out and answers 503, and
+   * a retry with the same idempotency key finds out what happened.
+   */
+  static Behavior<Market.Command> supervised(Behavior<Market.Command> market) {
+    return Behaviors.supervise(market).onFailure(Exception.class, RESTART);
   }
 
   private final ActorRef<Market.Command> market;
@@ -108,6 +158,9 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   private boolean writing;
   private long batches;
   private long bids;
+  private String status = STARTING;
+  private int recoveries;
+  private long sinceMillis = System.currentTimeMillis();
 
   public static Behavior<Message> create(ActorRef<Market.Command> market) {
     return Behaviors.setup(
@@ -144,6 +197,19 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
               market.tell(f.command());
               return this;
             })
+        .onMessage(MarketRecovered.class, this::onRecovered)
+        .onMessage(
+            MarketFailed.class,
+            f -> {
+              enter(RESTARTING);
+              return this;
+            })
+        .onMessage(
+            GetHealth.class,
+            g -> {
+              g.replyTo().tell(new Health(status, Math.max(0, recoveries - 1), sinceMillis));
+              return this;
+            })
         .onMessage(
             GetStats.class,
             g -> {
@@ -151,6 +217,30 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
               return this;
             })
         .build();
+  }
+
+  /**
+   * After a restart, the batch in flight (if any) will never be answered: the failure lost it or
+   * its answer. Its bids' callers time out as they would on a lost write; the bids that waited
+   * behind it go now instead of after {@link #BATCH_TIMEOUT}.
+   */
+  private Behavior<Message> onRecovered(MarketRecovered r) {
+    recoveries++;
+    enter(UP);
+    if (recoveries > 1) {
+      getContext().getLog().warn("market recovered after a failure (restart {})", recoveries - 1);
+      if (writing) {
+        return sendWaiting();
+      }
+    }
+    return this;
+  }
+
+  private void enter(String next) {
+    if (!next.equals(status)) {
+      status = next;
+      sinceMillis = System.currentTimeMillis();
+    }
   }
 
   private Behavior<Message> onPlace(Place p) {
