@@ -436,6 +436,12 @@ public final class BidRoutes {
     return Problem.unavailable("the write could not be confirmed in time; retry the item");
   }
 
+  /**
+   * {@code GET /v1/bids}: one page of the caller's bids, newest first. Bounded: the account walks
+   * only the bids it remembers ({@value Account#CLOSED_BIDS_KEPT} closed ones and its open ones)
+   * and returns at most 500. The cursor is the id of the last bid of the previous page and must be
+   * one of the caller's bid ids, else {@code 400} naming {@code cursor}.
+   */
   private CompletionStage<HttpResponse> list(Call call) {
     String status = call.query("status").orElse(null);
     Account.BidStatus filter = null;
@@ -456,7 +462,7 @@ public final class BidRoutes {
     int limit = limit(call);
     long after = 0;
     if (call.query("cursor").isPresent()) {
-      after = parseBidId(call.query("cursor").get(), "cursor");
+      after = cursorBidId(call);
     }
     Account.BidStatus f = filter;
     long a = after;
@@ -469,6 +475,26 @@ public final class BidRoutes {
                     new BidList(
                         page.bids().stream().map(e -> view(e, null)).toList(),
                         page.nextAfter() == 0 ? null : formatBidId(page.nextAfter()))));
+  }
+
+  /** The bid id a list cursor names: one of the caller's, else 400 naming {@code cursor}. */
+  static long cursorBidId(Call call) {
+    String cursor = call.query("cursor").orElseThrow();
+    try {
+      long id = parseBidId(cursor, "cursor");
+      if (Account.accountOfBid(id) == call.principal().account()) {
+        return id;
+      }
+    } catch (Problem.Failure notABidId) {
+      // reported below
+    }
+    throw Problem.of(
+            400,
+            "invalid-query",
+            "A query parameter is invalid",
+            "cursor must be the nextCursor of an earlier page of this account's bids",
+            "cursor")
+        .failure();
   }
 
   static int limit(Call call) {
