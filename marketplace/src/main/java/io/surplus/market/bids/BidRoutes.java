@@ -331,7 +331,7 @@ public final class BidRoutes {
       try {
         String itemJson = Json.write(batch.bids().get(i));
         BidRequest request = Json.read(itemJson, BidRequest.class);
-        valid.add(price(key + "#" + i, ApiKeys.sha256(itemJson), request, now));
+        valid.add(price(batchItemKey(key, i), ApiKeys.sha256(itemJson), request, now));
         validItems.add(placed);
       } catch (RuntimeException e) {
         placed.completeExceptionally(e);
@@ -417,6 +417,18 @@ public final class BidRoutes {
                   ok == results.size() ? 201 : 207,
                   new BatchResult(ok, results.size() - ok, results));
             });
+  }
+
+  /**
+   * The idempotency key of item {@code index} of a batch sent with {@code key}. Batch items have a
+   * namespace of their own: the key holds a space, which no {@code Idempotency-Key} header may
+   * (visible ASCII only), so no single bid's key can ever name a batch item. A single bid's key is
+   * stored as sent, as it always was, so keys in existing journals still answer their retries.
+   * (Items of batches stored before this namespace were keyed {@code key#index}; a retry of such a
+   * batch is taken as new.)
+   */
+  static String batchItemKey(String key, int index) {
+    return "batch " + key + " " + index;
   }
 
   private static HttpResponse apiResponse(Throwable t) {
