@@ -20,6 +20,7 @@ import io.surplus.market.readside.ReadSide;
 import io.surplus.market.readside.ReadSideRoutes;
 import io.surplus.market.readside.ReadSideSettings;
 import io.surplus.market.stream.StreamRoutes;
+import io.surplus.market.webhooks.EgressPolicy;
 import io.surplus.market.webhooks.WebhookNotices;
 import io.surplus.market.webhooks.WebhookRoutes;
 import io.surplus.market.webhooks.WebhookSender;
@@ -80,6 +81,7 @@ public final class SurplusService {
     if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
+    EgressPolicy egress = new EgressPolicy(EgressPolicy.Settings.from(system.settings().config()));
     MarketGate.init(system, settings.clock(), settings.pricing(), settings.epochInterval());
     Account.init(system, settings.billingInterval(), settings.pendingGrace());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -96,7 +98,7 @@ public final class SurplusService {
             (readSide, done) -> readSide)
         .thenCompose(
             readSide ->
-                webhookSender(system)
+                webhookSender(system, egress)
                     .thenApply(
                         sender -> {
                           WebhookNotices.init(system, sender, settings.askTimeout());
@@ -114,7 +116,7 @@ public final class SurplusService {
               endpoints.addAll(new AccountRoutes(system, settings).endpoints());
               endpoints.addAll(new StreamRoutes(system, settings, auth).endpoints());
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
-              endpoints.addAll(new WebhookRoutes(system, settings, sender).endpoints());
+              endpoints.addAll(new WebhookRoutes(system, settings, sender, egress).endpoints());
               endpoints.addAll(new OpsRoutes(system, metrics).endpoints());
               endpoints.addAll(new BoardRoutes().endpoints());
               Api api = new Api(system, endpoints, auth, metrics);
@@ -136,12 +138,12 @@ public final class SurplusService {
   }
 
   /** The webhook sender on the read side's session and keyspace (its delivery log lives there). */
-  static CompletionStage<WebhookSender> webhookSender(ActorSystem<?> system) {
+  static CompletionStage<WebhookSender> webhookSender(ActorSystem<?> system, EgressPolicy egress) {
     ReadSideSettings rs = ReadSideSettings.from(system.settings().config());
     return CassandraSessionRegistry.get(system)
         .sessionFor(rs.sessionConfigPath())
         .underlying()
-        .thenApply(session -> new WebhookSender(system, session, rs.keyspace()));
+        .thenApply(session -> new WebhookSender(system, session, rs.keyspace(), egress));
   }
 
   /** Attempts of each start-up step (schema, offset tables) before the start fails. */
