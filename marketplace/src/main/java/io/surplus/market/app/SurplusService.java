@@ -20,6 +20,7 @@ import io.surplus.market.readside.ReadSide;
 import io.surplus.market.readside.ReadSideRoutes;
 import io.surplus.market.readside.ReadSideSettings;
 import io.surplus.market.stream.StreamRoutes;
+import io.surplus.market.stream.StreamTokens;
 import io.surplus.market.webhooks.EgressPolicy;
 import io.surplus.market.webhooks.WebhookNotices;
 import io.surplus.market.webhooks.WebhookRoutes;
@@ -82,6 +83,7 @@ public final class SurplusService {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
     EgressPolicy egress = new EgressPolicy(EgressPolicy.Settings.from(system.settings().config()));
+    StreamTokens streamTokens = StreamTokens.from(system.settings().config());
     MarketGate.init(system, settings.clock(), settings.pricing(), settings.epochInterval());
     Account.init(system, settings.billingInterval(), settings.pendingGrace());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -114,7 +116,7 @@ public final class SurplusService {
               endpoints.addAll(new MarketRoutes(system, settings).endpoints());
               endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
               endpoints.addAll(new AccountRoutes(system, settings).endpoints());
-              endpoints.addAll(new StreamRoutes(system, settings, auth).endpoints());
+              endpoints.addAll(new StreamRoutes(system, settings, streamTokens).endpoints());
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
               endpoints.addAll(new WebhookRoutes(system, settings, sender, egress).endpoints());
               endpoints.addAll(new OpsRoutes(system, metrics).endpoints());
