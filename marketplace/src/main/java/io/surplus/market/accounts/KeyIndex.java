@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -33,9 +34,12 @@ public final class KeyIndex {
   private final CqlSession session;
   private final PreparedStatement insert;
   private final PreparedStatement select;
+  private final Duration timeout;
 
-  public KeyIndex(CqlSession session, String keyspace) {
+  /** {@code timeout}: how long a read or write waits, so a request still answers in time. */
+  public KeyIndex(CqlSession session, String keyspace, Duration timeout) {
     this.session = session;
+    this.timeout = timeout;
     this.insert =
         session.prepare("INSERT INTO " + keyspace + ".api_keys (key_hash, account) VALUES (?, ?)");
     this.select =
@@ -46,14 +50,23 @@ public final class KeyIndex {
   public CompletionStage<Done> register(String keyHash, long account) {
     return session
         .executeAsync(
-            insert.bind(keyHash, account).setConsistencyLevel(CONSISTENCY).setIdempotent(true))
+            insert
+                .bind(keyHash, account)
+                .setConsistencyLevel(CONSISTENCY)
+                .setIdempotent(true)
+                .setTimeout(timeout))
         .thenApply(rs -> Done.getInstance());
   }
 
   /** The account the key with SHA-256 {@code keyHash} was issued for, or -1 if none. */
   public CompletionStage<Long> accountOf(String keyHash) {
     return session
-        .executeAsync(select.bind(keyHash).setConsistencyLevel(CONSISTENCY).setIdempotent(true))
+        .executeAsync(
+            select
+                .bind(keyHash)
+                .setConsistencyLevel(CONSISTENCY)
+                .setIdempotent(true)
+                .setTimeout(timeout))
         .thenApply(
             rs -> {
               Row row = rs.one();

@@ -110,7 +110,9 @@ public final class SurplusService {
         .thenCompose(
             readSide ->
                 webhookSender(system, egress)
-                    .thenCombine(keyIndex(system), (sender, keys) -> new Object[] {sender, keys})
+                    .thenCombine(
+                        keyIndex(system, settings.askTimeout()),
+                        (sender, keys) -> new Object[] {sender, keys})
                     .thenApply(
                         both -> {
                           WebhookSender sender = (WebhookSender) both[0];
@@ -162,12 +164,12 @@ public final class SurplusService {
   }
 
   /** The key index on the read side's session and keyspace. */
-  static CompletionStage<KeyIndex> keyIndex(ActorSystem<?> system) {
+  static CompletionStage<KeyIndex> keyIndex(ActorSystem<?> system, Duration timeout) {
     ReadSideSettings rs = ReadSideSettings.from(system.settings().config());
     return CassandraSessionRegistry.get(system)
         .sessionFor(rs.sessionConfigPath())
         .underlying()
-        .thenApply(session -> new KeyIndex(session, rs.keyspace()));
+        .thenApply(session -> new KeyIndex(session, rs.keyspace(), timeout));
   }
 
   /**

@@ -224,15 +224,24 @@ public final class EgressPolicy {
       return Verdict.refused(Rule.PORT);
     }
     String host = hostOf(uri.getHost());
+    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+    String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
+    Target target = new Target(scheme, host, port, path + query);
+    Verdict v = withoutDns(host, port, target);
+    return v != null ? v : new Verdict(Rule.ALLOWED, target, null);
+  }
+
+  /**
+   * The verdict on a host that needs no DNS (empty, a metadata name, an IP literal, a numeric host
+   * that is no literal), or null for a name to resolve.
+   */
+  private Verdict withoutDns(String host, int port, Target target) {
     if (host.isEmpty()) {
       return Verdict.refused(Rule.NOT_A_URL);
     }
     if (METADATA_NAMES.contains(host)) {
       return Verdict.refused(Rule.METADATA);
     }
-    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
-    String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
-    Target target = new Target(scheme, host, port, path + query);
     InetAddress literal = literalOrNull(host);
     if (literal != null) {
       Rule r = rule(literal);
@@ -243,7 +252,7 @@ public final class EgressPolicy {
     if (numeric(host) || host.indexOf(':') >= 0) {
       return Verdict.refused(Rule.NOT_A_URL);
     }
-    return new Verdict(Rule.ALLOWED, target, null);
+    return null;
   }
 
   /**
@@ -269,21 +278,9 @@ public final class EgressPolicy {
       return Verdict.refused(Rule.PORT);
     }
     String h = hostOf(host);
-    if (h.isEmpty()) {
-      return Verdict.refused(Rule.NOT_A_URL);
-    }
-    if (METADATA_NAMES.contains(h)) {
-      return Verdict.refused(Rule.METADATA);
-    }
-    InetAddress literal = literalOrNull(h);
-    if (literal != null) {
-      Rule r = rule(literal);
-      return r == Rule.ALLOWED
-          ? new Verdict(Rule.ALLOWED, null, new InetSocketAddress(literal, port))
-          : Verdict.refused(r);
-    }
-    if (numeric(h) || h.indexOf(':') >= 0) {
-      return Verdict.refused(Rule.NOT_A_URL);
+    Verdict known = withoutDns(h, port, null);
+    if (known != null) {
+      return known;
     }
     InetAddress[] all;
     try {
