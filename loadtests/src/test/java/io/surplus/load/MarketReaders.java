@@ -13,7 +13,9 @@ import java.util.Map;
  * 2,000) and {@code surplus.subscribers} WebSocket subscribers (default 1,000) on {@code
  * /v1/stream}, over a light background of bids (20 per second) that keeps every market clearing.
  * Holds the reads' p99 to {@code surplus.p99Millis} (default 20) with no failed request; each
- * epoch's lag to the subscribers is checked by the report against 200 ms.
+ * epoch's lag to the subscribers is checked by the report against 200 ms. With {@code
+ * -Dsurplus.prefill=N} every market's book holds N more open bids, placed before the clock starts
+ * ({@link Setup#prefill}): the reads of a full book.
  */
 public class MarketReaders extends Simulation {
 
@@ -25,6 +27,14 @@ public class MarketReaders extends Simulation {
   {
     List<String> bidders = setup.bidders(4);
     setup.offerWindows(setup.providers(1).get(0), markets, 16);
+    int prefill = Integer.getInteger(Setup.PREFILL, 0);
+    if (prefill > 0) {
+      long started = System.nanoTime();
+      long taken = setup.prefill(bidders, markets, prefill);
+      System.out.printf(
+          "prefilled %,d open bids over %d markets in %.1f s%n",
+          taken, markets.size(), (System.nanoTime() - started) / 1e9);
+    }
     ReadScenarios reads = new ReadScenarios(markets);
     setUp(
             new BidScenarios(bidders, markets, 1).background(20, config.durationSeconds() + 12),

@@ -118,6 +118,57 @@ public final class Setup {
     }
   }
 
+  /** The system property that asks for books filled before the run: open bids per market. */
+  public static final String PREFILL = "surplus.prefill";
+
+  /**
+   * Fills every market's book with {@code perMarket} open GTC bids before the clock starts, in
+   * batches of 1,000 from each bidder in turn: 1-8 nodes for one to three slots somewhere in the
+   * next twelve hours at $2.00-$2.99, above every standing window's reserve and far more than the
+   * windows hold, so they stay open and the engine must search them (no expiry: they outlive the
+   * run). Returns how many the service took.
+   */
+  public long prefill(List<String> bidderKeys, List<String> markets, int perMarket) {
+    java.util.Random r = new java.util.Random(7);
+    long taken = 0;
+    long slot = Instant.now().getEpochSecond() / SLOT_SECONDS + 2;
+    for (String model : markets) {
+      for (int done = 0, batch = 0; done < perMarket; batch++) {
+        int size = Math.min(1000, perMarket - done);
+        StringBuilder b = new StringBuilder(size * 220).append("{\"bids\":[");
+        for (int i = 0; i < size; i++) {
+          int slots = 1 + r.nextInt(3);
+          Instant start = Instant.ofEpochSecond((slot + r.nextInt(40)) * SLOT_SECONDS);
+          Instant end = start.plusSeconds((slots + r.nextInt(8)) * SLOT_SECONDS);
+          b.append(i > 0 ? "," : "")
+              .append("{\"gpuModel\":\"")
+              .append(model)
+              .append("\",\"nodes\":")
+              .append(1 + r.nextInt(8))
+              .append(",\"durationMinutes\":")
+              .append(slots * SLOT_SECONDS / 60)
+              .append(",\"earliestStart\":\"")
+              .append(start)
+              .append("\",\"latestEnd\":\"")
+              .append(end)
+              .append("\",\"limitPrice\":\"2.")
+              .append(String.format("%02d", r.nextInt(100)))
+              .append("\"}");
+        }
+        String key = bidderKeys.get(batch % bidderKeys.size());
+        JsonNode result =
+            post(
+                "/v1/bids/batch",
+                key,
+                "prefill-" + run + "-" + model + "-" + batch,
+                b.append("]}").toString());
+        taken += result.path("accepted").asLong();
+        done += size;
+      }
+    }
+    return taken;
+  }
+
   /** Feed state for each provider, from its last applied sequence. */
   public List<ProviderFeed> feeds(List<String> providerKeys, List<String> markets) {
     List<ProviderFeed> feeds = new ArrayList<>();
