@@ -80,10 +80,11 @@ public final class SurplusService {
     if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
-    MarketGate.init(system, settings.clock(), settings.pricing(), settings.epochInterval());
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MarketGate.init(
+        system, settings.clock(), settings.pricing(), settings.epochInterval(), metrics);
     MarketGate.wake(system, settings.markets().keySet());
     Account.init(system, settings.billingInterval(), settings.pendingGrace());
-    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmGcMetrics().bindTo(metrics);
     new JvmThreadMetrics().bindTo(metrics);
