@@ -53,4 +53,5 @@ export const api = {
   placeBid: (key, body, idempotencyKey) => call('POST', '/v1/bids', { key, body, idempotencyKey }),
   cancelBid: (key, id) => call('DELETE', `/v1/bids/${encodeURIComponent(id)}`, { key }),
   leases: (key) => call('GET', '/v1/leases?limit=50', { key }),
+  streamToken: (key) => call('POST', '/v1/stream/tokens', { key }),
 };

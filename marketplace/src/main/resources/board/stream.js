@@ -1,8 +1,12 @@
-// The live stream (/v1/stream, with ?key= for a bidder's own lease notices). Reconnects by itself
-// with exponential back-off and jitter (0.5 s doubling to 10 s) whenever the socket closes, and
-// closes a socket that has been silent past the heartbeat (the service sends one every 15 s), so a
-// half-open connection is noticed too. Every open, first or again, calls onOpen so the board can
-// refetch what it missed.
+// The live stream (/v1/stream, with ?token= for a bidder's own lease notices). The key never goes
+// into the stream's URL: before every open, first or again, the key buys a fresh short-lived token
+// (POST /v1/stream/tokens, the key in the Authorization header), so a reconnect after the token
+// has expired just works. Reconnects by itself with exponential back-off and jitter (0.5 s doubling
+// to 10 s) whenever the socket closes or a token cannot be had, and closes a socket that has been
+// silent past the heartbeat (the service sends one every 15 s), so a half-open connection is
+// noticed too. Every open, first or again, calls onOpen so the board can refetch what it missed.
+
+import { api, ApiError } from './api.js';
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
@@ -20,11 +24,13 @@ export class Stream {
     this.timer = null;
     this.watchdog = null;
     this.started = false;
+    // bumped by every drop, so a token that arrives for an abandoned connect is not used
+    this.generation = 0;
   }
 
-  url() {
+  url(token) {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const q = this.key ? `?key=${encodeURIComponent(this.key)}` : '';
+    const q = token ? `?token=${encodeURIComponent(token)}` : '';
     return `${proto}//${location.host}/v1/stream${q}`;
   }
 
@@ -45,6 +51,7 @@ export class Stream {
   }
 
   drop() {
+    this.generation++;
     clearTimeout(this.timer);
     clearTimeout(this.watchdog);
     if (this.ws) {
@@ -61,9 +68,30 @@ export class Stream {
     }
   }
 
-  connect() {
+  /** A fresh token for the current key, null for the public stream; throws to retry later. */
+  async token() {
+    if (!this.key) return null;
+    try {
+      return (await api.streamToken(this.key)).token;
+    } catch (e) {
+      // a key refused for good (401, 403) still gets the public stream; anything else is retried
+      if (e instanceof ApiError && e.status >= 400 && e.status < 500) return null;
+      throw e;
+    }
+  }
+
+  async connect() {
     this.onState(this.opens === 0 && this.attempts === 0 ? 'connecting' : 'reconnecting');
-    const ws = new WebSocket(this.url());
+    const generation = this.generation;
+    let token;
+    try {
+      token = await this.token();
+    } catch {
+      if (generation === this.generation) this.retry();
+      return;
+    }
+    if (generation !== this.generation) return;
+    const ws = new WebSocket(this.url(token));
     this.ws = ws;
     ws.onopen = () => {
       this.attempts = 0;
@@ -89,11 +117,15 @@ export class Stream {
       clearTimeout(this.watchdog);
       if (this.ws !== ws) return;
       this.ws = null;
-      this.onState('reconnecting');
-      const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** this.attempts);
-      this.attempts++;
-      this.timer = setTimeout(() => this.connect(), delay * (0.8 + Math.random() * 0.4));
+      this.retry();
     };
+  }
+
+  retry() {
+    this.onState('reconnecting');
+    const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** this.attempts);
+    this.attempts++;
+    this.timer = setTimeout(() => this.connect(), delay * (0.8 + Math.random() * 0.4));
   }
 
   arm() {

@@ -1,7 +1,8 @@
 // The bid ticket: a bidder pastes an API key (kept in this tab's session storage only), places and
 // cancels bids, sees each open bid with the reason it has not filled, and its leases; a lease cut by
 // a revocation shows a countdown to its preemption, from the private lease.notified notice on the
-// stream (/v1/stream?key=) or the lease's preemptAt.
+// stream (opened with a short-lived token that the key buys, never the key itself) or the lease's
+// preemptAt.
 
 import { api, ApiError } from './api.js';
 import * as dec from './decimal.js';

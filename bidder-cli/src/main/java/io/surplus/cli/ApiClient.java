@@ -115,15 +115,30 @@ final class ApiClient {
   }
 
   /**
-   * Opens a WebSocket on {@code path} (the key, if any, as a bearer token); a refused handshake is
-   * a {@link CliError} like any other answer.
+   * A short-lived stream token for the key's account ({@code POST /v1/stream/tokens}), or null with
+   * no key, or with a key whose role gets none (an admin's): then the stream is the public one. The
+   * stream refuses API keys, so the key itself never goes there.
+   */
+  String streamToken() {
+    if (key == null) {
+      return null;
+    }
+    try {
+      return post("/v1/stream/tokens", null, null).json().get("token").asText();
+    } catch (CliError e) {
+      if (e.status() == 403) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Opens a WebSocket on {@code path}; a refused handshake is a {@link CliError} like any other.
    */
   WebSocket websocket(String path, WebSocket.Listener listener) {
     URI uri = URI.create(base.toString().replaceFirst("^http", "ws") + path);
     WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT);
-    if (key != null) {
-      b.header("Authorization", "Bearer " + key);
-    }
     try {
       return b.buildAsync(uri, listener).get(REQUEST_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     } catch (ExecutionException e) {

@@ -57,9 +57,12 @@ final class WatchCommand extends ApiCommand {
     api.get(MarketCommands.path(model, "book"));
 
     BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+    // the key buys a token for the stream's URL; the key itself stays in a header
     WebSocket ws =
         api.websocket(
-            ApiClient.path("/v1/stream", ApiClient.query("markets", model)), listener(messages));
+            ApiClient.path(
+                "/v1/stream", ApiClient.query("markets", model, "token", api.streamToken())),
+            listener(messages));
     if (!json()) {
       err()
           .println(

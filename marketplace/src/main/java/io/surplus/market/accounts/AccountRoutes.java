@@ -56,10 +56,12 @@ public final class AccountRoutes {
 
   private final ClusterSharding sharding;
   private final Duration timeout;
+  private final KeyIndex keys;
 
-  public AccountRoutes(ActorSystem<?> system, Settings settings) {
+  public AccountRoutes(ActorSystem<?> system, Settings settings, KeyIndex keys) {
     this.sharding = ClusterSharding.get(system);
     this.timeout = settings.askTimeout();
+    this.keys = keys;
   }
 
   public List<Endpoint> endpoints() {
@@ -102,18 +104,22 @@ public final class AccountRoutes {
                     ApiKeys.sha256(call.principal().account() + "/" + key).substring(0, 8), 16)
                 % ((1L << 31) - 1001));
     String apiKey = ApiKeys.generate(id);
-    return sharding
-        .entityRefFor(Account.ENTITY_KEY, Long.toString(id))
-        .<Account.Created>ask(
-            r ->
-                new Account.CreateAccount(
-                    role,
-                    body.name(),
-                    limit,
-                    ApiKeys.hash(apiKey),
-                    System.currentTimeMillis() + timeout.toMillis(),
-                    r),
-            timeout)
+    long deadline = System.currentTimeMillis() + timeout.toMillis();
+    // indexed first: once the account exists, its key is found on every node
+    return keys.register(ApiKeys.hash(apiKey), id)
+        .exceptionally(
+            t -> {
+              throw new Api.Unavailable("the key index cannot be written", t);
+            })
+        .thenCompose(
+            registered ->
+                sharding
+                    .entityRefFor(Account.ENTITY_KEY, Long.toString(id))
+                    .<Account.Created>ask(
+                        r ->
+                            new Account.CreateAccount(
+                                role, body.name(), limit, ApiKeys.hash(apiKey), deadline, r),
+                        timeout))
         .thenApply(
             c -> {
               if (!c.created()) {

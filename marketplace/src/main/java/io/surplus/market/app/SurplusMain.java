@@ -6,6 +6,7 @@ import io.surplus.feed.drive.DriverConfig;
 import io.surplus.feed.drive.FeedDriver;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.ApiKeys;
+import io.surplus.market.accounts.KeyIndex;
 import io.surplus.market.cassandra.CassandraNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -131,7 +132,7 @@ public final class SurplusMain implements Callable<Integer> {
     String base = "http://" + settings.httpHost() + ":" + service.port();
     System.out.println("surplus: listening on " + base + " (the web board: " + base + "/)");
     if (demo || demoAccounts) {
-      Properties keys = demoAccounts(system, settings);
+      Properties keys = demoAccounts(system, service.keyIndex());
       if (demo) {
         FeedDriver driver =
             new FeedDriver(
@@ -213,26 +214,27 @@ public final class SurplusMain implements Callable<Integer> {
    * Creates the demo admin, bidder and provider on first run and keeps their keys in {@code
    * <var>/demo-keys.properties} (only hashes are in Cassandra, so the file is the one copy).
    */
-  Properties demoAccounts(ActorSystem<?> system, Settings settings) throws IOException {
+  Properties demoAccounts(ActorSystem<?> system, KeyIndex index) throws IOException {
     Path file = var.resolve("demo-keys.properties");
     Properties keys = new Properties();
     if (Files.exists(file)) {
       try (var in = Files.newInputStream(file)) {
         keys.load(in);
       }
+      // a var directory from before the key index: its keys go in (idempotent)
+      for (String label : keys.stringPropertyNames()) {
+        String key = keys.getProperty(label);
+        long account = ApiKeys.accountOf(key);
+        if (account > 0) {
+          index.register(ApiKeys.hash(key), account).toCompletableFuture().join();
+        }
+      }
       return keys;
     }
-    create(system, settings, ADMIN, Account.Role.ADMIN, "demo admin", 0, "admin", keys);
+    create(system, index, ADMIN, Account.Role.ADMIN, "demo admin", 0, "admin", keys);
     create(
-        system,
-        settings,
-        BIDDER,
-        Account.Role.BIDDER,
-        "demo bidder",
-        50_000_000_000L,
-        "bidder",
-        keys);
-    create(system, settings, PROVIDER, Account.Role.PROVIDER, "demo provider", 0, "provider", keys);
+        system, index, BIDDER, Account.Role.BIDDER, "demo bidder", 50_000_000_000L, "bidder", keys);
+    create(system, index, PROVIDER, Account.Role.PROVIDER, "demo provider", 0, "provider", keys);
     Files.createDirectories(var);
     try (var out = Files.newOutputStream(file)) {
       keys.store(out, "Surplus demo API keys (only their hashes are stored in Cassandra)");
@@ -242,7 +244,7 @@ public final class SurplusMain implements Callable<Integer> {
 
   private static void create(
       ActorSystem<?> system,
-      Settings settings,
+      KeyIndex index,
       long id,
       Account.Role role,
       String name,
@@ -250,6 +252,7 @@ public final class SurplusMain implements Callable<Integer> {
       String label,
       Properties keys) {
     String key = ApiKeys.generate(id);
+    index.register(ApiKeys.hash(key), id).toCompletableFuture().join();
     Account.Created c =
         ClusterSharding.get(system)
             .entityRefFor(Account.ENTITY_KEY, Long.toString(id))

@@ -9,6 +9,7 @@ import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.AccountEpochs;
 import io.surplus.market.accounts.AccountRoutes;
 import io.surplus.market.accounts.ApiKeys;
+import io.surplus.market.accounts.KeyIndex;
 import io.surplus.market.bids.BidRoutes;
 import io.surplus.market.board.BoardRoutes;
 import io.surplus.market.feed.FeedRoutes;
@@ -20,6 +21,8 @@ import io.surplus.market.readside.ReadSide;
 import io.surplus.market.readside.ReadSideRoutes;
 import io.surplus.market.readside.ReadSideSettings;
 import io.surplus.market.stream.StreamRoutes;
+import io.surplus.market.stream.StreamTokens;
+import io.surplus.market.webhooks.EgressPolicy;
 import io.surplus.market.webhooks.WebhookNotices;
 import io.surplus.market.webhooks.WebhookRoutes;
 import io.surplus.market.webhooks.WebhookSender;
@@ -50,12 +53,20 @@ public final class SurplusService {
   private final Settings settings;
   private final ServerBinding binding;
   private final Api api;
+  private final KeyIndex keyIndex;
 
-  private SurplusService(ActorSystem<?> system, Settings settings, ServerBinding binding, Api api) {
+  private SurplusService(
+      ActorSystem<?> system, Settings settings, ServerBinding binding, Api api, KeyIndex keyIndex) {
     this.system = system;
     this.settings = settings;
     this.binding = binding;
     this.api = api;
+    this.keyIndex = keyIndex;
+  }
+
+  /** Where every new API key must be registered before its account is created. */
+  public KeyIndex keyIndex() {
+    return keyIndex;
   }
 
   public int port() {
@@ -80,6 +91,8 @@ public final class SurplusService {
     if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
+    EgressPolicy egress = new EgressPolicy(EgressPolicy.Settings.from(system.settings().config()));
+    StreamTokens streamTokens = StreamTokens.from(system.settings().config());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     MarketGate.init(
         system, settings.clock(), settings.pricing(), settings.epochInterval(), metrics);
@@ -98,26 +111,34 @@ public final class SurplusService {
             (readSide, done) -> readSide)
         .thenCompose(
             readSide ->
-                webhookSender(system)
+                webhookSender(system, egress)
+                    .thenCombine(
+                        keyIndex(system, settings.askTimeout()),
+                        (sender, keys) -> new Object[] {sender, keys})
                     .thenApply(
-                        sender -> {
+                        both -> {
+                          WebhookSender sender = (WebhookSender) both[0];
                           WebhookNotices.init(system, sender, settings.askTimeout());
-                          return new Object[] {readSide, sender};
+                          return new Object[] {readSide, sender, both[1]};
                         }))
         .thenCompose(
             started -> {
               ReadSide readSide = (ReadSide) started[0];
               WebhookSender sender = (WebhookSender) started[1];
-              Api.Authenticator auth = authenticator(system, settings.askTimeout());
+              KeyIndex keys = (KeyIndex) started[2];
+              backfill(system, keys);
+              Api.Authenticator auth = authenticator(system, settings.askTimeout(), keys);
               List<Api.Endpoint> endpoints = new ArrayList<>();
               endpoints.addAll(new BidRoutes(system, settings).endpoints());
-              endpoints.addAll(new MarketRoutes(system, settings).endpoints());
+              MarketRoutes markets = new MarketRoutes(system, settings);
+              endpoints.addAll(markets.endpoints());
               endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
-              endpoints.addAll(new AccountRoutes(system, settings).endpoints());
-              endpoints.addAll(new StreamRoutes(system, settings, auth).endpoints());
+              endpoints.addAll(new AccountRoutes(system, settings, keys).endpoints());
+              endpoints.addAll(new StreamRoutes(system, settings, streamTokens).endpoints());
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
-              endpoints.addAll(new WebhookRoutes(system, settings, sender).endpoints());
-              endpoints.addAll(new OpsRoutes(system, settings, metrics).endpoints());
+              endpoints.addAll(new WebhookRoutes(system, settings, sender, egress).endpoints());
+              endpoints.addAll(
+                  new OpsRoutes(system, settings, metrics, markets.views()).endpoints());
               endpoints.addAll(new BoardRoutes().endpoints());
               Api api = new Api(system, endpoints, auth, metrics);
               return Http.get(system)
@@ -132,18 +153,48 @@ public final class SurplusService {
                                 "Surplus listening on http://{}:{}",
                                 settings.httpHost(),
                                 b.localAddress().getPort());
-                        return new SurplusService(system, settings, b, api);
+                        return new SurplusService(system, settings, b, api, keys);
                       });
             });
   }
 
   /** The webhook sender on the read side's session and keyspace (its delivery log lives there). */
-  static CompletionStage<WebhookSender> webhookSender(ActorSystem<?> system) {
+  static CompletionStage<WebhookSender> webhookSender(ActorSystem<?> system, EgressPolicy egress) {
     ReadSideSettings rs = ReadSideSettings.from(system.settings().config());
     return CassandraSessionRegistry.get(system)
         .sessionFor(rs.sessionConfigPath())
         .underlying()
-        .thenApply(session -> new WebhookSender(system, session, rs.keyspace()));
+        .thenApply(session -> new WebhookSender(system, session, rs.keyspace(), egress));
+  }
+
+  /** The key index on the read side's session and keyspace. */
+  static CompletionStage<KeyIndex> keyIndex(ActorSystem<?> system, Duration timeout) {
+    ReadSideSettings rs = ReadSideSettings.from(system.settings().config());
+    return CassandraSessionRegistry.get(system)
+        .sessionFor(rs.sessionConfigPath())
+        .underlying()
+        .thenApply(session -> new KeyIndex(session, rs.keyspace(), timeout));
+  }
+
+  /**
+   * Indexes, in the background, the keys of accounts created before the key index existed (see
+   * {@link KeyIndex#backfill}); off with {@value KeyIndex#BACKFILL_KEY} once every node has run it.
+   */
+  static void backfill(ActorSystem<?> system, KeyIndex keys) {
+    if (!system.settings().config().getBoolean(KeyIndex.BACKFILL_KEY)) {
+      return;
+    }
+    keys.backfill(system)
+        .whenComplete(
+            (n, t) -> {
+              if (t != null) {
+                system
+                    .log()
+                    .warn("indexing the keys of existing accounts failed: {}", t.toString());
+              } else {
+                system.log().info("key index: the keys of {} existing accounts are indexed", n);
+              }
+            });
   }
 
   /** Attempts of each start-up step (schema, offset tables) before the start fails. */
@@ -170,28 +221,43 @@ public final class SurplusService {
         system.executionContext());
   }
 
-  /** Keys resolve through their account's entity; verified keys are cached by hash. */
-  static Api.Authenticator authenticator(ActorSystem<?> system, Duration timeout) {
+  /**
+   * A key is looked up in the {@link KeyIndex} first: one that was never issued gets the same 401
+   * whatever account it names, without an entity. A key that is found is checked by its account's
+   * entity, the authority on it. Verified keys are cached by hash.
+   */
+  static Api.Authenticator authenticator(ActorSystem<?> system, Duration timeout, KeyIndex index) {
     ClusterSharding sharding = ClusterSharding.get(system);
     ConcurrentHashMap<String, Account.Principal> cache = new ConcurrentHashMap<>();
     return key -> {
       long account = ApiKeys.accountOf(key);
       if (account < 0) {
-        return CompletableFuture.failedFuture(
-            Problem.unauthorized("the API key is not valid").failure());
+        return CompletableFuture.failedFuture(notValid());
       }
       String hash = ApiKeys.hash(key);
       Account.Principal known = cache.get(hash);
       if (known != null) {
         return CompletableFuture.completedFuture(known);
       }
-      return sharding
-          .entityRefFor(Account.ENTITY_KEY, Long.toString(account))
-          .<Account.Principal>ask(r -> new Account.Authenticate(hash, r), timeout)
+      return index
+          .accountOf(hash)
+          .exceptionally(
+              t -> {
+                throw new Api.Unavailable("the key index cannot be read", t);
+              })
+          .thenCompose(
+              indexed -> {
+                if (indexed != account) {
+                  throw notValid();
+                }
+                return sharding
+                    .entityRefFor(Account.ENTITY_KEY, Long.toString(account))
+                    .<Account.Principal>ask(r -> new Account.Authenticate(hash, r), timeout);
+              })
           .thenApply(
               p -> {
                 if (!p.known()) {
-                  throw Problem.unauthorized("the API key is not valid").failure();
+                  throw notValid();
                 }
                 if (cache.size() >= AUTH_CACHE_SIZE) {
                   cache.clear();
@@ -200,5 +266,10 @@ public final class SurplusService {
                 return p;
               });
     };
+  }
+
+  /** One answer for every key that is not valid, whatever is wrong with it. */
+  private static Problem.Failure notValid() {
+    return Problem.unauthorized("the API key is not valid").failure();
   }
 }

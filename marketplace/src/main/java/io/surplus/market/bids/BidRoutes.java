@@ -333,7 +333,7 @@ public final class BidRoutes {
       try {
         String itemJson = Json.write(batch.bids().get(i));
         BidRequest request = Json.read(itemJson, BidRequest.class);
-        valid.add(price(key + "#" + i, ApiKeys.sha256(itemJson), request, now));
+        valid.add(price(batchItemKey(key, i), ApiKeys.sha256(itemJson), request, now));
         validItems.add(placed);
       } catch (RuntimeException e) {
         placed.completeExceptionally(e);
@@ -421,6 +421,18 @@ public final class BidRoutes {
             });
   }
 
+  /**
+   * The idempotency key of item {@code index} of a batch sent with {@code key}. Batch items have a
+   * namespace of their own: the key holds a space, which no {@code Idempotency-Key} header may
+   * (visible ASCII only), so no single bid's key can ever name a batch item. A single bid's key is
+   * stored as sent, as it always was, so keys in existing journals still answer their retries.
+   * (Items of batches stored before this namespace were keyed {@code key#index}; a retry of such a
+   * batch is taken as new.)
+   */
+  static String batchItemKey(String key, int index) {
+    return "batch " + key + " " + index;
+  }
+
   private static HttpResponse apiResponse(Throwable t) {
     return Api.problem(problemOf(t));
   }
@@ -443,6 +455,12 @@ public final class BidRoutes {
     return Problem.of(500, "internal", "Internal error", "an unexpected error; it is logged", null);
   }
 
+  /**
+   * {@code GET /v1/bids}: one page of the caller's bids, newest first. Bounded: the account walks
+   * only the bids it remembers ({@value Account#CLOSED_BIDS_KEPT} closed ones and its open ones)
+   * and returns at most 500. The cursor is the id of the last bid of the previous page and must be
+   * one of the caller's bid ids, else {@code 400} naming {@code cursor}.
+   */
   private CompletionStage<HttpResponse> list(Call call) {
     String status = call.query("status").orElse(null);
     Account.BidStatus filter = null;
@@ -463,7 +481,7 @@ public final class BidRoutes {
     int limit = limit(call);
     long after = 0;
     if (call.query("cursor").isPresent()) {
-      after = parseBidId(call.query("cursor").get(), "cursor");
+      after = cursorBidId(call);
     }
     Account.BidStatus f = filter;
     long a = after;
@@ -476,6 +494,26 @@ public final class BidRoutes {
                     new BidList(
                         page.bids().stream().map(e -> view(e, null)).toList(),
                         page.nextAfter() == 0 ? null : formatBidId(page.nextAfter()))));
+  }
+
+  /** The bid id a list cursor names: one of the caller's, else 400 naming {@code cursor}. */
+  static long cursorBidId(Call call) {
+    String cursor = call.query("cursor").orElseThrow();
+    try {
+      long id = parseBidId(cursor, "cursor");
+      if (Account.accountOfBid(id) == call.principal().account()) {
+        return id;
+      }
+    } catch (Problem.Failure notABidId) {
+      // reported below
+    }
+    throw Problem.of(
+            400,
+            "invalid-query",
+            "A query parameter is invalid",
+            "cursor must be the nextCursor of an earlier page of this account's bids",
+            "cursor")
+        .failure();
   }
 
   static int limit(Call call) {

@@ -18,6 +18,7 @@ import io.surplus.market.app.Settings;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.BodyTimeouts;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
 import io.surplus.market.markets.Market;
@@ -25,6 +26,7 @@ import io.surplus.market.markets.MarketGate;
 import io.surplus.market.markets.WindowSlots;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -36,6 +38,7 @@ import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.util.ByteString;
 
 /**
  * The capacity feed: {@code POST /v1/feed} takes a provider's NDJSON events and applies them in
@@ -48,6 +51,9 @@ import org.apache.pekko.stream.javadsl.Sink;
  * highest sequence it applied per provider and answers a repeat as a duplicate.
  */
 public final class FeedRoutes {
+
+  /** The feed body's media type; {@code application/json} is taken too (one event is JSON). */
+  public static final String NDJSON = "application/x-ndjson";
 
   /** Largest feed request body. */
   public static final long BODY_LIMIT = 16L * 1024 * 1024;
@@ -73,6 +79,7 @@ public final class FeedRoutes {
   private final ClusterSharding sharding;
   private final Duration timeout;
   private final Materializer materializer;
+  private final Duration bodyIdle;
 
   /** One feed request at a time per provider on this node: events apply in order. */
   private final ConcurrentHashMap<Long, CompletableFuture<?>> running = new ConcurrentHashMap<>();
@@ -82,12 +89,15 @@ public final class FeedRoutes {
     this.sharding = ClusterSharding.get(system);
     this.timeout = settings.askTimeout();
     this.materializer = Materializer.matFromSystem(system);
+    this.bodyIdle = BodyTimeouts.from(system.settings().config()).feedIdle();
   }
 
   public List<Endpoint> endpoints() {
     Set<Account.Role> provider = Set.of(Account.Role.PROVIDER);
     return List.of(
-        Endpoint.of("POST", "/v1/feed", provider, this::feed).withBodyLimit(Api.STREAMED_BODY),
+        Endpoint.of("POST", "/v1/feed", provider, this::feed)
+            .withBodyLimit(Api.STREAMED_BODY)
+            .withMediaTypes(NDJSON, Api.JSON_MEDIA_TYPE),
         Endpoint.of("GET", "/v1/feed/position", provider, this::position));
   }
 
@@ -144,17 +154,26 @@ public final class FeedRoutes {
               SequenceGate gate = new SequenceGate(position.lastApplied());
               Progress p = new Progress();
               p.lastApplied = position.lastApplied();
-              return call.request()
-                  .entity()
-                  .withSizeLimit(BODY_LIMIT)
-                  .getDataBytes()
-                  .via(FeedFlow.create())
-                  .takeWhile(line -> p.error == null)
-                  .mapAsync(1, line -> admit(gate, line, provider, p))
-                  .runWith(Sink.ignore(), materializer)
-                  // the position is recorded even when the body broke off (a dropped connection):
-                  // what was applied stays applied, and the provider resumes after it
-                  .handle((d, broken) -> broken)
+              Silence silence = new Silence();
+              CompletableFuture<Throwable> ended =
+                  call.request()
+                      .entity()
+                      .withSizeLimit(BODY_LIMIT)
+                      .getDataBytes()
+                      .map(Optional::of)
+                      .keepAlive(bodyIdle, Optional::empty)
+                      .filter(silence::passes)
+                      .map(Optional::get)
+                      .via(FeedFlow.create())
+                      .takeWhile(line -> p.error == null)
+                      .mapAsync(1, line -> silence.track(admit(gate, line, provider, p)))
+                      .runWith(Sink.ignore(), materializer)
+                      // the position is recorded even when the body broke off (a dropped
+                      // connection): what was applied stays applied, and the provider resumes
+                      .handle((d, broken) -> broken)
+                      .toCompletableFuture();
+              return ended
+                  .applyToEither(silence.ended(), broken -> broken)
                   .thenCompose(
                       broken ->
                           account(provider)
@@ -162,6 +181,9 @@ public final class FeedRoutes {
                                   r -> new Account.AdvanceFeed(p.lastApplied, r), timeout)
                               .thenApply(
                                   d -> {
+                                    if (broken instanceof Silence.Silent) {
+                                      return bodyTimedOut(p);
+                                    }
                                     if (broken != null) {
                                       throw new java.util.concurrent.CompletionException(broken);
                                     }
@@ -402,6 +424,67 @@ public final class FeedRoutes {
       case DUPLICATE_ID -> new FeedError(line, "windowId", "is already open");
       default -> new FeedError(line, null, "refused by the market: " + o.code());
     };
+  }
+
+  /**
+   * A feed body's silence: {@code bodyIdle} without a byte. The request is then answered (408) and
+   * the provider's turn freed once the line being applied is done; the rest of the body is drained,
+   * not cancelled, as cancelling it would close the connection before the answer is out.
+   */
+  private static final class Silence {
+    /** What a silent body ends with, in place of a stream failure. */
+    static final class Silent extends RuntimeException {
+      private static final long serialVersionUID = 1L;
+
+      Silent() {
+        super("the feed body went silent", null, false, false);
+      }
+    }
+
+    private final CompletableFuture<Void> heard = new CompletableFuture<>();
+    private volatile CompletionStage<Void> applying = CompletableFuture.completedFuture(null);
+
+    /** Passes body bytes until the silence; the empty marker of the keep-alive is the silence. */
+    boolean passes(Optional<ByteString> chunk) {
+      if (chunk.isEmpty()) {
+        heard.complete(null);
+      }
+      return chunk.isPresent() && !heard.isDone();
+    }
+
+    CompletionStage<Void> track(CompletionStage<Void> admitted) {
+      applying = admitted;
+      return admitted;
+    }
+
+    /** Completes with {@link Silent} once the body fell silent and its last line is done. */
+    CompletableFuture<Throwable> ended() {
+      return heard.thenCompose(v -> applying).handle((v, t) -> new Silent());
+    }
+  }
+
+  /** The answer to a body that went silent: what was applied stays applied. */
+  private HttpResponse bodyTimedOut(Progress p) {
+    Problem timeout =
+        Problem.requestTimeout(
+            "the body sent nothing for "
+                + bodyIdle.toSeconds()
+                + " s; the lines up to lastApplied were applied, resend from there");
+    FeedProblem body =
+        new FeedProblem(
+            timeout.type(),
+            timeout.title(),
+            timeout.status(),
+            timeout.detail(),
+            null,
+            null,
+            p.lastApplied,
+            null,
+            p.applied,
+            p.duplicates);
+    return HttpResponse.create()
+        .withStatus(timeout.status())
+        .withEntity(HttpEntities.create(Api.PROBLEM_JSON, Json.write(body)));
   }
 
   private static HttpResponse reply(Progress p) {

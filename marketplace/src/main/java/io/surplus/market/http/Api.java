@@ -24,7 +24,9 @@ import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.pattern.AskTimeoutException;
 import org.apache.pekko.stream.Materializer;
@@ -77,17 +79,35 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
     CompletionStage<HttpResponse> handle(Call call);
   }
 
-  /** One route: {@code roles} empty means public; {@code bodyLimit} bytes of body at most. */
+  /** The media type of an ordinary endpoint's body. */
+  public static final String JSON_MEDIA_TYPE = "application/json";
+
+  /**
+   * One route: {@code roles} empty means public; {@code bodyLimit} bytes of body at most; a body
+   * (when the request has one) must come with one of {@code mediaTypes} as its {@code
+   * Content-Type}, else {@code 415}.
+   */
   public record Endpoint(
-      String method, String template, Set<Account.Role> roles, long bodyLimit, Handler handler) {
+      String method,
+      String template,
+      Set<Account.Role> roles,
+      long bodyLimit,
+      Set<String> mediaTypes,
+      Handler handler) {
 
     public static Endpoint of(
         String method, String template, Set<Account.Role> roles, Handler handler) {
-      return new Endpoint(method, template, roles, DEFAULT_BODY_LIMIT, handler);
+      return new Endpoint(
+          method, template, roles, DEFAULT_BODY_LIMIT, Set.of(JSON_MEDIA_TYPE), handler);
     }
 
     public Endpoint withBodyLimit(long limit) {
-      return new Endpoint(method, template, roles, limit, handler);
+      return new Endpoint(method, template, roles, limit, mediaTypes, handler);
+    }
+
+    /** The endpoint takes bodies of these media types (lower case, without parameters). */
+    public Endpoint withMediaTypes(String... types) {
+      return new Endpoint(method, template, roles, bodyLimit, Set.of(types), handler);
     }
 
     String[] segments() {
@@ -105,7 +125,7 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   private final Authenticator auth;
   private final Materializer materializer;
   private final MeterRegistry metrics;
-  private final Duration bodyTimeout = Duration.ofSeconds(10);
+  private final Duration bodyTimeout;
 
   public Api(
       ActorSystem<?> system, List<Endpoint> endpoints, Authenticator auth, MeterRegistry metrics) {
@@ -113,6 +133,7 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
     this.auth = auth;
     this.materializer = Materializer.matFromSystem(system);
     this.metrics = metrics;
+    this.bodyTimeout = BodyTimeouts.from(system.settings().config()).body();
   }
 
   public List<Endpoint> endpoints() {
@@ -122,6 +143,10 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   @Override
   public CompletionStage<HttpResponse> apply(HttpRequest request) {
     long started = System.nanoTime();
+    // the server's own answer when a handler outlives pekko.http.server.request-timeout
+    request
+        .getHeader(TimeoutAccess.class)
+        .ifPresent(t -> t.timeoutAccess().updateHandler(Api::serverTimeout));
     String path = request.getUri().path();
     String method = request.method().value();
     Endpoint found = null;
@@ -217,18 +242,82 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   }
 
   private CompletionStage<String> body(Endpoint e, HttpRequest request) {
-    if (e.bodyLimit() == STREAMED_BODY) {
-      return CompletableFuture.completedFuture("");
-    }
     if (request.method().value().equals("GET")) {
       request.discardEntityBytes(materializer);
       return CompletableFuture.completedFuture("");
+    }
+    Problem wrongType = contentTypeProblem(e, request.entity());
+    if (wrongType != null) {
+      request.discardEntityBytes(materializer);
+      return CompletableFuture.failedFuture(wrongType.failure());
+    }
+    if (e.bodyLimit() == STREAMED_BODY) {
+      return CompletableFuture.completedFuture("");
+    }
+    if (request.entity().getContentLengthOption().orElse(0L) > e.bodyLimit()) {
+      // refused before reading: toStrict would call a declared length past its own cap broken
+      request.discardEntityBytes(materializer);
+      return CompletableFuture.failedFuture(bodyTooLarge(e.bodyLimit()).failure());
     }
     return request
         .entity()
         .withSizeLimit(e.bodyLimit())
         .toStrict(bodyTimeout.toMillis(), materializer)
-        .thenApply(strict -> strict.getData().utf8String());
+        .handle(
+            (strict, t) -> {
+              if (t != null) {
+                throw bodyTimedOut(t)
+                    ? Problem.requestTimeout(
+                            "the body did not arrive within "
+                                + bodyTimeout.toSeconds()
+                                + " s; nothing was done")
+                        .failure()
+                    : new CompletionException(t);
+              }
+              return strict.getData().utf8String();
+            });
+  }
+
+  /** Whether reading a body failed because it did not arrive within its time. */
+  private static boolean bodyTimedOut(Throwable t) {
+    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    return c instanceof TimeoutException;
+  }
+
+  /**
+   * Why a request's body may not reach the endpoint because of its {@code Content-Type}, or null. A
+   * request without a body passes whatever it declares; one with a body needs a media type the
+   * endpoint takes, and a charset, if it names one, of UTF-8 (a body without {@code Content-Type}
+   * reads as {@code application/octet-stream}).
+   */
+  static Problem contentTypeProblem(Endpoint e, RequestEntity entity) {
+    if (entity.isKnownEmpty()) {
+      return null;
+    }
+    ContentType type = entity.getContentType();
+    String media = type.mediaType().mainType() + "/" + type.mediaType().subType();
+    boolean utf8 =
+        type.getCharsetOption().map(c -> c.equals(HttpCharsets.UTF_8)).orElse(Boolean.TRUE);
+    if (e.mediaTypes().contains(media.toLowerCase(java.util.Locale.ROOT)) && utf8) {
+      return null;
+    }
+    return Problem.unsupportedMediaType(
+        e.method()
+            + " "
+            + e.template()
+            + " takes a body of Content-Type "
+            + String.join(" or ", new TreeSet<>(e.mediaTypes()))
+            + " (UTF-8), not "
+            + type);
+  }
+
+  /** What a request gets when its handler did not answer within the server's request timeout. */
+  static HttpResponse serverTimeout(HttpRequest request) {
+    return problem(
+            Problem.unavailable(
+                "the request was not answered in time; nothing may be acknowledged. Retry (a write"
+                    + " with the same Idempotency-Key)"))
+        .addHeader(RawHeader.create("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
   }
 
   /** The path parameters if {@code path} matches the endpoint's template, else null. */
@@ -267,13 +356,7 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
       return problem(f.problem());
     }
     if (c instanceof EntityStreamSizeException s) {
-      return problem(
-          Problem.of(
-              413,
-              "body-too-large",
-              "The body is too large",
-              "the body exceeds " + s.limit() + " bytes",
-              null));
+      return problem(bodyTooLarge(s.limit()));
     }
     if (c instanceof org.apache.pekko.http.scaladsl.model.EntityStreamException) {
       return problem(
@@ -295,6 +378,15 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
     log.error("unexpected failure", c);
     return problem(
         Problem.of(500, "internal", "Internal error", "an unexpected error; it is logged", null));
+  }
+
+  static Problem bodyTooLarge(long limit) {
+    return Problem.of(
+        413,
+        "body-too-large",
+        "The body is too large",
+        "the body exceeds " + limit + " bytes",
+        null);
   }
 
   /** A store that cannot be reached: turned into 503 with Retry-After. */

@@ -68,6 +68,21 @@ public record Problem(
     return of(403, "forbidden", "This key's role may not do that", detail, null);
   }
 
+  /** A body that did not arrive within its time. */
+  public static Problem requestTimeout(String detail) {
+    return of(408, "request-timeout", "The request body did not arrive in time", detail, null);
+  }
+
+  /** A body whose {@code Content-Type} the endpoint does not take. */
+  public static Problem unsupportedMediaType(String detail) {
+    return of(
+        415,
+        "unsupported-media-type",
+        "The body's Content-Type is not one this endpoint takes",
+        detail,
+        "Content-Type");
+  }
+
   public static Problem unavailable(String detail) {
     return of(503, "unavailable", "The service cannot persist right now", detail, null);
   }

@@ -147,6 +147,11 @@ public final class MarketRoutes {
     this.views = MarketViews.start(system, this::render);
   }
 
+  /** This node's views of every market, which these routes answer from. */
+  public MarketViews views() {
+    return views;
+  }
+
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.of("GET", "/v1/markets", Set.of(), this::markets),

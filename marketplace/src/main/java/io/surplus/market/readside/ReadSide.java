@@ -5,8 +5,11 @@ import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.surplus.engine.SlotClock;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,10 +32,13 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
 
 /**
  * Queries over the read-side tables: a bidder's leases, one lease, a market's anonymous trade tape,
- * its candles and its public epoch records. Every query reads one bounded partition or a bounded
- * walk over a few (at most {@value #LEASE_MONTHS} months of leases, {@value #LATEST_DAYS} days to
- * find the latest trades, {@value #MAX_CANDLES} candles). Pages are at most {@value #MAX_PAGE}
- * rows; a page's {@code next} cursor is opaque and null on the last page. Money is micro-dollars.
+ * its candles and its public epoch records. Every call does bounded work, whatever it is given: it
+ * reads one bounded partition or a bounded walk over a few (at most {@value #LEASE_MONTHS} month
+ * partitions and {@value #MAX_LEASE_QUERIES} queries for a page of leases, {@value #LATEST_DAYS}
+ * day partitions to find the latest trades, {@value #MAX_CANDLES} candles over at most 61 day
+ * partitions). Pages are at most {@value #MAX_PAGE} rows; a page's {@code next} cursor is opaque,
+ * signed for the query it belongs to (see {@link PageCursor}), and null on the last page. Money is
+ * micro-dollars.
  */
 public final class ReadSide {
 
@@ -47,6 +53,18 @@ public final class ReadSide {
 
   /** Candles one call may ask for: a day of 1m candles. */
   public static final int MAX_CANDLES = 1440;
+
+  /**
+   * Queries one page of leases may make: one per month partition, plus a few for paging inside one.
+   * A page that reaches it ends early, with a cursor where it stopped.
+   */
+  public static final int MAX_LEASE_QUERIES = 16;
+
+  /** Earliest instant a candle query may name: long before any market of this service. */
+  public static final Instant EARLIEST = Instant.parse("2000-01-01T00:00:00Z");
+
+  /** Latest instant a candle query may name. */
+  public static final Instant LATEST = Instant.parse("2100-01-01T00:00:00Z");
 
   /** A page of rows, newest first, and the cursor of the next page (null when there is none). */
   public record Page<T>(List<T> items, String next) {
@@ -140,15 +158,21 @@ public final class ReadSide {
 
   private final CqlSession session;
   private final Clock clock;
+  private final PageCursor.Codec cursors;
   private final PreparedStatement leasesOfMonth;
   private final PreparedStatement leaseById;
   private final PreparedStatement tradesOfDay;
   private final PreparedStatement candlesOfDay;
   private final PreparedStatement epochByNumber;
 
-  private ReadSide(CqlSession session, Clock clock, List<PreparedStatement> statements) {
+  private ReadSide(
+      CqlSession session,
+      Clock clock,
+      PageCursor.Codec cursors,
+      List<PreparedStatement> statements) {
     this.session = session;
     this.clock = clock;
+    this.cursors = cursors;
     this.leasesOfMonth = statements.get(0);
     this.leaseById = statements.get(1);
     this.tradesOfDay = statements.get(2);
@@ -181,13 +205,30 @@ public final class ReadSide {
         .thenCompose(
             session -> {
               ReadSideProjection.init(system, settings, clock);
-              return connect(session, settings.keyspace(), Clock.systemUTC());
+              return connect(
+                  session, settings.keyspace(), Clock.systemUTC(), settings.cursorSecret());
             });
   }
 
-  /** Queries over the tables in {@code keyspace}, which must exist; {@code clock} sets "now". */
+  /**
+   * Queries over the tables in {@code keyspace}, which must exist; {@code clock} sets "now";
+   * cursors are signed with the secret kept in the keyspace.
+   */
   public static CompletionStage<ReadSide> connect(
       CqlSession session, String keyspace, Clock clock) {
+    return connect(session, keyspace, clock, ReadSideSettings.DEFAULT_CURSOR_SECRET);
+  }
+
+  /**
+   * As {@link #connect(CqlSession, String, Clock)}, with cursors signed by {@code cursorSecret},
+   * or, when it is empty, by the secret kept in the keyspace (made by the first node to need it).
+   */
+  public static CompletionStage<ReadSide> connect(
+      CqlSession session, String keyspace, Clock clock, String cursorSecret) {
+    CompletionStage<byte[]> secret =
+        cursorSecret.isEmpty()
+            ? keptSecret(session, keyspace)
+            : CompletableFuture.completedFuture(cursorSecret.getBytes(StandardCharsets.UTF_8));
     List<CompletableFuture<PreparedStatement>> prepared =
         List.of(
             prepare(
@@ -223,18 +264,60 @@ public final class ReadSide {
                     + " AND epoch = ?",
                 keyspace));
     return CompletableFuture.allOf(prepared.toArray(CompletableFuture<?>[]::new))
-        .thenApply(
-            done ->
+        .thenCombine(
+            secret,
+            (done, key) ->
                 new ReadSide(
-                    session, clock, prepared.stream().map(CompletableFuture::join).toList()));
+                    session,
+                    clock,
+                    new PageCursor.Codec(key),
+                    prepared.stream().map(CompletableFuture::join).toList()));
+  }
+
+  /** Bytes of a secret the service makes itself. */
+  private static final int SECRET_BYTES = 32;
+
+  /**
+   * The cursor secret kept in the keyspace: the first node to ask writes a random one (a
+   * lightweight transaction, so two nodes starting at once agree), every later ask reads it.
+   */
+  private static CompletionStage<byte[]> keptSecret(CqlSession session, String keyspace) {
+    byte[] fresh = new byte[SECRET_BYTES];
+    new SecureRandom().nextBytes(fresh);
+    return session
+        .executeAsync(
+            SimpleStatement.newInstance(
+                String.format(
+                    "INSERT INTO %s.cursor_secret (id, secret) VALUES (1, ?) IF NOT EXISTS",
+                    keyspace),
+                ByteBuffer.wrap(fresh)))
+        .thenApply(
+            rs -> {
+              if (rs.wasApplied()) {
+                return fresh;
+              }
+              ByteBuffer kept = rs.one().getByteBuffer("secret");
+              byte[] bytes = new byte[kept.remaining()];
+              kept.duplicate().get(bytes);
+              return bytes;
+            });
+  }
+
+  /** The codec of this read side's cursors (tests make cursors with it). */
+  PageCursor.Codec cursors() {
+    return cursors;
   }
 
   /**
    * The account's leases, newest first, walking back month by month from the current month (UTC)
-   * over at most {@value #LEASE_MONTHS} months.
+   * over at most {@value #LEASE_MONTHS} months: one page makes at most {@value #MAX_LEASE_QUERIES}
+   * queries, whatever the cursor says. A cursor names a month it may walk from; one older than the
+   * walk keeps gives an empty last page.
    *
-   * @param cursor the {@code next} of the previous page, or null for the first page
+   * @param cursor the {@code next} of the previous page of this account, or null for the first
    * @param limit rows wanted, at least 1; more than {@value #MAX_PAGE} is lowered to it
+   * @throws IllegalArgumentException starting with "cursor" when the cursor is not a {@code next}
+   *     of this account's leases or names a month after the current one
    */
   public CompletionStage<Page<LeaseRow>> leases(long account, String cursor, int limit) {
     int size = pageSize(limit);
@@ -242,25 +325,39 @@ public final class ReadSide {
     YearMonth oldest = current.minusMonths(LEASE_MONTHS - 1);
     YearMonth month = current;
     ByteBuffer state = null;
+    String scope = leaseScope(account);
     if (cursor != null) {
-      PageCursor c = PageCursor.decode(cursor);
+      PageCursor c = cursors.decode(scope, cursor);
       month = parseMonth(c.partition(), cursor);
+      if (month.isAfter(current)) {
+        throw new IllegalArgumentException(
+            "cursor names a month after the current one: month=" + month);
+      }
       state = c.pagingState();
     }
-    return leasesFrom(account, month, state, size, oldest, new ArrayList<>());
+    return leasesFrom(scope, account, month, state, size, oldest, new ArrayList<>(), 0);
+  }
+
+  private static String leaseScope(long account) {
+    return "leases:" + account;
   }
 
   private CompletionStage<Page<LeaseRow>> leasesFrom(
+      String scope,
       long account,
       YearMonth month,
       ByteBuffer state,
       int size,
       YearMonth oldest,
-      List<LeaseRow> rows) {
+      List<LeaseRow> rows,
+      int queries) {
     if (month.isBefore(oldest)) {
       return CompletableFuture.completedFuture(new Page<>(rows, null));
     }
     String partition = month.toString();
+    if (queries >= MAX_LEASE_QUERIES) {
+      return done(new Page<>(rows, cursors.encode(scope, partition, state)));
+    }
     BoundStatement select =
         leasesOfMonth
             .bind(account, partition)
@@ -276,7 +373,7 @@ public final class ReadSide {
               ByteBuffer next = rs.hasMorePages() ? rs.getExecutionInfo().getPagingState() : null;
               if (rows.size() >= size) {
                 if (next != null) {
-                  return done(new Page<>(rows, PageCursor.encode(partition, next)));
+                  return done(new Page<>(rows, cursors.encode(scope, partition, next)));
                 }
                 YearMonth before = month.minusMonths(1);
                 return done(
@@ -284,11 +381,12 @@ public final class ReadSide {
                         rows,
                         before.isBefore(oldest)
                             ? null
-                            : PageCursor.encode(before.toString(), null)));
+                            : cursors.encode(scope, before.toString(), null)));
               }
               return next != null
-                  ? leasesFrom(account, month, next, size, oldest, rows)
-                  : leasesFrom(account, month.minusMonths(1), null, size, oldest, rows);
+                  ? leasesFrom(scope, account, month, next, size, oldest, rows, queries + 1)
+                  : leasesFrom(
+                      scope, account, month.minusMonths(1), null, size, oldest, rows, queries + 1);
             });
   }
 
@@ -304,13 +402,14 @@ public final class ReadSide {
    * with trades among the last {@value #LATEST_DAYS} (an empty page if none).
    *
    * @param day the day, or null for the latest; a cursor carries its own day
-   * @throws IllegalArgumentException when the cursor belongs to another day than {@code day}
+   * @throws IllegalArgumentException starting with "cursor" when the cursor is not a {@code next}
+   *     of this market's trades, or belongs to another day than {@code day}
    */
   public CompletionStage<Page<Trade>> trades(
       String market, LocalDate day, String cursor, int limit) {
     int size = pageSize(limit);
     if (cursor != null) {
-      PageCursor c = PageCursor.decode(cursor);
+      PageCursor c = cursors.decode(tradeScope(market), cursor);
       LocalDate cursorDay = parseDay(c.partition(), cursor);
       if (day != null && !day.equals(cursorDay)) {
         throw new IllegalArgumentException(
@@ -357,16 +456,23 @@ public final class ReadSide {
                         row.getInstant("ends_at")));
               }
               ByteBuffer next = rs.hasMorePages() ? rs.getExecutionInfo().getPagingState() : null;
-              return new Page<>(trades, next == null ? null : PageCursor.encode(partition, next));
+              return new Page<>(
+                  trades,
+                  next == null ? null : cursors.encode(tradeScope(market), partition, next));
             });
+  }
+
+  private static String tradeScope(String market) {
+    return "trades:" + market;
   }
 
   /**
    * The candles whose buckets start in {@code [from, to)} ({@code from} rounded down to its
    * bucket), oldest first; buckets without a fill have no candle.
    *
-   * @throws IllegalArgumentException naming the parameter when {@code to} is not after {@code from}
-   *     or the range spans more than {@value #MAX_CANDLES} buckets
+   * @throws IllegalArgumentException naming the parameter when {@code to} is not after {@code
+   *     from}, either lies outside [{@link #EARLIEST}, {@link #LATEST}], or the range spans more
+   *     than {@value #MAX_CANDLES} buckets
    */
   public CompletionStage<List<Candle>> candles(
       String market, CandleInterval interval, Instant from, Instant to) {
@@ -376,6 +482,8 @@ public final class ReadSide {
     if (from == null || to == null || !to.isAfter(from)) {
       throw new IllegalArgumentException("to must be after from: from=" + from + ", to=" + to);
     }
+    checkRange("from", from);
+    checkRange("to", to);
     Instant first = interval.bucketOf(from);
     long len = interval.seconds() * 1000L;
     long buckets = (to.toEpochMilli() - first.toEpochMilli() + len - 1) / len;
@@ -412,6 +520,17 @@ public final class ReadSide {
               days.forEach(d -> out.addAll(d.join()));
               return out;
             });
+  }
+
+  /**
+   * @throws IllegalArgumentException starting with {@code name} when {@code instant} lies outside
+   *     [{@link #EARLIEST}, {@link #LATEST}]
+   */
+  public static void checkRange(String name, Instant instant) {
+    if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
+      throw new IllegalArgumentException(
+          name + " must lie in [" + EARLIEST + ", " + LATEST + "]: " + name + "=" + instant);
+    }
   }
 
   private static List<Candle> candles(CandleInterval interval, AsyncResultSet rs) {

@@ -157,10 +157,18 @@ public final class ReadSideRoutes {
         l.clearedAt().toString());
   }
 
+  /**
+   * {@code GET /v1/leases}: one page of the caller's leases, newest first. Bounded: at most {@value
+   * ReadSide#LEASE_MONTHS} month partitions and {@value ReadSide#MAX_LEASE_QUERIES} queries, {@code
+   * limit} rows (at most {@value ReadSide#MAX_PAGE}); a cursor that is not this account's {@code
+   * nextCursor} is a {@code 400} naming {@code cursor}.
+   */
   private CompletionStage<HttpResponse> leases(Call call) {
     int limit = limit(call);
-    return readSide
-        .leases(call.principal().account(), call.query("cursor").orElse(null), limit)
+    return cursorChecked(
+            () ->
+                readSide.leases(
+                    call.principal().account(), call.query("cursor").orElse(null), limit))
         .thenApply(
             p ->
                 Api.json(
@@ -196,6 +204,22 @@ public final class ReadSideRoutes {
             });
   }
 
+  /** A query whose {@link IllegalArgumentException} can only be about its cursor: 400 naming it. */
+  private static <T> CompletionStage<T> cursorChecked(
+      java.util.function.Supplier<CompletionStage<T>> query) {
+    try {
+      return query.get();
+    } catch (IllegalArgumentException e) {
+      throw badQuery("cursor", e.getMessage()).failure();
+    }
+  }
+
+  /**
+   * {@code GET /v1/markets/{gpuModel}/trades}: one page of one UTC day's trades. Bounded: one
+   * partition query, or at most {@value ReadSide#LATEST_DAYS} to find the latest day with trades;
+   * at most {@value ReadSide#MAX_PAGE} rows. A cursor not made for this market (and day) is a
+   * {@code 400} naming {@code cursor}.
+   */
   private CompletionStage<HttpResponse> trades(Call call) {
     String model = MarketRoutes.model(settings, call);
     LocalDate day = null;
@@ -206,8 +230,9 @@ public final class ReadSideRoutes {
         throw badQuery("day", "day must be a UTC date such as 2026-11-23").failure();
       }
     }
-    return readSide
-        .trades(model, day, call.query("cursor").orElse(null), limit(call))
+    LocalDate d = day;
+    int limit = limit(call);
+    return cursorChecked(() -> readSide.trades(model, d, call.query("cursor").orElse(null), limit))
         .thenApply(
             p ->
                 Api.json(
@@ -230,6 +255,12 @@ public final class ReadSideRoutes {
                         p.next())));
   }
 
+  /**
+   * {@code GET /v1/markets/{gpuModel}/candles}: candles in {@code [from, to)}. Bounded: {@code
+   * from} and {@code to} lie in [{@link ReadSide#EARLIEST}, {@link ReadSide#LATEST}], and the range
+   * covers at most {@value ReadSide#MAX_CANDLES} candles (a day of 1m, 15 days of 15m, 60 days of
+   * 1h), so at most 61 day partitions; else {@code 400} naming the parameter.
+   */
   private CompletionStage<HttpResponse> candles(Call call) {
     String model = MarketRoutes.model(settings, call);
     CandleInterval interval;
@@ -248,28 +279,33 @@ public final class ReadSideRoutes {
               "to", "at most " + ReadSide.MAX_CANDLES + " candles per request; narrow from..to")
           .failure();
     }
-    return readSide
-        .candles(model, interval, from, to)
-        .thenApply(
-            list ->
-                Api.json(
-                    200,
-                    new CandleList(
-                        model,
-                        interval.label(),
-                        list.stream()
-                            .map(
-                                c ->
-                                    new CandleView(
-                                        c.bucketStart().toString(),
-                                        Price.format(c.openMicros()),
-                                        Price.format(c.highMicros()),
-                                        Price.format(c.lowMicros()),
-                                        Price.format(c.closeMicros()),
-                                        hours(c.volumeGpuSeconds()),
-                                        Price.format(c.notionalMicros()),
-                                        c.trades()))
-                            .toList())));
+    CompletionStage<List<ReadSide.Candle>> found;
+    try {
+      found = readSide.candles(model, interval, from, to);
+    } catch (IllegalArgumentException e) {
+      // the range grew past the limit by rounding from down to its bucket
+      throw badQuery("to", e.getMessage()).failure();
+    }
+    return found.thenApply(
+        list ->
+            Api.json(
+                200,
+                new CandleList(
+                    model,
+                    interval.label(),
+                    list.stream()
+                        .map(
+                            c ->
+                                new CandleView(
+                                    c.bucketStart().toString(),
+                                    Price.format(c.openMicros()),
+                                    Price.format(c.highMicros()),
+                                    Price.format(c.lowMicros()),
+                                    Price.format(c.closeMicros()),
+                                    hours(c.volumeGpuSeconds()),
+                                    Price.format(c.notionalMicros()),
+                                    c.trades()))
+                        .toList())));
   }
 
   private CompletionStage<HttpResponse> epoch(Call call) {
@@ -314,11 +350,18 @@ public final class ReadSideRoutes {
     if (call.query(name).isEmpty()) {
       return fallback;
     }
+    Instant instant;
     try {
-      return Instant.parse(call.query(name).get());
+      instant = Instant.parse(call.query(name).get());
     } catch (DateTimeParseException e) {
       throw badQuery(name, name + " must be an ISO-8601 instant").failure();
     }
+    try {
+      ReadSide.checkRange(name, instant);
+    } catch (IllegalArgumentException e) {
+      throw badQuery(name, e.getMessage()).failure();
+    }
+    return instant;
   }
 
   static int limit(Call call) {

@@ -11,9 +11,14 @@ import java.util.regex.Pattern;
  * @param replication CQL replication map used when the migrator creates the keyspace
  * @param sessionConfigPath the pekko-connectors session config the read side uses
  * @param projectionName the projection's name; its key is the tag it follows
+ * @param cursorSecret the secret that signs page cursors; empty: the one kept in the keyspace
  */
 public record ReadSideSettings(
-    String keyspace, String replication, String sessionConfigPath, String projectionName) {
+    String keyspace,
+    String replication,
+    String sessionConfigPath,
+    String projectionName,
+    String cursorSecret) {
 
   /** Keyspace of the read-side tables (env {@code SURPLUS_READ_KEYSPACE}). */
   public static final String KEYSPACE = "surplus.read-side.keyspace";
@@ -37,6 +42,17 @@ public record ReadSideSettings(
 
   public static final String DEFAULT_PROJECTION_NAME = "read-side";
 
+  /**
+   * Secret (at least 16 characters) that signs page cursors (env {@code SURPLUS_CURSOR_SECRET});
+   * every node must have the same. Empty: a random one made once and kept in the keyspace.
+   */
+  public static final String CURSOR_SECRET = "surplus.read-side.cursor-secret";
+
+  public static final String DEFAULT_CURSOR_SECRET = "";
+
+  /** Shortest configured cursor secret. */
+  public static final int MIN_CURSOR_SECRET = 16;
+
   /** A keyspace name is spliced into CQL, so it must be a plain identifier. */
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,47}");
 
@@ -54,6 +70,14 @@ public record ReadSideSettings(
               + ": replication="
               + replication);
     }
+    if (cursorSecret == null
+        || !cursorSecret.isEmpty() && cursorSecret.length() < MIN_CURSOR_SECRET) {
+      throw new IllegalArgumentException(
+          "cursorSecret must be empty or at least "
+              + MIN_CURSOR_SECRET
+              + " characters: length="
+              + (cursorSecret == null ? 0 : cursorSecret.length()));
+    }
   }
 
   public static ReadSideSettings defaults() {
@@ -61,7 +85,8 @@ public record ReadSideSettings(
         DEFAULT_KEYSPACE,
         DEFAULT_REPLICATION,
         DEFAULT_SESSION_CONFIG_PATH,
-        DEFAULT_PROJECTION_NAME);
+        DEFAULT_PROJECTION_NAME,
+        DEFAULT_CURSOR_SECRET);
   }
 
   /** Reads the settings, taking the default of any key that is absent. */
@@ -70,11 +95,29 @@ public record ReadSideSettings(
         string(config, KEYSPACE, DEFAULT_KEYSPACE),
         string(config, REPLICATION, DEFAULT_REPLICATION),
         string(config, SESSION_CONFIG_PATH, DEFAULT_SESSION_CONFIG_PATH),
-        string(config, PROJECTION_NAME, DEFAULT_PROJECTION_NAME));
+        string(config, PROJECTION_NAME, DEFAULT_PROJECTION_NAME),
+        string(config, CURSOR_SECRET, DEFAULT_CURSOR_SECRET));
+  }
+
+  /** Without the cursor secret, which never goes to a log. */
+  @Override
+  public String toString() {
+    return "ReadSideSettings[keyspace="
+        + keyspace
+        + ", replication="
+        + replication
+        + ", sessionConfigPath="
+        + sessionConfigPath
+        + ", projectionName="
+        + projectionName
+        + ", cursorSecret="
+        + (cursorSecret.isEmpty() ? "(kept in the keyspace)" : "(configured)")
+        + "]";
   }
 
   public ReadSideSettings withKeyspace(String newKeyspace) {
-    return new ReadSideSettings(newKeyspace, replication, sessionConfigPath, projectionName);
+    return new ReadSideSettings(
+        newKeyspace, replication, sessionConfigPath, projectionName, cursorSecret);
   }
 
   private static String string(Config config, String path, String fallback) {

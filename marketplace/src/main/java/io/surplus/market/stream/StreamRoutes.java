@@ -2,6 +2,7 @@ package io.surplus.market.stream;
 
 import io.surplus.engine.Price;
 import io.surplus.engine.Reason;
+import io.surplus.market.accounts.Account;
 import io.surplus.market.app.Settings;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
@@ -37,10 +38,12 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
 
 /**
- * {@code /v1/stream}: a WebSocket of public market events, one JSON text message each. Today: every
- * durable epoch of the chosen markets ({@code ?markets=H100-SXM-80GB,...}, default all), as soon as
- * its {@code EpochCleared} is in the journal, from anywhere in the cluster. A slow client loses the
- * oldest messages, never slows a market; a heartbeat every 15 s keeps idle proxies from closing it.
+ * {@code /v1/stream}: a WebSocket of public market events, one JSON text message each, and with a
+ * stream token ({@link StreamTokens}, from {@code POST /v1/stream/tokens}) the bidder's own lease
+ * notices. Today: every durable epoch of the chosen markets ({@code ?markets=H100-SXM-80GB,...},
+ * default all), as soon as its {@code EpochCleared} is in the journal, from anywhere in the
+ * cluster. A slow client loses the oldest messages, never slows a market; a heartbeat every 15 s
+ * keeps idle proxies from closing it.
  */
 public final class StreamRoutes {
 
@@ -70,15 +73,18 @@ public final class StreamRoutes {
       int nodesCut,
       String firstPreemptAt) {}
 
+  /** A new stream token: {@code POST /v1/stream/tokens}. */
+  public record TokenReply(String token, long account, String expiresAt) {}
+
   private final Settings settings;
-  private final Api.Authenticator auth;
+  private final StreamTokens tokens;
   private final ActorRef<Topic.Command<Market.LeaseNoticePublished>> leaseNotices;
   private final ActorRef<Topic.Command<Market.EpochPublished>> topic;
   private final ActorRef<Topic.Command<Market.RevocationPublished>> revocations;
 
-  public StreamRoutes(ActorSystem<?> system, Settings settings, Api.Authenticator auth) {
+  public StreamRoutes(ActorSystem<?> system, Settings settings, StreamTokens tokens) {
     this.settings = settings;
-    this.auth = auth;
+    this.tokens = tokens;
     this.leaseNotices =
         system.systemActorOf(Market.leaseNoticeTopic(), "stream-lease-notices", Props.empty());
     this.topic = system.systemActorOf(Market.epochTopic(), "stream-epochs", Props.empty());
@@ -120,7 +126,25 @@ public final class StreamRoutes {
   }
 
   public List<Endpoint> endpoints() {
-    return List.of(Endpoint.of("GET", "/v1/stream", Set.of(), this::stream));
+    return List.of(
+        Endpoint.of("GET", "/v1/stream", Set.of(), this::stream),
+        Endpoint.of(
+            "POST",
+            "/v1/stream/tokens",
+            Set.of(Account.Role.BIDDER, Account.Role.PROVIDER),
+            this::token));
+  }
+
+  /** A token for the caller's account, for {@code /v1/stream?token=}; the key stays in a header. */
+  private CompletionStage<HttpResponse> token(Call call) {
+    long now = Instant.now().getEpochSecond();
+    return CompletableFuture.completedFuture(
+        Api.json(
+            201,
+            new TokenReply(
+                tokens.issue(call.principal().account(), now),
+                call.principal().account(),
+                Instant.ofEpochSecond(tokens.expiresAt(now)).toString())));
   }
 
   static EpochMessage message(Market.EpochPublished e) {
@@ -144,22 +168,39 @@ public final class StreamRoutes {
   }
 
   /**
-   * With a bidder's key ({@code ?key=} or {@code Authorization: Bearer}), the stream also carries
-   * that bidder's own lease notices ({@code lease.notified}, as the webhook gets them); without
-   * one, only public events.
+   * With a stream token ({@code ?token=}, from {@code POST /v1/stream/tokens}), the stream also
+   * carries that bidder's own lease notices ({@code lease.notified}, as the webhook gets them);
+   * without one, only public events. An API key is refused here in any form: in the URL it would be
+   * kept by every log and history on the way, and the stream needs no more than a token gives.
    */
   private CompletionStage<HttpResponse> stream(Call call) {
-    Optional<String> key =
-        call.query("key")
-            .or(
-                () ->
-                    call.header("Authorization")
-                        .filter(h -> h.startsWith("Bearer "))
-                        .map(h -> h.substring("Bearer ".length()).strip()));
-    if (key.isEmpty()) {
+    if (call.query("key").isPresent() || call.header("Authorization").isPresent()) {
+      throw Problem.of(
+              400,
+              "stream-token-required",
+              "The stream takes a stream token, not an API key",
+              "an API key is refused on the stream (a URL is kept in logs and histories): POST"
+                  + " /v1/stream/tokens with the key as 'Authorization: Bearer <key>', then open"
+                  + " /v1/stream?token=<token>",
+              call.query("key").isPresent() ? "key" : "Authorization")
+          .failure();
+    }
+    Optional<String> token = call.query("token");
+    if (token.isEmpty()) {
       return stream(call, -1);
     }
-    return auth.authenticate(key.get()).thenCompose(p -> stream(call, p.account()));
+    long account = tokens.verify(token.get(), Instant.now().getEpochSecond());
+    if (account < 0) {
+      throw Problem.of(
+              401,
+              "stream-token-invalid",
+              "The stream token is not valid",
+              "the stream token is not valid or has expired; get a new one with POST"
+                  + " /v1/stream/tokens",
+              "token")
+          .failure();
+    }
+    return stream(call, account);
   }
 
   private CompletionStage<HttpResponse> stream(Call call, long account) {

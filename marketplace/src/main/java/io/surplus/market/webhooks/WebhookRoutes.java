@@ -8,24 +8,26 @@ import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 
 /**
- * A bidder's webhook for preemption notices: {@code PUT /v1/webhook} sets its URL and answers a new
- * signing secret (shown once), {@code GET} shows the URL, {@code DELETE} removes it, and {@code GET
+ * A bidder's webhook for preemption notices: {@code PUT /v1/webhook} sets its URL (if the {@link
+ * EgressPolicy} allows it, else {@code 422} naming the rule) and answers a new signing secret
+ * (shown once), {@code GET} shows the URL, {@code DELETE} removes it, and {@code GET
  * /v1/webhook/deliveries} lists this month's delivery attempts, newest first.
  */
 public final class WebhookRoutes {
@@ -40,11 +42,16 @@ public final class WebhookRoutes {
   private final ClusterSharding sharding;
   private final Duration timeout;
   private final WebhookSender sender;
+  private final EgressPolicy policy;
+  private final Executor blocking;
 
-  public WebhookRoutes(ActorSystem<?> system, Settings settings, WebhookSender sender) {
+  public WebhookRoutes(
+      ActorSystem<?> system, Settings settings, WebhookSender sender, EgressPolicy policy) {
     this.sharding = ClusterSharding.get(system);
     this.timeout = settings.askTimeout();
     this.sender = sender;
+    this.policy = policy;
+    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
   }
 
   public List<Endpoint> endpoints() {
@@ -65,23 +72,33 @@ public final class WebhookRoutes {
     if (body.url() == null) {
       throw Problem.missing("url").failure();
     }
-    URI uri;
-    try {
-      uri = new URI(body.url());
-    } catch (URISyntaxException e) {
-      throw Problem.invalid("url", "url must be an absolute http or https URL").failure();
-    }
-    if (uri.getHost() == null
-        || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
-        || body.url().length() > 2000) {
-      throw Problem.invalid("url", "url must be an absolute http or https URL").failure();
-    }
-    byte[] raw = new byte[24];
-    RANDOM.nextBytes(raw);
-    String secret = "whsec_" + HexFormat.of().formatHex(raw);
-    return account(call)
-        .<Done>ask(r -> new Account.SetWebhook(body.url(), secret, r), timeout)
-        .thenApply(d -> Api.json(200, new WebhookReply(body.url(), secret)));
+    // resolving blocks: off the request's thread
+    return CompletableFuture.supplyAsync(() -> policy.check(body.url()), blocking)
+        .thenCompose(
+            v -> {
+              if (!v.allowed()) {
+                throw egressRefused(v);
+              }
+              byte[] raw = new byte[24];
+              RANDOM.nextBytes(raw);
+              String secret = "whsec_" + HexFormat.of().formatHex(raw);
+              return account(call)
+                  .<Done>ask(r -> new Account.SetWebhook(body.url(), secret, r), timeout)
+                  .thenApply(d -> Api.json(200, new WebhookReply(body.url(), secret)));
+            });
+  }
+
+  /**
+   * A 422 naming {@code url} and the policy's rule, and nothing about what the host resolves to.
+   */
+  private Problem.Failure egressRefused(EgressPolicy.Verdict v) {
+    return Problem.of(
+            422,
+            "webhook-egress-refused",
+            "The webhook URL is refused by the egress policy",
+            v.detail(policy.settings()) + " (rule: " + v.rule().slug() + ")",
+            "url")
+        .failure();
   }
 
   private CompletionStage<HttpResponse> show(Call call) {

@@ -3,6 +3,7 @@ package io.surplus.market.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.surplus.market.accounts.Account;
@@ -115,8 +116,8 @@ class StreamTest {
       String other = service.account(75, Account.Role.BIDDER, 10_000_000_000L);
       String provider = service.account(74, Account.Role.PROVIDER, 0);
       String model = "A100-SXM-80GB";
-      BlockingQueue<String> mine = listen(service, "?key=" + bidder).received();
-      BlockingQueue<String> theirs = listen(service, "?key=" + other).received();
+      BlockingQueue<String> mine = listen(service, "?token=" + token(service, bidder)).received();
+      BlockingQueue<String> theirs = listen(service, "?token=" + token(service, other)).received();
       BlockingQueue<String> everyone = listen(service, "").received();
       assertEquals(
           200,
@@ -155,7 +156,76 @@ class StreamTest {
       for (String m : theirs) {
         assertFalse(m.contains("lease.notified"), m);
       }
-      assertEquals(401, service.get("/v1/stream?key=sk_73_wrong", null).status());
+    } finally {
+      service.close();
+    }
+  }
+
+  /** A stream token for {@code key}'s account. */
+  static String token(TestService service, String key) {
+    TestService.Reply r = service.post("/v1/stream/tokens", key, null, null);
+    assertEquals(201, r.status(), r.body());
+    return r.json().get("token").asText();
+  }
+
+  static void assertProblem(TestService.Reply r, int status, String type, String field) {
+    assertEquals(status, r.status(), r.body());
+    assertEquals(Problem.BASE + type, r.json().get("type").asText(), r.body());
+    JsonNode f = r.json().get("field");
+    assertEquals(field, f == null ? null : f.asText(), r.body());
+  }
+
+  @Test
+  void shouldOpenThePrivateStreamWithAShortLivedTokenAndRefuseAnyApiKeyThere() throws Exception {
+    TestService service = TestService.start("strt" + System.nanoTime() % 1_000_000);
+    try {
+      String bidder = service.account(76, Account.Role.BIDDER, 10_000_000_000L);
+      String provider = service.account(77, Account.Role.PROVIDER, 0);
+      String admin = service.account(78, Account.Role.ADMIN, 0);
+
+      // a full key in the URL, valid or not, or in a header, is refused before anything else
+      assertProblem(
+          service.get("/v1/stream?key=" + bidder, null), 400, "stream-token-required", "key");
+      assertProblem(
+          service.get("/v1/stream?key=sk_76_wrong", null), 400, "stream-token-required", "key");
+      assertProblem(
+          service.get("/v1/stream", bidder), 400, "stream-token-required", "Authorization");
+
+      TestService.Reply issued = service.post("/v1/stream/tokens", bidder, null, null);
+      assertEquals(201, issued.status(), issued.body());
+      String token = issued.json().get("token").asText();
+      assertEquals(76, issued.json().get("account").asLong());
+      long left =
+          java.time.Duration.between(
+                  java.time.Instant.now(),
+                  java.time.Instant.parse(issued.json().get("expiresAt").asText()))
+              .toSeconds();
+      assertTrue(left > 240 && left <= 300, "five minutes: " + issued.body());
+      assertFalse(token.contains(bidder.substring(bidder.lastIndexOf('_') + 1)), token);
+      assertEquals(201, service.post("/v1/stream/tokens", provider, null, null).status());
+      assertEquals(403, service.post("/v1/stream/tokens", admin, null, null).status());
+      assertEquals(401, service.post("/v1/stream/tokens", null, null, null).status());
+
+      // read-only: a token is no API key
+      assertEquals(401, service.get("/v1/account", token).status());
+      assertEquals(401, service.post("/v1/stream/tokens", token, null, null).status());
+
+      // a token that names another account, or is cut short, does not verify
+      String forged = token.replaceFirst("^st_76_", "st_77_");
+      assertProblem(
+          service.get("/v1/stream?token=" + forged, null), 401, "stream-token-invalid", "token");
+      assertProblem(
+          service.get("/v1/stream?token=" + token.substring(0, token.length() - 2), null),
+          401,
+          "stream-token-invalid",
+          "token");
+      // a genuine token passes; the plain GET then only lacks the WebSocket upgrade
+      TestService.Reply plain = service.get("/v1/stream?token=" + token, null);
+      assertProblem(plain, 400, "websocket-required", null);
+
+      Stream live = listen(service, "?token=" + token);
+      assertNotNull(live.ws());
+      live.ws().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
     } finally {
       service.close();
     }

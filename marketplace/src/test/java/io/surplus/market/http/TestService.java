@@ -167,6 +167,7 @@ public final class TestService implements AutoCloseable {
   /** Creates an account straight through its entity and returns its API key. */
   public String account(long id, Account.Role role, long creditMicros) {
     String key = ApiKeys.generate(id);
+    service.keyIndex().register(ApiKeys.hash(key), id).toCompletableFuture().join();
     Account.Created c =
         ClusterSharding.get(system)
             .entityRefFor(Account.ENTITY_KEY, Long.toString(id))

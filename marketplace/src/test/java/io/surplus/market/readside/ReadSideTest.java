@@ -25,12 +25,15 @@ import io.surplus.market.readside.ReadSide.EpochRecord;
 import io.surplus.market.readside.ReadSide.LeaseRow;
 import io.surplus.market.readside.ReadSide.Page;
 import io.surplus.market.readside.ReadSide.Trade;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -478,7 +481,7 @@ class ReadSideTest {
         assertThrows(IllegalArgumentException.class, () -> readSide.leases(1, "not a cursor!", 10))
             .getMessage()
             .startsWith("cursor"));
-    String tradesCursor = PageCursor.encode("2026-11-02", null);
+    String tradesCursor = readSide.cursors().encode("trades:X", "2026-11-02", null);
     assertTrue(
         assertThrows(IllegalArgumentException.class, () -> readSide.leases(1, tradesCursor, 10))
             .getMessage()
@@ -493,6 +496,68 @@ class ReadSideTest {
         assertThrows(IllegalArgumentException.class, () -> readSide.epoch("X", 0))
             .getMessage()
             .contains("epoch=0"));
+  }
+
+  @Test
+  void shouldRefuseEveryCursorItDidNotMakeForTheSameQuery() throws Exception {
+    PageCursor.Codec cursors = readSide.cursors();
+    String mine = cursors.encode("leases:1", YearMonth.now(ZoneOffset.UTC).toString(), null);
+    assertNotNull(get(readSide.leases(1, mine, 10)));
+    // another account's cursor, a trades cursor, a forged byte, another secret's cursor
+    String forged =
+        Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(flipLast(Base64.getUrlDecoder().decode(mine)));
+    String otherSecret =
+        new PageCursor.Codec("another secret, 32 bytes long...".getBytes(StandardCharsets.UTF_8))
+            .encode("leases:1", YearMonth.now(ZoneOffset.UTC).toString(), null);
+    for (String bad :
+        List.of(
+            cursors.encode("leases:2", YearMonth.now(ZoneOffset.UTC).toString(), null),
+            cursors.encode("trades:X", "2026-11-02", null),
+            forged,
+            otherSecret,
+            "A".repeat(PageCursor.MAX_CURSOR_CHARS + 1))) {
+      assertTrue(
+          assertThrows(IllegalArgumentException.class, () -> readSide.leases(1, bad, 10))
+              .getMessage()
+              .startsWith("cursor"),
+          bad);
+    }
+    // a signed cursor still cannot name a month the walk would never reach
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> readSide.leases(1, cursors.encode("leases:1", "9999-12", null), 10))
+            .getMessage()
+            .startsWith("cursor names a month after"));
+    // one older than the walk keeps is the (empty) last page, without a query
+    Page<LeaseRow> old =
+        get(
+            readSide.leases(
+                1,
+                cursors.encode(
+                    "leases:1", YearMonth.now(ZoneOffset.UTC).minusMonths(40).toString(), null),
+                10));
+    assertEquals(List.of(), old.items());
+    assertNull(old.next());
+    // candles far outside any market's life name their parameter
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    readSide.candles(
+                        "X",
+                        CandleInterval.ONE_HOUR,
+                        Instant.parse("-1000000000-01-01T00:00:00Z"),
+                        Instant.parse("2026-11-01T00:00:00Z")))
+            .getMessage()
+            .startsWith("from"));
+  }
+
+  private static byte[] flipLast(byte[] bytes) {
+    bytes[bytes.length - 1] ^= 1;
+    return bytes;
   }
 
   // ------------------------------------------------------------------ the scenario

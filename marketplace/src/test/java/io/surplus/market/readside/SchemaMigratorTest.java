@@ -68,7 +68,9 @@ class SchemaMigratorTest {
             "trades_by_market_day",
             "candles",
             "epochs",
-            "webhook_deliveries"),
+            "webhook_deliveries",
+            "api_keys",
+            "cursor_secret"),
         tables(settings.keyspace()));
     assertTrue(columns(settings.keyspace(), "lease_by_id").contains("preempt_at"));
     assertEquals(List.of(), migrator.migrate(shipped));
