@@ -5,6 +5,7 @@ import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.markets.MarketGate;
+import io.surplus.market.markets.MarketViews;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -48,9 +49,16 @@ public final class OpsRoutes {
 
   private final Settings settings;
 
-  public OpsRoutes(ActorSystem<?> system, Settings settings, PrometheusMeterRegistry metrics) {
+  private final MarketViews views;
+
+  public OpsRoutes(
+      ActorSystem<?> system,
+      Settings settings,
+      PrometheusMeterRegistry metrics,
+      MarketViews views) {
     this.system = system;
     this.settings = settings;
+    this.views = views;
     this.metrics = metrics;
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.persistence.cassandra");
     this.openApi = openApiBytes();
@@ -100,7 +108,7 @@ public final class OpsRoutes {
                 .entityRefFor(MarketGate.ENTITY_KEY, model)
                 .<MarketGate.Health>ask(MarketGate.GetHealth::new, MARKET_HEALTH_TIMEOUT)
                 .toCompletableFuture()
-                .handle(OpsRoutes::market));
+                .handle((h, failure) -> market(h, failure, views.get(model))));
       }
     }
     return CompletableFuture.allOf(markets.values().toArray(CompletableFuture[]::new))
@@ -113,7 +121,7 @@ public final class OpsRoutes {
                   markets.entrySet()) {
                 Map<String, Object> m = e.getValue().join();
                 byModel.put(e.getKey(), m);
-                marketsUp &= MarketGate.UP.equals(m.get("status"));
+                marketsUp &= MarketGate.UP.equals(m.get("status")) && m.containsKey("view");
               }
               boolean ready = cassandraUp && up && marketsUp;
               Map<String, Object> body = new LinkedHashMap<>();
@@ -125,18 +133,24 @@ public final class OpsRoutes {
             });
   }
 
-  /** One market's part of the readiness document. */
-  private static Map<String, Object> market(MarketGate.Health h, Throwable failure) {
+  /**
+   * One market's part of the readiness document: its health, and as of when this node's view of it
+   * is (absent until the market has published one: public reads of it answer 503 until then).
+   */
+  private static Map<String, Object> market(
+      MarketGate.Health h, Throwable failure, MarketViews.Rendered view) {
+    Map<String, Object> m = new LinkedHashMap<>();
     if (failure != null) {
-      return Map.of("status", "unresponsive");
+      m.put("status", "unresponsive");
+    } else {
+      m.put("status", h.status());
+      m.put("restarts", h.restarts());
+      m.put("since", Instant.ofEpochMilli(h.sinceMillis()).toString());
     }
-    return Map.of(
-        "status",
-        h.status(),
-        "restarts",
-        h.restarts(),
-        "since",
-        Instant.ofEpochMilli(h.sinceMillis()).toString());
+    if (view != null) {
+      m.put("view", Instant.ofEpochMilli(view.atMillis()).toString());
+    }
+    return m;
   }
 
   private CompletionStage<HttpResponse> scrape(Call call) {

@@ -93,10 +93,11 @@ public final class SurplusService {
     }
     EgressPolicy egress = new EgressPolicy(EgressPolicy.Settings.from(system.settings().config()));
     StreamTokens streamTokens = StreamTokens.from(system.settings().config());
-    MarketGate.init(system, settings.clock(), settings.pricing(), settings.epochInterval());
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MarketGate.init(
+        system, settings.clock(), settings.pricing(), settings.epochInterval(), metrics);
     MarketGate.wake(system, settings.markets().keySet());
     Account.init(system, settings.billingInterval(), settings.pendingGrace());
-    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmGcMetrics().bindTo(metrics);
     new JvmThreadMetrics().bindTo(metrics);
@@ -129,13 +130,15 @@ public final class SurplusService {
               Api.Authenticator auth = authenticator(system, settings.askTimeout(), keys);
               List<Api.Endpoint> endpoints = new ArrayList<>();
               endpoints.addAll(new BidRoutes(system, settings).endpoints());
-              endpoints.addAll(new MarketRoutes(system, settings).endpoints());
+              MarketRoutes markets = new MarketRoutes(system, settings);
+              endpoints.addAll(markets.endpoints());
               endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
               endpoints.addAll(new AccountRoutes(system, settings, keys).endpoints());
               endpoints.addAll(new StreamRoutes(system, settings, streamTokens).endpoints());
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
               endpoints.addAll(new WebhookRoutes(system, settings, sender, egress).endpoints());
-              endpoints.addAll(new OpsRoutes(system, settings, metrics).endpoints());
+              endpoints.addAll(
+                  new OpsRoutes(system, settings, metrics, markets.views()).endpoints());
               endpoints.addAll(new BoardRoutes().endpoints());
               Api api = new Api(system, endpoints, auth, metrics);
               return Http.get(system)

@@ -2,6 +2,7 @@ package io.surplus.market.board;
 
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.EntityTags;
 import io.surplus.market.http.Problem;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -185,7 +186,7 @@ public final class BoardRoutes {
       headers.add(RawHeader.create("Referrer-Policy", "no-referrer"));
     }
     Optional<String> ifNoneMatch = call.header("If-None-Match");
-    if (ifNoneMatch.isPresent() && matches(ifNoneMatch.get(), etag)) {
+    if (ifNoneMatch.isPresent() && EntityTags.matches(ifNoneMatch.get(), etag)) {
       return CompletableFuture.completedFuture(
           HttpResponse.create().withStatus(StatusCodes.NOT_MODIFIED).addHeaders(headers));
     }
@@ -196,20 +197,6 @@ public final class BoardRoutes {
         HttpResponse.create()
             .withEntity(HttpEntities.create(a.type(), gzip ? a.gzipped() : a.bytes()))
             .addHeaders(headers));
-  }
-
-  /** True when an If-None-Match header lists {@code etag} (or is {@code *}). */
-  static boolean matches(String ifNoneMatch, String etag) {
-    for (String tag : ifNoneMatch.split(",")) {
-      String t = tag.strip();
-      if (t.startsWith("W/")) {
-        t = t.substring(2);
-      }
-      if (t.equals("*") || t.equals(etag)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** True when an Accept-Encoding header accepts gzip (listed without {@code q=0}). */

@@ -62,6 +62,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     /** Revocations applied to the book; orders them so replay applies each exactly once. */
     long revocations;
 
+    /** Events applied since this state was made: tells the view whether the book changed. */
+    long changes;
+
     State(OrderBook book) {
       this.book = book;
     }
@@ -86,8 +89,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     @JsonSubTypes.Type(value = ClearEpoch.class, name = "ClearEpoch"),
     @JsonSubTypes.Type(value = GetBid.class, name = "GetBid"),
     @JsonSubTypes.Type(value = GetImage.class, name = "GetImage"),
-    @JsonSubTypes.Type(value = GetDepth.class, name = "GetDepth"),
-    @JsonSubTypes.Type(value = GetWindows.class, name = "GetWindows"),
     @JsonSubTypes.Type(value = FeedOffer.class, name = "FeedOffer"),
     @JsonSubTypes.Type(value = ExtendWindow.class, name = "ExtendWindow"),
     @JsonSubTypes.Type(value = RevokeWindow.class, name = "RevokeWindow")
@@ -126,6 +127,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   /** The epoch timer fired: clear now if any bid is open. */
   enum Tick implements Command {
+    INSTANCE
+  }
+
+  /** The view timer fired: publish the market's view if the book or the current slot moved. */
+  enum ViewTick implements Command {
     INSTANCE
   }
 
@@ -176,18 +182,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       return new FeedOutcome(code, false, List.of());
     }
   }
-
-  /** Asks for the anonymous aggregated book as of {@code atMillis}. */
-  public record GetDepth(long atMillis, ActorRef<DepthView> replyTo) implements Command {}
-
-  public record DepthView(long epoch, long lastClearingPrice, Depth depth)
-      implements CborSerializable {}
-
-  /** Asks for the windows not ended at {@code atMillis}, with their capacity ahead. */
-  public record GetWindows(long atMillis, ActorRef<Timeline> replyTo) implements Command {}
-
-  /** The market's windows as of epoch {@code epoch}, in start order. */
-  public record Timeline(long epoch, List<WindowProfile> windows) implements CborSerializable {}
 
   /** Asks for the book's canonical image: equal books give equal bytes. */
   public record GetImage(ActorRef<Image> replyTo) implements Command {}
@@ -303,6 +297,32 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   /** The pub-sub topic of {@link EpochPublished}. */
   public static final String EPOCH_TOPIC = "market-epochs";
 
+  /**
+   * What the public reads of a market, as of {@code atMillis}: its depth and its capacity timeline.
+   * Published on {@link #VIEW_TOPIC} after each epoch, when the book or the current slot has moved
+   * (at most once per epoch interval), and again every {@link #VIEW_HEARTBEAT} so a node that joins
+   * late gets it; never replayed. Every node keeps the latest and answers reads from it, so no
+   * public read asks a market.
+   */
+  public record ViewPublished(
+      String gpuModel,
+      long epoch,
+      long atMillis,
+      long lastClearingPrice,
+      Depth depth,
+      List<WindowProfile> windows)
+      implements CborSerializable {}
+
+  /** The pub-sub topic of {@link ViewPublished}. */
+  public static final String VIEW_TOPIC = "market-views";
+
+  /** How often an unchanged view is published again, for nodes that joined since. */
+  public static final Duration VIEW_HEARTBEAT = Duration.ofSeconds(5);
+
+  public static Behavior<Topic.Command<ViewPublished>> viewTopic() {
+    return Topic.create(ViewPublished.class, VIEW_TOPIC);
+  }
+
   /** A node's local handle on the epoch topic; spawn one per node (or per publisher). */
   public static Behavior<Topic.Command<EpochPublished>> epochTopic() {
     return Topic.create(EpochPublished.class, EPOCH_TOPIC);
@@ -335,72 +355,85 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       PricingRule pricing,
       Duration interval,
       LongSupplier wallClock) {
-    return create(model, clock, pricing, interval, wallClock, null);
-  }
-
-  /** A market on a timer that publishes each durable epoch to {@code epochs}. */
-  public static Behavior<Command> create(
-      GpuModel model,
-      SlotClock clock,
-      PricingRule pricing,
-      Duration interval,
-      LongSupplier wallClock,
-      ActorRef<Topic.Command<EpochPublished>> epochs) {
-    return create(model, clock, pricing, interval, wallClock, epochs, null);
-  }
-
-  /** A market on a timer that publishes durable epochs and revocations to the live stream. */
-  public static Behavior<Command> create(
-      GpuModel model,
-      SlotClock clock,
-      PricingRule pricing,
-      Duration interval,
-      LongSupplier wallClock,
-      ActorRef<Topic.Command<EpochPublished>> epochs,
-      ActorRef<Topic.Command<RevocationPublished>> revocations) {
-    return create(model, clock, pricing, interval, wallClock, epochs, revocations, null);
-  }
-
-  /** A market that also publishes each cut lease for its bidder's private stream. */
-  public static Behavior<Command> create(
-      GpuModel model,
-      SlotClock clock,
-      PricingRule pricing,
-      Duration interval,
-      LongSupplier wallClock,
-      ActorRef<Topic.Command<EpochPublished>> epochs,
-      ActorRef<Topic.Command<RevocationPublished>> revocations,
-      ActorRef<Topic.Command<LeaseNoticePublished>> leaseNotices) {
     return create(
-        model, clock, pricing, interval, wallClock, epochs, revocations, leaseNotices, null);
+        model, clock, pricing, interval, wallClock, new Links(null, null, null, null, null, null));
   }
 
   /**
-   * A market that also tells {@code gate} when it has recovered its book and when it fails, so the
-   * gate can let go of a batch the failure lost and report the market's health.
+   * Where a market reports, each part optional (null in a test's market): the live stream's topics
+   * of epochs, revocations and cut leases; its gate, told when the market has recovered and when it
+   * fails; the topic of its public view; its meters.
    */
+  public record Links(
+      ActorRef<Topic.Command<EpochPublished>> epochs,
+      ActorRef<Topic.Command<RevocationPublished>> revocations,
+      ActorRef<Topic.Command<LeaseNoticePublished>> leaseNotices,
+      ActorRef<MarketGate.Message> gate,
+      ActorRef<Topic.Command<ViewPublished>> views,
+      MarketMeters meters) {}
+
+  /** A market that clears every {@code interval} and reports through {@code links}. */
   public static Behavior<Command> create(
       GpuModel model,
       SlotClock clock,
       PricingRule pricing,
       Duration interval,
       LongSupplier wallClock,
-      ActorRef<Topic.Command<EpochPublished>> epochs,
-      ActorRef<Topic.Command<RevocationPublished>> revocations,
-      ActorRef<Topic.Command<LeaseNoticePublished>> leaseNotices,
-      ActorRef<MarketGate.Message> gate) {
+      Links links) {
     return Behaviors.withTimers(
         timers -> {
           Market m = new Market(persistenceId(model), clock, pricing, wallClock);
           m.model = model.name();
-          m.epochs = epochs;
-          m.revocations = revocations;
-          m.leaseNotices = leaseNotices;
+          m.epochs = links.epochs();
+          m.revocations = links.revocations();
+          m.leaseNotices = links.leaseNotices();
           m.timers = timers;
           m.interval = interval;
-          m.gate = gate;
+          m.gate = links.gate();
+          m.views = links.views();
+          m.meters = links.meters();
           return m;
         });
+  }
+
+  private MarketMeters meters;
+
+  private ActorRef<Topic.Command<ViewPublished>> views;
+
+  /** The last view published, the changes and slot it was made at, and when it was sent. */
+  private ViewPublished lastView;
+
+  private long lastViewChanges = -1;
+  private int lastViewSlot;
+  private long lastViewSentAt;
+
+  /**
+   * Publishes the view when the book changed or the current slot moved since the last one (or
+   * {@code force}, after an epoch), else the last one again once {@link #VIEW_HEARTBEAT} has
+   * passed. Making a view costs a pass over the book, at most once per epoch interval.
+   */
+  private void publishView(State state, boolean force) {
+    if (views == null) {
+      return;
+    }
+    long now = wallClock.getAsLong();
+    int slot = clock.slotAtOrBefore(now);
+    if (force || lastView == null || state.changes != lastViewChanges || slot != lastViewSlot) {
+      lastView =
+          new ViewPublished(
+              model,
+              state.book.epoch(),
+              now,
+              state.lastEpoch == null ? 0 : state.lastEpoch.clearingPrice(),
+              state.book.depth(now),
+              state.book.windowProfiles(now));
+      lastViewChanges = state.changes;
+      lastViewSlot = slot;
+    } else if (now - lastViewSentAt < VIEW_HEARTBEAT.toMillis()) {
+      return;
+    }
+    lastViewSentAt = now;
+    views.tell(Topic.publish(lastView));
   }
 
   private ActorRef<MarketGate.Message> gate;
@@ -420,7 +453,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
             state -> {
               if (timers != null) {
                 timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
+                if (views != null) {
+                  timers.startTimerWithFixedDelay(ViewTick.INSTANCE, interval);
+                }
               }
+              publishView(state, true);
               if (gate != null) {
                 gate.tell(new MarketGate.MarketRecovered(state.book.epoch()));
               }
@@ -586,29 +623,18 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .onCommand(ClearEpoch.class, this::onClearEpoch)
         .onCommand(Tick.class, this::onTick)
         .onCommand(
+            ViewTick.class,
+            (state, t) -> {
+              publishView(state, false);
+              return Effect().none();
+            })
+        .onCommand(
             GetBid.class,
             (state, c) ->
                 Effect()
                     .reply(
                         c.replyTo(),
                         new BidSummary(state.book.bid(c.bidId()), state.book.reason(c.bidId()))))
-        .onCommand(
-            GetDepth.class,
-            (state, c) ->
-                Effect()
-                    .reply(
-                        c.replyTo(),
-                        new DepthView(
-                            state.book.epoch(),
-                            state.lastEpoch == null ? 0 : state.lastEpoch.clearingPrice(),
-                            state.book.depth(c.atMillis()))))
-        .onCommand(
-            GetWindows.class,
-            (state, c) ->
-                Effect()
-                    .reply(
-                        c.replyTo(),
-                        new Timeline(state.book.epoch(), state.book.windowProfiles(c.atMillis()))))
         .onCommand(
             GetImage.class,
             (state, c) -> Effect().reply(c.replyTo(), new Image(state.book.snapshot())))
@@ -770,15 +796,29 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onClearEpoch(
       State state, ClearEpoch c) {
-    EpochResult r = state.book.clear(c.atMillis());
-    state.lastEpoch = r;
+    EpochResult r = clear(state, c.atMillis());
     EpochCleared e = EpochCleared.of(c.atMillis(), r);
     return Effect()
         .persist(e)
-        .thenRun(s -> publish(e))
+        .thenRun(
+            s -> {
+              publishView(s, true);
+              publish(e);
+            })
         .thenReply(
             c.replyTo(),
             s -> new EpochSummary(r.epoch(), r.clearingPrice(), r.leases().size(), r.openBids()));
+  }
+
+  /** Clears an epoch of the live book (not on replay), measured. */
+  private EpochResult clear(State state, long atMillis) {
+    long started = System.nanoTime();
+    EpochResult r = state.book.clear(atMillis);
+    state.lastEpoch = r;
+    if (meters != null) {
+      meters.epoch(r, System.nanoTime() - started);
+    }
+    return r;
   }
 
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onTick(
@@ -787,14 +827,28 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       return Effect().none();
     }
     long at = wallClock.getAsLong();
-    EpochResult r = state.book.clear(at);
-    state.lastEpoch = r;
+    EpochResult r = clear(state, at);
     EpochCleared e = EpochCleared.of(at, r);
-    return Effect().persist(e).thenRun(s -> publish(e));
+    return Effect()
+        .persist(e)
+        .thenRun(
+            s -> {
+              publishView(s, true);
+              publish(e);
+            });
   }
 
   @Override
   public EventHandler<State, Event> eventHandler() {
+    EventHandler<State, Event> apply = applyEvents();
+    return (state, event) -> {
+      State next = apply.apply(state, event);
+      next.changes++;
+      return next;
+    };
+  }
+
+  private EventHandler<State, Event> applyEvents() {
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(

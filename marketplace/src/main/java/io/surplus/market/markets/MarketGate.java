@@ -1,5 +1,7 @@
 package io.surplus.market.markets;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.surplus.engine.GpuModel;
 import io.surplus.engine.PricingRule;
 import io.surplus.engine.SlotClock;
@@ -102,6 +104,16 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
    */
   public static void init(
       ActorSystem<?> system, SlotClock clock, PricingRule pricing, Duration epochInterval) {
+    init(system, clock, pricing, epochInterval, new SimpleMeterRegistry());
+  }
+
+  /** The same, with each market's meters in {@code registry}. */
+  public static void init(
+      ActorSystem<?> system,
+      SlotClock clock,
+      PricingRule pricing,
+      Duration epochInterval,
+      MeterRegistry registry) {
     ClusterSharding.get(system)
         .init(
             Entity.of(
@@ -114,22 +126,47 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
                                     new MarketGate(
                                         gate,
                                         timers,
-                                        gate.spawn(
-                                            supervised(
-                                                Market.create(
-                                                    new GpuModel(ctx.getEntityId()),
-                                                    clock,
-                                                    pricing,
-                                                    epochInterval,
-                                                    System::currentTimeMillis,
-                                                    gate.spawn(Market.epochTopic(), "epochs"),
-                                                    gate.spawn(
-                                                        Market.revocationTopic(), "revocations"),
-                                                    gate.spawn(
-                                                        Market.leaseNoticeTopic(), "lease-notices"),
-                                                    gate.getSelf())),
-                                            "market"))))));
+                                        market(
+                                            gate,
+                                            ctx.getEntityId(),
+                                            clock,
+                                            pricing,
+                                            epochInterval,
+                                            new MarketMeters(registry, ctx.getEntityId())))))));
   }
+
+  /** Spawns the market of this gate, supervised, reporting to the gate and the topics. */
+  private static MarketParts market(
+      ActorContext<Message> gate,
+      String model,
+      SlotClock clock,
+      PricingRule pricing,
+      Duration epochInterval,
+      MarketMeters meters) {
+    Market.Links links =
+        new Market.Links(
+            gate.spawn(Market.epochTopic(), "epochs"),
+            gate.spawn(Market.revocationTopic(), "revocations"),
+            gate.spawn(Market.leaseNoticeTopic(), "lease-notices"),
+            gate.getSelf(),
+            gate.spawn(Market.viewTopic(), "views"),
+            meters);
+    ActorRef<Market.Command> market =
+        gate.spawn(
+            supervised(
+                Market.create(
+                    new GpuModel(model),
+                    clock,
+                    pricing,
+                    epochInterval,
+                    System::currentTimeMillis,
+                    links)),
+            "market");
+    return new MarketParts(market, meters);
+  }
+
+  /** A gate's market and the meters they share. */
+  private record MarketParts(ActorRef<Market.Command> market, MarketMeters meters) {}
 
   /**
    * Starts every market now rather than at its first command, so each recovers its book (and runs
@@ -164,16 +201,28 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
 
   public static Behavior<Message> create(ActorRef<Market.Command> market) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new MarketGate(ctx, timers, market)));
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    new MarketGate(
+                        ctx,
+                        timers,
+                        new MarketParts(market, new MarketMeters(new SimpleMeterRegistry(), "")))));
   }
 
   private final TimerScheduler<Message> timers;
+  private final MarketMeters meters;
 
-  private MarketGate(
-      ActorContext<Message> ctx, TimerScheduler<Message> timers, ActorRef<Market.Command> market) {
+  /** When each waiting bid arrived (System.nanoTime), parallel to {@code waiting}. */
+  private List<Long> arrivals = new ArrayList<>();
+
+  private long batchSentAt;
+
+  private MarketGate(ActorContext<Message> ctx, TimerScheduler<Message> timers, MarketParts parts) {
     super(ctx);
     this.timers = timers;
-    this.market = market;
+    this.market = parts.market();
+    this.meters = parts.meters();
     this.writtenAdapter = ctx.messageAdapter(Market.BatchWritten.class, Written::new);
   }
 
@@ -181,7 +230,15 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   public Receive<Message> createReceive() {
     return newReceiveBuilder()
         .onMessage(Place.class, this::onPlace)
-        .onMessage(Written.class, w -> w.result().batch() == batches ? sendWaiting() : this)
+        .onMessage(
+            Written.class,
+            w -> {
+              if (w.result().batch() != batches) {
+                return this;
+              }
+              meters.batchWritten(System.nanoTime() - batchSentAt);
+              return sendWaiting();
+            })
         .onMessage(
             BatchTimedOut.class,
             t -> {
@@ -228,6 +285,7 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
     recoveries++;
     enter(UP);
     if (recoveries > 1) {
+      meters.restarted();
       getContext().getLog().warn("market recovered after a failure (restart {})", recoveries - 1);
       if (writing) {
         return sendWaiting();
@@ -245,9 +303,11 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
 
   private Behavior<Message> onPlace(Place p) {
     waiting.add(p.bid());
+    arrivals.add(System.nanoTime());
     if (!writing) {
       return sendWaiting();
     }
+    meters.queued(waiting.size());
     return this;
   }
 
@@ -258,13 +318,19 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
       return this;
     }
     List<Market.PlaceBid> batch;
+    long oldest = arrivals.get(0);
     if (waiting.size() <= MAX_BATCH) {
       batch = waiting;
       waiting = new ArrayList<>();
+      arrivals = new ArrayList<>();
     } else {
       batch = new ArrayList<>(waiting.subList(0, MAX_BATCH));
       waiting = new ArrayList<>(waiting.subList(MAX_BATCH, waiting.size()));
+      arrivals = new ArrayList<>(arrivals.subList(MAX_BATCH, arrivals.size()));
     }
+    batchSentAt = System.nanoTime();
+    meters.batchSent(batch.size(), batchSentAt - oldest);
+    meters.queued(waiting.size());
     writing = true;
     batches++;
     bids += batch.size();

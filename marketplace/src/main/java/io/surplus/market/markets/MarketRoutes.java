@@ -13,21 +13,26 @@ import io.surplus.market.bids.BidRequest;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.EntityTags;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /**
@@ -133,10 +138,18 @@ public final class MarketRoutes {
   private final ClusterSharding sharding;
   private final Duration timeout;
 
+  private final MarketViews views;
+
   public MarketRoutes(ActorSystem<?> system, Settings settings) {
     this.settings = settings;
     this.sharding = ClusterSharding.get(system);
     this.timeout = settings.askTimeout();
+    this.views = MarketViews.start(system, this::render);
+  }
+
+  /** This node's views of every market, which these routes answer from. */
+  public MarketViews views() {
+    return views;
   }
 
   public List<Endpoint> endpoints() {
@@ -161,85 +174,116 @@ public final class MarketRoutes {
     return model;
   }
 
-  CompletionStage<Market.DepthView> depth(String model, long now) {
-    return market(model).ask(r -> new MarketGate.Forward(new Market.GetDepth(now, r)), timeout);
+  /**
+   * Renders one market's view into the bytes every read of it sends: done once per publication, on
+   * the view subscriber's thread.
+   */
+  MarketViews.Rendered render(Market.ViewPublished v) {
+    String model = v.gpuModel();
+    String price = v.lastClearingPrice() == 0 ? null : Price.format(v.lastClearingPrice());
+    Depth depth = v.depth();
+    MarketView summary =
+        new MarketView(
+            model,
+            settings.gpusPerNode(model),
+            v.epoch(),
+            price,
+            depth.bids().isEmpty() ? null : Price.format(depth.bids().get(0).limitPrice()),
+            depth.windows().isEmpty() ? null : Price.format(depth.windows().get(0).reservePrice()),
+            depth.bids().stream().mapToLong(Depth.BidLevel::nodes).sum(),
+            depth.windows().stream().mapToLong(Depth.WindowLevel::freeNodes).sum());
+    List<BidLevelView> bids = new ArrayList<>(depth.bids().size());
+    long cum = 0;
+    for (Depth.BidLevel l : depth.bids()) {
+      cum += l.nodes();
+      bids.add(new BidLevelView(Price.format(l.limitPrice()), l.bids(), l.nodes(), cum));
+    }
+    List<WindowLevelView> windows = new ArrayList<>(depth.windows().size());
+    cum = 0;
+    for (Depth.WindowLevel l : depth.windows()) {
+      cum += l.freeNodes();
+      windows.add(
+          new WindowLevelView(
+              Price.format(l.reservePrice()),
+              l.windows(),
+              l.freeNodes(),
+              nodeHours(l.freeNodeSlots()),
+              cum));
+    }
+    String asOf = Instant.ofEpochMilli(v.atMillis()).toString();
+    return new MarketViews.Rendered(
+        v.epoch(),
+        v.atMillis(),
+        Json.write(summary).getBytes(StandardCharsets.UTF_8),
+        Json.write(new BookView(model, asOf, v.epoch(), price, bids, windows))
+            .getBytes(StandardCharsets.UTF_8),
+        Json.write(timeline(model, v.atMillis(), v.epoch(), v.windows()))
+            .getBytes(StandardCharsets.UTF_8),
+        "\"" + model + "-" + v.epoch() + "-" + Long.toString(v.atMillis(), 36) + "\"");
   }
+
+  /** The latest view of a market, or a 503 while its market has not published one yet. */
+  private MarketViews.Rendered view(String model) {
+    MarketViews.Rendered r = views.get(model);
+    if (r == null) {
+      throw new Api.Unavailable("market data of " + model + " is not published yet", null);
+    }
+    return r;
+  }
+
+  /** Sends a view's bytes with its entity tag; a client that has them gets a 304. */
+  private static CompletionStage<HttpResponse> send(Call call, String etag, byte[] json) {
+    RawHeader tag = RawHeader.create("ETag", etag);
+    Optional<String> ifNoneMatch = call.header("If-None-Match");
+    if (ifNoneMatch.isPresent() && EntityTags.matches(ifNoneMatch.get(), etag)) {
+      return CompletableFuture.completedFuture(
+          HttpResponse.create().withStatus(StatusCodes.NOT_MODIFIED).addHeader(tag));
+    }
+    return CompletableFuture.completedFuture(
+        HttpResponse.create()
+            .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, json))
+            .addHeader(tag));
+  }
+
+  private static final byte[] MARKETS_OPEN = "{\"markets\":[".getBytes(StandardCharsets.UTF_8);
 
   private CompletionStage<HttpResponse> markets(Call call) {
-    long now = System.currentTimeMillis();
-    List<CompletableFuture<MarketView>> views = new ArrayList<>();
-    for (Map.Entry<String, Integer> m : settings.markets().entrySet()) {
-      views.add(
-          depth(m.getKey(), now)
-              .thenApply(d -> summary(m.getKey(), m.getValue(), d))
-              .toCompletableFuture());
+    List<MarketViews.Rendered> all = new ArrayList<>(settings.markets().size());
+    StringBuilder etag = new StringBuilder("\"");
+    int size = MARKETS_OPEN.length + 2;
+    for (String model : settings.markets().keySet()) {
+      MarketViews.Rendered r = view(model);
+      all.add(r);
+      etag.append(r.etag(), 1, r.etag().length() - 1).append('.');
+      size += r.summary().length + 1;
     }
-    return CompletableFuture.allOf(views.toArray(CompletableFuture[]::new))
-        .thenApply(
-            v ->
-                Api.json(
-                    200, Map.of("markets", views.stream().map(CompletableFuture::join).toList())));
-  }
-
-  static MarketView summary(String model, int gpus, Market.DepthView d) {
-    Depth depth = d.depth();
-    return new MarketView(
-        model,
-        gpus,
-        d.epoch(),
-        d.lastClearingPrice() == 0 ? null : Price.format(d.lastClearingPrice()),
-        depth.bids().isEmpty() ? null : Price.format(depth.bids().get(0).limitPrice()),
-        depth.windows().isEmpty() ? null : Price.format(depth.windows().get(0).reservePrice()),
-        depth.bids().stream().mapToLong(Depth.BidLevel::nodes).sum(),
-        depth.windows().stream().mapToLong(Depth.WindowLevel::freeNodes).sum());
+    byte[] json = new byte[size];
+    System.arraycopy(MARKETS_OPEN, 0, json, 0, MARKETS_OPEN.length);
+    int at = MARKETS_OPEN.length;
+    for (int i = 0; i < all.size(); i++) {
+      if (i > 0) {
+        json[at++] = ',';
+      }
+      byte[] line = all.get(i).summary();
+      System.arraycopy(line, 0, json, at, line.length);
+      at += line.length;
+    }
+    json[at++] = ']';
+    json[at++] = '}';
+    return send(call, etag.append('"').toString(), java.util.Arrays.copyOf(json, at));
   }
 
   private CompletionStage<HttpResponse> book(Call call) {
-    String model = model(settings, call);
-    long now = System.currentTimeMillis();
-    SlotClock clock = settings.clock();
-    return depth(model, now)
-        .thenApply(
-            d -> {
-              List<BidLevelView> bids = new ArrayList<>();
-              long cum = 0;
-              for (Depth.BidLevel l : d.depth().bids()) {
-                cum += l.nodes();
-                bids.add(new BidLevelView(Price.format(l.limitPrice()), l.bids(), l.nodes(), cum));
-              }
-              List<WindowLevelView> windows = new ArrayList<>();
-              cum = 0;
-              for (Depth.WindowLevel l : d.depth().windows()) {
-                cum += l.freeNodes();
-                windows.add(
-                    new WindowLevelView(
-                        Price.format(l.reservePrice()),
-                        l.windows(),
-                        l.freeNodes(),
-                        nodeHours(l.freeNodeSlots()),
-                        cum));
-              }
-              return Api.json(
-                  200,
-                  new BookView(
-                      model,
-                      Instant.ofEpochMilli(now).toString(),
-                      d.epoch(),
-                      d.lastClearingPrice() == 0 ? null : Price.format(d.lastClearingPrice()),
-                      bids,
-                      windows));
-            });
+    MarketViews.Rendered r = view(model(settings, call));
+    return send(call, r.etag(), r.book());
   }
 
   private CompletionStage<HttpResponse> windows(Call call) {
-    String model = model(settings, call);
-    long now = System.currentTimeMillis();
-    return market(model)
-        .<Market.Timeline>ask(r -> new MarketGate.Forward(new Market.GetWindows(now, r)), timeout)
-        .thenApply(t -> Api.json(200, timeline(model, now, t)));
+    MarketViews.Rendered r = view(model(settings, call));
+    return send(call, r.etag(), r.windows());
   }
 
-  TimelineView timeline(String model, long now, Market.Timeline t) {
+  TimelineView timeline(String model, long now, long epoch, List<WindowProfile> profiles) {
     SlotClock clock = settings.clock();
     int nowSlot = clock.slotAtOrBefore(now);
     long offeredNow = 0;
@@ -248,8 +292,8 @@ public final class MarketRoutes {
     long offeredSlots = 0;
     long allocatedSlots = 0;
     long freeSlots = 0;
-    List<TimelineWindowView> windows = new ArrayList<>(t.windows().size());
-    for (WindowProfile w : t.windows()) {
+    List<TimelineWindowView> windows = new ArrayList<>(profiles.size());
+    for (WindowProfile w : profiles) {
       WindowSpec spec = w.spec();
       List<CapacityRunView> runs = new ArrayList<>(w.runs().size());
       for (WindowProfile.Run r : w.runs()) {
@@ -289,7 +333,7 @@ public final class MarketRoutes {
     return new TimelineView(
         model,
         Instant.ofEpochMilli(now).toString(),
-        t.epoch(),
+        epoch,
         clock.slotSeconds(),
         clock.start(clock.slotAtOrAfter(now) + clock.horizonSlots()).toString(),
         new TimelineTotalsView(

@@ -282,12 +282,17 @@ class CliTest {
     assertEquals("1.80", tradesJson.get("trades").get(0).get("price").asText());
     assertEquals("32", tradesJson.get("trades").get(0).get("gpuHours").asText());
 
-    Run markets = bidder("market", "list");
+    // the latest epoch filled nothing (-); best open bid 0.90, cheapest window 1.20, 3 nodes
+    // wanted, no node free yet (the window starts in the future); market data is published per
+    // epoch, so wait for the view of an epoch after the fill
+    String line = A100 + "\\s+8\\s+\\d+\\s+-\\s+0\\.90\\s+1\\.20\\s+3\\s+0";
+    Run markets =
+        await(
+            () -> bidder("market", "list"),
+            r -> r.out().lines().anyMatch(l -> l.startsWith(A100) && l.matches(line)));
     assertEquals(SurplusCli.OK, markets.code(), markets.toString());
     String a100 = markets.out().lines().filter(l -> l.startsWith(A100)).findFirst().orElseThrow();
-    // the latest epoch filled nothing (-); best open bid 0.90, cheapest window 1.20, 3 nodes
-    // wanted, no node free yet (the window starts in the future)
-    assertTrue(a100.matches(A100 + "\\s+8\\s+\\d+\\s+-\\s+0\\.90\\s+1\\.20\\s+3\\s+0"), a100);
+    assertTrue(a100.matches(line), a100);
     JsonNode marketsJson = bidder("market", "list", "--json").json();
     assertEquals(3, marketsJson.get("markets").size());
 

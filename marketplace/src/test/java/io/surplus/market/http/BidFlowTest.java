@@ -1,11 +1,13 @@
 package io.surplus.market.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.surplus.market.accounts.Account;
+import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -132,7 +134,7 @@ class BidFlowTest {
   @Test
   void shouldShowTheBookAndMarkets() {
     service.post("/v1/bids", bidder, "book-1", Bodies.bid(H100, 3, 60, 40, 60, "0.33"));
-    TestService.Reply book = service.get("/v1/markets/" + H100 + "/book", null);
+    TestService.Reply book = service.view("/v1/markets/" + H100 + "/book");
     assertEquals(200, book.status(), book.body());
     boolean found = false;
     for (JsonNode level : book.json().get("bids")) {
@@ -143,5 +145,68 @@ class BidFlowTest {
     assertEquals(200, markets.status());
     assertNotNull(markets.json().get("markets"));
     assertEquals(3, markets.json().get("markets").size());
+  }
+
+  @Test
+  void shouldShowEachMarketsEpochsAndGateOnMetrics() {
+    service.post("/v1/bids", bidder, "metrics-1", Bodies.bid(H100, 1, 60, 40, 60, "0.22"));
+    String h100 = "market=\"" + H100 + "\"";
+    TestService.Reply metrics =
+        TestService.await(
+            () -> service.get("/metrics", null),
+            r ->
+                count(r.body(), "surplus_market_epoch_clear_seconds_count", h100) > 0
+                    && count(r.body(), "surplus_market_gate_batch_bids_count", h100) > 0);
+    for (String name :
+        List.of(
+            "surplus_market_epoch_searched_count",
+            "surplus_market_epoch_leases_count",
+            "surplus_market_open_bids",
+            "surplus_market_gate_batch_write_seconds_count",
+            "surplus_market_gate_bid_wait_seconds_count",
+            "surplus_market_gate_queue",
+            "surplus_market_restarts_total")) {
+      assertTrue(count(metrics.body(), name, h100) >= 0, name + " is missing");
+    }
+    assertTrue(count(metrics.body(), "surplus_market_open_bids", h100) >= 1, metrics.body());
+  }
+
+  /** The value of the Prometheus sample {@code name} with label {@code label}, or -1 if none. */
+  static double count(String scrape, String name, String label) {
+    return scrape
+        .lines()
+        .filter(l -> l.startsWith(name + "{") && l.contains(label))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElse(-1);
+  }
+
+  @Test
+  void shouldAnswerMarketDataFromViewsWithEntityTags() throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    for (String path : List.of("/v1/markets", "/v1/markets/" + H100 + "/book")) {
+      TestService.Reply first = service.get(path, null);
+      String etag = first.header("ETag");
+      assertNotNull(etag, path + " has no ETag");
+      java.net.http.HttpResponse<String> again =
+          http.send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(service.base() + path))
+                  .header("If-None-Match", etag)
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      // the same view, or a newer one if an epoch published it meanwhile
+      if (again.statusCode() == 304) {
+        assertEquals(etag, again.headers().firstValue("ETag").orElse(null));
+      } else {
+        assertEquals(200, again.statusCode(), again.body());
+        assertNotEquals(etag, again.headers().firstValue("ETag").orElse(null));
+      }
+    }
+    // a change to the book gives a new view, with a new tag
+    String before = service.get("/v1/markets/" + H100 + "/book", null).header("ETag");
+    service.post("/v1/bids", bidder, "etag-1", Bodies.bid(H100, 1, 60, 40, 60, "0.21"));
+    TestService.Reply after = service.view("/v1/markets/" + H100 + "/book");
+    assertNotEquals(before, after.header("ETag"));
+    assertTrue(after.body().contains("\"0.21\""), after.body());
   }
 }

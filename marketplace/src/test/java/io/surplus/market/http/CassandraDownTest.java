@@ -79,7 +79,7 @@ class CassandraDownTest {
           open,
           bids.body());
       long booked = 0;
-      for (var level : service.get("/v1/markets/" + H100 + "/book", null).json().get("bids")) {
+      for (var level : service.view("/v1/markets/" + H100 + "/book").json().get("bids")) {
         booked += level.get("nodes").asLong();
       }
       assertEquals(2, booked);

@@ -101,7 +101,7 @@ class FeedTest {
     assertEquals(3, again.json().get("applied").asLong());
     assertEquals(3, again.json().get("duplicates").asLong());
     // each window once in the book: six windows at distinct reserves 1.00..1.05
-    JsonNode book = service.get("/v1/markets/" + H100 + "/book", null).json();
+    JsonNode book = service.view("/v1/markets/" + H100 + "/book").json();
     int found = 0;
     for (JsonNode level : book.get("windows")) {
       if (level.get("reservePrice").asText().startsWith("1.0")) {

@@ -95,6 +95,9 @@ public final class TestService implements AutoCloseable {
       system.terminate();
       throw new IllegalStateException("service did not start", e);
     }
+    // ready, and every market's view published: public reads answer from here on
+    await(() -> get("/health/ready", null), r -> r.status() == 200);
+    await(() -> get("/v1/markets", null), r -> r.status() == 200);
   }
 
   public void restart() {
@@ -253,6 +256,20 @@ public final class TestService implements AutoCloseable {
       r = call.get();
     }
     return r;
+  }
+
+  /**
+   * A public market view ({@code /v1/markets/{m}/book} or {@code /windows}) made after every write
+   * this test has seen answered: views are published per epoch interval, so a read straight after a
+   * write waits for the first view whose {@code asOf} is later than now.
+   */
+  public Reply view(String path) {
+    long since = System.currentTimeMillis();
+    return await(
+        () -> get(path, null),
+        r ->
+            r.status() == 200
+                && java.time.Instant.parse(r.json().get("asOf").asText()).toEpochMilli() > since);
   }
 
   public Reply get(String path, String key) {

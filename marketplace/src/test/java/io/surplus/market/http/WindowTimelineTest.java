@@ -84,7 +84,7 @@ class WindowTimelineTest {
                   service, provider, FeedTestLines.revoked(4, "t-1", "emergency", at[6], 3))
               .status());
 
-      TestService.Reply reply = service.get("/v1/markets/" + H100 + "/windows", null);
+      TestService.Reply reply = service.view("/v1/markets/" + H100 + "/windows");
       assertEquals(200, reply.status(), reply.body());
       JsonNode t = reply.json();
       assertEquals(H100, t.get("gpuModel").asText());
