@@ -89,8 +89,9 @@ final class WatchCommand extends ApiCommand {
           throw CliError.unavailable("the stream ended: " + m.substring(CLOSED.length()));
         }
         JsonNode n = parse(m);
-        if ("heartbeat".equals(Fmt.text(n, "type"))) {
-          continue;
+        String type = String.valueOf(Fmt.text(n, "type"));
+        if (type.equals("heartbeat") || type.equals("subscribed")) {
+          continue; // keep-alive, and the stream's word that it is live: nothing to show
         }
         out().println(json() ? m : line(n));
         out().flush();

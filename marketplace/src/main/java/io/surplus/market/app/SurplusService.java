@@ -17,6 +17,7 @@ import io.surplus.market.http.Api;
 import io.surplus.market.http.Problem;
 import io.surplus.market.markets.MarketGate;
 import io.surplus.market.markets.MarketRoutes;
+import io.surplus.market.markets.MarketTopics;
 import io.surplus.market.readside.ReadSide;
 import io.surplus.market.readside.ReadSideRoutes;
 import io.surplus.market.readside.ReadSideSettings;
@@ -94,8 +95,9 @@ public final class SurplusService {
     EgressPolicy egress = new EgressPolicy(EgressPolicy.Settings.from(system.settings().config()));
     StreamTokens streamTokens = StreamTokens.from(system.settings().config());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MarketTopics topics = MarketTopics.start(system);
     MarketGate.init(
-        system, settings.clock(), settings.pricing(), settings.epochInterval(), metrics);
+        system, settings.clock(), settings.pricing(), settings.epochInterval(), topics, metrics);
     MarketGate.wake(system, settings.markets().keySet());
     Account.init(system, settings.billingInterval(), settings.pendingGrace());
     new JvmMemoryMetrics().bindTo(metrics);
@@ -130,11 +132,13 @@ public final class SurplusService {
               Api.Authenticator auth = authenticator(system, settings.askTimeout(), keys);
               List<Api.Endpoint> endpoints = new ArrayList<>();
               endpoints.addAll(new BidRoutes(system, settings).endpoints());
-              MarketRoutes markets = new MarketRoutes(system, settings);
+              MarketRoutes markets = new MarketRoutes(system, settings, topics);
               endpoints.addAll(markets.endpoints());
               endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
               endpoints.addAll(new AccountRoutes(system, settings, keys).endpoints());
-              endpoints.addAll(new StreamRoutes(system, settings, streamTokens).endpoints());
+              endpoints.addAll(
+                  new StreamRoutes(system, settings, streamTokens, topics, markets.views())
+                      .endpoints());
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
               endpoints.addAll(new WebhookRoutes(system, settings, sender, egress).endpoints());
               endpoints.addAll(

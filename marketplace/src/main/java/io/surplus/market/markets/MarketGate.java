@@ -104,15 +104,25 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
    */
   public static void init(
       ActorSystem<?> system, SlotClock clock, PricingRule pricing, Duration epochInterval) {
-    init(system, clock, pricing, epochInterval, new SimpleMeterRegistry());
+    init(
+        system,
+        clock,
+        pricing,
+        epochInterval,
+        MarketTopics.start(system),
+        new SimpleMeterRegistry());
   }
 
-  /** The same, with each market's meters in {@code registry}. */
+  /**
+   * The same, publishing on this node's {@code topics}, with each market's meters in {@code
+   * registry}.
+   */
   public static void init(
       ActorSystem<?> system,
       SlotClock clock,
       PricingRule pricing,
       Duration epochInterval,
+      MarketTopics topics,
       MeterRegistry registry) {
     ClusterSharding.get(system)
         .init(
@@ -132,6 +142,7 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
                                             clock,
                                             pricing,
                                             epochInterval,
+                                            topics,
                                             new MarketMeters(registry, ctx.getEntityId())))))));
   }
 
@@ -142,14 +153,15 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
       SlotClock clock,
       PricingRule pricing,
       Duration epochInterval,
+      MarketTopics topics,
       MarketMeters meters) {
     Market.Links links =
         new Market.Links(
-            gate.spawn(Market.epochTopic(), "epochs"),
-            gate.spawn(Market.revocationTopic(), "revocations"),
-            gate.spawn(Market.leaseNoticeTopic(), "lease-notices"),
+            topics.epochs(),
+            topics.revocations(),
+            topics.leaseNotices(),
             gate.getSelf(),
-            gate.spawn(Market.viewTopic(), "views"),
+            topics.views(),
             meters);
     ActorRef<Market.Command> market =
         gate.spawn(

@@ -140,11 +140,11 @@ public final class MarketRoutes {
 
   private final MarketViews views;
 
-  public MarketRoutes(ActorSystem<?> system, Settings settings) {
+  public MarketRoutes(ActorSystem<?> system, Settings settings, MarketTopics topics) {
     this.settings = settings;
     this.sharding = ClusterSharding.get(system);
     this.timeout = settings.askTimeout();
-    this.views = MarketViews.start(system, this::render);
+    this.views = MarketViews.start(system, topics.views(), this::render);
   }
 
   /** This node's views of every market, which these routes answer from. */

@@ -2,6 +2,7 @@ package io.surplus.market.markets;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
@@ -32,9 +33,11 @@ public final class MarketViews {
    * subscriber's thread, once per publication).
    */
   public static MarketViews start(
-      ActorSystem<?> system, Function<Market.ViewPublished, Rendered> render) {
+      ActorSystem<?> system,
+      ActorRef<Topic.Command<Market.ViewPublished>> topic,
+      Function<Market.ViewPublished, Rendered> render) {
     MarketViews views = new MarketViews();
-    system.systemActorOf(views.subscriber(render), "market-views", Props.empty());
+    system.systemActorOf(views.subscriber(topic, render), "market-views", Props.empty());
     return views;
   }
 
@@ -44,10 +47,11 @@ public final class MarketViews {
   }
 
   private Behavior<Market.ViewPublished> subscriber(
+      ActorRef<Topic.Command<Market.ViewPublished>> topic,
       Function<Market.ViewPublished, Rendered> render) {
     return Behaviors.setup(
         ctx -> {
-          ctx.spawn(Market.viewTopic(), "topic").tell(Topic.subscribe(ctx.getSelf()));
+          topic.tell(Topic.subscribe(ctx.getSelf()));
           return Behaviors.receiveMessage(
               v -> {
                 Rendered current = latest.get(v.gpuModel());

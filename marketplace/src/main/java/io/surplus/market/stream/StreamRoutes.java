@@ -10,9 +10,12 @@ import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
 import io.surplus.market.markets.Market;
+import io.surplus.market.markets.MarketTopics;
+import io.surplus.market.markets.MarketViews;
 import io.surplus.market.webhooks.WebhookNotices;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,7 +28,8 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -64,6 +68,39 @@ public final class StreamRoutes {
       int openBids,
       Map<String, Integer> unfilledByReason) {}
 
+  /**
+   * The first message of every stream, sent once the stream's subscriptions are live: every event
+   * after it reaches the client, so a client that acts only after it misses nothing.
+   */
+  public record SubscribedMessage(String type, List<MarketEpoch> markets) {}
+
+  /** A market the stream follows and its latest epoch as this node knows it (null: none yet). */
+  public record MarketEpoch(String gpuModel, Long epoch) {}
+
+  /** The stream's first message: the markets it follows, each at its latest epoch. */
+  private SubscribedMessage subscribed(List<String> markets) {
+    List<MarketEpoch> epochs = new ArrayList<>(markets.size());
+    for (String m : markets) {
+      MarketViews.Rendered v = views.get(m);
+      epochs.add(new MarketEpoch(m, v == null ? null : v.epoch()));
+    }
+    return new SubscribedMessage("subscribed", epochs);
+  }
+
+  /**
+   * Subscribes {@code subscriber} to {@code topic}; completes once the topic has taken it (a topic
+   * handles its messages in order, so its answer to the stats request that follows the subscription
+   * comes after the subscription is in place).
+   */
+  private <T> CompletionStage<Topic.TopicStats> subscribe(
+      ActorRef<Topic.Command<T>> topic, ActorRef<T> subscriber) {
+    topic.tell(Topic.subscribe(subscriber));
+    return AskPattern.ask(topic, Topic::getTopicStats, SUBSCRIBE_TIMEOUT, scheduler);
+  }
+
+  /** How long a stream waits for its topics to take its subscription before it tells nothing. */
+  static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(10);
+
   public record RevocationMessage(
       String type,
       String gpuModel,
@@ -82,14 +119,23 @@ public final class StreamRoutes {
   private final ActorRef<Topic.Command<Market.EpochPublished>> topic;
   private final ActorRef<Topic.Command<Market.RevocationPublished>> revocations;
 
-  public StreamRoutes(ActorSystem<?> system, Settings settings, StreamTokens tokens) {
+  private final Scheduler scheduler;
+
+  private final MarketViews views;
+
+  public StreamRoutes(
+      ActorSystem<?> system,
+      Settings settings,
+      StreamTokens tokens,
+      MarketTopics topics,
+      MarketViews views) {
+    this.views = views;
     this.settings = settings;
     this.tokens = tokens;
-    this.leaseNotices =
-        system.systemActorOf(Market.leaseNoticeTopic(), "stream-lease-notices", Props.empty());
-    this.topic = system.systemActorOf(Market.epochTopic(), "stream-epochs", Props.empty());
-    this.revocations =
-        system.systemActorOf(Market.revocationTopic(), "stream-revocations", Props.empty());
+    this.scheduler = system.scheduler();
+    this.leaseNotices = topics.leaseNotices();
+    this.topic = topics.epochs();
+    this.revocations = topics.revocations();
   }
 
   static boolean wanted(Object e, Set<String> markets, long account) {
@@ -231,20 +277,32 @@ public final class StreamRoutes {
           .failure();
     }
     Set<String> wanted = Set.copyOf(markets);
+    List<String> followed = List.copyOf(markets);
     Source<Message, NotUsed> events =
         ActorSource.<Object>actorRef(
                 m -> false, m -> Optional.empty(), CLIENT_BUFFER, OverflowStrategy.dropHead())
             .mapMaterializedValue(
                 ref -> {
-                  topic.tell(Topic.subscribe(ref.narrow()));
-                  revocations.tell(Topic.subscribe(ref.narrow()));
+                  List<CompletionStage<Topic.TopicStats>> taken = new ArrayList<>(3);
+                  taken.add(subscribe(topic, ref.narrow()));
+                  taken.add(subscribe(revocations, ref.narrow()));
                   if (account > 0) {
-                    leaseNotices.tell(Topic.subscribe(ref.narrow()));
+                    taken.add(subscribe(leaseNotices, ref.narrow()));
                   }
+                  // every topic has taken the subscription: from here on the client misses nothing
+                  CompletableFuture.allOf(
+                          taken.stream()
+                              .map(CompletionStage::toCompletableFuture)
+                              .toArray(CompletableFuture[]::new))
+                      .thenRun(() -> ref.tell(subscribed(followed)));
                   return NotUsed.getInstance();
                 })
-            .filter(e -> wanted(e, wanted, account))
-            .map(e -> (Message) TextMessage.create(Json.write(message(e))))
+            .filter(e -> e instanceof SubscribedMessage || wanted(e, wanted, account))
+            .map(
+                e ->
+                    (Message)
+                        TextMessage.create(
+                            Json.write(e instanceof SubscribedMessage s ? s : message(e))))
             .keepAlive(HEARTBEAT, () -> TextMessage.create("{\"type\":\"heartbeat\"}"));
     Flow<Message, Message, NotUsed> flow = Flow.fromSinkAndSourceCoupled(Sink.ignore(), events);
     return CompletableFuture.completedFuture(upgrade.get().handleMessagesWith(flow));

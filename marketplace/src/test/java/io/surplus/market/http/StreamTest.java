@@ -93,6 +93,9 @@ class StreamTest {
                   }
                 })
             .get(30, TimeUnit.SECONDS);
+    // the stream is live once it says so: every event after that reaches this client
+    JsonNode subscribed = first(received, "subscribed");
+    assertNotNull(subscribed, "the stream never said it was subscribed");
     return new Stream(ws, received);
   }
 
