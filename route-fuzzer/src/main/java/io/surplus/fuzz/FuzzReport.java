@@ -16,7 +16,11 @@ import java.util.TreeMap;
  */
 public final class FuzzReport {
 
-  /** One class of failure. */
+  /**
+   * One class of failure: its kind, route, the input that causes it (a parameter, header or field,
+   * or "valid"), the status; a count, the input classes that showed it, and one reproduction,
+   * preferably of a request that changed that input alone.
+   */
   public record Violation(
       String kind,
       String route,
@@ -24,10 +28,26 @@ public final class FuzzReport {
       int status,
       String detail,
       String repro,
-      long count) {
+      long count,
+      java.util.Set<String> examples,
+      boolean single) {
 
-    Violation plusOne() {
-      return new Violation(kind, route, inputClass, status, detail, repro, count + 1);
+    Violation plus(String example, String detail, String repro, boolean single) {
+      java.util.Set<String> ex = new java.util.TreeSet<>(examples);
+      if (ex.size() < 8) {
+        ex.add(example);
+      }
+      boolean better = single && !this.single;
+      return new Violation(
+          kind,
+          route,
+          inputClass,
+          status,
+          better ? detail : this.detail,
+          better ? repro : this.repro,
+          count + 1,
+          ex,
+          this.single || single);
     }
 
     @Override
@@ -41,6 +61,7 @@ public final class FuzzReport {
           + (status == 0 ? "no answer" : Integer.toString(status))
           + " | x"
           + count
+          + (examples.isEmpty() ? "" : "\n    inputs: " + String.join(", ", examples))
           + "\n    "
           + detail
           + (repro == null ? "" : "\n    " + repro);
@@ -50,6 +71,8 @@ public final class FuzzReport {
   private final long seed;
   private final Map<String, Map<Integer, Long>> table = new TreeMap<>();
   private final Map<String, Long> skipped = new TreeMap<>();
+  private final Map<String, Long> nanosByRoute = new TreeMap<>();
+  private final Map<String, Long> maxNanosByRoute = new TreeMap<>();
   private final Map<String, Violation> violations = new LinkedHashMap<>();
   private long sent;
   private Duration elapsed = Duration.ZERO;
@@ -59,8 +82,10 @@ public final class FuzzReport {
     this.seed = seed;
   }
 
-  synchronized void count(String route, int status) {
+  synchronized void count(String route, int status, long nanos) {
     table.computeIfAbsent(route, k -> new TreeMap<>()).merge(status, 1L, Long::sum);
+    nanosByRoute.merge(route, nanos, Long::sum);
+    maxNanosByRoute.merge(route, nanos, Math::max);
     sent++;
   }
 
@@ -68,15 +93,34 @@ public final class FuzzReport {
     skipped.merge(route, 1L, Long::sum);
   }
 
+  /** Counts a violation; true when it is the first of its class. */
   synchronized boolean violation(
-      String kind, String route, String inputClass, int status, String detail, String repro) {
-    String key = kind + "|" + route + "|" + inputClass + "|" + status;
+      String kind,
+      String route,
+      String cause,
+      int status,
+      String example,
+      boolean single,
+      String detail,
+      String repro) {
+    String key = kind + "|" + route + "|" + cause + "|" + status;
     Violation v = violations.get(key);
     if (v == null) {
-      violations.put(key, new Violation(kind, route, inputClass, status, detail, repro, 1));
+      violations.put(
+          key,
+          new Violation(
+              kind,
+              route,
+              cause,
+              status,
+              detail,
+              repro,
+              1,
+              example == null ? java.util.Set.of() : java.util.Set.of(example),
+              single));
       return true;
     }
-    violations.put(key, v.plusOne());
+    violations.put(key, v.plus(example == null ? "" : example, detail, repro, single));
     return false;
   }
 
@@ -113,7 +157,9 @@ public final class FuzzReport {
     out.printf(
         "%nroute fuzzer: seed %d, %,d requests in %.1f s%n%n",
         seed, sent, elapsed.toMillis() / 1000.0);
-    out.printf("%-46s %8s  %s%n", "route", "requests", "statuses (0: no answer)");
+    out.printf(
+        "%-38s %8s %7s %7s  %s%n",
+        "route", "requests", "mean ms", "max ms", "statuses (0: no answer)");
     for (Map.Entry<String, Map<Integer, Long>> e : table.entrySet()) {
       long n = e.getValue().values().stream().mapToLong(Long::longValue).sum();
       StringBuilder s = new StringBuilder();
@@ -122,7 +168,13 @@ public final class FuzzReport {
       if (skip != null) {
         s.append(" (skipped after hangs: ").append(skip).append(')');
       }
-      out.printf("%-46s %,8d  %s%n", e.getKey(), n, s.toString().strip());
+      out.printf(
+          "%-38s %,8d %7.1f %7d  %s%n",
+          e.getKey(),
+          n,
+          nanosByRoute.getOrDefault(e.getKey(), 0L) / 1e6 / Math.max(1, n),
+          maxNanosByRoute.getOrDefault(e.getKey(), 0L) / 1_000_000,
+          s.toString().strip());
     }
     for (String n : notes) {
       out.println(n);

@@ -60,12 +60,20 @@ final class Generator {
     return new SplittableRandom(seed * 0x9E37_79B9_7F4A_7C15L + index * 0xBF58_476D_1CE4_E5B9L);
   }
 
+  private static final java.util.function.Predicate<String> BODY_SLOT =
+      k ->
+          k.startsWith("body")
+              || k.startsWith("field.")
+              || k.startsWith("item")
+              || k.startsWith("line")
+              || k.equals("seq");
+
   /** The mutable parts of a request while it is made. */
   private final class Draft {
     final long index;
     final Operation op;
     final SplittableRandom rng;
-    final Instant now = Instant.now();
+    final Instant now = Instant.now(world.clock);
     String method;
     String role;
     String key;
@@ -82,10 +90,8 @@ final class Generator {
     byte[] rawBody;
     final List<String> labels = new ArrayList<>();
     final List<String> tags = new ArrayList<>();
-    boolean refuse;
-    String refuseWhy;
-    int refusedItem = -1;
-    long refusedSeq = -1;
+    // per slot (a field of an item, a line's field, a header): the value it ends with
+    final Map<String, V> finals = new LinkedHashMap<>();
     String market;
     FeedDraft feed;
     boolean seqMutated;
@@ -98,11 +104,49 @@ final class Generator {
     }
 
     void mark(String label, V v) {
+      mark(label, label, v);
+    }
+
+    /** Records a value put in {@code slot}; a later value in the same slot replaces it. */
+    void mark(String slot, String label, V v) {
       labels.add(label + "=" + v.label());
-      if (v.refuse()) {
-        refuse = true;
-        refuseWhy = label + "=" + v.label();
+      finals.put(slot, new V(label + "=" + v.label(), v.text(), v.refuse()));
+    }
+
+    /** The body is replaced whole: what its fields, items and lines held is no longer sent. */
+    void bodyReplaced() {
+      finals.keySet().removeIf(BODY_SLOT);
+    }
+
+    /** Forgets the values put in one feed line, which is replaced. */
+    void lineReplaced(int i) {
+      finals.keySet().removeIf(k -> k.startsWith("line" + i + "."));
+    }
+
+    /** The final values that must be refused, outside batch items. */
+    List<String> refusing() {
+      List<String> out = new ArrayList<>();
+      boolean bidder = fields == null || "\"bidder\"".equals(fields.get("role"));
+      finals.forEach(
+          (slot, v) -> {
+            if (slot.equals("field.creditLimit") && !bidder) {
+              return;
+            }
+            if (v.refuse() && !slot.startsWith("item[")) {
+              out.add(v.label());
+            }
+          });
+      return out;
+    }
+
+    /** The first batch item whose final values must be refused, or -1. */
+    int refusedItem() {
+      for (Map.Entry<String, V> e : finals.entrySet()) {
+        if (e.getValue().refuse() && e.getKey().startsWith("item[")) {
+          return Integer.parseInt(e.getKey().substring(5, e.getKey().indexOf(']')));
+        }
       }
+      return -1;
     }
   }
 
@@ -114,10 +158,15 @@ final class Generator {
     validParams(d);
     validBody(d);
     int mode = rng.nextInt(100);
-    int mutations = mode < 25 ? 0 : mode < 85 ? 1 : 2 + rng.nextInt(2);
+    int mutations = mode < 25 ? 0 : mode < 90 ? 1 : 2 + rng.nextInt(2);
     List<String> targets = targets(op);
     for (int m = 0; m < mutations; m++) {
-      mutate(d, targets.get(rng.nextInt(targets.size())));
+      // the method and an oversized header are tried now and then: the server answers them alike
+      String target =
+          rng.nextInt(25) == 0
+              ? (rng.nextBoolean() ? "method" : "header.X-Fuzz")
+              : targets.get(rng.nextInt(targets.size()));
+      mutate(d, target);
     }
     return assemble(d);
   }
@@ -396,11 +445,8 @@ final class Generator {
 
   // ---- the feed
 
-  /** What a feed request sent, per line: its seq, type, and the window it opened, if any. */
-  record FeedLine(long seq, String type, World.FeedWindow opened, World.WindowFacts facts) {}
-
-  /** A feed body as sent: its provider, the position it was made from, and its lines. */
-  record FeedDraft(String provider, long from, List<FeedLine> lines) {}
+  /** A feed body's provider and the position its lines were made from. */
+  record FeedDraft(String provider, long from) {}
 
   /**
    * Valid lines from the provider's last applied sequence: windows opened, extended and revoked
@@ -411,7 +457,6 @@ final class Generator {
     String provider = d.key;
     long from = world.feedSeq(provider);
     int n = 1 + rng.nextInt(rng.nextInt(3) == 0 ? 6 : 2);
-    List<FeedLine> meta = new ArrayList<>();
     long slot = world.slotSeconds;
     for (int i = 0; i < n; i++) {
       long seq = from + 1 + i;
@@ -424,8 +469,6 @@ final class Generator {
               : kind < 55 ? "window.extended" : kind < 80 ? "window.revoked" : "heartbeat";
       line.put("type", Values.q(type));
       line.put("seq", Long.toString(seq));
-      World.FeedWindow opened = null;
-      World.WindowFacts facts = null;
       switch (type) {
         case "window.opened" -> {
           long[] r = range(d);
@@ -449,17 +492,6 @@ final class Generator {
           if (rng.nextBoolean()) {
             line.put("confidence", Values.q("0.9"));
           }
-          opened =
-              new World.FeedWindow(
-                  id, model, Instant.ofEpochSecond(r[0]), Instant.ofEpochSecond(r[1]), nodes);
-          facts =
-              new World.WindowFacts(
-                  model,
-                  region,
-                  nodes,
-                  gpus,
-                  World.decimal(reserve.substring(1, reserve.length() - 1)),
-                  notice);
         }
         case "window.extended" -> {
           line.put("windowId", Values.q(own.windowId()));
@@ -489,47 +521,13 @@ final class Generator {
         }
       }
       d.lines.add(line);
-      meta.add(new FeedLine(seq, type, opened, facts));
     }
-    d.feed = new FeedDraft(provider, from, meta);
-  }
-
-  /** The feed draft with each line's window as actually sent (after mutations). */
-  private FeedDraft asSent(Draft d) {
-    List<FeedLine> lines = new ArrayList<>();
-    for (int i = 0; i < d.lines.size(); i++) {
-      FeedLine was = d.feed.lines().get(i);
-      JsonNode j;
-      try {
-        j = Exchange.MAPPER.readTree(json(d.lines.get(i)));
-      } catch (java.io.IOException | RuntimeException e) {
-        j = null;
-      }
-      if (j == null || !j.path("seq").canConvertToExactIntegral()) {
-        lines.add(new FeedLine(-1, was.type(), null, null));
-        continue;
-      }
-      long seq = j.path("seq").asLong();
-      World.FeedWindow opened = null;
-      World.WindowFacts facts = null;
-      if (was.opened() != null) {
-        facts = Learning.windowFacts(world, j);
-        opened =
-            new World.FeedWindow(
-                j.path("windowId").asText(""),
-                j.path("gpuModel").asText(""),
-                was.opened().start(),
-                was.opened().end(),
-                j.path("nodes").asInt(1));
-      }
-      lines.add(new FeedLine(seq, was.type(), opened, facts));
-    }
-    return new FeedDraft(d.feed.provider(), d.feed.from(), lines);
+    d.feed = new FeedDraft(provider, from);
   }
 
   private void mutateLine(Draft d) {
     SplittableRandom rng = d.rng;
-    if (d.lines == null || d.lines.isEmpty()) {
+    if (d.lines == null || d.lines.isEmpty() || d.rawBody != null) {
       return;
     }
     int i = rng.nextInt(d.lines.size());
@@ -575,12 +573,48 @@ final class Generator {
       line.put(name, v.text());
     }
     String shortType = type.replace("\"", "").replace("window.", "");
-    d.mark("line[" + shortType + "]." + name, v);
+    d.mark("line" + i + "." + name, "line[" + shortType + "]." + name, v);
+  }
+
+  /**
+   * A revocation of one of the provider's own open windows at an instant far beyond the horizon (or
+   * before the epoch): the line that stopped a market for good (issue 11, finding 1).
+   */
+  private void revokeFar(Draft d) {
+    SplittableRandom rng = d.rng;
+    World.FeedWindow own = world.feedWindow(rng, d.key);
+    if (d.lines == null || d.lines.isEmpty() || d.rawBody != null || own == null) {
+      return;
+    }
+    int i = rng.nextInt(d.lines.size());
+    Map<String, String> line = new LinkedHashMap<>();
+    line.put("type", Values.q("window.revoked"));
+    line.put("seq", d.lines.get(i).get("seq"));
+    line.put("windowId", Values.q(own.windowId()));
+    line.put("kind", Values.q(rng.nextBoolean() ? "emergency" : "planned"));
+    List<V> far = new ArrayList<>();
+    for (V x : Values.instants(d.now, world.horizonEnd, true)) {
+      if (x.label().startsWith("year")
+          || x.label().startsWith("instant")
+          || x.label().startsWith("horizon+")) {
+        far.add(x);
+      }
+    }
+    V at = far.get(rng.nextInt(far.size()));
+    line.put("at", Values.q(at.text()));
+    if (rng.nextBoolean()) {
+      line.put("nodes", "1");
+    } else {
+      line.put("end", Values.q(at.text()));
+    }
+    d.lines.set(i, line);
+    d.lineReplaced(i);
+    d.mark("line" + i + ".at", "revoke-own-window.at", at);
   }
 
   private void mutateSeq(Draft d) {
     SplittableRandom rng = d.rng;
-    if (d.lines == null || d.lines.isEmpty()) {
+    if (d.lines == null || d.lines.isEmpty() || d.rawBody != null) {
       return;
     }
     long from = d.feed.from();
@@ -618,6 +652,8 @@ final class Generator {
           t.add("line");
         }
         t.add("seq");
+        t.add("revoke-far");
+        t.add("revoke-far");
       } else {
         JsonNode schema = op.bodySchema();
         JsonNode items = schema.path("properties").path("bids").path("items");
@@ -630,8 +666,6 @@ final class Generator {
         }
       }
     }
-    t.add("method");
-    t.add("header.X-Fuzz");
     return t;
   }
 
@@ -668,7 +702,12 @@ final class Generator {
         }
       }
       case "content-type" -> {
-        List<V> cts = new ArrayList<>(Values.wrongContentTypes());
+        List<V> cts = new ArrayList<>();
+        for (V ct : Values.wrongContentTypes()) {
+          // NDJSON is text: a feed sent as text/plain is not clearly wrong
+          boolean lenient = d.op.bodyType().contains("ndjson") && ct.label().equals("text/plain");
+          cts.add(lenient ? V.ok(ct.label(), ct.text()) : ct);
+        }
         cts.add(V.ok("none", ""));
         cts.add(V.ok("json-utf16-claimed", "application/json; charset=utf-16"));
         cts.add(
@@ -681,24 +720,22 @@ final class Generator {
       }
       case "body" -> mutateBody(d);
       case "field" -> {
-        if (d.fields != null) {
+        if (d.fields != null && d.rawBody == null) {
           mutateField(d, d.fields, name, d.op.bodySchema(), "field.");
         }
       }
       case "item" -> {
-        if (d.items != null && !d.items.isEmpty()) {
+        if (d.items != null && !d.items.isEmpty() && d.rawBody == null) {
           int i = rng.nextInt(d.items.size());
           JsonNode items = d.op.bodySchema().path("properties").path("bids").path("items");
-          boolean was = d.refuse;
-          d.refuse = false;
-          mutateField(d, d.items.get(i), name, items, "item.");
-          if (d.refuse) {
-            d.refusedItem = i; // the batch answers per item: this one must not be placed
-          }
-          d.refuse = was;
+          // the batch answers per item: a refused value must keep its item unplaced
+          mutateField(d, d.items.get(i), name, items, "item[" + i + "].");
         }
       }
       case "items" -> {
+        if (d.rawBody != null) {
+          return;
+        }
         V v = rng.nextBoolean() ? V.bad("1001-items", "") : V.bad("empty", "");
         if (v.label().equals("empty")) {
           d.items.clear();
@@ -712,6 +749,7 @@ final class Generator {
         d.mark("items", v);
       }
       case "line" -> mutateLine(d);
+      case "revoke-far" -> revokeFar(d);
       case "seq" -> mutateSeq(d);
       case "method" -> {
         List<String> methods = List.of("PUT", "PATCH", "DELETE", "POST", "GET", "BREW", "OPTIONS");
@@ -798,7 +836,7 @@ final class Generator {
       }
       case "non-ascii" -> {
         d.idempotencyKey = "clé-" + d.index;
-        v = V.bad(o, "");
+        v = V.ok(o, ""); // the client may send it as '?': not the service's to refuse
       }
       case "tab" -> {
         d.idempotencyKey = "a\tb" + d.index;
@@ -812,10 +850,12 @@ final class Generator {
         d.idempotencyKey = used[0];
         if (o.equals("reuse-same")) {
           d.rawBody = used[1].getBytes(StandardCharsets.UTF_8);
+          d.bodyReplaced();
           d.keepIdempotencyKey = true;
           v = V.ok(o, "");
         } else {
-          v = V.bad(o, ""); // the body differs (a fresh one): 422 idempotency-key-reused
+          // the body differs (a fresh one): 422 idempotency-key-reused; a batch answers per item
+          v = d.op.template().contains("batch") ? V.ok(o, "") : V.bad(o, "");
           d.keepIdempotencyKey = true;
         }
       }
@@ -950,7 +990,7 @@ final class Generator {
     boolean feed = d.op.bodyType().contains("ndjson");
     String valid = jsonBody(d);
     List<V> vs = new ArrayList<>();
-    vs.add(V.bad("empty", ""));
+    vs.add(new V("empty", "", !feed)); // a feed body without lines applies nothing, rightly
     vs.add(V.bad("malformed", valid.substring(0, Math.max(1, valid.length() / 2))));
     vs.add(V.bad("json-null", "null"));
     vs.add(V.bad("json-array", "[]"));
@@ -972,7 +1012,8 @@ final class Generator {
               "line-17k",
               "{\"type\":\"heartbeat\",\"seq\":1,\"pad\":\"" + "x".repeat(17_000) + "\"}\n"));
       vs.add(V.bad("not-json-line", "hello\n"));
-      vs.add(V.bad("oversized", ("{\"type\":\"heartbeat\",\"seq\":1}\n").repeat(40_000)));
+      // the feed streams its body: a long body of lines already applied is no error
+      vs.add(V.ok("long-body", ("{\"type\":\"heartbeat\",\"seq\":1}\n").repeat(40_000)));
     }
     V v = vs.get(rng.nextInt(vs.size()));
     if (v.label().equals("invalid-utf8")) {
@@ -983,8 +1024,10 @@ final class Generator {
       System.arraycopy(b, at, out, at + 2, b.length - at);
       out[at] = (byte) 0xC3;
       out[at + 1] = (byte) 0x28;
+      d.bodyReplaced();
       d.rawBody = out;
     } else {
+      d.bodyReplaced();
       d.rawBody = v.text().getBytes(StandardCharsets.UTF_8);
     }
     d.mark("body", v);
@@ -1013,7 +1056,15 @@ final class Generator {
       long min = s.has("minimum") ? s.get("minimum").asLong() : Long.MIN_VALUE;
       long max = s.has("maximum") ? s.get("maximum").asLong() : Long.MAX_VALUE;
       vs.addAll(Values.integers(min, max));
-    } else if (s.has("pattern") || name.endsWith("Price") || name.equals("creditLimit")) {
+    } else if (name.equals("creditLimit")) {
+      // a credit limit is an amount, not a price: no floor above zero, no ceiling of 1000; only
+      // a bidder's is read
+      boolean bidder = "\"bidder\"".equals(obj.get("role"));
+      for (V p : Values.prices()) {
+        boolean amount = List.of("zero", "over-1000").contains(p.label());
+        vs.add(new V(p.label(), p.text(), p.refuse() && !amount && bidder));
+      }
+    } else if (s.has("pattern") || name.endsWith("Price")) {
       vs.addAll(Values.prices());
     } else if ("array".equals(type)) {
       vs.addAll(Values.arrays(region(d)));
@@ -1044,7 +1095,11 @@ final class Generator {
     int pick = rng.nextInt(100);
     V v;
     if (vs.isEmpty() || pick >= 85) {
-      List<V> cs = Values.confusions(required);
+      List<V> cs = new ArrayList<>(Values.confusions(required));
+      if ("boolean".equals(type)) {
+        cs.removeIf(c -> c.label().equals("true")); // true is a boolean's value, not a confusion
+        cs.add(V.bad("string-yes", Values.q("yes")));
+      }
       v = pick >= 95 ? new V("absent", null, required) : cs.get(rng.nextInt(cs.size()));
     } else {
       v = vs.get(rng.nextInt(vs.size()));
@@ -1054,7 +1109,7 @@ final class Generator {
     } else {
       obj.put(name, v.text());
     }
-    d.mark(prefix + name, v);
+    d.mark(prefix + name, prefix.startsWith("item[") ? "item." + name : prefix + name, v);
   }
 
   // ---- assembling
@@ -1147,9 +1202,6 @@ final class Generator {
       tags.add(d.op.label() + "|market:" + d.market);
     }
     Oracle oracle = oracle(d);
-    if (d.feed != null) {
-      d.feed = asSent(d);
-    }
     Learn learn =
         Learning.forRoute(world, d.op.label(), d.key, d.idempotencyKey, body, d.feed, d.rawBody);
     return new Request(
@@ -1167,12 +1219,19 @@ final class Generator {
   }
 
   private Oracle oracle(Draft d) {
+    List<String> refusing = d.refusing();
     boolean refuse =
-        d.refuse
+        !refusing.isEmpty()
             && d.method.equals(d.op.method())
             && !(d.feed != null && d.seqMutated && d.labels.size() > 1);
-    String why = d.refuseWhy;
-    int item = d.refusedItem;
+    String why = String.join(" ", refusing);
+    int item = d.rawBody == null ? d.refusedItem() : -1;
+    String itemLabel =
+        d.finals.entrySet().stream()
+            .filter(e -> e.getKey().startsWith("item[" + item + "]") && e.getValue().refuse())
+            .map(e -> e.getValue().label())
+            .findFirst()
+            .orElse("item");
     boolean singleBid = d.op.label().equals("POST /v1/bids");
     String bidder = d.key;
     String key = d.idempotencyKey;
@@ -1181,14 +1240,14 @@ final class Generator {
     boolean derivedFromBatch = d.labels.stream().anyMatch(l -> l.contains("batch-item-key"));
     return a -> {
       if (refuse && a.ok()) {
-        return "accepted " + why + " with " + a.status();
+        return why + ": accepted with " + a.status();
       }
       if (item >= 0 && (a.status() == 201 || a.status() == 207)) {
         JsonNode r = a.json();
         if (r != null) {
           for (JsonNode x : r.path("results")) {
             if (x.path("index").asInt(-1) == item && x.path("status").asInt() == 201) {
-              return "placed batch item " + item + " that must be refused";
+              return itemLabel + ": placed batch item " + item + ", which must be refused";
             }
           }
         }

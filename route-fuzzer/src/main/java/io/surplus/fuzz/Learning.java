@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.surplus.fuzz.Exchange.Answer;
 import io.surplus.fuzz.Exchange.Learn;
 import io.surplus.fuzz.Generator.FeedDraft;
-import io.surplus.fuzz.Generator.FeedLine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -37,7 +36,7 @@ final class Learning {
               world.keyBody(route + "|" + key, idempotencyKey, bodyText);
             }
           };
-      case "POST /v1/feed" -> a -> feed(world, key, feed, rawBody != null, a);
+      case "POST /v1/feed" -> a -> feed(world, key, feed == null ? -1 : feed.from(), bodyText, a);
       default -> a -> {};
     };
   }
@@ -157,29 +156,48 @@ final class Learning {
     }
   }
 
-  private static void feed(World world, String provider, FeedDraft feed, boolean raw, Answer a) {
+  /**
+   * Lines of the body as sent (raw bodies too: a body with a BOM or trailing garbage still carries
+   * lines the service may apply) with a sequence in {@code (from, lastApplied]} were applied; with
+   * no {@code lastApplied} in the answer, every line after {@code from} is of unknown outcome.
+   */
+  private static void feed(World world, String provider, long from, String body, Answer a) {
     JsonNode j = a.json();
     boolean known = j != null && j.has("lastApplied") && (a.ok() || a.refused());
     if (!known) {
       world.feedResync(provider);
     }
     long last = known ? j.get("lastApplied").asLong() : Long.MAX_VALUE;
-    if (feed == null || raw) {
-      if (known) {
-        world.feedSeq(provider, last);
-      }
-      return;
-    }
-    for (FeedLine line : feed.lines()) {
-      if (line.opened() == null || line.seq() <= feed.from()) {
-        continue;
-      }
-      if (!known) {
-        world.unknownWindow(line.facts());
-        world.feedWindowOpened(provider, line.opened());
-      } else if (line.seq() <= last) {
-        world.okWindow(line.facts());
-        world.feedWindowOpened(provider, line.opened());
+    if (body != null && from >= 0 && body.length() < 1_000_000) {
+      for (String text : body.split("\n")) {
+        JsonNode line = parse(text);
+        if (line == null
+            || !"window.opened".equals(line.path("type").asText())
+            || !line.path("seq").canConvertToExactIntegral()) {
+          continue;
+        }
+        long seq = line.path("seq").asLong();
+        if (seq <= from || seq > last) {
+          continue;
+        }
+        World.WindowFacts facts = windowFacts(world, line);
+        if (known) {
+          world.okWindow(facts);
+        } else {
+          world.unknownWindow(facts);
+        }
+        try {
+          world.feedWindowOpened(
+              provider,
+              new World.FeedWindow(
+                  line.path("windowId").asText(),
+                  line.path("gpuModel").asText(),
+                  java.time.Instant.parse(line.path("start").asText()),
+                  java.time.Instant.parse(line.path("end").asText()),
+                  line.path("nodes").asInt(1)));
+        } catch (RuntimeException e) {
+          // a window with instants the fuzzer cannot read is not revoked or extended later
+        }
       }
     }
     if (known) {

@@ -127,8 +127,11 @@ public final class RouteFuzzer {
   static final int MARKET_HANG_LIMIT = 3;
 
   private static final Pattern STACK_TRACE =
-      Pattern.compile(
-          "(\\tat [a-zA-Z_$][\\w$.]*\\(|Exception: |\\bat (io|org|java|scala)\\.[\\w$.]+\\()");
+      Pattern.compile("\\bat [a-zA-Z_$][\\w$.]*\\([\\w$]+\\.(java|scala):\\d+\\)");
+
+  private static final java.util.Set<String> STANDARD_METHODS =
+      java.util.Set.of(
+          "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
 
   private final Config config;
   private final World world = new World();
@@ -137,6 +140,7 @@ public final class RouteFuzzer {
   private final Map<String, Integer> hangs = new ConcurrentHashMap<>();
   private final Object feedLock = new Object();
   private final String nonce = Long.toString(System.currentTimeMillis(), 36);
+  private java.io.Writer requestLog;
 
   private RouteFuzzer(Config config) {
     this.config = config;
@@ -168,6 +172,12 @@ public final class RouteFuzzer {
         config.requests(),
         config.concurrency());
     Generator gen = new Generator(world, config.seed(), ops);
+    try {
+      java.nio.file.Files.createDirectories(config.out());
+      requestLog = java.nio.file.Files.newBufferedWriter(config.out().resolve("requests.log"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     AtomicLong next = new AtomicLong();
     AtomicLong sent = new AtomicLong();
     long limit = config.requests() * 20;
@@ -213,7 +223,14 @@ public final class RouteFuzzer {
         throw new IllegalStateException("interrupted", e);
       }
     }
-    log.printf("route fuzzer: %,d requests sent; checking what they left ...%n", sent.get());
+    try {
+      requestLog.close();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    log.printf(
+        "route fuzzer: %,d requests sent (each in %s); checking what they left ...%n",
+        sent.get(), config.out().resolve("requests.log"));
     new Afterwards().check();
     report.elapsed(Duration.ofNanos(System.nanoTime() - started));
     return report;
@@ -320,7 +337,8 @@ public final class RouteFuzzer {
     if (a == null) {
       return false; // not sendable (a header the client refuses to send)
     }
-    report.count(r.route(), a.status());
+    report.count(r.route(), a.status(), a.nanos());
+    logRequest(r, a);
     check(r, a);
     world.harvest(r.route(), a);
     r.learn().from(a);
@@ -332,6 +350,32 @@ public final class RouteFuzzer {
       }
     }
     return true;
+  }
+
+  /** One line per request: index, status, milliseconds, role, route, input class. */
+  private void logRequest(Request r, Answer a) {
+    String line =
+        r.index()
+            + " "
+            + a.status()
+            + " "
+            + a.nanos() / 1_000_000
+            + "ms "
+            + r.role()
+            + " "
+            + r.method()
+            + " "
+            + r.route()
+            + " ["
+            + r.inputClass()
+            + "]\n";
+    synchronized (requestLog) {
+      try {
+        requestLog.write(line);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
   }
 
   private void check(Request r, Answer a) {
@@ -353,7 +397,9 @@ public final class RouteFuzzer {
               + config.slow().toMillis()
               + " ms)");
     }
-    if (s >= 500 && s != 503) {
+    // 501 is the right answer to a method HTTP does not define; it must still be a problem document
+    boolean unknownMethod = s == 501 && !STANDARD_METHODS.contains(r.method());
+    if (s >= 500 && s != 503 && !unknownMethod) {
       violation("server-error", r, a, snippet(a));
     } else if (s == 503 && a.header("Retry-After") == null) {
       violation("503-without-retry-after", r, a, snippet(a));
@@ -395,6 +441,12 @@ public final class RouteFuzzer {
     return null;
   }
 
+  /** The input a label names: {@code field.nodes=zero} is {@code field.nodes}. */
+  private static String target(String label) {
+    int eq = label.indexOf('=');
+    return eq < 0 ? label : label.substring(0, eq);
+  }
+
   private void hang(Request r) {
     for (String tag : r.tags()) {
       hangs.merge(tag, 1, Integer::sum);
@@ -408,7 +460,26 @@ public final class RouteFuzzer {
 
   private void violation(String kind, Request r, Answer a, String detail) {
     String repro = Curl.of(config.url(), r, config.out());
-    if (report.violation(kind, r.route(), r.inputClass(), a.status(), detail, repro)) {
+    String[] labels = r.inputClass().split(" ");
+    boolean single = labels.length == 1;
+    String cause;
+    if (kind.equals("shared-idempotency-namespace")) {
+      cause = "header.Idempotency-Key";
+    } else if (kind.equals("accepted-invalid")) {
+      cause = target(detail.split("[ :]", 2)[0]); // the oracle names the input that broke the rule
+    } else {
+      cause = single ? target(labels[0]) : "(several)";
+    }
+    String route = r.route();
+    String ct = a.header("Content-Type");
+    if (kind.equals("not-a-problem-document")
+        && ct != null
+        && ct.startsWith("text/plain")
+        && java.util.Set.of(400, 408, 413, 414, 431, 501, 505).contains(a.status())) {
+      route = "(server, before any route)"; // the HTTP server's own answer, the same for all routes
+      cause = "any";
+    }
+    if (report.violation(kind, route, cause, a.status(), r.inputClass(), single, detail, repro)) {
       config
           .log()
           .printf(
@@ -500,16 +571,17 @@ public final class RouteFuzzer {
     }
 
     private void after(String kind, String what, String detail) {
-      report.violation(kind, "(after the run)", what, 0, detail, null);
+      report.violation(kind, "(after the run)", what, 0, null, true, detail, null);
       config.log().printf("VIOLATION %s: %s: %s%n", kind, what, detail);
     }
 
     private Map<String, Long> epochs() {
+      // per market, so that one market that does not answer says nothing of the others
       Map<String, Long> out = new HashMap<>();
-      Answer a = call("GET", "/v1/markets", null, null, null, null);
-      if (a.json() != null) {
-        for (JsonNode m : iterable(a.json())) {
-          out.put(m.path("gpuModel").asText(), m.path("epoch").asLong());
+      for (World.Market m : world.markets) {
+        Answer a = call("GET", "/v1/markets/" + m.model() + "/book", null, null, null, null);
+        if (a.status() == 200 && a.json() != null) {
+          out.put(m.model(), a.json().path("epoch").asLong());
         }
       }
       return out;
@@ -652,6 +724,8 @@ public final class RouteFuzzer {
 
     /** Every bid and lease listed came from a request answered 2xx (or of unknown outcome). */
     void bidsAndLeasesWereAccepted() {
+      listedBids = 0;
+      unknownBids = 0;
       for (World.Account b : world.accounts("bidder")) {
         List<JsonNode> bids = list("/v1/bids?limit=500", b.key(), "bids");
         int unknown = 0;
@@ -684,19 +758,24 @@ public final class RouteFuzzer {
                 "of bid " + bidId + " which no request placed (account " + b.id() + ")");
           }
         }
-        report.note(
-            "after: account "
-                + b.id()
-                + ": "
-                + bids.size()
-                + " bids listed, "
-                + unknown
-                + " of them from requests of unknown outcome (503, 5xx, no answer)");
+        listedBids += bids.size();
+        unknownBids += unknown;
       }
     }
 
+    private int listedBids;
+    private int unknownBids;
+
     /** GET /v1/account of every account the fuzzer holds a key of: the parts add up. */
     void creditAddsUp() {
+      report.note(
+          "after: "
+              + listedBids
+              + " bids listed over "
+              + world.accounts("bidder").size()
+              + " bidders, each placed by a request answered 2xx ("
+              + unknownBids
+              + " by one of unknown outcome: 503, 5xx, no answer)");
       int checked = 0;
       for (World.Account acct : world.accounts()) {
         Answer a = call("GET", "/v1/account", acct.key(), null, null, null);

@@ -52,6 +52,10 @@ final class World {
 
   final List<Market> markets = new ArrayList<>();
   final List<String> regions = new ArrayList<>();
+
+  /** The clock that valid instants are made from (fixed in tests). */
+  volatile java.time.Clock clock = java.time.Clock.systemUTC();
+
   volatile int slotSeconds = 900;
   volatile Instant horizonEnd = Instant.now().plusSeconds(7 * 86_400L);
 
