@@ -1246,8 +1246,15 @@ final class Generator {
         JsonNode r = a.json();
         if (r != null) {
           for (JsonNode x : r.path("results")) {
-            if (x.path("index").asInt(-1) == item && x.path("status").asInt() == 201) {
-              return itemLabel + ": placed batch item " + item + ", which must be refused";
+            int status = x.path("status").asInt();
+            if (x.path("index").asInt(-1) == item && (status < 400 || status >= 500)) {
+              // a 503 tells the client to retry an item that can never be placed
+              return itemLabel
+                  + ": answered batch item "
+                  + item
+                  + " with "
+                  + status
+                  + " where it must be refused";
             }
           }
         }

@@ -404,6 +404,15 @@ public final class RouteFuzzer {
     } else if (s == 503 && a.header("Retry-After") == null) {
       violation("503-without-retry-after", r, a, snippet(a));
     }
+    if (s == 207 || (s == 201 && r.route().contains("batch"))) {
+      JsonNode j = a.json();
+      for (JsonNode item : j == null ? List.<JsonNode>of() : iterable(j.path("results"))) {
+        int is = item.path("status").asInt();
+        if (is >= 500 && is != 503) {
+          violation("server-error", r, a, "batch item " + item.path("index") + " answered " + is);
+        }
+      }
+    }
     if (s >= 400 && !r.method().equals("HEAD")) {
       String why = problemDocument(a);
       if (why != null) {

@@ -42,6 +42,8 @@ final class Values {
     v.add(V.ok("year-1e9", "-1000000000-01-01T00:00:00Z"));
     v.add(new V("instant-max", "+1000000000-12-31T23:59:59.999999999Z", futureField));
     v.add(new V("year-9999", "9999-12-31T23:59:59Z", futureField));
+    // past int slots of 15 minutes (year ~63,000), still a long of milliseconds
+    v.add(new V("year+100000", "+100000-01-01T00:00:00Z", futureField));
     v.add(V.ok("epoch-0", "1970-01-01T00:00:00Z"));
     v.add(V.bad("not-a-date", "2025-13-45T99:99:99Z"));
     v.add(V.bad("no-zone", "2030-01-01T00:00:00"));
