@@ -461,7 +461,7 @@ final class Generator {
     for (int i = 0; i < n; i++) {
       long seq = from + 1 + i;
       Map<String, String> line = new LinkedHashMap<>();
-      World.FeedWindow own = world.feedWindow(rng, provider);
+      World.FeedWindow own = world.feedWindow(rng, provider, model(d));
       int kind = rng.nextInt(100);
       String type =
           own == null || kind < 40
@@ -473,7 +473,7 @@ final class Generator {
         case "window.opened" -> {
           long[] r = range(d);
           String id = world.newFeedWindowId(provider, seed);
-          String model = world.markets.get(rng.nextInt(world.markets.size())).model();
+          String model = model(d); // one market per feed body: a stopped one is let be whole
           String region = region(d);
           int nodes = 1 + rng.nextInt(64);
           int gpus = world.gpusPerNode(model);
@@ -582,7 +582,7 @@ final class Generator {
    */
   private void revokeFar(Draft d) {
     SplittableRandom rng = d.rng;
-    World.FeedWindow own = world.feedWindow(rng, d.key);
+    World.FeedWindow own = world.feedWindow(rng, d.key, model(d));
     if (d.lines == null || d.lines.isEmpty() || d.rawBody != null || own == null) {
       return;
     }
@@ -1196,11 +1196,11 @@ final class Generator {
     }
     headers.addAll(d.headers);
     String label = d.labels.isEmpty() ? "valid" : String.join(" ", d.labels);
+    // what a hang is held against: the route and input class in this market; the market (any
+    // route); the route, for requests that name no market
     List<String> tags = new ArrayList<>();
-    tags.add(d.op.label() + "|" + label);
-    if (d.market != null) {
-      tags.add(d.op.label() + "|market:" + d.market);
-    }
+    tags.add(d.op.label() + "|" + label + (d.market == null ? "" : "|" + d.market));
+    tags.add(d.market == null ? "route:" + d.op.label() : "market:" + d.market);
     Oracle oracle = oracle(d);
     Learn learn =
         Learning.forRoute(world, d.op.label(), d.key, d.idempotencyKey, body, d.feed, d.rawBody);

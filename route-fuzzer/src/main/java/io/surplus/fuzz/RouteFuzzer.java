@@ -123,8 +123,14 @@ public final class RouteFuzzer {
   /** Slow answers on one route, input class and market before that class is not sent again. */
   static final int CLASS_HANG_LIMIT = 1;
 
-  /** Slow answers on one route of one market before that route of that market is let be. */
+  /**
+   * Slow answers naming one market (on any route) before the market is let be: a stopped market
+   * would make every request to it wait out the service's ask timeout.
+   */
   static final int MARKET_HANG_LIMIT = 3;
+
+  /** Slow answers on one route of requests that name no market before the route is let be. */
+  static final int ROUTE_HANG_LIMIT = 2;
 
   private static final Pattern STACK_TRACE =
       Pattern.compile("\\bat [a-zA-Z_$][\\w$.]*\\([\\w$]+\\.(java|scala):\\d+\\)");
@@ -231,6 +237,13 @@ public final class RouteFuzzer {
     log.printf(
         "route fuzzer: %,d requests sent (each in %s); checking what they left ...%n",
         sent.get(), config.out().resolve("requests.log"));
+    hangs.forEach(
+        (tag, n) -> {
+          if (tag.startsWith("market:") && n >= MARKET_HANG_LIMIT
+              || tag.startsWith("route:") && n >= ROUTE_HANG_LIMIT) {
+            report.note("let be after " + n + " hangs: " + tag);
+          }
+        });
     new Afterwards().check();
     report.elapsed(Duration.ofNanos(System.nanoTime() - started));
     return report;
@@ -327,7 +340,10 @@ public final class RouteFuzzer {
   private boolean fuzzOne(Generator gen, long i) {
     Request r = gen.next(i);
     for (String tag : r.tags()) {
-      int limit = tag.contains("|market:") ? MARKET_HANG_LIMIT : CLASS_HANG_LIMIT;
+      int limit =
+          tag.startsWith("market:")
+              ? MARKET_HANG_LIMIT
+              : tag.startsWith("route:") ? ROUTE_HANG_LIMIT : CLASS_HANG_LIMIT;
       if (hangs.getOrDefault(tag, 0) >= limit) {
         report.skip(r.route());
         return false;

@@ -284,8 +284,13 @@ final class World {
     list.add(w);
   }
 
-  synchronized FeedWindow feedWindow(SplittableRandom rng, String provider) {
-    return pick(rng, feedWindows.getOrDefault(provider, List.of()));
+  /** One of the provider's windows in {@code model}, or null. */
+  synchronized FeedWindow feedWindow(SplittableRandom rng, String provider, String model) {
+    return pick(
+        rng,
+        feedWindows.getOrDefault(provider, List.of()).stream()
+            .filter(w -> w.model().equals(model))
+            .toList());
   }
 
   synchronized void okBid(String id) {
