@@ -1196,10 +1196,12 @@ final class Generator {
     }
     headers.addAll(d.headers);
     String label = d.labels.isEmpty() ? "valid" : String.join(" ", d.labels);
-    // what a hang is held against: the route and input class in this market; the market (any
-    // route); the route, for requests that name no market
+    // what a hang is held against: the route and each input it changed, in this market; the
+    // market (any route); the route, for requests that name no market
     List<String> tags = new ArrayList<>();
-    tags.add(d.op.label() + "|" + label + (d.market == null ? "" : "|" + d.market));
+    for (String l : d.labels.isEmpty() ? List.of("valid") : d.labels) {
+      tags.add(d.op.label() + "|" + l + (d.market == null ? "" : "|" + d.market));
+    }
     tags.add(d.market == null ? "route:" + d.op.label() : "market:" + d.market);
     Oracle oracle = oracle(d);
     Learn learn =

@@ -62,7 +62,7 @@ public final class RouteFuzzer {
           4,
           false,
           Path.of("target", "fuzz"),
-          Duration.ofSeconds(20),
+          Duration.ofSeconds(10),
           Duration.ofSeconds(5),
           Duration.ofSeconds(60),
           DEFAULT_REGIONS,
