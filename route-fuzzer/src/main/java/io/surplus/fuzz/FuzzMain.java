@@ -92,20 +92,7 @@ public final class FuzzMain implements Callable<Integer> {
             .withConcurrency(concurrency)
             .withExclusive(exclusive)
             .withOut(out);
-    c =
-        new RouteFuzzer.Config(
-            c.url(),
-            c.requests(),
-            c.seed(),
-            c.adminKey(),
-            c.concurrency(),
-            c.exclusive(),
-            c.out(),
-            c.timeout(),
-            c.slow(),
-            Duration.ofSeconds(settle),
-            c.regions(),
-            c.log());
+    c = c.withSettle(Duration.ofSeconds(settle));
     FuzzReport report = RouteFuzzer.run(c);
     report.print(System.out);
     return report.violations().isEmpty() ? 0 : 1;

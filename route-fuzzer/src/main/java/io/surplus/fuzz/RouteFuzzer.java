@@ -33,83 +33,113 @@ import java.util.regex.Pattern;
  * <p>What it holds the service to, per answer: no 5xx but a 503 with Retry-After; an answer within
  * {@link Config#slow}; every 4xx and 5xx an {@code application/problem+json} document with type,
  * title and status; no stack trace; no 2xx for a request that had to be refused. A route and input
- * class that hangs is not tried again (nor a route of a market that hangs three times), so one
- * stopped market cannot stall the run; those requests are counted as skipped.
+ * class that hangs is not tried again, nor a market that hangs three times (nor a route naming no
+ * market that hangs twice), so one stopped market cannot stall the run; those requests are counted
+ * as skipped.
  */
 public final class RouteFuzzer {
 
   /** The run's settings. */
-  public record Config(
-      URI url,
-      long requests,
-      long seed,
-      String adminKey,
-      int concurrency,
-      boolean exclusive,
-      Path out,
-      Duration timeout,
-      Duration slow,
-      Duration settle,
-      List<String> regions,
-      PrintStream log) {
+  public static final class Config {
+    private final URI url;
+    private final long requests;
+    private final long seed;
+    private final String adminKey;
+    private int concurrency = 4;
+    private boolean exclusive;
+    private Path out = Path.of("target", "fuzz");
+    private final Duration timeout = Duration.ofSeconds(10);
+    private final Duration slow = Duration.ofSeconds(5);
+    private Duration settle = Duration.ofSeconds(60);
+    private final List<String> regions = DEFAULT_REGIONS;
+    private PrintStream log = System.out;
 
-    public static Config of(URI url, String adminKey, long requests, long seed) {
-      return new Config(
-          url,
-          requests,
-          seed,
-          adminKey,
-          4,
-          false,
-          Path.of("target", "fuzz"),
-          Duration.ofSeconds(10),
-          Duration.ofSeconds(5),
-          Duration.ofSeconds(60),
-          DEFAULT_REGIONS,
-          System.out);
+    private Config(URI url, String adminKey, long requests, long seed) {
+      this.url = url;
+      this.adminKey = adminKey;
+      this.requests = requests;
+      this.seed = seed;
     }
 
+    public static Config of(URI url, String adminKey, long requests, long seed) {
+      return new Config(url, adminKey, requests, seed);
+    }
+
+    /** Requests in flight at once; 1 makes the run exactly reproducible. */
     public Config withConcurrency(int c) {
-      return new Config(
-          url, requests, seed, adminKey, c, exclusive, out, timeout, slow, settle, regions, log);
+      concurrency = c;
+      return this;
     }
 
     /** No one else writes to the service: every window on every timeline must be the fuzzer's. */
     public Config withExclusive(boolean e) {
-      return new Config(
-          url, requests, seed, adminKey, concurrency, e, out, timeout, slow, settle, regions, log);
+      exclusive = e;
+      return this;
     }
 
+    /** Where the request log and long reproduction bodies go. */
     public Config withOut(Path o) {
-      return new Config(
-          url,
-          requests,
-          seed,
-          adminKey,
-          concurrency,
-          exclusive,
-          o,
-          timeout,
-          slow,
-          settle,
-          regions,
-          log);
+      out = o;
+      return this;
+    }
+
+    /** How long the checks afterwards wait for markets to clear and bids to settle. */
+    public Config withSettle(Duration s) {
+      settle = s;
+      return this;
     }
 
     public Config withLog(PrintStream l) {
-      return new Config(
-          url,
-          requests,
-          seed,
-          adminKey,
-          concurrency,
-          exclusive,
-          out,
-          timeout,
-          slow,
-          settle,
-          regions,
-          l);
+      log = l;
+      return this;
+    }
+
+    URI url() {
+      return url;
+    }
+
+    long requests() {
+      return requests;
+    }
+
+    long seed() {
+      return seed;
+    }
+
+    String adminKey() {
+      return adminKey;
+    }
+
+    int concurrency() {
+      return concurrency;
+    }
+
+    boolean exclusive() {
+      return exclusive;
+    }
+
+    Path out() {
+      return out;
+    }
+
+    Duration timeout() {
+      return timeout;
+    }
+
+    Duration slow() {
+      return slow;
+    }
+
+    Duration settle() {
+      return settle;
+    }
+
+    List<String> regions() {
+      return regions;
+    }
+
+    PrintStream log() {
+      return log;
     }
   }
 
@@ -846,8 +876,11 @@ public final class RouteFuzzer {
       int listed = 0;
       for (World.Market m : world.markets) {
         Answer t = call("GET", "/v1/markets/" + m.model() + "/windows", null, null, null, null);
-        if (t.json() == null) {
-          after("market-stopped", m.model(), "its timeline answered " + t.status());
+        if (t.status() != 200 || t.json() == null) {
+          after(
+              "market-stopped",
+              m.model(),
+              "its timeline answered " + t.status() + " " + snippet(t));
           continue;
         }
         for (JsonNode w : t.json().path("windows")) {

@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,7 +50,9 @@ class RouteFuzzTest {
         RouteFuzzer.Config.of(URI.create(service.base()), admin, REQUESTS, SEED)
             .withConcurrency(CONCURRENCY)
             .withExclusive(true)
-            .withOut(Path.of("target", "fuzz"));
+            .withOut(Path.of("target", "fuzz"))
+            // the test service settles a pending bid after 4 s (surplus.pending-grace)
+            .withSettle(Duration.ofSeconds(30));
     FuzzReport report = RouteFuzzer.run(config);
     ByteArrayOutputStream table = new ByteArrayOutputStream();
     report.print(new PrintStream(table, true, StandardCharsets.UTF_8));
