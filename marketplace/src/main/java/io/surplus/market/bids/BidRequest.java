@@ -127,6 +127,8 @@ public record BidRequest(
       if (e.toEpochMilli() <= nowMillis) {
         throw Problem.invalid("expiresAt", "expiresAt is in the past").failure();
       }
+      // past the horizon it could never matter: latestEnd, inside the horizon, ends the bid first
+      WindowSlots.checkHorizon(clock, e.toEpochMilli(), nowMillis, "expiresAt");
       expiry = e.toEpochMilli();
     }
     return new BidSpec(

@@ -4,16 +4,21 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StringDeserializer;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import java.io.IOException;
 import java.util.stream.Collectors;
 
 /**
@@ -22,6 +27,26 @@ import java.util.stream.Collectors;
  * way out.
  */
 public final class Json {
+
+  /**
+   * Strings as Jackson reads them, but only well-formed text: a lone UTF-16 surrogate (which a JSON
+   * escape of one half of a pair makes) is refused, naming its field, because no event that holds
+   * it could be written (CBOR and UTF-8 take only whole characters) and its entity would fail at
+   * every attempt.
+   */
+  private static final StdScalarDeserializer<String> TEXT =
+      new StdScalarDeserializer<>(String.class) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+          String text = StringDeserializer.instance.deserialize(p, ctxt);
+          if (text != null && !wellFormed(text)) {
+            throw ctxt.weirdStringException(text, String.class, "a lone UTF-16 surrogate");
+          }
+          return text;
+        }
+      };
 
   public static final ObjectMapper MAPPER = mapper();
 
@@ -42,11 +67,28 @@ public final class Json {
         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
     m.coercionConfigFor(LogicalType.Textual)
         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
-        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    m.registerModule(new SimpleModule("well-formed-text").addDeserializer(String.class, TEXT));
     m.coercionConfigFor(LogicalType.Boolean)
         .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
     return m;
+  }
+
+  /** True when {@code text} holds no lone UTF-16 surrogate. */
+  public static boolean wellFormed(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Reads {@code body} as {@code type}, or throws a {@link Problem.Failure} naming the field. */

@@ -219,6 +219,40 @@ class HostileInputTest {
   }
 
   @Test
+  void shouldRefuseAnExpiryBeyondTheHorizonNamingIt() {
+    assertField(
+        service.post(
+            "/v1/bids",
+            bidder,
+            "expiry-9999",
+            bid(in(2).toString(), in(60).toString(), ",\"expiresAt\":\"9999-12-31T00:00:00Z\"")),
+        422,
+        "expiresAt");
+  }
+
+  @Test
+  void shouldRefuseTextThatNoEventCouldHoldAndABooleanForText() {
+    String admin = service.account(14, Account.Role.ADMIN, 0);
+    // a lone surrogate: no journal write could take it, so its entity would fail at every attempt
+    TestService.Reply lone =
+        service.post("/v1/accounts", admin, "lone", "{\"role\":\"bidder\",\"name\":\"x\\ud800y\"}");
+    assertEquals(400, lone.status(), lone.toString());
+    assertEquals("name", lone.json().get("field").asText(), lone.body());
+    TestService.Reply bool =
+        service.post("/v1/accounts", admin, "bool", "{\"role\":\"bidder\",\"name\":true}");
+    assertEquals(400, bool.status(), bool.toString());
+    assertEquals("name", bool.json().get("field").asText(), bool.body());
+    // a whole pair is a character like any other
+    TestService.Reply pair =
+        service.post(
+            "/v1/accounts",
+            admin,
+            "pair",
+            "{\"role\":\"bidder\",\"name\":\"gpu \\ud83d\\ude80\",\"creditLimit\":\"1.00\"}");
+    assertEquals(201, pair.status(), pair.toString());
+  }
+
+  @Test
   void shouldAnswerANumberOfAThousandDigitsWith400() {
     String digits = "9".repeat(1_200);
     TestService.Reply r =
