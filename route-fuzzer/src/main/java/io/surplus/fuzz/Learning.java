@@ -170,7 +170,8 @@ final class Learning {
     long last = known ? j.get("lastApplied").asLong() : Long.MAX_VALUE;
     if (body != null && from >= 0 && body.length() < 1_000_000) {
       for (String text : body.split("\n")) {
-        JsonNode line = parse(text);
+        // the service reads a line's bytes as Jackson does, which skips a byte order mark
+        JsonNode line = parse(text.startsWith("\uFEFF") ? text.substring(1) : text);
         if (line == null
             || !"window.opened".equals(line.path("type").asText())
             || !line.path("seq").canConvertToExactIntegral()) {
