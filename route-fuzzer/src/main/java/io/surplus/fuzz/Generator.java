@@ -548,7 +548,19 @@ final class Generator {
       case "nodes" -> vs.addAll(Values.integers(1, 16_384));
       case "gpusPerNode" -> vs.addAll(Values.integers(1, 64));
       case "noticeSeconds" -> vs.addAll(Values.integers(0, 604_800));
-      case "reservePrice", "confidence" -> vs.addAll(Values.prices());
+      case "reservePrice" -> vs.addAll(Values.prices());
+      case "confidence" ->
+          // a probability in [0, 1] with at most six decimals: 0 and 1 are fine, unlike a price
+          vs.addAll(
+              List.of(
+                  V.ok("zero", Values.q("0")),
+                  V.ok("one", Values.q("1")),
+                  V.ok("six-decimals", Values.q("0.999999")),
+                  V.bad("above-one", Values.q("1.000001")),
+                  V.bad("two", Values.q("2")),
+                  V.bad("seven-decimals", Values.q("0.1234567")),
+                  V.bad("negative", Values.q("-0.5")),
+                  V.bad("json-number", "0.5")));
       case "unknown-field" -> vs.add(V.bad("unknown-field", "1"));
       default -> {
         for (V x : Values.strings()) {
@@ -991,7 +1003,13 @@ final class Generator {
     String valid = jsonBody(d);
     List<V> vs = new ArrayList<>();
     vs.add(new V("empty", "", !feed)); // a feed body without lines applies nothing, rightly
-    vs.add(V.bad("malformed", valid.substring(0, Math.max(1, valid.length() / 2))));
+    String half = valid.substring(0, Math.max(1, valid.length() / 2));
+    if (feed) {
+      // a feed body cut at a line's end is whole lines, rightly applied: cut inside the last one
+      half = half.stripTrailing();
+      half = half.endsWith("}") ? half.substring(0, half.length() - 1) : half;
+    }
+    vs.add(V.bad("malformed", half));
     vs.add(V.bad("json-null", "null"));
     vs.add(V.bad("json-array", "[]"));
     vs.add(V.bad("deep-array", "[".repeat(5000) + "]".repeat(5000)));

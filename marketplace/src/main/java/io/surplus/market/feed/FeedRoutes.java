@@ -165,7 +165,9 @@ public final class FeedRoutes {
                       .filter(silence::passes)
                       .map(Optional::get)
                       .via(FeedFlow.create())
-                      .takeWhile(line -> p.error == null)
+                      // after a refused line the rest is read and dropped, not cut off: a
+                      // provider still sending when the answer went out would lose it to a reset
+                      .filter(line -> p.error == null)
                       .mapAsync(1, line -> silence.track(admit(gate, line, provider, p)))
                       .runWith(Sink.ignore(), materializer)
                       // the position is recorded even when the body broke off (a dropped

@@ -164,7 +164,6 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
       }
     }
     if (found == null) {
-      request.discardEntityBytes(materializer);
       HttpResponse r =
           allowed.isEmpty()
               ? problem(Problem.notFound("no route for " + method + " " + path))
@@ -177,7 +176,7 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
                           null))
                   .addHeader(RawHeader.create("Allow", String.join(", ", allowed)));
       record(started, method, "unmatched", r);
-      return CompletableFuture.completedFuture(r);
+      return afterBody(request, r);
     }
     Endpoint endpoint = found;
     Map<String, String> pathParams = params;
@@ -198,11 +197,41 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
     }
     return response
         .exceptionally(Api::toResponse)
+        .thenCompose(r -> r.status().intValue() >= 400 ? afterBody(request, r) : completed(r))
         .thenApply(
             r -> {
               record(started, method, endpoint.template(), r);
               return r;
             });
+  }
+
+  private static CompletionStage<HttpResponse> completed(HttpResponse r) {
+    return CompletableFuture.completedFuture(r);
+  }
+
+  /**
+   * A refusal made before the body was read (a key, a route, a media type or a declared length
+   * refused) is sent once the rest of the body has been read and dropped, for at most the body
+   * timeout and at most the server's {@code max-content-length}: a client still sending its body
+   * when the server answers and closes gets a reset, and its HTTP stack often loses the answer with
+   * it. A body already read (or none) lets the answer go at once.
+   */
+  private CompletionStage<HttpResponse> afterBody(HttpRequest request, HttpResponse r) {
+    if (request.entity().isStrict() || request.entity().isKnownEmpty()) {
+      return completed(r);
+    }
+    CompletableFuture<HttpResponse> answer = new CompletableFuture<>();
+    try {
+      request
+          .discardEntityBytes(materializer)
+          .completionStage()
+          .toCompletableFuture()
+          .orTimeout(bodyTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+          .whenComplete((done, failure) -> answer.complete(r));
+    } catch (RuntimeException alreadyRead) {
+      answer.complete(r); // the handler read the body: nothing is left to drain
+    }
+    return answer;
   }
 
   private void record(long started, String method, String template, HttpResponse r) {
@@ -248,15 +277,14 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
     }
     Problem wrongType = contentTypeProblem(e, request.entity());
     if (wrongType != null) {
-      request.discardEntityBytes(materializer);
       return CompletableFuture.failedFuture(wrongType.failure());
     }
     if (e.bodyLimit() == STREAMED_BODY) {
       return CompletableFuture.completedFuture("");
     }
     if (request.entity().getContentLengthOption().orElse(0L) > e.bodyLimit()) {
-      // refused before reading: toStrict would call a declared length past its own cap broken
-      request.discardEntityBytes(materializer);
+      // refused before reading (the answer waits for the body: afterBody); toStrict would call a
+      // declared length past its own cap broken
       return CompletableFuture.failedFuture(bodyTooLarge(e.bodyLimit()).failure());
     }
     return request
