@@ -167,7 +167,25 @@ public final class TestService implements AutoCloseable {
   /** Creates an account straight through its entity and returns its API key. */
   public String account(long id, Account.Role role, long creditMicros) {
     String key = ApiKeys.generate(id);
-    service.keyIndex().register(ApiKeys.hash(key), id).toCompletableFuture().join();
+    // the key index is on the read side's session, which may reconnect after a Cassandra outage
+    // later than the journal's: retry it as the routes' 503 would tell a client to
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      try {
+        service.keyIndex().register(ApiKeys.hash(key), id).toCompletableFuture().join();
+        break;
+      } catch (java.util.concurrent.CompletionException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        try {
+          Thread.sleep(200); // polling against the deadline above, as await does
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
     Account.Created c =
         ClusterSharding.get(system)
             .entityRefFor(Account.ENTITY_KEY, Long.toString(id))
