@@ -800,14 +800,16 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     EpochCleared e = EpochCleared.of(c.atMillis(), r);
     return Effect()
         .persist(e)
-        .thenRun(
-            s -> {
-              publishView(s, true);
-              publish(e);
-            })
+        .thenRun(s -> published(s, e))
         .thenReply(
             c.replyTo(),
             s -> new EpochSummary(r.epoch(), r.clearingPrice(), r.leases().size(), r.openBids()));
+  }
+
+  /** A durable epoch goes out: the market's view first, then the epoch to the live stream. */
+  private void published(State state, EpochCleared e) {
+    publishView(state, true);
+    publish(e);
   }
 
   /** Clears an epoch of the live book (not on replay), measured. */
@@ -829,13 +831,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     long at = wallClock.getAsLong();
     EpochResult r = clear(state, at);
     EpochCleared e = EpochCleared.of(at, r);
-    return Effect()
-        .persist(e)
-        .thenRun(
-            s -> {
-              publishView(s, true);
-              publish(e);
-            });
+    return Effect().persist(e).thenRun(s -> published(s, e));
   }
 
   @Override
