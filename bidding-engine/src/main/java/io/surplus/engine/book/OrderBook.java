@@ -871,6 +871,15 @@ public final class OrderBook {
     return BookCodec.write(this, bids, windowsById(), requeueSpecs, gains, gainWindows, gainCount);
   }
 
+  /**
+   * An independent book equal to this one: the same snapshot, and the same results from every
+   * operation that follows. Changes to either never reach the other. A market takes one at an
+   * epoch's cut and clears it on another thread while this book keeps answering.
+   */
+  public OrderBook copy() {
+    return restore(snapshot());
+  }
+
   /** Rebuilds a book from {@link #snapshot()}'s bytes. */
   public static OrderBook restore(byte[] image) {
     return BookCodec.read(image);

@@ -249,6 +249,38 @@ class ClearingPropertiesTest {
     }
   }
 
+  @Property(tries = 30)
+  void shouldBehaveIdenticallyAfterCopyAndNeverShareState(@ForAll long seed) {
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR);
+    a.epoch(2, 12, 32, false);
+    a.epoch(1, 6, 32, true);
+    byte[] before = a.book.snapshot();
+    OrderBook copy = a.book.copy();
+    assertArrayEquals(before, copy.snapshot(), "copy().snapshot() differs");
+
+    // the copy clears alone (as a market's clearing thread does): the original must not move
+    RandomMarket more = new RandomMarket(seed ^ 0xc0b1, CLOCK, RandomMarket.Shape.SMALL);
+    int nowSlot = CLOCK.slotAtOrAfter(a.now);
+    for (int i = 0; i < 8; i++) {
+      BidSpec bid = more.bid(nowSlot, 32);
+      copy.place(bid.withId(2_000_000 + bid.id()), a.now);
+    }
+    EpochResult alone = copy.clear(a.now);
+    assertArrayEquals(before, a.book.snapshot(), "clearing the copy changed the original");
+
+    // then both take the same inputs and must agree
+    OrderBook again = a.book.copy();
+    for (int i = 0; i < 8; i++) {
+      BidSpec bid =
+          new RandomMarket(seed ^ 0xc0b1, CLOCK, RandomMarket.Shape.SMALL).bid(nowSlot, 32);
+      BidSpec shifted = bid.withId(3_000_000 + i);
+      assertEquals(a.book.place(shifted, a.now), again.place(shifted, a.now));
+    }
+    assertSameResult(a.book.clear(a.now), again.clear(a.now));
+    assertArrayEquals(a.book.snapshot(), again.snapshot());
+    assertTrue(alone.epoch() > 0);
+  }
+
   static void assertSameResult(EpochResult x, EpochResult y) {
     assertEquals(x.epoch(), y.epoch());
     assertEquals(x.clearingPrice(), y.clearingPrice());
