@@ -25,11 +25,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
@@ -51,10 +55,32 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class Market extends EventSourcedBehavior<Market.Command, Market.Event, Market.State> {
 
-  /** The book, mutated in place by the event handler only. */
+  /**
+   * The book, mutated in place by the event handler only, and what arrived while an epoch clears.
+   *
+   * <p>An epoch starts with {@link EpochCut}: from then on the book stays as it was at the cut (so
+   * the actor can still read it, and a copy of it clears on another thread) and every change that
+   * follows waits in {@link #pending}, in journal order. {@link EpochCleared} ends the epoch: the
+   * cleared book replaces this one and the pending changes are applied to it, in order. Replay does
+   * the same from the journal, so the journal's order alone says which epoch a change belongs to.
+   */
   public static final class State {
-    final OrderBook book;
+    OrderBook book;
     EpochResult lastEpoch;
+
+    /** The instant of the epoch being cleared since its cut, or null when none is. */
+    Long cutAt;
+
+    /** Changes written since the cut, applied to the book once the epoch is written. */
+    final List<Event> pending = new ArrayList<>();
+
+    /** Bids placed and windows offered in {@link #pending}, for the checks of later commands. */
+    final Set<Long> pendingBids = new HashSet<>();
+
+    final Map<Long, WindowSpec> pendingWindows = new HashMap<>();
+
+    /** What applying each pending change answered, when the last epoch was written. */
+    ResultCode[] applied = new ResultCode[0];
 
     /** Per provider, the highest feed sequence number this market has applied. */
     final Map<Long, Long> feedSeq = new HashMap<>();
@@ -67,6 +93,38 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
     State(OrderBook book) {
       this.book = book;
+    }
+
+    /** Keeps a change written since the cut for after the epoch. */
+    void hold(Event e) {
+      pending.add(e);
+      if (e instanceof BidPlaced b) {
+        pendingBids.add(b.bid().id());
+      } else if (e instanceof WindowOffered o) {
+        pendingWindows.put(o.window().id(), o.window());
+      } else if (e instanceof FeedWindowOffered f) {
+        pendingWindows.put(f.window().id(), f.window());
+      }
+    }
+
+    /** The window {@code id} as of the latest change: in the book, or offered since the cut. */
+    WindowSpec window(long id) {
+      WindowSpec w = book.window(id);
+      return w != null ? w : pendingWindows.get(id);
+    }
+
+    /** The book's check of a new bid, and no bid of that id placed since the cut. */
+    ResultCode checkPlace(BidSpec bid, long atMillis) {
+      ResultCode rc = book.checkPlace(bid, atMillis);
+      return rc == ResultCode.OK && pendingBids.contains(bid.id()) ? ResultCode.DUPLICATE_ID : rc;
+    }
+
+    /** The book's check of a new window, and no window of that id offered since the cut. */
+    ResultCode checkOffer(WindowSpec w, long atMillis) {
+      ResultCode rc = book.checkOffer(w, atMillis);
+      return rc == ResultCode.OK && pendingWindows.containsKey(w.id())
+          ? ResultCode.DUPLICATE_ID
+          : rc;
     }
 
     boolean seen(long provider, long seq) {
@@ -129,6 +187,13 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   enum Tick implements Command {
     INSTANCE
   }
+
+  /** The copy taken at the cut has cleared on the clearing thread. */
+  private record EpochComputed(long token, OrderBook cleared, EpochResult result, long nanos)
+      implements Command {}
+
+  /** Clearing the copy threw: the market restarts from its journal and clears that cut again. */
+  private record EpochFailed(long token, Throwable cause) implements Command {}
 
   /** The view timer fired: publish the market's view if the book or the current slot moved. */
   enum ViewTick implements Command {
@@ -203,15 +268,61 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   /** A batch of {@link PlaceBids} is written (or wholly rejected): {@code accepted} of its bids. */
   public record BatchWritten(long batch, int accepted) implements CborSerializable {}
 
-  /** A snapshot: the book's canonical image, taken in the entity, immutable once taken. */
-  public record BookSnapshot(byte[] image, Map<Long, Long> feedSeq, long revocations)
+  /**
+   * A snapshot: the book's canonical image, taken in the entity, immutable once taken. Taken while
+   * an epoch clears, it is the book at the cut with the instant of the cut and the changes since.
+   */
+  public record BookSnapshot(
+      byte[] image,
+      Map<Long, Long> feedSeq,
+      long revocations,
+      Long cutAt,
+      List<PendingChange> pending)
       implements CborSerializable {}
+
+  /** One change written after a cut, as a snapshot keeps it: exactly one field is set. */
+  public record PendingChange(
+      BidPlaced placed,
+      BidCancelled cancelled,
+      WindowOffered offered,
+      FeedWindowOffered fed,
+      WindowExtended extended)
+      implements CborSerializable {
+
+    static PendingChange of(Event e) {
+      return new PendingChange(
+          e instanceof BidPlaced b ? b : null,
+          e instanceof BidCancelled c ? c : null,
+          e instanceof WindowOffered o ? o : null,
+          e instanceof FeedWindowOffered f ? f : null,
+          e instanceof WindowExtended x ? x : null);
+    }
+
+    Event event() {
+      if (placed != null) {
+        return placed;
+      }
+      if (cancelled != null) {
+        return cancelled;
+      }
+      if (offered != null) {
+        return offered;
+      }
+      return fed != null ? fed : extended;
+    }
+  }
 
   public sealed interface Event extends CborSerializable {}
 
   public record BidPlaced(BidSpec bid, long atMillis) implements Event {}
 
   public record BidCancelled(long bidId) implements Event {}
+
+  /**
+   * An epoch's cut at {@code atMillis}: the epoch clears the book as it is here; what the journal
+   * holds after this and before the epoch's {@link EpochCleared} waits for the next one.
+   */
+  public record EpochCut(long atMillis) implements Event {}
 
   public record WindowOffered(WindowSpec window, long atMillis) implements Event {}
 
@@ -356,13 +467,19 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       Duration interval,
       LongSupplier wallClock) {
     return create(
-        model, clock, pricing, interval, wallClock, new Links(null, null, null, null, null, null));
+        model,
+        clock,
+        pricing,
+        interval,
+        wallClock,
+        new Links(null, null, null, null, null, null, null));
   }
 
   /**
    * Where a market reports, each part optional (null in a test's market): the live stream's topics
    * of epochs, revocations and cut leases; its gate, told when the market has recovered and when it
-   * fails; the topic of its public view; its meters.
+   * fails; the topic of its public view; its meters; where its epochs clear (null: the {@code
+   * surplus.clearing-dispatcher}).
    */
   public record Links(
       ActorRef<Topic.Command<EpochPublished>> epochs,
@@ -370,7 +487,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       ActorRef<Topic.Command<LeaseNoticePublished>> leaseNotices,
       ActorRef<MarketGate.Message> gate,
       ActorRef<Topic.Command<ViewPublished>> views,
-      MarketMeters meters) {}
+      MarketMeters meters,
+      Executor clearing) {}
 
   /** A market that clears every {@code interval} and reports through {@code links}. */
   public static Behavior<Command> create(
@@ -380,21 +498,52 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       Duration interval,
       LongSupplier wallClock,
       Links links) {
-    return Behaviors.withTimers(
-        timers -> {
-          Market m = new Market(persistenceId(model), clock, pricing, wallClock);
-          m.model = model.name();
-          m.epochs = links.epochs();
-          m.revocations = links.revocations();
-          m.leaseNotices = links.leaseNotices();
-          m.timers = timers;
-          m.interval = interval;
-          m.gate = links.gate();
-          m.views = links.views();
-          m.meters = links.meters();
-          return m;
-        });
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  Market m = new Market(persistenceId(model), clock, pricing, wallClock);
+                  m.context = ctx;
+                  m.clearing = links.clearing() != null ? links.clearing() : clearingExecutor(ctx);
+                  m.model = model.name();
+                  m.epochs = links.epochs();
+                  m.revocations = links.revocations();
+                  m.leaseNotices = links.leaseNotices();
+                  m.timers = timers;
+                  m.interval = interval;
+                  m.gate = links.gate();
+                  m.views = links.views();
+                  m.meters = links.meters();
+                  return m;
+                }));
   }
+
+  /** Where epochs clear: {@code surplus.clearing-dispatcher} when configured, else Pekko's own. */
+  private static Executor clearingExecutor(ActorContext<Command> ctx) {
+    String path = "surplus.clearing-dispatcher";
+    DispatcherSelector selector =
+        ctx.getSystem().settings().config().hasPath(path)
+            ? DispatcherSelector.fromConfig(path)
+            : DispatcherSelector.blocking();
+    return ctx.getSystem().dispatchers().lookup(selector);
+  }
+
+  /** The market's actor context and clearing thread; null in a market without an epoch timer. */
+  private ActorContext<Command> context;
+
+  private Executor clearing;
+
+  /** Names this incarnation's clearing, so a result from before a restart is never applied. */
+  private final long incarnation = System.nanoTime();
+
+  /**
+   * Replies owed to commands written while an epoch cleared whose answer depends on it (a cancel,
+   * an extension): each waits for its change to be applied after the epoch, by its index in the
+   * pending changes.
+   */
+  private final List<Deferred> deferred = new ArrayList<>();
+
+  private record Deferred(int index, java.util.function.Consumer<ResultCode> reply) {}
 
   private MarketMeters meters;
 
@@ -442,8 +591,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   private Duration interval;
 
   /**
-   * Starts the epoch timer once the book is recovered, and again after every restart: a restart
-   * (after a failed write) cancels an actor's timers, and the timer must outlive it.
+   * Starts the epoch timer once the book is recovered, and again after every restart, and finishes
+   * an epoch the journal cut but never cleared: a restart (after a failed write) cancels an actor's
+   * timers, and the timer must outlive it.
    */
   @Override
   public SignalHandler<State> signalHandler() {
@@ -461,6 +611,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
               if (gate != null) {
                 gate.tell(new MarketGate.MarketRecovered(state.book.epoch()));
               }
+              // the journal ends inside an epoch (its result was never written): clear that cut
+              startClearing(state);
             })
         .onSignal(
             PreRestart.instance(),
@@ -593,7 +745,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       @Override
       public Object toJournal(State state) {
         return new BookSnapshot(
-            state.book.snapshot(), Map.copyOf(state.feedSeq), state.revocations);
+            state.book.snapshot(),
+            Map.copyOf(state.feedSeq),
+            state.revocations,
+            state.cutAt,
+            state.pending.stream().map(PendingChange::of).toList());
       }
 
       @Override
@@ -604,6 +760,10 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
           s.feedSeq.putAll(b.feedSeq());
         }
         s.revocations = b.revocations();
+        s.cutAt = b.cutAt();
+        if (b.pending() != null) {
+          b.pending().forEach(p -> s.hold(p.event()));
+        }
         return s;
       }
     };
@@ -622,6 +782,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .onCommand(RevokeWindow.class, this::onRevoke)
         .onCommand(ClearEpoch.class, this::onClearEpoch)
         .onCommand(Tick.class, this::onTick)
+        .onCommand(EpochComputed.class, this::onEpochComputed)
+        .onCommand(EpochFailed.class, this::onEpochFailed)
         .onCommand(
             ViewTick.class,
             (state, t) -> {
@@ -631,13 +793,19 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .onCommand(
             GetBid.class,
             (state, c) ->
-                Effect()
-                    .reply(
-                        c.replyTo(),
-                        new BidSummary(state.book.bid(c.bidId()), state.book.reason(c.bidId()))))
+                state.cutAt != null
+                    ? Effect().stash()
+                    : Effect()
+                        .reply(
+                            c.replyTo(),
+                            new BidSummary(
+                                state.book.bid(c.bidId()), state.book.reason(c.bidId()))))
         .onCommand(
             GetImage.class,
-            (state, c) -> Effect().reply(c.replyTo(), new Image(state.book.snapshot())))
+            (state, c) ->
+                state.cutAt != null
+                    ? Effect().stash()
+                    : Effect().reply(c.replyTo(), new Image(state.book.snapshot())))
         .build();
   }
 
@@ -646,7 +814,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     if (System.currentTimeMillis() > c.deadlineMillis()) {
       return Effect().none();
     }
-    ResultCode rc = state.book.checkPlace(c.bid(), c.atMillis());
+    ResultCode rc = state.checkPlace(c.bid(), c.atMillis());
     if (rc != ResultCode.OK) {
       return Effect().reply(c.replyTo(), new Outcome(rc));
     }
@@ -665,7 +833,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       if (now > p.deadlineMillis()) {
         continue; // its caller has given up and answered 503: write nothing for it
       }
-      ResultCode rc = state.book.checkPlace(p.bid(), p.atMillis());
+      ResultCode rc = state.checkPlace(p.bid(), p.atMillis());
       if (rc == ResultCode.OK && !ids.add(p.bid().id())) {
         rc = ResultCode.DUPLICATE_ID;
       }
@@ -685,19 +853,34 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .thenReply(c.done(), s -> new BatchWritten(c.batch(), accepted.size()));
   }
 
-  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onCancelBid(
+  /**
+   * Cancels an open bid. While an epoch clears, a bid open at the cut may fill in it: the cancel is
+   * written at once, and answered once the epoch is, with what applying it found.
+   */
+  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onCancelBid(
       State state, CancelBid c) {
-    if (state.book.bid(c.bidId()) == null) {
+    boolean open = state.book.bid(c.bidId()) != null || state.pendingBids.contains(c.bidId());
+    if (!open) {
       return Effect().reply(c.replyTo(), new Outcome(ResultCode.UNKNOWN_BID));
+    }
+    if (state.cutAt != null) {
+      return Effect()
+          .persist(new BidCancelled(c.bidId()))
+          .thenRun(s -> defer(s, code -> c.replyTo().tell(new Outcome(code))));
     }
     return Effect()
         .persist(new BidCancelled(c.bidId()))
         .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
   }
 
+  /** Owes the command whose change was just written (the last pending one) its answer. */
+  private void defer(State state, java.util.function.Consumer<ResultCode> reply) {
+    deferred.add(new Deferred(state.pending.size() - 1, reply));
+  }
+
   private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onOfferWindow(
       State state, OfferWindow c) {
-    ResultCode rc = state.book.checkOffer(c.window(), c.atMillis());
+    ResultCode rc = state.checkOffer(c.window(), c.atMillis());
     if (rc != ResultCode.OK) {
       return Effect().reply(c.replyTo(), new Outcome(rc));
     }
@@ -711,7 +894,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     if (state.seen(c.window().provider(), c.seq())) {
       return Effect().reply(c.replyTo(), FeedOutcome.DUPLICATE);
     }
-    ResultCode rc = state.book.checkOffer(c.window(), c.atMillis());
+    ResultCode rc = state.checkOffer(c.window(), c.atMillis());
     if (rc != ResultCode.OK) {
       return Effect().reply(c.replyTo(), FeedOutcome.refused(rc));
     }
@@ -720,32 +903,54 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .thenReply(c.replyTo(), s -> FeedOutcome.APPLIED);
   }
 
-  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onExtend(
+  /**
+   * Extends a window. While an epoch clears, the extension is checked against the book at the cut
+   * and written at once; it is applied (and answered) after the epoch, where an extension that no
+   * longer holds (another one moved the end further) changes nothing and is refused.
+   */
+  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onExtend(
       State state, ExtendWindow c) {
     if (state.seen(c.provider(), c.seq())) {
       return Effect().reply(c.replyTo(), FeedOutcome.DUPLICATE);
     }
-    WindowSpec w = state.book.window(c.windowId());
-    ResultCode rc =
-        w == null || w.provider() != c.provider()
-            ? ResultCode.UNKNOWN_WINDOW
-            : state.book.checkExtend(c.windowId(), c.newEndSlot(), c.atMillis());
+    WindowSpec w = state.window(c.windowId());
+    if (w == null || w.provider() != c.provider()) {
+      return Effect().reply(c.replyTo(), FeedOutcome.refused(ResultCode.UNKNOWN_WINDOW));
+    }
+    WindowExtended e =
+        new WindowExtended(c.provider(), c.windowId(), c.newEndSlot(), c.seq(), c.atMillis());
+    if (state.cutAt != null) {
+      return Effect()
+          .persist(e)
+          .thenRun(
+              s ->
+                  defer(
+                      s,
+                      code ->
+                          c.replyTo()
+                              .tell(
+                                  code == ResultCode.OK
+                                      ? FeedOutcome.APPLIED
+                                      : FeedOutcome.refused(code))));
+    }
+    ResultCode rc = state.book.checkExtend(c.windowId(), c.newEndSlot(), c.atMillis());
     if (rc != ResultCode.OK) {
       return Effect().reply(c.replyTo(), FeedOutcome.refused(rc));
     }
-    return Effect()
-        .persist(
-            new WindowExtended(c.provider(), c.windowId(), c.newEndSlot(), c.seq(), c.atMillis()))
-        .thenReply(c.replyTo(), s -> FeedOutcome.APPLIED);
+    return Effect().persist(e).thenReply(c.replyTo(), s -> FeedOutcome.APPLIED);
   }
 
   /**
    * Revokes in the command handler (the engine checks before it changes anything), so the event can
    * carry the cuts; the event's number tells replay to run the same revocation, and the live
-   * handler that it already ran.
+   * handler that it already ran. A revocation waits while an epoch clears: its cuts depend on the
+   * leases the epoch makes.
    */
-  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onRevoke(
+  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onRevoke(
       State state, RevokeWindow c) {
+    if (state.cutAt != null) {
+      return Effect().stash();
+    }
     if (state.seen(c.provider(), c.seq())) {
       return Effect().reply(c.replyTo(), FeedOutcome.DUPLICATE);
     }
@@ -789,14 +994,20 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   }
 
   /**
-   * Clears in the command handler, so the event can carry the outcome, and persists it. The event
-   * handler then finds the book already at that epoch and leaves it; on replay it runs the same
-   * clearing. If the write fails, Pekko stops the entity and the next start recovers from the
-   * journal, which never saw this epoch.
+   * Clears at once, in the command handler (for tests and tools; the timer's epochs clear off the
+   * actor), so the event can carry the outcome, and persists it. The event handler then finds the
+   * book already at that epoch and leaves it; on replay it runs the same clearing. If the write
+   * fails, Pekko stops the entity and the next start recovers from the journal, which never saw
+   * this epoch. Waits while a timer's epoch clears.
    */
-  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onClearEpoch(
+  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onClearEpoch(
       State state, ClearEpoch c) {
-    EpochResult r = clear(state, c.atMillis());
+    if (state.cutAt != null) {
+      return Effect().stash();
+    }
+    long started = System.nanoTime();
+    EpochResult r = state.book.clear(c.atMillis());
+    measured(state, r, System.nanoTime() - started);
     EpochCleared e = EpochCleared.of(c.atMillis(), r);
     return Effect()
         .persist(e)
@@ -812,92 +1023,145 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     publish(e);
   }
 
-  /** Clears an epoch of the live book (not on replay), measured. */
-  private EpochResult clear(State state, long atMillis) {
-    long started = System.nanoTime();
-    EpochResult r = state.book.clear(atMillis);
+  private void measured(State state, EpochResult r, long nanos) {
     state.lastEpoch = r;
     if (meters != null) {
-      meters.epoch(r, System.nanoTime() - started);
+      meters.epoch(r, nanos);
     }
-    return r;
   }
 
+  /**
+   * The epoch timer: when a bid is open and no epoch is clearing, writes the cut, then clears a
+   * copy of the book on the clearing thread. Bids, cancels and feed changes go on being written
+   * meanwhile; they wait in the state's pending changes for the epoch's result.
+   */
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onTick(
       State state, Tick t) {
-    if (state.book.openBids() == 0) {
+    if (state.cutAt != null || state.book.openBids() == 0) {
       return Effect().none();
     }
-    long at = wallClock.getAsLong();
-    EpochResult r = clear(state, at);
-    EpochCleared e = EpochCleared.of(at, r);
-    return Effect().persist(e).thenRun(s -> published(s, e));
+    return Effect().persist(new EpochCut(wallClock.getAsLong())).thenRun(this::startClearing);
+  }
+
+  /** Clears a copy of the book as of the cut on the clearing thread; the result comes back here. */
+  private void startClearing(State state) {
+    if (context == null || state.cutAt == null) {
+      return;
+    }
+    OrderBook copy = state.book.copy();
+    long at = state.cutAt;
+    context.pipeToSelf(
+        CompletableFuture.supplyAsync(
+            () -> {
+              long started = System.nanoTime();
+              EpochResult r = copy.clear(at);
+              return new EpochComputed(incarnation, copy, r, System.nanoTime() - started);
+            },
+            clearing),
+        (done, failure) -> failure == null ? done : new EpochFailed(incarnation, failure));
+  }
+
+  /**
+   * The cut's copy has cleared: it becomes the book, the epoch is written, and the changes that
+   * waited are applied to it (by the event handler, as replay does), then answered.
+   */
+  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onEpochComputed(
+      State state, EpochComputed c) {
+    if (c.token() != incarnation || state.cutAt == null) {
+      return Effect().none();
+    }
+    state.book = c.cleared();
+    measured(state, c.result(), c.nanos());
+    EpochCleared e = EpochCleared.of(state.cutAt, c.result());
+    return Effect()
+        .persist(e)
+        .thenRun(
+            s -> {
+              List<Deferred> owed = List.copyOf(deferred);
+              deferred.clear();
+              owed.forEach(d -> d.reply().accept(s.applied[d.index()]));
+              published(s, e);
+            })
+        .thenUnstashAll();
+  }
+
+  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onEpochFailed(
+      State state, EpochFailed f) {
+    if (f.token() != incarnation) {
+      return Effect().none();
+    }
+    throw new IllegalStateException(
+        "clearing the epoch cut at " + state.cutAt + " failed", f.cause());
   }
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    EventHandler<State, Event> apply = applyEvents();
     return (state, event) -> {
-      State next = apply.apply(state, event);
-      next.changes++;
-      return next;
+      apply(state, event);
+      state.changes++;
+      return state;
     };
   }
 
-  private EventHandler<State, Event> applyEvents() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(
-            BidPlaced.class,
-            (state, e) -> {
-              state.book.place(e.bid(), e.atMillis());
-              return state;
-            })
-        .onEvent(
-            BidCancelled.class,
-            (state, e) -> {
-              state.book.cancel(e.bidId());
-              return state;
-            })
-        .onEvent(
-            FeedWindowOffered.class,
-            (state, e) -> {
-              state.book.offer(e.window(), e.atMillis());
-              state.advance(e.window().provider(), e.seq());
-              return state;
-            })
-        .onEvent(
-            WindowExtended.class,
-            (state, e) -> {
-              state.book.extend(e.windowId(), e.newEndSlot(), e.atMillis());
-              state.advance(e.provider(), e.seq());
-              return state;
-            })
-        .onEvent(
-            WindowRevoked.class,
-            (state, e) -> {
-              if (state.revocations < e.number()) {
-                state.book.revoke(
-                    e.windowId(), e.keepNodes(), e.fromMillis(), e.kind(), e.atMillis());
-                state.revocations = e.number();
-              }
-              state.advance(e.provider(), e.seq());
-              return state;
-            })
-        .onEvent(
-            WindowOffered.class,
-            (state, e) -> {
-              state.book.offer(e.window(), e.atMillis());
-              return state;
-            })
-        .onEvent(
-            EpochCleared.class,
-            (state, e) -> {
-              if (state.book.epoch() < e.epoch()) {
-                state.lastEpoch = state.book.clear(e.atMillis());
-              }
-              return state;
-            })
-        .build();
+  /**
+   * Applies an event. Between an epoch's cut and its result, a change to the book waits in the
+   * pending changes (a feed window's sequence counts at once: the window will be applied); the
+   * epoch's result applies them in order.
+   */
+  private void apply(State state, Event event) {
+    if (event instanceof EpochCut c) {
+      state.cutAt = c.atMillis();
+    } else if (event instanceof EpochCleared e) {
+      if (state.book.epoch() < e.epoch()) {
+        state.lastEpoch = state.book.clear(e.atMillis());
+      }
+      state.cutAt = null;
+      ResultCode[] applied = new ResultCode[state.pending.size()];
+      for (int i = 0; i < applied.length; i++) {
+        applied[i] = applyToBook(state, state.pending.get(i));
+      }
+      state.applied = applied;
+      state.pending.clear();
+      state.pendingBids.clear();
+      state.pendingWindows.clear();
+    } else if (event instanceof WindowRevoked e) {
+      if (state.revocations < e.number()) {
+        state.book.revoke(e.windowId(), e.keepNodes(), e.fromMillis(), e.kind(), e.atMillis());
+        state.revocations = e.number();
+      }
+      state.advance(e.provider(), e.seq());
+    } else if (state.cutAt != null) {
+      if (event instanceof FeedWindowOffered f) {
+        state.advance(f.window().provider(), f.seq());
+      }
+      state.hold(event);
+    } else {
+      applyToBook(state, event);
+    }
+  }
+
+  /** Applies a change to the book; what the book answered (a change that no longer holds: none). */
+  private static ResultCode applyToBook(State state, Event event) {
+    if (event instanceof BidPlaced e) {
+      return state.book.place(e.bid(), e.atMillis());
+    }
+    if (event instanceof BidCancelled e) {
+      return state.book.cancel(e.bidId());
+    }
+    if (event instanceof FeedWindowOffered e) {
+      state.advance(e.window().provider(), e.seq());
+      return state.book.offer(e.window(), e.atMillis());
+    }
+    if (event instanceof WindowOffered e) {
+      return state.book.offer(e.window(), e.atMillis());
+    }
+    if (event instanceof WindowExtended e) {
+      ResultCode rc = state.book.extend(e.windowId(), e.newEndSlot(), e.atMillis());
+      if (rc == ResultCode.OK) {
+        state.advance(e.provider(), e.seq());
+      }
+      return rc;
+    }
+    throw new IllegalArgumentException("not a change to the book: " + event);
   }
 }

@@ -162,7 +162,8 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
             topics.leaseNotices(),
             gate.getSelf(),
             topics.views(),
-            meters);
+            meters,
+            null);
     ActorRef<Market.Command> market =
         gate.spawn(
             supervised(

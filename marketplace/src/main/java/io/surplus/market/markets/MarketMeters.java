@@ -30,7 +30,8 @@ public final class MarketMeters {
   public MarketMeters(MeterRegistry registry, String model) {
     clear =
         Timer.builder("surplus.market.epoch.clear")
-            .description("time to clear one epoch, in the market's command handler")
+            .description(
+                "time to clear one epoch, on the clearing thread (the market takes commands meanwhile)")
             .tag("market", model)
             .publishPercentiles(0.5, 0.99)
             .register(registry);

@@ -38,6 +38,13 @@ class MarketPersistenceTest {
     return ActorTestKit.create("market-test", ConfigFactory.load());
   }
 
+  /** The market's book image, once every command before this one is done. */
+  static byte[] image(ActorTestKit kit, ActorRef<Market.Command> market) {
+    TestProbe<Market.Image> images = kit.createTestProbe();
+    market.tell(new Market.GetImage(images.ref()));
+    return images.expectMessageClass(Market.Image.class, WAIT).bytes();
+  }
+
   /** Starts a new actor system, recovers the market and checks its book is byte-identical. */
   static void assertRecoversExactly(
       GpuModel model,
@@ -106,9 +113,7 @@ class MarketPersistenceTest {
       market.tell(new Market.ClearEpoch(NOW + 1000, epoch.ref()));
       epoch.expectMessageClass(Market.EpochSummary.class, WAIT);
 
-      TestProbe<Market.Image> images = kit.createTestProbe();
-      market.tell(new Market.GetImage(images.ref()));
-      image = images.expectMessageClass(Market.Image.class, WAIT).bytes();
+      image = image(kit, market);
     } finally {
       kit.shutdownTestKit();
     }
@@ -167,9 +172,7 @@ class MarketPersistenceTest {
       assertEquals(n + 1, st.bids());
       assertTrue(st.batches() <= n / 10, "expected group commit, got " + st);
 
-      TestProbe<Market.Image> images = kit.createTestProbe();
-      market.tell(new Market.GetImage(images.ref()));
-      image = images.expectMessageClass(Market.Image.class, WAIT).bytes();
+      image = image(kit, market);
     } finally {
       kit.shutdownTestKit();
     }
@@ -217,9 +220,7 @@ class MarketPersistenceTest {
                 return b;
               });
       assertFalse(summary.open());
-      TestProbe<Market.Image> images = kit.createTestProbe();
-      market.tell(new Market.GetImage(images.ref()));
-      image = images.expectMessageClass(Market.Image.class, WAIT).bytes();
+      image = image(kit, market);
     } finally {
       kit.shutdownTestKit();
     }
