@@ -7,11 +7,13 @@ import io.surplus.market.bids.BidRoutes;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.PageCache;
 import io.surplus.market.http.Problem;
 import io.surplus.market.markets.MarketRoutes;
 import io.surplus.market.readside.ReadSide.EpochRecord;
 import io.surplus.market.readside.ReadSide.LeaseRow;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -94,6 +96,26 @@ public final class ReadSideRoutes {
   private final Settings settings;
   private final ReadSide readSide;
 
+  /**
+   * Public market pages (trades, candles, epoch records) as every reader shares them: one read of
+   * Cassandra per page per half second, however many read it (the read side itself lags the epoch
+   * by about 1.5 s).
+   */
+  public static final Duration SHARED_PAGE_TTL = Duration.ofMillis(500);
+
+  private final PageCache pages = new PageCache(SHARED_PAGE_TTL, 4096, System::nanoTime);
+
+  /** A public handler whose pages are shared through {@link #pages}, by path and query. */
+  private Api.Handler shared(Api.Handler handler) {
+    return call ->
+        pages.get(
+            call,
+            call.request().getUri().path()
+                + "?"
+                + call.request().getUri().rawQueryString().orElse(""),
+            () -> handler.handle(call));
+  }
+
   public ReadSideRoutes(Settings settings, ReadSide readSide) {
     this.settings = settings;
     this.readSide = readSide;
@@ -104,9 +126,9 @@ public final class ReadSideRoutes {
     return List.of(
         Endpoint.of("GET", "/v1/leases", bidder, this::leases),
         Endpoint.of("GET", "/v1/leases/{id}", bidder, this::lease),
-        Endpoint.of("GET", "/v1/markets/{gpuModel}/trades", Set.of(), this::trades),
-        Endpoint.of("GET", "/v1/markets/{gpuModel}/candles", Set.of(), this::candles),
-        Endpoint.of("GET", "/v1/markets/{gpuModel}/epochs/{n}", Set.of(), this::epoch));
+        Endpoint.of("GET", "/v1/markets/{gpuModel}/trades", Set.of(), shared(this::trades)),
+        Endpoint.of("GET", "/v1/markets/{gpuModel}/candles", Set.of(), shared(this::candles)),
+        Endpoint.of("GET", "/v1/markets/{gpuModel}/epochs/{n}", Set.of(), shared(this::epoch)));
   }
 
   static Problem badQuery(String field, String detail) {
