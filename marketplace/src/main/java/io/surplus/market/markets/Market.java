@@ -269,16 +269,74 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public record BatchWritten(long batch, int accepted) implements CborSerializable {}
 
   /**
-   * A snapshot: the book's canonical image, taken in the entity, immutable once taken. Taken while
-   * an epoch clears, it is the book at the cut with the instant of the cut and the changes since.
+   * A snapshot: the book's canonical image, the feed positions and the revocations counted; taken
+   * while an epoch clears, also the instant of the cut and the changes since. The entity hands it a
+   * copy of the book ({@link OrderBook#copy()}, a few milliseconds), and the image is rendered from
+   * that copy only when the snapshot store serializes it, on the store's thread: the market's actor
+   * never spends the tens of milliseconds a full book's image takes. Read back, it holds the image.
    */
-  public record BookSnapshot(
-      byte[] image,
-      Map<Long, Long> feedSeq,
-      long revocations,
-      Long cutAt,
-      List<PendingChange> pending)
-      implements CborSerializable {}
+  public static final class BookSnapshot implements CborSerializable {
+    private OrderBook book;
+    private byte[] image;
+    private final Map<Long, Long> feedSeq;
+    private final long revocations;
+    private final Long cutAt;
+    private final List<PendingChange> pending;
+
+    @com.fasterxml.jackson.annotation.JsonCreator
+    public BookSnapshot(
+        @com.fasterxml.jackson.annotation.JsonProperty("image") byte[] image,
+        @com.fasterxml.jackson.annotation.JsonProperty("feedSeq") Map<Long, Long> feedSeq,
+        @com.fasterxml.jackson.annotation.JsonProperty("revocations") long revocations,
+        @com.fasterxml.jackson.annotation.JsonProperty("cutAt") Long cutAt,
+        @com.fasterxml.jackson.annotation.JsonProperty("pending") List<PendingChange> pending) {
+      this.image = image;
+      this.feedSeq = feedSeq;
+      this.revocations = revocations;
+      this.cutAt = cutAt;
+      this.pending = pending;
+    }
+
+    /** A snapshot whose image is rendered from {@code book} (owned by it) when first asked for. */
+    BookSnapshot(
+        OrderBook book,
+        Map<Long, Long> feedSeq,
+        long revocations,
+        Long cutAt,
+        List<PendingChange> pending) {
+      this((byte[]) null, feedSeq, revocations, cutAt, pending);
+      this.book = book;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonProperty("image")
+    public synchronized byte[] image() {
+      if (image == null) {
+        image = book.snapshot();
+        book = null;
+      }
+      return image;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonProperty("feedSeq")
+    public Map<Long, Long> feedSeq() {
+      return feedSeq;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonProperty("revocations")
+    public long revocations() {
+      return revocations;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonProperty("cutAt")
+    public Long cutAt() {
+      return cutAt;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonProperty("pending")
+    public List<PendingChange> pending() {
+      return pending;
+    }
+  }
 
   /** One change written after a cut, as a snapshot keeps it: exactly one field is set. */
   public record PendingChange(
@@ -736,8 +794,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   }
 
   /**
-   * The book mutates in place, so a snapshot is its byte image taken here, in the entity, before
-   * the snapshot store serializes it on another thread.
+   * The book mutates in place, so a snapshot takes a copy of it here, in the entity; the snapshot
+   * store renders the copy's image when it serializes the snapshot, on its own thread.
    */
   @Override
   public SnapshotAdapter<State> snapshotAdapter() {
@@ -745,7 +803,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       @Override
       public Object toJournal(State state) {
         return new BookSnapshot(
-            state.book.snapshot(),
+            state.book.copy(),
             Map.copyOf(state.feedSeq),
             state.revocations,
             state.cutAt,
