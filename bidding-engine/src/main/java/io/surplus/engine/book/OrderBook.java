@@ -59,12 +59,20 @@ public final class OrderBook {
 
   private int gainedCount;
 
+  /** This epoch's search sets: every window, and those that gained capacity. */
+  private final WindowIndex all = new WindowIndex();
+
+  private final WindowIndex gainedIndex = new WindowIndex();
+
   private long seq;
   private long leaseSeq;
   private long epoch;
   private int nowSlot;
 
+  /** What failed this epoch against every window, and against the windows that gained. */
   private final InfeasibleStarts infeasible = new InfeasibleStarts();
+
+  private final InfeasibleStarts infeasibleGained = new InfeasibleStarts();
 
   // per-epoch scratch
   private int[] scratchSum = new int[0];
@@ -450,7 +458,10 @@ public final class OrderBook {
     retireEnded();
     bids.mergePending();
     markGains();
+    all.fill(byStart, byStart.length, 0);
+    gainedIndex.fill(gained, gainedCount, 1);
     infeasible.reset(nowSlot, 2 * clock.horizonSlots() + 2);
+    infeasibleGained.reset(nowSlot, 2 * clock.horizonSlots() + 2);
 
     final BidStore b = bids;
     final long ep = epoch;
@@ -496,9 +507,10 @@ public final class OrderBook {
         continue;
       }
       searched++;
-      WindowCapacity[] ws = retry ? gained : byStart;
-      int wn = retry ? gainedCount : byStart.length;
-      Placement p = place(ws, wn, s, a0, lastStart, !retry);
+      WindowIndex ix = retry ? gainedIndex : all;
+      WindowCapacity[] ws = ix.windows;
+      int wn = ix.count;
+      Placement p = place(ix, s, a0, lastStart, retry);
       if (p != null) {
         Lease lease =
             new Lease(
@@ -514,6 +526,8 @@ public final class OrderBook {
                 b.limit[s],
                 ep);
         p.window.take(ep, lease.startSlot(), lease.endSlot(), lease.nodes());
+        all.refresh(p.window, p.window.position[0]);
+        gainedIndex.refresh(p.window, p.window.position[1]);
         made.add(lease);
         if (b.limit[s] <= lowestFilled) {
           lowestFilled = b.limit[s];
@@ -684,46 +698,47 @@ public final class OrderBook {
   /** A chosen placement. */
   private record Placement(WindowCapacity window, int start, int nodes) {}
 
-  private Placement place(
-      WindowCapacity[] ws, int wn, int s, int a0, int lastStart, boolean learn) {
+  private Placement place(WindowIndex ix, int s, int a0, int lastStart, boolean retry) {
     final BidStore b = bids;
-    Placement p = tryPlace(ws, wn, s, a0, lastStart, b.nodes[s], learn);
+    Placement p = tryPlace(ix, s, a0, lastStart, b.nodes[s], retry, false);
     if (p != null || b.minNodes[s] == b.nodes[s]) {
       return p;
     }
-    // Feasibility is monotone in the node count: binary search for the largest partial fill.
+    // Feasibility is monotone in the node count: binary search for the largest partial fill,
+    // asking only whether a count fits anywhere, then place that count.
     int lo = b.minNodes[s];
     int hi = b.nodes[s] - 1;
-    Placement best = tryPlace(ws, wn, s, a0, lastStart, lo, learn);
-    if (best == null) {
+    if (tryPlace(ix, s, a0, lastStart, lo, retry, true) == null) {
       return null;
     }
     while (lo < hi) {
       int mid = (lo + hi + 1) >>> 1;
-      Placement q = tryPlace(ws, wn, s, a0, lastStart, mid, learn);
-      if (q != null) {
-        best = q;
+      if (tryPlace(ix, s, a0, lastStart, mid, retry, true) != null) {
         lo = mid;
       } else {
         hi = mid - 1;
       }
     }
-    return best;
+    return search(ix, s, a0, lastStart, lo, false);
   }
 
   /**
-   * {@link #search} unless this epoch already learned that no start in range works for the shape; a
-   * failed search over all windows by a bid open to every window teaches that.
+   * {@link #search} unless this epoch already learned that no start in range works for the shape
+   * (or a smaller one) among the windows searched; a failed search by a bid open to every window
+   * teaches that. A bid searched again only among the windows that gained capacity also uses, and
+   * teaches, what failed among those alone.
    */
   private Placement tryPlace(
-      WindowCapacity[] ws, int wn, int s, int a0, int lastStart, int nodes, boolean learn) {
+      WindowIndex ix, int s, int a0, int lastStart, int nodes, boolean retry, boolean any) {
     final int d = bids.duration[s];
-    if (learn && infeasible.covers(nodes, d, a0, lastStart)) {
+    if (infeasible.covers(nodes, d, a0, lastStart)
+        || (retry && infeasibleGained.covers(nodes, d, a0, lastStart))) {
       return null;
     }
-    Placement p = search(ws, wn, s, a0, lastStart, nodes);
-    if (p == null && learn && bids.minNotice[s] == 0 && bids.regions[s] == BidSpec.ANY_REGION) {
-      infeasible.add(nodes, d, a0, lastStart);
+    Placement p = search(ix, s, a0, lastStart, nodes, any);
+    if (p == null) {}
+    if (p == null && bids.minNotice[s] == 0 && bids.regions[s] == BidSpec.ANY_REGION) {
+      (retry ? infeasibleGained : infeasible).add(nodes, d, a0, lastStart);
     }
     return p;
   }
@@ -735,31 +750,55 @@ public final class OrderBook {
         && (b.regions[s] & w.regionBit) != 0;
   }
 
-  /** Earliest start with {@code nodes} free for the duration in one window, best fit on ties. */
-  private Placement search(WindowCapacity[] ws, int wn, int s, int a0, int lastStart, int nodes) {
-    final int d = bids.duration[s];
+  /**
+   * Earliest start with {@code nodes} free for the duration in one window, best fit on ties; with
+   * {@code any}, the first window found that holds the bid at some start (its placement is not the
+   * chosen one, only proof that one exists).
+   */
+  private Placement search(WindowIndex ix, int s, int a0, int lastStart, int nodes, boolean any) {
+    final BidStore b = bids;
+    final int d = b.duration[s];
+    final long limit = b.limit[s];
+    final int minNotice = b.minNotice[s];
+    final long regions = b.regions[s];
+    final int now = nowSlot;
+    final int n = ix.count;
+    final int[] starts = ix.start;
+    final int[] ends = ix.end;
+    final int[] notices = ix.notice;
+    final long[] reserves = ix.reserve;
+    final long[] regionBits = ix.regionBit;
+    final int[] maxFree = ix.maxFree;
     WindowCapacity bestW = null;
     int bestStart = Integer.MAX_VALUE;
     int bestLeft = Integer.MAX_VALUE;
-    for (int wi = 0; wi < wn; wi++) {
-      WindowCapacity w = ws[wi];
-      if (w.start > lastStart || w.start > bestStart) {
+    for (int wi = 0; wi < n; wi++) {
+      int ws = starts[wi];
+      if (ws > lastStart || ws > bestStart) {
         break;
       }
-      int a = Math.max(a0, w.start);
-      int last = Math.min(lastStart, w.end - d);
+      int a = Math.max(a0, ws);
+      int last = Math.min(lastStart, ends[wi] - d);
       if (a > last
           || a > bestStart
-          || !eligible(s, w)
-          || w.free.maxAll() < nodes
-          || w.longestRun(nowSlot, nodes) < d) {
+          || maxFree[wi] < nodes
+          || reserves[wi] > limit
+          || notices[wi] < minNotice
+          || (regions & regionBits[wi]) == 0) {
         continue;
       }
-      int rel = w.free.earliestRun(a - w.start, Math.min(last, bestStart) - w.start, d, nodes);
-      if (rel < 0) {
+      WindowCapacity w = ix.windows[wi];
+      if (w.longestRun(now, nodes) < d) {
         continue;
       }
-      int start = rel + w.start;
+      int start = w.earliestRun(now, a, Math.min(last, bestStart), d, nodes);
+      if (start < 0) {
+        continue;
+      }
+      if (any) {
+        return new Placement(w, start, nodes);
+      }
+      int rel = start - w.start;
       int left = w.free.min(rel, rel + d) - nodes;
       if (start < bestStart
           || (start == bestStart

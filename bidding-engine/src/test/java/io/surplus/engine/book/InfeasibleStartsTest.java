@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class InfeasibleStartsTest {
 
   @Test
-  void shouldCoverOnlyWhatWasLearnedForThatShape() {
+  void shouldCoverWhatWasLearnedAndEveryLargerShape() {
     InfeasibleStarts memo = new InfeasibleStarts();
     memo.reset(1000, 300);
     memo.add(4, 8, 1010, 1100);
@@ -20,7 +20,10 @@ class InfeasibleStartsTest {
     assertTrue(memo.covers(4, 8, 1063, 1064));
     assertFalse(memo.covers(4, 8, 1009, 1100));
     assertFalse(memo.covers(4, 8, 1010, 1201));
-    assertFalse(memo.covers(5, 8, 1010, 1020)); // another shape learned nothing
+    assertFalse(memo.covers(3, 8, 1010, 1020)); // fewer nodes may still fit
+    assertFalse(memo.covers(4, 7, 1010, 1020)); // so may a shorter run
+    assertTrue(memo.covers(5, 9, 1010, 1020)); // more nodes for longer cannot
+    assertTrue(memo.covers(200, 8, 1010, 1020)); // nor beyond the tracked node counts
     memo.reset(1000, 300);
     assertFalse(memo.covers(4, 8, 1010, 1020));
   }
