@@ -52,22 +52,27 @@ final class InfeasibleStarts {
 
   /** Whether every start in {@code [first, last]} is known infeasible for this shape. */
   boolean covers(int nodes, int duration, int first, int last) {
+    return firstUnknown(nodes, duration, first, last) > last;
+  }
+
+  /**
+   * The first start in {@code [first, last]} not known infeasible for this shape, or {@code last +
+   * 1} when all are.
+   */
+  int firstUnknown(int nodes, int duration, int first, int last) {
     int n = Math.min(nodes, MAX_TRACKED_NODES);
     int from = first - base;
     int to = last - base; // inclusive
     if (from < 0 || to >= span || usedCount == 0 || used[0] > n) {
-      return false;
+      return first;
     }
-    int[] row = rows[n];
-    if (!inUse(n)) {
-      row = rows[below(n)];
-    }
+    int[] row = inUse(n) ? rows[n] : rows[below(n)];
     for (int t = from; t <= to; t++) {
       if (row[t] > duration) {
-        return false;
+        return t + base;
       }
     }
-    return true;
+    return last + 1;
   }
 
   /** Records that no start in {@code [first, last]} is feasible for this shape. */

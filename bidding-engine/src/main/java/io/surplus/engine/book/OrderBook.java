@@ -64,6 +64,20 @@ public final class OrderBook {
 
   private final WindowIndex gainedIndex = new WindowIndex();
 
+  /** Free windows per slot and node count, built for epochs that search many bids. */
+  private final SlotIndex slotIndex = new SlotIndex();
+
+  private boolean slotsBuilt;
+
+  /** Below this many (bid, window) pairs to search an epoch walks the windows instead. */
+  static final long SLOT_INDEX_MIN_PAIRS = 1L << 21;
+
+  /** {@link #SLOT_INDEX_MIN_PAIRS}, lowered by tests to clear small books through the index. */
+  static volatile long slotIndexMinPairs = SLOT_INDEX_MIN_PAIRS;
+
+  /** Starts tried in the slot index before the rest of a bid's range is searched per window. */
+  private static final int SLOT_INDEX_STARTS = 24;
+
   private long seq;
   private long leaseSeq;
   private long epoch;
@@ -460,6 +474,7 @@ public final class OrderBook {
     markGains();
     all.fill(byStart, byStart.length, 0);
     gainedIndex.fill(gained, gainedCount, 1);
+    buildSlotIndex();
     infeasible.reset(nowSlot, 2 * clock.horizonSlots() + 2);
     infeasibleGained.reset(nowSlot, 2 * clock.horizonSlots() + 2);
 
@@ -525,6 +540,10 @@ public final class OrderBook {
                 0,
                 b.limit[s],
                 ep);
+        if (slotsBuilt) {
+          slotIndex.beforeTake(
+              p.window, p.window.position[0], lease.startSlot(), lease.endSlot(), lease.nodes());
+        }
         p.window.take(ep, lease.startSlot(), lease.endSlot(), lease.nodes());
         all.refresh(p.window, p.window.position[0]);
         gainedIndex.refresh(p.window, p.window.position[1]);
@@ -695,6 +714,25 @@ public final class OrderBook {
     return gainPrefix[t] - gainPrefix[f] > 0;
   }
 
+  /** Builds the slot index when this epoch has enough bids to search against every window. */
+  private void buildSlotIndex() {
+    final BidStore b = bids;
+    final long ep = epoch;
+    long fresh = 0;
+    int maxNodes = 0;
+    for (int r = 0; r < b.orderLength; r++) {
+      int s = b.orderSlot[r];
+      if (b.holds(s, b.orderKey[r]) && b.failedEpoch[s] != ep - 1) {
+        fresh++;
+        maxNodes = Math.max(maxNodes, b.nodes[s]);
+      }
+    }
+    slotsBuilt = fresh * all.count >= slotIndexMinPairs;
+    if (slotsBuilt) {
+      slotIndex.build(all, nowSlot, maxNodes);
+    }
+  }
+
   /** A chosen placement. */
   private record Placement(WindowCapacity window, int start, int nodes) {}
 
@@ -731,14 +769,22 @@ public final class OrderBook {
   private Placement tryPlace(
       WindowIndex ix, int s, int a0, int lastStart, int nodes, boolean retry, boolean any) {
     final int d = bids.duration[s];
-    if (infeasible.covers(nodes, d, a0, lastStart)
-        || (retry && infeasibleGained.covers(nodes, d, a0, lastStart))) {
+    // starts known to fit nowhere are skipped: the earliest start and its ties lie past them
+    int from = infeasible.firstUnknown(nodes, d, a0, lastStart);
+    if (retry && from <= lastStart) {
+      from = infeasibleGained.firstUnknown(nodes, d, from, lastStart);
+    }
+    if (from > lastStart) {
       return null;
     }
-    Placement p = search(ix, s, a0, lastStart, nodes, any);
-    if (p == null) {}
-    if (p == null && bids.minNotice[s] == 0 && bids.regions[s] == BidSpec.ANY_REGION) {
-      (retry ? infeasibleGained : infeasible).add(nodes, d, a0, lastStart);
+    Placement p = search(ix, s, from, lastStart, nodes, any);
+    if (bids.minNotice[s] == 0 && bids.regions[s] == BidSpec.ANY_REGION) {
+      InfeasibleStarts memo = retry ? infeasibleGained : infeasible;
+      if (p == null) {
+        memo.add(nodes, d, from, lastStart);
+      } else if (!any && p.start > from) {
+        memo.add(nodes, d, from, p.start - 1);
+      }
     }
     return p;
   }
@@ -772,6 +818,17 @@ public final class OrderBook {
     WindowCapacity bestW = null;
     int bestStart = Integer.MAX_VALUE;
     int bestLeft = Integer.MAX_VALUE;
+    if (slotsBuilt && ix == all && nodes <= slotIndex.nodes()) {
+      int until = Math.min(lastStart, a0 + SLOT_INDEX_STARTS - 1);
+      int start = slotIndex.earliest(limit, minNotice, regions, a0, until, d, nodes);
+      if (start >= 0) {
+        return bestAt(slotIndex.found(), start, d, nodes, any);
+      }
+      if (until == lastStart) {
+        return null;
+      }
+      a0 = until + 1; // no start before it fits anywhere
+    }
     for (int wi = 0; wi < n; wi++) {
       int ws = starts[wi];
       if (ws > lastStart || ws > bestStart) {
@@ -813,6 +870,36 @@ public final class OrderBook {
       }
     }
     return bestW == null ? null : new Placement(bestW, bestStart, nodes);
+  }
+
+  /** The best fit among the windows in {@code hits} that all hold the bid from {@code start}. */
+  private Placement bestAt(long[] hits, int start, int d, int nodes, boolean any) {
+    WindowCapacity bestW = null;
+    int bestLeft = Integer.MAX_VALUE;
+    // every window left has the same least free count when the index could tell it
+    boolean known = !any && slotIndex.narrowToBestFit(start, d, nodes) >= 0;
+    for (int k = 0, words = slotIndex.words(); k < words; k++) {
+      long word = hits[k];
+      while (word != 0) {
+        int wi = (k << 6) + Long.numberOfTrailingZeros(word);
+        word &= word - 1;
+        WindowCapacity w = all.windows[wi];
+        if (any) {
+          return new Placement(w, start, nodes);
+        }
+        int rel = start - w.start;
+        int left = known ? 0 : w.free.min(rel, rel + d) - nodes;
+        if (bestW == null
+            || left < bestLeft
+            || (left == bestLeft
+                && (w.reserve < bestW.reserve
+                    || (w.reserve == bestW.reserve && w.id() < bestW.id())))) {
+          bestW = w;
+          bestLeft = left;
+        }
+      }
+    }
+    return new Placement(bestW, start, nodes);
   }
 
   /** The reason bid {@code s} found no placement this epoch. */
