@@ -43,9 +43,9 @@ final class BookCodec {
       out.writeLong(book.epoch());
       out.writeInt(book.nowSlot());
 
-      out.writeInt(b.orderLength);
-      for (int r = 0; r < b.orderLength; r++) {
-        int s = b.orderSlot[r];
+      int[] order = b.orderedSlots();
+      out.writeInt(order.length);
+      for (int s : order) {
         out.writeLong(b.id[s]);
         out.writeLong(b.account[s]);
         out.writeInt(b.nodes[s]);

@@ -993,7 +993,6 @@ public final class OrderBook {
 
   /** A canonical byte image of the book: equal books give equal bytes. */
   public byte[] snapshot() {
-    bids.mergePending();
     return BookCodec.write(this, bids, windowsById(), requeueSpecs, gains, gainWindows, gainCount);
   }
 
@@ -1003,7 +1002,30 @@ public final class OrderBook {
    * epoch's cut and clears it on another thread while this book keeps answering.
    */
   public OrderBook copy() {
-    return restore(snapshot());
+    return new OrderBook(this);
+  }
+
+  /**
+   * A deep copy of {@code o}, sharing nothing mutable: the bid arrays, windows (capacity, free
+   * profile, leases), requeue specs, gains and counters are copied; caches and scratch start empty
+   * and are rebuilt when used. Reads {@code o} only.
+   */
+  private OrderBook(OrderBook o) {
+    this.clock = o.clock;
+    this.pricing = o.pricing;
+    this.bids = new BidStore(o.bids);
+    for (WindowCapacity w : o.windows.values()) {
+      windows.put(w.id(), new WindowCapacity(w));
+    }
+    this.windowsChanged = true; // the order by start is rebuilt from these windows
+    this.requeueSpecs.putAll(o.requeueSpecs);
+    this.gains = o.gains.clone();
+    this.gainWindows = o.gainWindows.clone();
+    this.gainCount = o.gainCount;
+    this.seq = o.seq;
+    this.leaseSeq = o.leaseSeq;
+    this.epoch = o.epoch;
+    this.nowSlot = o.nowSlot;
   }
 
   /** Rebuilds a book from {@link #snapshot()}'s bytes. */

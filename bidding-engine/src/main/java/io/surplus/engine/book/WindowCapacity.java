@@ -56,6 +56,23 @@ final class WindowCapacity {
     this.free = new MinMaxTree(cap, cap.length);
   }
 
+  /**
+   * A deep copy of {@code o} between epochs: offered and free nodes and leases. Caches are not
+   * copied (they are rebuilt on use), nor the profile kept for an epoch's reasons, which only the
+   * epoch in progress reads.
+   */
+  WindowCapacity(WindowCapacity o) {
+    this.spec = o.spec;
+    this.reserve = o.reserve;
+    this.notice = o.notice;
+    this.regionBit = o.regionBit;
+    this.start = o.start;
+    this.end = o.end;
+    this.cap = o.cap.clone();
+    this.free = o.free.copy();
+    this.leases.addAll(o.leases);
+  }
+
   long id() {
     return spec.id();
   }
