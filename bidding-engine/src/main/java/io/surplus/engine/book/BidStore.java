@@ -183,11 +183,34 @@ final class BidStore {
     long k = packKey(limit[s], seq);
     key[s] = k;
     if (pendingLength == pendingKey.length) {
+      compactPending();
+    }
+    if (pendingLength == pendingKey.length) {
       pendingKey = Arrays.copyOf(pendingKey, pendingLength * 2);
       pendingSlot = Arrays.copyOf(pendingSlot, pendingLength * 2);
     }
     pendingKey[pendingLength] = k;
     pendingSlot[pendingLength++] = s;
+  }
+
+  /**
+   * Drops pending entries of bids cancelled or amended since (the merge would drop them too), so
+   * that a long run of places and cancels between two epochs does not grow the list without end.
+   * Grows it instead when more than half of it is live.
+   */
+  private void compactPending() {
+    int out = 0;
+    for (int r = 0; r < pendingLength; r++) {
+      if (holds(pendingSlot[r], pendingKey[r])) {
+        pendingKey[out] = pendingKey[r];
+        pendingSlot[out++] = pendingSlot[r];
+      }
+    }
+    if (out > pendingLength / 2) {
+      pendingKey = Arrays.copyOf(pendingKey, pendingKey.length * 2);
+      pendingSlot = Arrays.copyOf(pendingSlot, pendingSlot.length * 2);
+    }
+    pendingLength = out;
   }
 
   void remove(int s) {

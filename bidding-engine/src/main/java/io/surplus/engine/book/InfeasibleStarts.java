@@ -25,6 +25,11 @@ final class InfeasibleStarts {
   /** {@code rows[n][t]}: shortest duration known infeasible for n nodes at start base + t. */
   private final int[][] rows = new int[MAX_TRACKED_NODES + 1][];
 
+  private static final int BLOCK_SHIFT = 5;
+
+  /** {@code blockMax[n][b]}: the largest value of {@code rows[n]} in block b of 32 starts. */
+  private final int[][] blockMax = new int[MAX_TRACKED_NODES + 1][];
+
   /** Node counts whose row is in use this epoch, ascending. */
   private final int[] used = new int[MAX_TRACKED_NODES + 1];
 
@@ -41,8 +46,10 @@ final class InfeasibleStarts {
       inUse[used[i]] = false;
       if (row.length < span) {
         rows[used[i]] = null;
+        blockMax[used[i]] = null;
       } else {
         Arrays.fill(row, 0, span, UNKNOWN);
+        Arrays.fill(blockMax[used[i]], UNKNOWN);
       }
     }
     usedCount = 0;
@@ -66,11 +73,19 @@ final class InfeasibleStarts {
     if (from < 0 || to >= span || usedCount == 0 || used[0] > n) {
       return first;
     }
-    int[] row = inUse(n) ? rows[n] : rows[below(n)];
-    for (int t = from; t <= to; t++) {
+    int m = inUse(n) ? n : below(n);
+    int[] row = rows[m];
+    int[] blocks = blockMax[m];
+    int t = from;
+    while (t <= to) {
+      if ((t & 31) == 0 && t + 31 <= to && blocks[t >>> BLOCK_SHIFT] <= duration) {
+        t += 32; // the whole block is known infeasible
+        continue;
+      }
       if (row[t] > duration) {
         return t + base;
       }
+      t++;
     }
     return last + 1;
   }
@@ -91,9 +106,23 @@ final class InfeasibleStarts {
         continue;
       }
       int[] row = rows[used[i]];
+      int[] blocks = blockMax[used[i]];
       for (int t = from; t <= to; t++) {
         if (row[t] > duration) {
           row[t] = duration;
+        }
+      }
+      for (int b = from >>> BLOCK_SHIFT; b <= to >>> BLOCK_SHIFT; b++) {
+        int lo = b << BLOCK_SHIFT;
+        int hi = Math.min(lo + 31, span - 1);
+        if (lo >= from && hi <= to) {
+          blocks[b] = Math.min(blocks[b], duration);
+        } else {
+          int max = 0;
+          for (int t = lo; t <= hi; t++) {
+            max = Math.max(max, row[t]);
+          }
+          blocks[b] = max;
         }
       }
     }
@@ -118,14 +147,19 @@ final class InfeasibleStarts {
       return;
     }
     int[] row = rows[n];
+    int blocks = (span + 31) >>> BLOCK_SHIFT;
     if (row == null) {
       row = new int[span];
       rows[n] = row;
+      blockMax[n] = new int[blocks];
     }
     if (usedCount > 0 && used[0] <= n) {
-      System.arraycopy(rows[below(n)], 0, row, 0, span);
+      int m = below(n);
+      System.arraycopy(rows[m], 0, row, 0, span);
+      System.arraycopy(blockMax[m], 0, blockMax[n], 0, blocks);
     } else {
       Arrays.fill(row, 0, span, UNKNOWN);
+      Arrays.fill(blockMax[n], UNKNOWN);
     }
     inUse[n] = true;
     int i = usedCount++;

@@ -47,4 +47,43 @@ class InfeasibleStartsTest {
     }
     assertTrue(all == memo.covers(1, 1, 500 + Math.min(c, d), 500 + Math.max(c, d)));
   }
+
+  @Property(tries = 300)
+  void shouldKnowExactlyWhatSomeSmallerOrEqualShapeLearned(@ForAll long seed) {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    InfeasibleStarts memo = new InfeasibleStarts();
+    int base = 1000;
+    int span = 200;
+    memo.reset(base, span);
+    java.util.List<int[]> learned = new java.util.ArrayList<>();
+    for (int step = 0; step < 40; step++) {
+      int nodes = 1 + random.nextInt(80);
+      int duration = 1 + random.nextInt(12);
+      int first = base + random.nextInt(span);
+      int last = Math.min(base + span - 1, first + random.nextInt(90));
+      if (random.nextInt(3) == 0) {
+        memo.add(nodes, duration, first, last);
+        if (nodes <= InfeasibleStarts.MAX_TRACKED_NODES) {
+          learned.add(new int[] {nodes, duration, first, last});
+        }
+        continue;
+      }
+      int expected = last + 1;
+      for (int t = first; t <= last && expected > last; t++) {
+        boolean known = false;
+        for (int[] l : learned) {
+          known |=
+              l[0] <= Math.min(nodes, InfeasibleStarts.MAX_TRACKED_NODES)
+                  && l[1] <= duration
+                  && l[2] <= t
+                  && t <= l[3];
+        }
+        if (!known) {
+          expected = t;
+        }
+      }
+      org.junit.jupiter.api.Assertions.assertEquals(
+          expected, memo.firstUnknown(nodes, duration, first, last));
+    }
+  }
 }
