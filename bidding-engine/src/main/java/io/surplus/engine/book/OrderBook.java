@@ -523,8 +523,6 @@ public final class OrderBook {
       }
       searched++;
       WindowIndex ix = retry ? gainedIndex : all;
-      WindowCapacity[] ws = ix.windows;
-      int wn = ix.count;
       Placement p = place(ix, s, a0, lastStart, retry);
       if (p != null) {
         Lease lease =
@@ -558,7 +556,8 @@ public final class OrderBook {
         b.remove(s);
         continue;
       }
-      Reason why = explain(ws, wn, s, a0, lastStart);
+      // a retried bid keeps the closer of its old and new reasons: nothing is closer than OUTBID
+      Reason why = retry && b.reason[s] == OUTBID ? Reason.OUTBID : explain(ix, s, a0, lastStart);
       if (retry && RANK[b.reason[s]] > RANK[why.ordinal()]) {
         why = Reason.of(b.reason[s]); // the windows not searched again still say what they said
       }
@@ -626,6 +625,8 @@ public final class OrderBook {
    * that gained capacity keeps the closer of its old and new reasons.
    */
   private static final int[] RANK = rank();
+
+  private static final byte OUTBID = (byte) Reason.OUTBID.ordinal();
 
   private static int[] rank() {
     int[] r = new int[Reason.values().length];
@@ -770,10 +771,11 @@ public final class OrderBook {
       WindowIndex ix, int s, int a0, int lastStart, int nodes, boolean retry, boolean any) {
     final int d = bids.duration[s];
     // starts known to fit nowhere are skipped: the earliest start and its ties lie past them
-    int from = infeasible.firstUnknown(nodes, d, a0, lastStart);
-    if (retry && from <= lastStart) {
-      from = infeasibleGained.firstUnknown(nodes, d, from, lastStart);
-    }
+    int from =
+        retry
+            ? infeasible.firstUnknown(
+                nodes, d, infeasibleGained.firstUnknown(nodes, d, a0, lastStart), lastStart)
+            : infeasible.firstUnknown(nodes, d, a0, lastStart);
     if (from > lastStart) {
       return null;
     }
@@ -903,10 +905,24 @@ public final class OrderBook {
   }
 
   /** The reason bid {@code s} found no placement this epoch. */
-  private Reason explain(WindowCapacity[] ws, int wn, int s, int a0, int lastStart) {
+  private Reason explain(WindowIndex ix, int s, int a0, int lastStart) {
     final BidStore b = bids;
     final int d = b.duration[s];
     final int need = b.minNodes[s];
+    final WindowCapacity[] ws = ix.windows;
+    final int wn = ix.count;
+    // OUTBID needs one eligible window that held the bid at some start when the epoch began: the
+    // slot index answers that for the first starts at once; past them the walk below looks on
+    int outbidFrom = a0;
+    if (slotsBuilt && ix == all && need <= slotIndex.nodes()) {
+      int until = Math.min(lastStart, a0 + SLOT_INDEX_STARTS - 1);
+      if (slotIndex.earliestAtEpochStart(
+              b.limit[s], b.minNotice[s], b.regions[s], a0, until, d, need)
+          >= 0) {
+        return Reason.OUTBID;
+      }
+      outbidFrom = until + 1;
+    }
     boolean anyTime = false;
     boolean anyRegion = false;
     boolean anyNotice = false;
@@ -934,9 +950,11 @@ public final class OrderBook {
         continue;
       }
       anyReserve = true;
+      int from = Math.max(a, outbidFrom);
       MinMaxTree before = w.freeAtEpochStart(epoch);
-      if (before.maxAll() >= need
-          && before.earliestRun(a - w.start, last - w.start, d, need) >= 0) {
+      if (from <= last
+          && before.maxAll() >= need
+          && before.earliestRun(from - w.start, last - w.start, d, need) >= 0) {
         return Reason.OUTBID;
       }
     }

@@ -23,7 +23,10 @@ final class SlotIndex {
   /** {@code free[((n - 1) * span + t) * words + k]}: windows with >= n free in slot base + t. */
   private long[] free = new long[0];
 
-  /** {@code endsBy[(t) * words + k]}: windows ending at or after slot base + t. */
+  /** {@link #free} as the epoch found it, before any lease it made. */
+  private long[] initial = new long[0];
+
+  /** {@code endsAfter[t * words + k]}: windows ending at or after slot base + t. */
   private long[] endsAfter = new long[0];
 
   /** Windows by reserve ascending, and the masks of the first i of them. */
@@ -93,6 +96,8 @@ final class SlotIndex {
         endsAfter[t * words + word] |= bit;
       }
     }
+    initial = ensure(initial, nodes * span * words);
+    System.arraycopy(free, 0, initial, 0, nodes * span * words);
     // eligibility masks by reserve (ascending) and notice (descending)
     Integer[] order = new Integer[c];
     for (int i = 0; i < c; i++) {
@@ -150,6 +155,17 @@ final class SlotIndex {
    * #found()}; or -1 when none does in that range.
    */
   int earliest(long limit, int minNotice, long regions, int from, int until, int d, int n) {
+    return earliest(free, limit, minNotice, regions, from, until, d, n);
+  }
+
+  /** {@link #earliest} in the free capacity as the epoch found it. */
+  int earliestAtEpochStart(
+      long limit, int minNotice, long regions, int from, int until, int d, int n) {
+    return earliest(initial, limit, minNotice, regions, from, until, d, n);
+  }
+
+  private int earliest(
+      long[] f, long limit, int minNotice, long regions, int from, int until, int d, int n) {
     final int k = words;
     final long[] e = eligible;
     // eligible by reserve, notice and region
@@ -174,7 +190,6 @@ final class SlotIndex {
       }
     }
     final long[] x = hits;
-    final long[] f = free;
     final int row = (n - 1) * span * k;
     int started = 0; // windows starting at or before s: a prefix in start order
     for (int s = from; s <= until; s++) {
