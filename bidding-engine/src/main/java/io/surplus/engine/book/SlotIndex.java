@@ -204,23 +204,19 @@ final class SlotIndex {
         return -1; // no window lasts that long, nor for any later start
       }
       int endAt = (s + d - base) * k;
+      int first = row + (s - base) * k;
       long any = 0;
+      // word by word, so that a word whose windows all fail stops being read at once
       for (int i = 0; i < hiWord; i++) {
         long v = e[i] & endsAfter[endAt + i];
         if (i == hiWord - 1 && (started & 63) != 0) {
           v &= -1L >>> (64 - (started & 63));
         }
+        for (int at = first + i, t = 0; t < d && v != 0; t++, at += k) {
+          v &= f[at];
+        }
         x[i] = v;
         any |= v;
-      }
-      for (int t = s; t < s + d && any != 0; t++) {
-        int at = row + (t - base) * k;
-        any = 0;
-        for (int i = 0; i < hiWord; i++) {
-          long v = x[i] & f[at + i];
-          x[i] = v;
-          any |= v;
-        }
       }
       if (any != 0) {
         for (int i = hiWord; i < k; i++) {
