@@ -107,10 +107,15 @@ final class InfeasibleStarts {
       }
       int[] row = rows[used[i]];
       int[] blocks = blockMax[used[i]];
+      boolean changed = false;
       for (int t = from; t <= to; t++) {
         if (row[t] > duration) {
           row[t] = duration;
+          changed = true;
         }
+      }
+      if (!changed) {
+        break; // rows of more nodes never hold more than this one: they knew it already
       }
       for (int b = from >>> BLOCK_SHIFT; b <= to >>> BLOCK_SHIFT; b++) {
         int lo = b << BLOCK_SHIFT;
