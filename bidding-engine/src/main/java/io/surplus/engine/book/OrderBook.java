@@ -76,7 +76,7 @@ public final class OrderBook {
   static volatile long slotIndexMinPairs = SLOT_INDEX_MIN_PAIRS;
 
   /** Starts tried in the slot index before the rest of a bid's range is searched per window. */
-  private static final int SLOT_INDEX_STARTS = 24;
+  private static final int SLOT_INDEX_STARTS = 64;
 
   private long seq;
   private long leaseSeq;
@@ -87,6 +87,9 @@ public final class OrderBook {
   private final InfeasibleStarts infeasible = new InfeasibleStarts();
 
   private final InfeasibleStarts infeasibleGained = new InfeasibleStarts();
+
+  /** Shapes and starts that fit in no window as this epoch found it (so not OUTBID). */
+  private final InfeasibleStarts neverFitted = new InfeasibleStarts();
 
   // per-epoch scratch
   private int[] scratchSum = new int[0];
@@ -477,6 +480,7 @@ public final class OrderBook {
     buildSlotIndex();
     infeasible.reset(nowSlot, 2 * clock.horizonSlots() + 2);
     infeasibleGained.reset(nowSlot, 2 * clock.horizonSlots() + 2);
+    neverFitted.reset(nowSlot, 2 * clock.horizonSlots() + 2);
 
     final BidStore b = bids;
     final long ep = epoch;
@@ -913,11 +917,13 @@ public final class OrderBook {
     final int wn = ix.count;
     // OUTBID needs one eligible window that held the bid at some start when the epoch began: the
     // slot index answers that for the first starts at once; past them the walk below looks on
-    int outbidFrom = a0;
-    if (slotsBuilt && ix == all && need <= slotIndex.nodes()) {
-      int until = Math.min(lastStart, a0 + SLOT_INDEX_STARTS - 1);
+    // (the epoch's initial capacity is fixed and later bids may use no more windows, so starts
+    // found to fit nowhere in it stay so, as for the search)
+    int outbidFrom = ix == all ? neverFitted.firstUnknown(need, d, a0, lastStart) : a0;
+    if (slotsBuilt && ix == all && need <= slotIndex.nodes() && outbidFrom <= lastStart) {
+      int until = Math.min(lastStart, outbidFrom + SLOT_INDEX_STARTS - 1);
       if (slotIndex.earliestAtEpochStart(
-              b.limit[s], b.minNotice[s], b.regions[s], a0, until, d, need)
+              b.limit[s], b.minNotice[s], b.regions[s], outbidFrom, until, d, need)
           >= 0) {
         return Reason.OUTBID;
       }
@@ -957,6 +963,9 @@ public final class OrderBook {
           && before.earliestRun(from - w.start, last - w.start, d, need) >= 0) {
         return Reason.OUTBID;
       }
+    }
+    if (ix == all && b.minNotice[s] == 0 && b.regions[s] == BidSpec.ANY_REGION) {
+      neverFitted.add(need, d, a0, lastStart);
     }
     if (!anyTime) {
       return Reason.NO_CAPACITY_IN_WINDOW;
