@@ -12,7 +12,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The book's canonical binary image: bids in priority order, windows and requeue specs by id,
@@ -28,7 +27,7 @@ final class BookCodec {
       OrderBook book,
       BidStore b,
       List<WindowCapacity> windows,
-      Map<Long, BidSpec> requeue,
+      List<BidSpec> requeue,
       int[] gains,
       long[] gainWindows,
       int gainCount) {
@@ -96,7 +95,7 @@ final class BookCodec {
       }
 
       out.writeInt(requeue.size());
-      for (BidSpec sp : requeue.values()) {
+      for (BidSpec sp : requeue) {
         writeSpec(out, sp);
       }
       out.writeInt(gainCount);

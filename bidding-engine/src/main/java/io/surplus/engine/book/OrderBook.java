@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.agrona.collections.Long2ObjectHashMap;
 
 /**
  * The order book of one market (one GPU model): open bids, offered windows and the leases on them,
@@ -45,7 +46,7 @@ public final class OrderBook {
   private boolean windowsChanged;
 
   /** Specs of filled bids flagged requeue, by bid id, while their lease lasts. */
-  private final TreeMap<Long, BidSpec> requeueSpecs = new TreeMap<>();
+  private final Long2ObjectHashMap<BidSpec> requeueSpecs = new Long2ObjectHashMap<>();
 
   /** Slot ranges that gained capacity since the last epoch: [from, to) pairs. */
   private int[] gains = new int[16];
@@ -1020,7 +1021,9 @@ public final class OrderBook {
 
   /** A canonical byte image of the book: equal books give equal bytes. */
   public byte[] snapshot() {
-    return BookCodec.write(this, bids, windowsById(), requeueSpecs, gains, gainWindows, gainCount);
+    List<BidSpec> requeue = new ArrayList<>(requeueSpecs.values());
+    requeue.sort(Comparator.comparingLong(BidSpec::id));
+    return BookCodec.write(this, bids, windowsById(), requeue, gains, gainWindows, gainCount);
   }
 
   /**
@@ -1045,7 +1048,7 @@ public final class OrderBook {
       windows.put(w.id(), new WindowCapacity(w));
     }
     this.windowsChanged = true; // the order by start is rebuilt from these windows
-    this.requeueSpecs.putAll(o.requeueSpecs);
+    o.requeueSpecs.forEach(this.requeueSpecs::put);
     this.gains = o.gains.clone();
     this.gainWindows = o.gainWindows.clone();
     this.gainCount = o.gainCount;
