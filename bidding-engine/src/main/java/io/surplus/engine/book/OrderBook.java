@@ -76,6 +76,9 @@ public final class OrderBook {
   /** {@link #SLOT_INDEX_MIN_PAIRS}, lowered by tests to clear small books through the index. */
   static volatile long slotIndexMinPairs = SLOT_INDEX_MIN_PAIRS;
 
+  /** Most 64-bit words the slot index may hold (32 MiB); past it, it indexes fewer node counts. */
+  private static final long SLOT_INDEX_MAX_WORDS = 1L << 22;
+
   /** Starts tried in the slot index before the rest of a bid's range is searched per window. */
   private static final int SLOT_INDEX_STARTS = 64;
 
@@ -733,9 +736,12 @@ public final class OrderBook {
         maxNodes = Math.max(maxNodes, b.nodes[s]);
       }
     }
-    slotsBuilt = fresh * all.count >= slotIndexMinPairs;
+    // the index holds node counts x slots x windows bits, twice: fewer counts for a huge book
+    long perCount = 2L * (clock.horizonSlots() + 2) * ((all.count + 63) >>> 6);
+    int counts = (int) Math.min(maxNodes, SLOT_INDEX_MAX_WORDS / Math.max(1, perCount));
+    slotsBuilt = counts > 0 && fresh * all.count >= slotIndexMinPairs;
     if (slotsBuilt) {
-      slotIndex.build(all, nowSlot, maxNodes);
+      slotIndex.build(all, nowSlot, counts);
     }
   }
 
