@@ -89,6 +89,40 @@ final class BidStore {
     pendingSlot = new int[64];
   }
 
+  /**
+   * A deep copy of {@code o}: the arrays copied up to the slots and entries in use (capacity is not
+   * observable), the id index copied.
+   */
+  BidStore(BidStore o) {
+    int c = Math.max(16, o.highWater);
+    id = Arrays.copyOf(o.id, c);
+    account = Arrays.copyOf(o.account, c);
+    limit = Arrays.copyOf(o.limit, c);
+    expiresAt = Arrays.copyOf(o.expiresAt, c);
+    regions = Arrays.copyOf(o.regions, c);
+    key = Arrays.copyOf(o.key, c);
+    failedEpoch = Arrays.copyOf(o.failedEpoch, c);
+    nodes = Arrays.copyOf(o.nodes, c);
+    minNodes = Arrays.copyOf(o.minNodes, c);
+    duration = Arrays.copyOf(o.duration, c);
+    earliest = Arrays.copyOf(o.earliest, c);
+    latest = Arrays.copyOf(o.latest, c);
+    minNotice = Arrays.copyOf(o.minNotice, c);
+    flags = Arrays.copyOf(o.flags, c);
+    reason = Arrays.copyOf(o.reason, c);
+    freeSlots = Arrays.copyOf(o.freeSlots, Math.max(16, o.freeTop));
+    freeTop = o.freeTop;
+    highWater = o.highWater;
+    live = o.live;
+    index = new Long2LongHashMap(o.index);
+    orderKey = Arrays.copyOf(o.orderKey, Math.max(16, o.orderLength));
+    orderSlot = Arrays.copyOf(o.orderSlot, Math.max(16, o.orderLength));
+    orderLength = o.orderLength;
+    pendingKey = Arrays.copyOf(o.pendingKey, Math.max(64, o.pendingLength));
+    pendingSlot = Arrays.copyOf(o.pendingSlot, Math.max(64, o.pendingLength));
+    pendingLength = o.pendingLength;
+  }
+
   static long packKey(long limitPrice, long seq) {
     return ((Price.MAX_MICROS - limitPrice) << SEQ_BITS) | (seq & SEQ_MASK);
   }
@@ -149,11 +183,34 @@ final class BidStore {
     long k = packKey(limit[s], seq);
     key[s] = k;
     if (pendingLength == pendingKey.length) {
+      compactPending();
+    }
+    if (pendingLength == pendingKey.length) {
       pendingKey = Arrays.copyOf(pendingKey, pendingLength * 2);
       pendingSlot = Arrays.copyOf(pendingSlot, pendingLength * 2);
     }
     pendingKey[pendingLength] = k;
     pendingSlot[pendingLength++] = s;
+  }
+
+  /**
+   * Drops pending entries of bids cancelled or amended since (the merge would drop them too), so
+   * that a long run of places and cancels between two epochs does not grow the list without end.
+   * Grows it instead when more than half of it is live.
+   */
+  private void compactPending() {
+    int out = 0;
+    for (int r = 0; r < pendingLength; r++) {
+      if (holds(pendingSlot[r], pendingKey[r])) {
+        pendingKey[out] = pendingKey[r];
+        pendingSlot[out++] = pendingSlot[r];
+      }
+    }
+    if (out > pendingLength / 2) {
+      pendingKey = Arrays.copyOf(pendingKey, pendingKey.length * 2);
+      pendingSlot = Arrays.copyOf(pendingSlot, pendingSlot.length * 2);
+    }
+    pendingLength = out;
   }
 
   void remove(int s) {
@@ -236,6 +293,31 @@ final class BidStore {
       }
     }
     orderLength = out;
+  }
+
+  /**
+   * The slots of the live bids in priority order, as {@link #mergePending} would leave them,
+   * without changing the store. // allocates: snapshots only
+   */
+  int[] orderedSlots() {
+    long[] pk = Arrays.copyOf(pendingKey, pendingLength);
+    int[] ps = Arrays.copyOf(pendingSlot, pendingLength);
+    if (pk.length > 1) {
+      sortPairs(pk, ps, 0, pk.length - 1);
+    }
+    int[] out = new int[live];
+    int n = 0;
+    int i = 0;
+    int j = 0;
+    while (i < orderLength || j < pk.length) {
+      boolean fromOrder = j == pk.length || (i < orderLength && orderKey[i] < pk[j]);
+      long k = fromOrder ? orderKey[i] : pk[j];
+      int slot = fromOrder ? orderSlot[i++] : ps[j++];
+      if (holds(slot, k)) {
+        out[n++] = slot;
+      }
+    }
+    return n == out.length ? out : Arrays.copyOf(out, n);
   }
 
   private void sortPending() {

@@ -12,7 +12,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The book's canonical binary image: bids in priority order, windows and requeue specs by id,
@@ -28,7 +27,7 @@ final class BookCodec {
       OrderBook book,
       BidStore b,
       List<WindowCapacity> windows,
-      Map<Long, BidSpec> requeue,
+      List<BidSpec> requeue,
       int[] gains,
       long[] gainWindows,
       int gainCount) {
@@ -43,9 +42,9 @@ final class BookCodec {
       out.writeLong(book.epoch());
       out.writeInt(book.nowSlot());
 
-      out.writeInt(b.orderLength);
-      for (int r = 0; r < b.orderLength; r++) {
-        int s = b.orderSlot[r];
+      int[] order = b.orderedSlots();
+      out.writeInt(order.length);
+      for (int s : order) {
         out.writeLong(b.id[s]);
         out.writeLong(b.account[s]);
         out.writeInt(b.nodes[s]);
@@ -96,7 +95,7 @@ final class BookCodec {
       }
 
       out.writeInt(requeue.size());
-      for (BidSpec sp : requeue.values()) {
+      for (BidSpec sp : requeue) {
         writeSpec(out, sp);
       }
       out.writeInt(gainCount);

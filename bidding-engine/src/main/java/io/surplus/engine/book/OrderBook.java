@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.agrona.collections.Long2ObjectHashMap;
 
 /**
  * The order book of one market (one GPU model): open bids, offered windows and the leases on them,
@@ -45,7 +46,7 @@ public final class OrderBook {
   private boolean windowsChanged;
 
   /** Specs of filled bids flagged requeue, by bid id, while their lease lasts. */
-  private final TreeMap<Long, BidSpec> requeueSpecs = new TreeMap<>();
+  private final Long2ObjectHashMap<BidSpec> requeueSpecs = new Long2ObjectHashMap<>();
 
   /** Slot ranges that gained capacity since the last epoch: [from, to) pairs. */
   private int[] gains = new int[16];
@@ -59,12 +60,40 @@ public final class OrderBook {
 
   private int gainedCount;
 
+  /** This epoch's search sets: every window, and those that gained capacity. */
+  private final WindowIndex all = new WindowIndex();
+
+  private final WindowIndex gainedIndex = new WindowIndex();
+
+  /** Free windows per slot and node count, built for epochs that search many bids. */
+  private final SlotIndex slotIndex = new SlotIndex();
+
+  private boolean slotsBuilt;
+
+  /** Below this many (bid, window) pairs to search an epoch walks the windows instead. */
+  static final long SLOT_INDEX_MIN_PAIRS = 1L << 21;
+
+  /** {@link #SLOT_INDEX_MIN_PAIRS}, lowered by tests to clear small books through the index. */
+  static volatile long slotIndexMinPairs = SLOT_INDEX_MIN_PAIRS;
+
+  /** Most 64-bit words the slot index may hold (32 MiB); past it, it indexes fewer node counts. */
+  private static final long SLOT_INDEX_MAX_WORDS = 1L << 22;
+
+  /** Starts tried in the slot index before the rest of a bid's range is searched per window. */
+  private static final int SLOT_INDEX_STARTS = 64;
+
   private long seq;
   private long leaseSeq;
   private long epoch;
   private int nowSlot;
 
+  /** What failed this epoch against every window, and against the windows that gained. */
   private final InfeasibleStarts infeasible = new InfeasibleStarts();
+
+  private final InfeasibleStarts infeasibleGained = new InfeasibleStarts();
+
+  /** Shapes and starts that fit in no window as this epoch found it (so not OUTBID). */
+  private final InfeasibleStarts neverFitted = new InfeasibleStarts();
 
   // per-epoch scratch
   private int[] scratchSum = new int[0];
@@ -450,7 +479,12 @@ public final class OrderBook {
     retireEnded();
     bids.mergePending();
     markGains();
+    all.fill(byStart, byStart.length, 0);
+    gainedIndex.fill(gained, gainedCount, 1);
+    buildSlotIndex();
     infeasible.reset(nowSlot, 2 * clock.horizonSlots() + 2);
+    infeasibleGained.reset(nowSlot, 2 * clock.horizonSlots() + 2);
+    neverFitted.reset(nowSlot, 2 * clock.horizonSlots() + 2);
 
     final BidStore b = bids;
     final long ep = epoch;
@@ -496,9 +530,8 @@ public final class OrderBook {
         continue;
       }
       searched++;
-      WindowCapacity[] ws = retry ? gained : byStart;
-      int wn = retry ? gainedCount : byStart.length;
-      Placement p = place(ws, wn, s, a0, lastStart, !retry);
+      WindowIndex ix = retry ? gainedIndex : all;
+      Placement p = place(ix, s, a0, lastStart, retry);
       if (p != null) {
         Lease lease =
             new Lease(
@@ -513,7 +546,13 @@ public final class OrderBook {
                 0,
                 b.limit[s],
                 ep);
+        if (slotsBuilt) {
+          slotIndex.beforeTake(
+              p.window, p.window.position[0], lease.startSlot(), lease.endSlot(), lease.nodes());
+        }
         p.window.take(ep, lease.startSlot(), lease.endSlot(), lease.nodes());
+        all.refresh(p.window, p.window.position[0]);
+        gainedIndex.refresh(p.window, p.window.position[1]);
         made.add(lease);
         if (b.limit[s] <= lowestFilled) {
           lowestFilled = b.limit[s];
@@ -525,7 +564,8 @@ public final class OrderBook {
         b.remove(s);
         continue;
       }
-      Reason why = explain(ws, wn, s, a0, lastStart);
+      // a retried bid keeps the closer of its old and new reasons: nothing is closer than OUTBID
+      Reason why = retry && b.reason[s] == OUTBID ? Reason.OUTBID : explain(ix, s, a0, lastStart);
       if (retry && RANK[b.reason[s]] > RANK[why.ordinal()]) {
         why = Reason.of(b.reason[s]); // the windows not searched again still say what they said
       }
@@ -593,6 +633,8 @@ public final class OrderBook {
    * that gained capacity keeps the closer of its old and new reasons.
    */
   private static final int[] RANK = rank();
+
+  private static final byte OUTBID = (byte) Reason.OUTBID.ordinal();
 
   private static int[] rank() {
     int[] r = new int[Reason.values().length];
@@ -681,49 +723,81 @@ public final class OrderBook {
     return gainPrefix[t] - gainPrefix[f] > 0;
   }
 
+  /** Builds the slot index when this epoch has enough bids to search against every window. */
+  private void buildSlotIndex() {
+    final BidStore b = bids;
+    final long ep = epoch;
+    long fresh = 0;
+    int maxNodes = 0;
+    for (int r = 0; r < b.orderLength; r++) {
+      int s = b.orderSlot[r];
+      if (b.holds(s, b.orderKey[r]) && b.failedEpoch[s] != ep - 1) {
+        fresh++;
+        maxNodes = Math.max(maxNodes, b.nodes[s]);
+      }
+    }
+    // the index holds node counts x slots x windows bits, twice: fewer counts for a huge book
+    long perCount = 2L * (clock.horizonSlots() + 2) * ((all.count + 63) >>> 6);
+    int counts = (int) Math.min(maxNodes, SLOT_INDEX_MAX_WORDS / Math.max(1, perCount));
+    slotsBuilt = counts > 0 && fresh * all.count >= slotIndexMinPairs;
+    if (slotsBuilt) {
+      slotIndex.build(all, nowSlot, counts);
+    }
+  }
+
   /** A chosen placement. */
   private record Placement(WindowCapacity window, int start, int nodes) {}
 
-  private Placement place(
-      WindowCapacity[] ws, int wn, int s, int a0, int lastStart, boolean learn) {
+  private Placement place(WindowIndex ix, int s, int a0, int lastStart, boolean retry) {
     final BidStore b = bids;
-    Placement p = tryPlace(ws, wn, s, a0, lastStart, b.nodes[s], learn);
+    Placement p = tryPlace(ix, s, a0, lastStart, b.nodes[s], retry, false);
     if (p != null || b.minNodes[s] == b.nodes[s]) {
       return p;
     }
-    // Feasibility is monotone in the node count: binary search for the largest partial fill.
+    // Feasibility is monotone in the node count: binary search for the largest partial fill,
+    // asking only whether a count fits anywhere, then place that count.
     int lo = b.minNodes[s];
     int hi = b.nodes[s] - 1;
-    Placement best = tryPlace(ws, wn, s, a0, lastStart, lo, learn);
-    if (best == null) {
+    if (tryPlace(ix, s, a0, lastStart, lo, retry, true) == null) {
       return null;
     }
     while (lo < hi) {
       int mid = (lo + hi + 1) >>> 1;
-      Placement q = tryPlace(ws, wn, s, a0, lastStart, mid, learn);
-      if (q != null) {
-        best = q;
+      if (tryPlace(ix, s, a0, lastStart, mid, retry, true) != null) {
         lo = mid;
       } else {
         hi = mid - 1;
       }
     }
-    return best;
+    return search(ix, s, a0, lastStart, lo, false);
   }
 
   /**
-   * {@link #search} unless this epoch already learned that no start in range works for the shape; a
-   * failed search over all windows by a bid open to every window teaches that.
+   * {@link #search} unless this epoch already learned that no start in range works for the shape
+   * (or a smaller one) among the windows searched; a failed search by a bid open to every window
+   * teaches that. A bid searched again only among the windows that gained capacity also uses, and
+   * teaches, what failed among those alone.
    */
   private Placement tryPlace(
-      WindowCapacity[] ws, int wn, int s, int a0, int lastStart, int nodes, boolean learn) {
+      WindowIndex ix, int s, int a0, int lastStart, int nodes, boolean retry, boolean any) {
     final int d = bids.duration[s];
-    if (learn && infeasible.covers(nodes, d, a0, lastStart)) {
+    // starts known to fit nowhere are skipped: the earliest start and its ties lie past them
+    int from =
+        retry
+            ? infeasible.firstUnknown(
+                nodes, d, infeasibleGained.firstUnknown(nodes, d, a0, lastStart), lastStart)
+            : infeasible.firstUnknown(nodes, d, a0, lastStart);
+    if (from > lastStart) {
       return null;
     }
-    Placement p = search(ws, wn, s, a0, lastStart, nodes);
-    if (p == null && learn && bids.minNotice[s] == 0 && bids.regions[s] == BidSpec.ANY_REGION) {
-      infeasible.add(nodes, d, a0, lastStart);
+    Placement p = search(ix, s, from, lastStart, nodes, any);
+    if (bids.minNotice[s] == 0 && bids.regions[s] == BidSpec.ANY_REGION) {
+      InfeasibleStarts memo = retry ? infeasibleGained : infeasible;
+      if (p == null) {
+        memo.add(nodes, d, from, lastStart);
+      } else if (!any && p.start > from) {
+        memo.add(nodes, d, from, p.start - 1);
+      }
     }
     return p;
   }
@@ -735,31 +809,66 @@ public final class OrderBook {
         && (b.regions[s] & w.regionBit) != 0;
   }
 
-  /** Earliest start with {@code nodes} free for the duration in one window, best fit on ties. */
-  private Placement search(WindowCapacity[] ws, int wn, int s, int a0, int lastStart, int nodes) {
-    final int d = bids.duration[s];
+  /**
+   * Earliest start with {@code nodes} free for the duration in one window, best fit on ties; with
+   * {@code any}, the first window found that holds the bid at some start (its placement is not the
+   * chosen one, only proof that one exists).
+   */
+  private Placement search(WindowIndex ix, int s, int a0, int lastStart, int nodes, boolean any) {
+    final BidStore b = bids;
+    final int d = b.duration[s];
+    final long limit = b.limit[s];
+    final int minNotice = b.minNotice[s];
+    final long regions = b.regions[s];
+    final int now = nowSlot;
+    final int n = ix.count;
+    final int[] starts = ix.start;
+    final int[] ends = ix.end;
+    final int[] notices = ix.notice;
+    final long[] reserves = ix.reserve;
+    final long[] regionBits = ix.regionBit;
+    final int[] maxFree = ix.maxFree;
     WindowCapacity bestW = null;
     int bestStart = Integer.MAX_VALUE;
     int bestLeft = Integer.MAX_VALUE;
-    for (int wi = 0; wi < wn; wi++) {
-      WindowCapacity w = ws[wi];
-      if (w.start > lastStart || w.start > bestStart) {
+    if (slotsBuilt && ix == all && nodes <= slotIndex.nodes()) {
+      int until = Math.min(lastStart, a0 + SLOT_INDEX_STARTS - 1);
+      int start = slotIndex.earliest(limit, minNotice, regions, a0, until, d, nodes);
+      if (start >= 0) {
+        return bestAt(slotIndex.found(), start, d, nodes, any);
+      }
+      if (until == lastStart) {
+        return null;
+      }
+      a0 = until + 1; // no start before it fits anywhere
+    }
+    for (int wi = 0; wi < n; wi++) {
+      int ws = starts[wi];
+      if (ws > lastStart || ws > bestStart) {
         break;
       }
-      int a = Math.max(a0, w.start);
-      int last = Math.min(lastStart, w.end - d);
+      int a = Math.max(a0, ws);
+      int last = Math.min(lastStart, ends[wi] - d);
       if (a > last
           || a > bestStart
-          || !eligible(s, w)
-          || w.free.maxAll() < nodes
-          || w.longestRun(nowSlot, nodes) < d) {
+          || maxFree[wi] < nodes
+          || reserves[wi] > limit
+          || notices[wi] < minNotice
+          || (regions & regionBits[wi]) == 0) {
         continue;
       }
-      int rel = w.free.earliestRun(a - w.start, Math.min(last, bestStart) - w.start, d, nodes);
-      if (rel < 0) {
+      WindowCapacity w = ix.windows[wi];
+      if (w.longestRun(now, nodes) < d) {
         continue;
       }
-      int start = rel + w.start;
+      int start = w.earliestRun(now, a, Math.min(last, bestStart), d, nodes);
+      if (start < 0) {
+        continue;
+      }
+      if (any) {
+        return new Placement(w, start, nodes);
+      }
+      int rel = start - w.start;
       int left = w.free.min(rel, rel + d) - nodes;
       if (start < bestStart
           || (start == bestStart
@@ -776,11 +885,57 @@ public final class OrderBook {
     return bestW == null ? null : new Placement(bestW, bestStart, nodes);
   }
 
+  /** The best fit among the windows in {@code hits} that all hold the bid from {@code start}. */
+  private Placement bestAt(long[] hits, int start, int d, int nodes, boolean any) {
+    WindowCapacity bestW = null;
+    int bestLeft = Integer.MAX_VALUE;
+    // every window left has the same least free count when the index could tell it
+    boolean known = !any && slotIndex.narrowToBestFit(start, d, nodes) >= 0;
+    for (int k = 0, words = slotIndex.words(); k < words; k++) {
+      long word = hits[k];
+      while (word != 0) {
+        int wi = (k << 6) + Long.numberOfTrailingZeros(word);
+        word &= word - 1;
+        WindowCapacity w = all.windows[wi];
+        if (any) {
+          return new Placement(w, start, nodes);
+        }
+        int rel = start - w.start;
+        int left = known ? 0 : w.free.min(rel, rel + d) - nodes;
+        if (bestW == null
+            || left < bestLeft
+            || (left == bestLeft
+                && (w.reserve < bestW.reserve
+                    || (w.reserve == bestW.reserve && w.id() < bestW.id())))) {
+          bestW = w;
+          bestLeft = left;
+        }
+      }
+    }
+    return new Placement(bestW, start, nodes);
+  }
+
   /** The reason bid {@code s} found no placement this epoch. */
-  private Reason explain(WindowCapacity[] ws, int wn, int s, int a0, int lastStart) {
+  private Reason explain(WindowIndex ix, int s, int a0, int lastStart) {
     final BidStore b = bids;
     final int d = b.duration[s];
     final int need = b.minNodes[s];
+    final WindowCapacity[] ws = ix.windows;
+    final int wn = ix.count;
+    // OUTBID needs one eligible window that held the bid at some start when the epoch began: the
+    // slot index answers that for the first starts at once; past them the walk below looks on
+    // (the epoch's initial capacity is fixed and later bids may use no more windows, so starts
+    // found to fit nowhere in it stay so, as for the search)
+    int outbidFrom = ix == all ? neverFitted.firstUnknown(need, d, a0, lastStart) : a0;
+    if (slotsBuilt && ix == all && need <= slotIndex.nodes() && outbidFrom <= lastStart) {
+      int until = Math.min(lastStart, outbidFrom + SLOT_INDEX_STARTS - 1);
+      if (slotIndex.earliestAtEpochStart(
+              b.limit[s], b.minNotice[s], b.regions[s], outbidFrom, until, d, need)
+          >= 0) {
+        return Reason.OUTBID;
+      }
+      outbidFrom = until + 1;
+    }
     boolean anyTime = false;
     boolean anyRegion = false;
     boolean anyNotice = false;
@@ -808,11 +963,16 @@ public final class OrderBook {
         continue;
       }
       anyReserve = true;
+      int from = Math.max(a, outbidFrom);
       MinMaxTree before = w.freeAtEpochStart(epoch);
-      if (before.maxAll() >= need
-          && before.earliestRun(a - w.start, last - w.start, d, need) >= 0) {
+      if (from <= last
+          && before.maxAll() >= need
+          && before.earliestRun(from - w.start, last - w.start, d, need) >= 0) {
         return Reason.OUTBID;
       }
+    }
+    if (ix == all && b.minNotice[s] == 0 && b.regions[s] == BidSpec.ANY_REGION) {
+      neverFitted.add(need, d, a0, lastStart);
     }
     if (!anyTime) {
       return Reason.NO_CAPACITY_IN_WINDOW;
@@ -867,8 +1027,9 @@ public final class OrderBook {
 
   /** A canonical byte image of the book: equal books give equal bytes. */
   public byte[] snapshot() {
-    bids.mergePending();
-    return BookCodec.write(this, bids, windowsById(), requeueSpecs, gains, gainWindows, gainCount);
+    List<BidSpec> requeue = new ArrayList<>(requeueSpecs.values());
+    requeue.sort(Comparator.comparingLong(BidSpec::id));
+    return BookCodec.write(this, bids, windowsById(), requeue, gains, gainWindows, gainCount);
   }
 
   /**
@@ -877,7 +1038,30 @@ public final class OrderBook {
    * epoch's cut and clears it on another thread while this book keeps answering.
    */
   public OrderBook copy() {
-    return restore(snapshot());
+    return new OrderBook(this);
+  }
+
+  /**
+   * A deep copy of {@code o}, sharing nothing mutable: the bid arrays, windows (capacity, free
+   * profile, leases), requeue specs, gains and counters are copied; caches and scratch start empty
+   * and are rebuilt when used. Reads {@code o} only.
+   */
+  private OrderBook(OrderBook o) {
+    this.clock = o.clock;
+    this.pricing = o.pricing;
+    this.bids = new BidStore(o.bids);
+    for (WindowCapacity w : o.windows.values()) {
+      windows.put(w.id(), new WindowCapacity(w));
+    }
+    this.windowsChanged = true; // the order by start is rebuilt from these windows
+    o.requeueSpecs.forEach(this.requeueSpecs::put);
+    this.gains = o.gains.clone();
+    this.gainWindows = o.gainWindows.clone();
+    this.gainCount = o.gainCount;
+    this.seq = o.seq;
+    this.leaseSeq = o.leaseSeq;
+    this.epoch = o.epoch;
+    this.nowSlot = o.nowSlot;
   }
 
   /** Rebuilds a book from {@link #snapshot()}'s bytes. */

@@ -35,6 +35,11 @@ final class WindowCapacity {
 
   private long[] runStamp;
   private int[] runLength;
+  private int[] runCount;
+  private int[][] runBounds;
+
+  /** Where this window sits in the epoch's {@link WindowIndex}es: all windows, gained ones. */
+  final int[] position = {-1, -1};
 
   /** Leases not yet ended or cut, in allocation order. */
   final List<Lease> leases = new ArrayList<>();
@@ -49,6 +54,23 @@ final class WindowCapacity {
     this.cap = new int[end - start];
     Arrays.fill(cap, spec.nodes());
     this.free = new MinMaxTree(cap, cap.length);
+  }
+
+  /**
+   * A deep copy of {@code o} between epochs: offered and free nodes and leases. Caches are not
+   * copied (they are rebuilt on use), nor the profile kept for an epoch's reasons, which only the
+   * epoch in progress reads.
+   */
+  WindowCapacity(WindowCapacity o) {
+    this.spec = o.spec;
+    this.reserve = o.reserve;
+    this.notice = o.notice;
+    this.regionBit = o.regionBit;
+    this.start = o.start;
+    this.end = o.end;
+    this.cap = o.cap.clone();
+    this.free = o.free.copy();
+    this.leases.addAll(o.leases);
   }
 
   long id() {
@@ -66,8 +88,16 @@ final class WindowCapacity {
 
   /** Takes {@code nodes} from {@code [from, to)} (absolute slots) in epoch {@code epoch}. */
   void take(long epoch, int from, int to, int nodes) {
-    remember(epoch);
+    rememberKeepingRuns(epoch);
+    int before = free.max(from - start, to - start);
     free.add(from - start, to - start, -nodes);
+    int after = free.min(from - start, to - start);
+    // only the runs of a node count the take crossed in some slot can change
+    if (runStamp != null) {
+      for (int n = Math.max(after + 1, 0); n <= before && n < runStamp.length; n++) {
+        runStamp[n] = 0;
+      }
+    }
   }
 
   /** Returns {@code nodes} to {@code [from, to)} (absolute slots). */
@@ -82,23 +112,96 @@ final class WindowCapacity {
    * whose longest run is shorter, whatever its own time range.
    */
   int longestRun(int fromSlot, int n) {
+    int i = runs(fromSlot, n);
+    return i < 0 ? computeLongestRun(fromSlot, n) : runLength[i];
+  }
+
+  /**
+   * The earliest start in {@code [from, last]} (absolute slots, {@code from >= fromSlot}) at which
+   * {@code n} nodes are free for {@code d} slots, or -1; the same answer as {@link
+   * MinMaxTree#earliestRun} on the free profile, read from the cached runs of at least {@code n}
+   * free nodes.
+   */
+  int earliestRun(int fromSlot, int from, int last, int d, int n) {
+    int i = runs(fromSlot, n);
+    if (i < 0) {
+      int rel = free.earliestRun(from - start, last - start, d, n);
+      return rel < 0 ? -1 : rel + start;
+    }
+    final int[] r = runBounds[i];
+    final int count = runCount[i];
+    // the first run that ends late enough to hold d slots from 'from'
+    int lo = 0;
+    int hi = count;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (r[2 * mid + 1] - from < d) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    for (int k = lo; k < count; k++) {
+      int p = Math.max(r[2 * k], from);
+      if (p > last) {
+        return -1;
+      }
+      if (r[2 * k + 1] - p >= d) {
+        return p;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * The cache entry of the maximal runs (absolute [from, to) pairs) in which at least {@code n}
+   * nodes are free from {@code fromSlot} on, computed when the profile or {@code fromSlot} changed;
+   * -1 when {@code n} is past the cached node counts.
+   */
+  private int runs(int fromSlot, int n) {
     if (n > BidSpec.MAX_NODES) {
-      return computeLongestRun(fromSlot, n);
+      return -1;
     }
     if (runStamp == null) {
       int size = Math.min(spec.nodes(), BidSpec.MAX_NODES) + 1;
       runStamp = new long[size];
       runLength = new int[size];
+      runCount = new int[size];
+      runBounds = new int[size][];
     }
     if (n >= runStamp.length) {
-      return 0;
+      return -1;
     }
     long stamp = ((long) fromSlot << 32) | (version & 0xffffffffL);
     if (runStamp[n] != stamp + 1) {
-      runLength[n] = computeLongestRun(fromSlot, n);
+      computeRuns(fromSlot, n);
       runStamp[n] = stamp + 1;
     }
-    return runLength[n];
+    return n;
+  }
+
+  private void computeRuns(int fromSlot, int n) {
+    int[] r = runBounds[n];
+    if (r == null) {
+      r = new int[16];
+    }
+    int count = 0;
+    int best = 0;
+    int p = free.firstAtLeast(Math.max(fromSlot - start, 0), n);
+    while (p >= 0) {
+      int q = free.firstBelow(p, n);
+      best = Math.max(best, q - p);
+      if (2 * count + 2 > r.length) {
+        r = Arrays.copyOf(r, r.length * 2);
+      }
+      r[2 * count] = p + start;
+      r[2 * count + 1] = q + start;
+      count++;
+      p = q < free.length() ? free.firstAtLeast(q, n) : -1;
+    }
+    runBounds[n] = r;
+    runCount[n] = count;
+    runLength[n] = best;
   }
 
   private int computeLongestRun(int fromSlot, int n) {
@@ -114,6 +217,10 @@ final class WindowCapacity {
 
   private void remember(long epoch) {
     version++;
+    rememberKeepingRuns(epoch);
+  }
+
+  private void rememberKeepingRuns(long epoch) {
     if (copiedInEpoch != epoch) {
       if (atEpochStart == null) {
         atEpochStart = free.copy();

@@ -281,6 +281,36 @@ class ClearingPropertiesTest {
     assertTrue(alone.epoch() > 0);
   }
 
+  @Property(tries = 30)
+  void shouldKeepACopyApartFromEverythingTheOriginalDoesAfterwards(@ForAll long seed) {
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR);
+    a.epoch(2, 12, 32, false);
+    a.epoch(1, 6, 32, true);
+    int nowSlot = CLOCK.slotAtOrAfter(a.now);
+    BidSpec pending = a.market.bid(nowSlot, 32).withId(4_000_000);
+    if (a.book.place(pending, a.now) == ResultCode.OK) { // still pending at the cut
+      a.placed.put(pending.id(), pending);
+    }
+    byte[] before = a.book.snapshot();
+    assertArrayEquals(before, a.book.snapshot(), "a snapshot changed the book");
+    a.book.depth(a.now);
+    a.book.windowProfiles(a.now);
+    assertArrayEquals(before, a.book.snapshot(), "a read changed the book");
+    OrderBook copy = a.book.copy();
+    assertArrayEquals(before, copy.snapshot(), "copy().snapshot() differs");
+
+    // the original goes on (bids, cancels, windows, revocations, epochs): the copy must not move
+    for (int e = 0; e < 3; e++) {
+      a.epoch(1, 8, 32, true);
+    }
+    assertArrayEquals(before, copy.snapshot(), "the original's changes reached the copy");
+
+    // and the copy still clears as the original did from the cut
+    OrderBook reference = OrderBook.restore(before);
+    assertSameResult(reference.clear(a.now), copy.clear(a.now));
+    assertArrayEquals(reference.snapshot(), copy.snapshot());
+  }
+
   static void assertSameResult(EpochResult x, EpochResult y) {
     assertEquals(x.epoch(), y.epoch());
     assertEquals(x.clearingPrice(), y.clearingPrice());
