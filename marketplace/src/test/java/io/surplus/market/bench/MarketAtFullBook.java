@@ -80,17 +80,28 @@ public final class MarketAtFullBook {
             rate,
             seconds,
             warmup);
-        Phase empty = run(system, "EMPTY-" + System.nanoTime(), 0, rate, warmup, seconds);
-        Phase full = run(system, "FULL-" + System.nanoTime(), prefill, rate, warmup, seconds);
+        // a throwaway phase first: the JIT, the journal's tables and the node's caches warm up on
+        // it, not on whichever phase would come first
+        run(system, "warm-up", 0, null, rate, 0, warmup);
+        Phase empty = run(system, "empty", 0, null, rate, warmup, seconds);
+        Phase full = run(system, "full", prefill, null, rate, warmup, seconds);
+        // as before epochs left the actor: the same clearing, run on the market's own thread
+        Phase onActor = run(system, "full-on-actor", prefill, Runnable::run, rate, warmup, seconds);
         System.out.println();
         System.out.println(Phase.HEADER);
         System.out.println(empty.line());
         System.out.println(full.line());
+        System.out.println(onActor.line());
         System.out.printf(
             Locale.ROOT,
             "ratio full/empty: p50 %.2f, p99 %.2f%n",
             full.ack.getValueAtPercentile(50) / (double) empty.ack.getValueAtPercentile(50),
             full.ack.getValueAtPercentile(99) / (double) empty.ack.getValueAtPercentile(99));
+        System.out.printf(
+            Locale.ROOT,
+            "ratio full-on-actor/empty: p50 %.2f, p99 %.2f%n",
+            onActor.ack.getValueAtPercentile(50) / (double) empty.ack.getValueAtPercentile(50),
+            onActor.ack.getValueAtPercentile(99) / (double) empty.ack.getValueAtPercentile(99));
       } finally {
         system.terminate();
         system.getWhenTerminated().toCompletableFuture().get(1, TimeUnit.MINUTES);
@@ -111,13 +122,13 @@ public final class MarketAtFullBook {
       double epochMaxMs) {
 
     static final String HEADER =
-        "book        open bids  acks    p50 ms  p90 ms  p99 ms  p99.9 ms  max ms  refused  unanswered"
+        "book           open bids  acks    p50 ms  p90 ms  p99 ms  p99.9 ms  max ms  refused  unanswered"
             + "  epochs  epoch mean ms  epoch max ms";
 
     String line() {
       return String.format(
           Locale.ROOT,
-          "%-10s %10d %6d %8.2f %7.2f %7.2f %9.2f %7.2f %8d %11d %7d %14.1f %13.1f",
+          "%-13s %10d %6d %8.2f %7.2f %7.2f %9.2f %7.2f %8d %11d %7d %14.1f %13.1f",
           name,
           openAtStart,
           ack.getTotalCount(),
@@ -134,9 +145,21 @@ public final class MarketAtFullBook {
     }
   }
 
+  /**
+   * One phase on a market of its own: {@code prefill} open bids, then the load. {@code clearing}
+   * null clears on the clearing dispatcher, as the service does; {@code Runnable::run} clears on
+   * the market's actor, as the service did before.
+   */
   static Phase run(
-      ActorSystem<Void> system, String model, int prefill, int rate, int warmup, int seconds)
+      ActorSystem<Void> system,
+      String name,
+      int prefill,
+      java.util.concurrent.Executor clearing,
+      int rate,
+      int warmup,
+      int seconds)
       throws Exception {
+    String model = name.toUpperCase(Locale.ROOT) + "-" + System.nanoTime();
     SlotClock clock = SlotClock.DEFAULT;
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     MarketMeters meters = new MarketMeters(registry, model);
@@ -149,7 +172,7 @@ public final class MarketAtFullBook {
                 PricingRule.PAY_AS_CLEAR,
                 Duration.ofSeconds(1),
                 System::currentTimeMillis,
-                new Market.Links(null, null, null, null, null, meters, null)),
+                new Market.Links(null, null, null, null, null, meters, clearing)),
             "market-" + model);
     ActorRef<MarketGate.Message> gate = spawn(system, MarketGate.create(market), "gate-" + model);
     Duration timeout = Duration.ofSeconds(30);
@@ -268,15 +291,7 @@ public final class MarketAtFullBook {
     double mean = epochs == 0 ? 0 : (t.totalTime(TimeUnit.MILLISECONDS) - totalBefore) / epochs;
     double max = t == null ? 0 : t.max(TimeUnit.MILLISECONDS);
     return new Phase(
-        prefill == 0 ? "empty" : "full",
-        open,
-        ack,
-        sent.get(),
-        refused.get(),
-        sent.get() - answered.get(),
-        epochs,
-        mean,
-        max);
+        name, open, ack, sent.get(), refused.get(), sent.get() - answered.get(), epochs, mean, max);
   }
 
   private static BidSpec gtc(BidSpec b) {
