@@ -482,6 +482,7 @@ public final class OrderBook {
     all.fill(byStart, byStart.length, 0);
     gainedIndex.fill(gained, gainedCount, 1);
     buildSlotIndex();
+    gainedTakes += Integer.MAX_VALUE; // cached runs of the last epoch are stale
     infeasible.reset(nowSlot, 2 * clock.horizonSlots() + 2);
     infeasibleGained.reset(nowSlot, 2 * clock.horizonSlots() + 2);
     neverFitted.reset(nowSlot, 2 * clock.horizonSlots() + 2);
@@ -530,6 +531,17 @@ public final class OrderBook {
         continue;
       }
       searched++;
+      // A bid already OUTBID that fails again stays OUTBID: only a placement would change it, and
+      // none is possible when no window that gained holds its smallest fill for its duration now
+      // (capacity only shrinks within an epoch, so the search over those windows would fail).
+      if (retry
+          && b.reason[s] == OUTBID
+          && (b.flags[s] & BidStore.FLAG_IOC) == 0
+          && !gainedMayHold(s, a0, lastStart)) {
+        b.failedEpoch[s] = ep;
+        counts[OUTBID]++;
+        continue;
+      }
       WindowIndex ix = retry ? gainedIndex : all;
       Placement p = place(ix, s, a0, lastStart, retry);
       if (p != null) {
@@ -551,6 +563,11 @@ public final class OrderBook {
               p.window, p.window.position[0], lease.startSlot(), lease.endSlot(), lease.nodes());
         }
         p.window.take(ep, lease.startSlot(), lease.endSlot(), lease.nodes());
+        if (p.window.position[1] >= 0
+            && p.window.position[1] < gainedIndex.count
+            && gainedIndex.windows[p.window.position[1]] == p.window) {
+          gainedTakes++;
+        }
         all.refresh(p.window, p.window.position[0]);
         gainedIndex.refresh(p.window, p.window.position[1]);
         made.add(lease);
@@ -714,6 +731,62 @@ public final class OrderBook {
     for (int t = 0; t < len; t++) {
       gainPrefix[t + 1] = gainPrefix[t] + gainMark[t];
     }
+  }
+
+  /** Takes this epoch from windows that gained capacity: stamps {@link #gainedRun}. */
+  private long gainedTakes;
+
+  /** Per node count: the longest free run in any window that gained, and when it was read. */
+  private int[] gainedRun = new int[0];
+
+  private long[] gainedRunStamp = new long[0];
+
+  /**
+   * Whether some window that gained capacity since the last epoch has {@code nodes} free for {@code
+   * d} slots anywhere from now on (its longest run, cached until a take from such a window).
+   */
+  private boolean gainedMayHold(int s, int a0, int lastStart) {
+    final BidStore b = bids;
+    final int nodes = b.minNodes[s];
+    final int d = b.duration[s];
+    if (gainedIndex.count == 0) {
+      return false;
+    }
+    if (nodes >= gainedRun.length) {
+      int c = Math.max(nodes + 1, 2 * gainedRun.length);
+      gainedRun = Arrays.copyOf(gainedRun, c);
+      gainedRunStamp = Arrays.copyOf(gainedRunStamp, c);
+    }
+    long stamp = gainedTakes + 1;
+    if (gainedRunStamp[nodes] != stamp) {
+      int best = 0;
+      for (int i = 0; i < gainedIndex.count; i++) {
+        if (gainedIndex.maxFree[i] >= nodes) {
+          best = Math.max(best, gainedIndex.windows[i].longestRun(nowSlot, nodes));
+        }
+      }
+      gainedRun[nodes] = best;
+      gainedRunStamp[nodes] = stamp;
+    }
+    if (gainedRun[nodes] < d) {
+      return false;
+    }
+    // the search's own filters, without the search
+    final WindowIndex g = gainedIndex;
+    final long limit = b.limit[s];
+    final int minNotice = b.minNotice[s];
+    final long regions = b.regions[s];
+    for (int i = 0; i < g.count; i++) {
+      if (g.maxFree[i] >= nodes
+          && g.reserve[i] <= limit
+          && g.notice[i] >= minNotice
+          && (regions & g.regionBit[i]) != 0
+          && Math.max(a0, g.start[i]) <= Math.min(lastStart, g.end[i] - d)
+          && g.windows[i].longestRun(nowSlot, nodes) >= d) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean gainedIn(int from, int to) {
@@ -964,9 +1037,16 @@ public final class OrderBook {
       }
       anyReserve = true;
       int from = Math.max(a, outbidFrom);
+      if (from > last) {
+        continue;
+      }
       MinMaxTree before = w.freeAtEpochStart(epoch);
-      if (from <= last
-          && before.maxAll() >= need
+      if (before == w.free) {
+        // untouched this epoch: its cached runs are the epoch's initial capacity
+        if (w.longestRun(nowSlot, need) >= d && w.earliestRun(nowSlot, from, last, d, need) >= 0) {
+          return Reason.OUTBID;
+        }
+      } else if (before.maxAll() >= need
           && before.earliestRun(from - w.start, last - w.start, d, need) >= 0) {
         return Reason.OUTBID;
       }
