@@ -82,6 +82,16 @@ public final class OrderBook {
   /** Starts tried in the slot index before the rest of a bid's range is searched per window. */
   private static final int SLOT_INDEX_STARTS = 64;
 
+  /**
+   * Whether anything that can change an epoch's outcome happened since the last epoch (an accepted
+   * place, cancel, amend, offer, extend or revocation), or the book is new, restored or never
+   * cleared. See {@link #hasWork}.
+   */
+  private boolean touched = true;
+
+  /** No open bid expires before this instant (a lower bound, from the last epoch on). */
+  private long earliestExpiry = Long.MIN_VALUE;
+
   private long seq;
   private long leaseSeq;
   private long epoch;
@@ -137,6 +147,7 @@ public final class OrderBook {
     ResultCode rc = checkPlace(bid, nowMillis);
     if (rc == ResultCode.OK) {
       bids.add(bid, ++seq);
+      touched = true;
     }
     return rc;
   }
@@ -160,7 +171,11 @@ public final class OrderBook {
   }
 
   public ResultCode cancel(long bidId) {
-    return bids.removeById(bidId) < 0 ? ResultCode.UNKNOWN_BID : ResultCode.OK;
+    if (bids.removeById(bidId) < 0) {
+      return ResultCode.UNKNOWN_BID;
+    }
+    touched = true;
+    return ResultCode.OK;
   }
 
   /**
@@ -186,6 +201,7 @@ public final class OrderBook {
       bids.enqueue(s, ++seq);
     }
     bids.failedEpoch[s] = BidStore.NEVER_FAILED;
+    touched = true;
     return ResultCode.OK;
   }
 
@@ -208,6 +224,7 @@ public final class OrderBook {
     if (rc == ResultCode.OK) {
       windows.put(w.id(), new WindowCapacity(w));
       windowsChanged = true;
+      touched = true;
       gain(w.startSlot(), w.endSlot(), w.id());
     }
     return rc;
@@ -237,6 +254,7 @@ public final class OrderBook {
     WindowCapacity w = windows.get(windowId);
     int oldEnd = w.end;
     w.extendTo(newEndSlot);
+    touched = true;
     gain(oldEnd, newEndSlot, windowId);
     return ResultCode.OK;
   }
@@ -386,6 +404,7 @@ public final class OrderBook {
     // from the window's end on there is nothing to take; an instant past it (however far) is that
     int fromSlot = from >= clock.startMillis(w.end) ? w.end : clock.slotAtOrBefore(from);
     w.lowerCapacity(epoch, fromSlot, nodes);
+    touched = true;
 
     List<Lease> candidates = new ArrayList<>();
     for (Lease l : w.leases) {
@@ -472,6 +491,25 @@ public final class OrderBook {
 
   // ---------------------------------------------------------------- the epoch
 
+  /**
+   * Whether an epoch at {@code nowMillis} could change anything. False only when it certainly would
+   * not: the book has been cleared before, nothing was placed, cancelled, amended, offered,
+   * extended or revoked since the last epoch, {@code nowMillis} falls in the same slot as that
+   * epoch's, and no open bid expires by {@code nowMillis}. Such an epoch makes no lease, closes no
+   * bid (an IOC bid is closed by the epoch after its arrival, so none is open), changes no reason
+   * (every open bid failed in the last epoch and no capacity appeared since), and leaves the book
+   * as it was apart from the epoch counter and each open bid's record of the epoch it last failed
+   * in. A market may skip such an epoch: later epochs then give the same leases, prices and
+   * reasons, numbered one lower. O(1); true when unsure (a new, restored or copied-while-touched
+   * book).
+   */
+  public boolean hasWork(long nowMillis) {
+    return touched
+        || epoch == 0
+        || clock.slotAtOrAfter(nowMillis) != nowSlot
+        || nowMillis >= earliestExpiry;
+  }
+
   /** Runs one epoch at {@code nowMillis}: expires, clears, prices and explains. */
   public EpochResult clear(long nowMillis) {
     epoch++;
@@ -482,6 +520,7 @@ public final class OrderBook {
     all.fill(byStart, byStart.length, 0);
     gainedIndex.fill(gained, gainedCount, 1);
     buildSlotIndex();
+    gainedTakes += Integer.MAX_VALUE; // cached runs of the last epoch are stale
     infeasible.reset(nowSlot, 2 * clock.horizonSlots() + 2);
     infeasibleGained.reset(nowSlot, 2 * clock.horizonSlots() + 2);
     neverFitted.reset(nowSlot, 2 * clock.horizonSlots() + 2);
@@ -501,6 +540,7 @@ public final class OrderBook {
     int skipped = 0;
     long lowestFilled = Long.MAX_VALUE;
     long marginal = -1;
+    long nextExpiry = Long.MAX_VALUE;
     int[] counts = new int[Reason.values().length];
 
     final int n = b.orderLength;
@@ -521,6 +561,7 @@ public final class OrderBook {
         b.remove(s);
         continue;
       }
+      nextExpiry = Math.min(nextExpiry, b.expiresAt[s]); // of bids that may stay: a lower bound
       // A bid that failed last epoch can only fit in a window that gained capacity since.
       boolean retry = b.failedEpoch[s] == ep - 1;
       if (retry && !gainedIn(a0, b.latest[s])) {
@@ -530,6 +571,17 @@ public final class OrderBook {
         continue;
       }
       searched++;
+      // A bid already OUTBID that fails again stays OUTBID: only a placement would change it, and
+      // none is possible when no window that gained holds its smallest fill for its duration now
+      // (capacity only shrinks within an epoch, so the search over those windows would fail).
+      if (retry
+          && b.reason[s] == OUTBID
+          && (b.flags[s] & BidStore.FLAG_IOC) == 0
+          && !gainedMayHold(s, a0, lastStart)) {
+        b.failedEpoch[s] = ep;
+        counts[OUTBID]++;
+        continue;
+      }
       WindowIndex ix = retry ? gainedIndex : all;
       Placement p = place(ix, s, a0, lastStart, retry);
       if (p != null) {
@@ -551,6 +603,11 @@ public final class OrderBook {
               p.window, p.window.position[0], lease.startSlot(), lease.endSlot(), lease.nodes());
         }
         p.window.take(ep, lease.startSlot(), lease.endSlot(), lease.nodes());
+        if (p.window.position[1] >= 0
+            && p.window.position[1] < gainedIndex.count
+            && gainedIndex.windows[p.window.position[1]] == p.window) {
+          gainedTakes++;
+        }
         all.refresh(p.window, p.window.position[0]);
         gainedIndex.refresh(p.window, p.window.position[1]);
         made.add(lease);
@@ -589,6 +646,8 @@ public final class OrderBook {
       }
     }
     gainCount = 0;
+    touched = false;
+    earliestExpiry = nextExpiry;
 
     long price = made.isEmpty() ? 0 : lowestFilled;
     List<Lease> priced = new ArrayList<>(made.size());
@@ -714,6 +773,62 @@ public final class OrderBook {
     for (int t = 0; t < len; t++) {
       gainPrefix[t + 1] = gainPrefix[t] + gainMark[t];
     }
+  }
+
+  /** Takes this epoch from windows that gained capacity: stamps {@link #gainedRun}. */
+  private long gainedTakes;
+
+  /** Per node count: the longest free run in any window that gained, and when it was read. */
+  private int[] gainedRun = new int[0];
+
+  private long[] gainedRunStamp = new long[0];
+
+  /**
+   * Whether some window that gained capacity since the last epoch has {@code nodes} free for {@code
+   * d} slots anywhere from now on (its longest run, cached until a take from such a window).
+   */
+  private boolean gainedMayHold(int s, int a0, int lastStart) {
+    final BidStore b = bids;
+    final int nodes = b.minNodes[s];
+    final int d = b.duration[s];
+    if (gainedIndex.count == 0) {
+      return false;
+    }
+    if (nodes >= gainedRun.length) {
+      int c = Math.max(nodes + 1, 2 * gainedRun.length);
+      gainedRun = Arrays.copyOf(gainedRun, c);
+      gainedRunStamp = Arrays.copyOf(gainedRunStamp, c);
+    }
+    long stamp = gainedTakes + 1;
+    if (gainedRunStamp[nodes] != stamp) {
+      int best = 0;
+      for (int i = 0; i < gainedIndex.count; i++) {
+        if (gainedIndex.maxFree[i] >= nodes) {
+          best = Math.max(best, gainedIndex.windows[i].longestRun(nowSlot, nodes));
+        }
+      }
+      gainedRun[nodes] = best;
+      gainedRunStamp[nodes] = stamp;
+    }
+    if (gainedRun[nodes] < d) {
+      return false;
+    }
+    // the search's own filters, without the search
+    final WindowIndex g = gainedIndex;
+    final long limit = b.limit[s];
+    final int minNotice = b.minNotice[s];
+    final long regions = b.regions[s];
+    for (int i = 0; i < g.count; i++) {
+      if (g.maxFree[i] >= nodes
+          && g.reserve[i] <= limit
+          && g.notice[i] >= minNotice
+          && (regions & g.regionBit[i]) != 0
+          && Math.max(a0, g.start[i]) <= Math.min(lastStart, g.end[i] - d)
+          && g.windows[i].longestRun(nowSlot, nodes) >= d) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean gainedIn(int from, int to) {
@@ -964,9 +1079,16 @@ public final class OrderBook {
       }
       anyReserve = true;
       int from = Math.max(a, outbidFrom);
+      if (from > last) {
+        continue;
+      }
       MinMaxTree before = w.freeAtEpochStart(epoch);
-      if (from <= last
-          && before.maxAll() >= need
+      if (before == w.free) {
+        // untouched this epoch: its cached runs are the epoch's initial capacity
+        if (w.longestRun(nowSlot, need) >= d && w.earliestRun(nowSlot, from, last, d, need) >= 0) {
+          return Reason.OUTBID;
+        }
+      } else if (before.maxAll() >= need
           && before.earliestRun(from - w.start, last - w.start, d, need) >= 0) {
         return Reason.OUTBID;
       }
@@ -1062,6 +1184,8 @@ public final class OrderBook {
     this.leaseSeq = o.leaseSeq;
     this.epoch = o.epoch;
     this.nowSlot = o.nowSlot;
+    this.touched = o.touched;
+    this.earliestExpiry = o.earliestExpiry;
   }
 
   /** Rebuilds a book from {@link #snapshot()}'s bytes. */
