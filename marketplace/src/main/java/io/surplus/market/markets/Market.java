@@ -1089,16 +1089,19 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   }
 
   /**
-   * The epoch timer: when a bid is open and no epoch is clearing, writes the cut, then clears a
-   * copy of the book on the clearing thread. Bids, cancels and feed changes go on being written
-   * meanwhile; they wait in the state's pending changes for the epoch's result.
+   * The epoch timer: when a bid is open, no epoch is clearing and the book has something new to try
+   * ({@link OrderBook#hasWork}: a change since the last epoch, a new slot, a bid expiring), writes
+   * the cut, then clears a copy of the book on the clearing thread. An epoch with nothing new to
+   * try is never written, so replay never runs it either. Bids, cancels and feed changes go on
+   * being written meanwhile; they wait in the state's pending changes for the epoch's result.
    */
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onTick(
       State state, Tick t) {
-    if (state.cutAt != null || state.book.openBids() == 0) {
-      return Effect().none();
+    long at = wallClock.getAsLong();
+    if (state.cutAt != null || state.book.openBids() == 0 || !state.book.hasWork(at)) {
+      return Effect().none(); // clearing, or nothing new to try: no epoch is written
     }
-    return Effect().persist(new EpochCut(wallClock.getAsLong())).thenRun(this::startClearing);
+    return Effect().persist(new EpochCut(at)).thenRun(this::startClearing);
   }
 
   /** Clears a copy of the book as of the cut on the clearing thread; the result comes back here. */

@@ -177,6 +177,40 @@ class MarketClearingTest {
   }
 
   @Test
+  void shouldSkipAnEpochWithNothingNewToTry() throws Exception {
+    GpuModel model = new GpuModel("IDLE-" + System.nanoTime());
+    HeldExecutor clearing = new HeldExecutor();
+    ActorTestKit kit = testKit();
+    try {
+      ActorRef<Market.Command> market = spawn(kit, model, clearing);
+      TestProbe<Market.Outcome> outcome = kit.createTestProbe();
+      market.tell(new Market.OfferWindow(W1, NOW, outcome.ref()));
+      assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+      // below W1's reserve: open after every epoch
+      assertEquals(
+          ResultCode.OK, place(market, outcome, BidSpec.gtc(1, 7, 4, 4, 4, S, S + 16, 900_000)));
+      market.tell(Market.Tick.INSTANCE);
+      clearing.next().run();
+      TestProbe<Market.BidSummary> bids = kit.createTestProbe();
+      assertTrue(open(market, bids, 1));
+
+      // same slot, nothing changed: no cut (a cut would hold the read below until it clears)
+      market.tell(Market.Tick.INSTANCE);
+      assertTrue(open(market, bids, 1), "an idle epoch was cut");
+      assertEquals(null, clearing.held.peek());
+
+      // a new bid is something new to try
+      assertEquals(
+          ResultCode.OK, place(market, outcome, BidSpec.gtc(2, 7, 4, 4, 4, S, S + 16, 2_000_000)));
+      market.tell(Market.Tick.INSTANCE);
+      clearing.next().run();
+      assertFalse(open(market, bids, 2));
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
+
+  @Test
   void shouldFinishAnEpochWhoseCutOutlivedTheMarketAndKeepEveryBidWrittenDuringIt()
       throws Exception {
     GpuModel model = new GpuModel("CRASH-" + System.nanoTime());
