@@ -39,6 +39,14 @@ public final class SurplusMain implements Callable<Integer> {
       description = "start (or reuse) the development Cassandra node under <var>/cassandra")
   boolean embeddedCassandra;
 
+  @Option(
+      names = "--commitlog-sync",
+      description =
+          "with --embedded-cassandra: periodic (a 201 survives a crash of either process, not a"
+              + " power loss within 10 s) or group (it survives a power loss too); default"
+              + " ${DEFAULT-VALUE}, or SURPLUS_COMMITLOG_SYNC")
+  String commitlogSync = System.getenv().getOrDefault("SURPLUS_COMMITLOG_SYNC", "periodic");
+
   @Option(names = "--cassandra-classpath-file", description = "Cassandra's class path file")
   Path cassandraClasspathFile = Path.of("cassandra-node/target/cassandra.classpath");
 
@@ -97,7 +105,8 @@ public final class SurplusMain implements Callable<Integer> {
       System.out.println("surplus: starting Cassandra under " + var.resolve("cassandra") + " ...");
       node =
           CassandraNode.start(
-              CassandraNode.Settings.defaults(var.resolve("cassandra").toAbsolutePath()),
+              CassandraNode.Settings.defaults(var.resolve("cassandra").toAbsolutePath())
+                  .withSync(CassandraNode.CommitlogSync.parse(commitlogSync)),
               cp,
               Duration.ofSeconds(180));
       System.out.println("surplus: Cassandra answers on " + node.cqlAddress());

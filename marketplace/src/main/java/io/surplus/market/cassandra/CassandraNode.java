@@ -33,8 +33,41 @@ public final class CassandraNode implements AutoCloseable {
   /** The datacenter of {@code SimpleSnitch}, for the driver's local datacenter. */
   public static final String DATACENTER = "datacenter1";
 
+  /**
+   * When the node's commit log reaches the disk, and so what a write it has acknowledged survives
+   * (docs/MARKETPLACE.md, "What a 201 survives").
+   *
+   * <ul>
+   *   <li>{@code PERIODIC}: acknowledged at once, synced every 10 s; survives a crash of the
+   *       Cassandra process (the log is in the OS's page cache), not a power loss within 10 s.
+   *   <li>{@code GROUP}: acknowledged once the log holding it is synced; syncs at most every 2 ms,
+   *       each covering every write that arrived meanwhile; survives a power loss.
+   * </ul>
+   */
+  public enum CommitlogSync {
+    PERIODIC,
+    GROUP;
+
+    /** {@code periodic} or {@code group}, any case. */
+    public static CommitlogSync parse(String text) {
+      try {
+        return valueOf(text.strip().toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "commit log sync must be periodic or group, not '" + text + "'", e);
+      }
+    }
+
+    String yaml() {
+      return this == PERIODIC
+          ? "commitlog_sync: periodic\ncommitlog_sync_period: 10000ms"
+          : "commitlog_sync: group\ncommitlog_sync_group_window: 2ms";
+    }
+  }
+
   /** Where and how to run the node. */
-  public record Settings(Path home, String host, int cqlPort, int storagePort, String heap) {
+  public record Settings(
+      Path home, String host, int cqlPort, int storagePort, String heap, CommitlogSync sync) {
 
     public static Settings defaults(Path home) {
       return onPort(home, DEFAULT_CQL_PORT);
@@ -43,7 +76,16 @@ public final class CassandraNode implements AutoCloseable {
     /** Defaults with another CQL port; the internode port keeps the same distance from it. */
     public static Settings onPort(Path home, int cqlPort) {
       return new Settings(
-          home, "127.0.0.1", cqlPort, cqlPort - DEFAULT_CQL_PORT + DEFAULT_STORAGE_PORT, "1g");
+          home,
+          "127.0.0.1",
+          cqlPort,
+          cqlPort - DEFAULT_CQL_PORT + DEFAULT_STORAGE_PORT,
+          "1g",
+          CommitlogSync.PERIODIC);
+    }
+
+    public Settings withSync(CommitlogSync sync) {
+      return new Settings(home, host, cqlPort, storagePort, heap, sync);
     }
   }
 
@@ -223,8 +265,7 @@ public final class CassandraNode implements AutoCloseable {
             "cluster_name: surplus-dev",
             "num_tokens: 16",
             "partitioner: org.apache.cassandra.dht.Murmur3Partitioner",
-            "commitlog_sync: periodic",
-            "commitlog_sync_period: 10000ms",
+            s.sync().yaml(),
             "endpoint_snitch: SimpleSnitch",
             "seed_provider:",
             "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider",

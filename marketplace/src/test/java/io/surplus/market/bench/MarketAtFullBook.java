@@ -55,6 +55,9 @@ public final class MarketAtFullBook {
     int seconds = intArg(args, "--seconds", 30);
     int warmup = intArg(args, "--warmup", 10);
     int port = intArg(args, "--cql-port", 9442);
+    CassandraNode.CommitlogSync sync =
+        CassandraNode.CommitlogSync.parse(stringArg(args, "--commitlog-sync", "periodic"));
+    boolean emptyOnly = prefill == 0;
     Path home =
         Path.of(System.getProperty("surplus.bench.home", "marketplace/target/bench-cassandra"));
     deleteTree(home);
@@ -62,7 +65,7 @@ public final class MarketAtFullBook {
         Files.readString(Path.of(System.getProperty("surplus.cassandra.classpath-file"))).strip();
     try (CassandraNode node =
         CassandraNode.start(
-            CassandraNode.Settings.onPort(home.toAbsolutePath(), port),
+            CassandraNode.Settings.onPort(home.toAbsolutePath(), port).withSync(sync),
             cp,
             Duration.ofMinutes(3))) {
       Config config =
@@ -76,14 +79,22 @@ public final class MarketAtFullBook {
       try {
         System.out.printf(
             Locale.ROOT,
-            "one market, epochs every 1 s, %d bids/s for %d s (after %d s of warm-up)%n",
+            "one market, epochs every 1 s, %d bids/s for %d s (after %d s of warm-up),"
+                + " commit log sync %s%n",
             rate,
             seconds,
-            warmup);
+            warmup,
+            sync.name().toLowerCase(Locale.ROOT));
         // a throwaway phase first: the JIT, the journal's tables and the node's caches warm up on
         // it, not on whichever phase would come first
         run(system, "warm-up", 0, null, rate, 0, warmup);
         Phase empty = run(system, "empty", 0, null, rate, warmup, seconds);
+        if (emptyOnly) {
+          System.out.println();
+          System.out.println(Phase.HEADER);
+          System.out.println(empty.line());
+          return;
+        }
         Phase full = run(system, "full", prefill, null, rate, warmup, seconds);
         // as before epochs left the actor: the same clearing, run on the market's own thread
         Phase onActor = run(system, "full-on-actor", prefill, Runnable::run, rate, warmup, seconds);
@@ -354,6 +365,15 @@ public final class MarketAtFullBook {
   }
 
   private static final AtomicLong COLLECTORS = new AtomicLong();
+
+  private static String stringArg(String[] args, String name, String fallback) {
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals(name)) {
+        return args[i + 1];
+      }
+    }
+    return fallback;
+  }
 
   private static int intArg(String[] args, String name, int fallback) {
     for (int i = 0; i + 1 < args.length; i++) {

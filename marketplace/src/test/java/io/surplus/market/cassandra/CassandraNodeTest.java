@@ -37,4 +37,20 @@ class CassandraNodeTest {
       assertEquals(value, row.getLong("v"));
     }
   }
+
+  @Test
+  void shouldWriteTheCommitLogSyncModeItIsGivenAndRefuseAnUnknownOne() {
+    CassandraNode.Settings periodic = CassandraNode.Settings.defaults(java.nio.file.Path.of("n"));
+    String p = CassandraNode.yaml(periodic);
+    org.junit.jupiter.api.Assertions.assertTrue(
+        p.contains("commitlog_sync: periodic\ncommitlog_sync_period: 10000ms\n"), p);
+    String g = CassandraNode.yaml(periodic.withSync(CassandraNode.CommitlogSync.parse("Group")));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        g.contains("commitlog_sync: group\ncommitlog_sync_group_window: 2ms\n"), g);
+    org.junit.jupiter.api.Assertions.assertFalse(g.contains("periodic"), g);
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> CassandraNode.CommitlogSync.parse("batch"));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'batch'"), e.getMessage());
+  }
 }
