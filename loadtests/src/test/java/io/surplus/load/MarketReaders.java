@@ -13,7 +13,8 @@ import java.util.Map;
  * 2,000) and {@code surplus.subscribers} WebSocket subscribers (default 1,000) on {@code
  * /v1/stream}, over a light background of bids (20 per second) that keeps every market clearing.
  * Holds the reads' p99 to {@code surplus.p99Millis} (default 20) with no failed request; each
- * epoch's lag to the subscribers is checked by the report against 200 ms. With {@code
+ * epoch's lag to the subscribers (p50, p99, max) is checked by the report against 200 ms, with no
+ * gap in a subscriber's epochs and no stream closed by the server as too slow. With {@code
  * -Dsurplus.prefill=N} every market's book holds N more open bids, placed before the clock starts
  * ({@link Setup#prefill}): the reads of a full book.
  */
