@@ -4,6 +4,11 @@ import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.global;
 
 import io.gatling.javaapi.core.Simulation;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +60,35 @@ public class MarketReaders extends Simulation {
     figures.put("offeredReadsPerSecond", config.rate());
     figures.put("subscribers", config.subscribers());
     figures.put("durationSeconds", config.durationSeconds());
+    long closed = streamsClosedTooSlow();
+    if (closed >= 0) {
+      figures.put("streamsClosedTooSlow", closed);
+    }
     Results.write(config.out(), "MarketReaders", figures);
+  }
+
+  /**
+   * The service's own count of streams it closed because their client fell behind ({@code
+   * surplus_stream_closed_too_slow_total} on {@code /metrics}); -1 when it cannot be read.
+   */
+  private long streamsClosedTooSlow() {
+    try {
+      String page =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(config.url() + "/metrics")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      return (long)
+          page.lines()
+              .filter(l -> l.startsWith("surplus_stream_closed_too_slow_total"))
+              .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+              .sum();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
   }
 }
