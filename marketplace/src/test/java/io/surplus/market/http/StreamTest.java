@@ -38,6 +38,7 @@ class StreamTest {
           201,
           service.post("/v1/bids", bidder, "low", Bodies.bid(model, 1, 60, 0, 8, "0.10")).status());
       assertNotNull(first(received, "epoch"), "the stream never went live");
+      assertRenderedOncePerEpochForAllStreams(service, model);
       assertEquals(
           201,
           service
@@ -138,6 +139,38 @@ class StreamTest {
       normal.ws().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
     } finally {
       service.close();
+    }
+  }
+
+  /**
+   * With five streams on {@code model} (the only market clearing), the node renders each epoch
+   * once, not once per stream: over ten epochs or more, {@code surplus_stream_rendered_total} grows
+   * by the epochs passed on (one or two more may be rendered and not yet received when it is read),
+   * where a render per stream would grow it five times as fast.
+   */
+  static void assertRenderedOncePerEpochForAllStreams(TestService service, String model)
+      throws Exception {
+    List<Stream> streams = new java.util.ArrayList<>();
+    long joinedAt = -1;
+    for (int i = 0; i < 4; i++) {
+      Stream s = listen(service, "?markets=" + model);
+      streams.add(s);
+      joinedAt = Math.max(joinedAt, epochs(s.subscribed()).get(model));
+    }
+    // every stream has joined, and the fan-out has rendered at least up to epoch joinedAt
+    double before = metric(service.get("/metrics", null).body(), "surplus_stream_rendered_total");
+    Stream last = streams.get(streams.size() - 1);
+    Map<String, Long> seen = epochs(last.subscribed());
+    everyEpoch(last.received(), seen, joinedAt + 10);
+    double after = metric(service.get("/metrics", null).body(), "surplus_stream_rendered_total");
+    everyEpoch(last.received(), seen, -1);
+    long passed = seen.get(model) - joinedAt;
+    assertTrue(passed >= 10, "epochs passed on: " + passed);
+    assertTrue(
+        after - before <= passed + 2,
+        "rendered " + (after - before) + " times for " + passed + " epochs and 5 streams");
+    for (Stream s : streams) {
+      s.ws().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
     }
   }
 
