@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
@@ -36,8 +37,10 @@ import org.apache.pekko.stream.QueueOfferResult;
  * <p>Promises: a stream is told {@code subscribed} only once this actor's topic subscriptions are
  * in place, and from its join on it gets every later event it wants, in order, or is closed: an
  * offer never waits, and a stream whose queue is full ({@code surplus.stream.client-buffer}
- * messages unread) is cut off at once, with its close reason set, so a client that stops reading
- * costs the others nothing and never silently loses a message.
+ * messages unread) is cut off at once, with its close reason set ({@code 1008}), so a client that
+ * stops reading costs the others nothing and never silently loses a message. The same holds for the
+ * rare event that cannot be rendered (its streams are closed with {@code 1011}) and for the node
+ * shutting down (every stream is closed with {@code 1001}).
  */
 public final class StreamFanOut {
 
@@ -46,14 +49,14 @@ public final class StreamFanOut {
 
   /**
    * An open stream: the markets it follows, the account whose lease notices it gets ({@code <= 0}:
-   * none), its queue, and where the reason is put when the fan-out cuts it off.
+   * none), its queue, and where the close code and reason go when the fan-out cuts it off.
    */
   public record Subscriber(
       Set<String> markets,
       List<String> followed,
       long account,
       BoundedSourceQueue<Message> queue,
-      AtomicReference<String> closeReason) {}
+      AtomicReference<ClosingWebSocket.Close> close) {}
 
   /** A stream opens: it is sent {@code subscribed}, then every event it wants. */
   public record Join(Subscriber subscriber) implements Command {}
@@ -71,10 +74,19 @@ public final class StreamFanOut {
   /** Joins waiting for the topic subscriptions at start; more than that is a flood. */
   static final int STASH = 10_000;
 
-  /** The close reason of a stream cut off for not reading. */
-  static String tooSlow(int buffered) {
-    return "client too slow: " + buffered + " messages behind";
+  /** The close of a stream cut off for not reading. */
+  static ClosingWebSocket.Close tooSlow(int buffered) {
+    return new ClosingWebSocket.Close(
+        ClosingWebSocket.TOO_SLOW, "client too slow: " + buffered + " messages behind");
   }
+
+  /** The close of every stream when this node's fan-out stops (the node shuts down). */
+  static final ClosingWebSocket.Close GOING_AWAY =
+      new ClosingWebSocket.Close(ClosingWebSocket.GOING_AWAY, "server shutting down");
+
+  /** The close of the streams an event could not be rendered for: they would miss it. */
+  static final ClosingWebSocket.Close UNRENDERED =
+      new ClosingWebSocket.Close(ClosingWebSocket.UNEXPECTED, "server error: an event was lost");
 
   /** The meters of the fan-out (the registry's names get {@code surplus_} prefixes). */
   static final class Meters {
@@ -205,6 +217,7 @@ public final class StreamFanOut {
         .onMessage(Join.class, j -> same(() -> join(j.subscriber())))
         .onMessage(Leave.class, l -> same(() -> leave(l.subscriber())))
         .onMessage(TopicTaken.class, t -> Behaviors.same())
+        .onSignal(PostStop.class, s -> same(() -> closeAll(GOING_AWAY)))
         .build();
   }
 
@@ -248,6 +261,19 @@ public final class StreamFanOut {
     }
   }
 
+  /** Closes {@code s} with {@code close} once what it was sent has gone out, and lets go of it. */
+  private void cut(Subscriber s, ClosingWebSocket.Close close) {
+    s.close().set(close);
+    s.queue().complete();
+    leave(s);
+  }
+
+  private void closeAll(ClosingWebSocket.Close close) {
+    List<Subscriber> all = new ArrayList<>();
+    byMarket.values().forEach(all::addAll);
+    all.stream().distinct().forEach(s -> cut(s, close));
+  }
+
   private void publish(Object e) {
     List<Subscriber> to;
     if (e instanceof Market.EpochPublished p) {
@@ -263,7 +289,15 @@ public final class StreamFanOut {
     if (to == null || to.isEmpty()) {
       return;
     }
-    Message m = TextMessage.create(Json.write(StreamRoutes.message(e)));
+    Message m;
+    try {
+      m = TextMessage.create(Json.write(StreamRoutes.message(e)));
+    } catch (RuntimeException failure) {
+      // a stream that would silently miss this event is closed instead, and this actor goes on
+      context.getLog().error("could not render {} for the streams", e, failure);
+      new ArrayList<>(to).forEach(s -> cut(s, UNRENDERED));
+      return;
+    }
     meters.rendered.increment();
     List<Subscriber> gone = null;
     for (int i = 0, n = to.size(); i < n; i++) {
@@ -276,7 +310,7 @@ public final class StreamFanOut {
         // the queue is full: the client has read none of the last `buffer` messages. Cut it off now
         // (it has missed nothing so far, and will miss nothing silently); the messages already
         // queued still go out before the close frame.
-        s.closeReason().set(tooSlow(buffer));
+        s.close().set(tooSlow(buffer));
         s.queue().complete();
         meters.cutOff.increment();
       }

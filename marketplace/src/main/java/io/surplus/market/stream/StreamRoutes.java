@@ -287,13 +287,13 @@ public final class StreamRoutes {
     }
     Set<String> wanted = Set.copyOf(markets);
     List<String> followed = List.copyOf(markets);
-    AtomicReference<String> closeReason = new AtomicReference<>();
+    AtomicReference<ClosingWebSocket.Close> close = new AtomicReference<>();
     Source<Message, NotUsed> events =
         Source.<Message>queue(clientBuffer)
             .mapMaterializedValue(
                 queue -> {
                   StreamFanOut.Subscriber s =
-                      new StreamFanOut.Subscriber(wanted, followed, account, queue, closeReason);
+                      new StreamFanOut.Subscriber(wanted, followed, account, queue, close);
                   fanOut.tell(new StreamFanOut.Join(s));
                   return s;
                 })
@@ -304,6 +304,6 @@ public final class StreamRoutes {
                 })
             .keepAlive(HEARTBEAT, () -> HEARTBEAT_MESSAGE);
     Flow<Message, Message, NotUsed> flow = Flow.fromSinkAndSourceCoupled(Sink.ignore(), events);
-    return CompletableFuture.completedFuture(sockets.handle(upgrade.get(), flow, closeReason));
+    return CompletableFuture.completedFuture(sockets.handle(upgrade.get(), flow, close));
   }
 }
