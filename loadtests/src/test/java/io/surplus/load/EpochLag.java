@@ -15,7 +15,10 @@ import org.HdrHistogram.Recorder;
 /**
  * What the WebSocket subscribers saw: for every epoch message, the time from its clearing ({@code
  * clearedAt}) to its arrival at the subscriber, and every gap in a market's epoch numbers between
- * the first and the last epoch a subscriber saw.
+ * the first and the last epoch a subscriber saw. A stream opens with one {@code subscribed}; a
+ * second on the same subscriber means the server closed its stream (too slow: it fell {@code
+ * surplus.stream.client-buffer} messages behind) and Gatling opened it again, counted in {@code
+ * reopenedStreams}; the epochs it missed meanwhile count as gaps.
  */
 public final class EpochLag {
 
@@ -26,6 +29,11 @@ public final class EpochLag {
   private final LongAdder epochs = new LongAdder();
   private final LongAdder late = new LongAdder();
   private final LongAdder gaps = new LongAdder();
+  private final LongAdder reopened = new LongAdder();
+
+  /** The key of a subscriber's state that counts its {@code subscribed} messages (no GPU model). */
+  private static final String SUBSCRIBED = "subscribed";
+
   private final long limitMillis;
 
   public EpochLag(long limitMillis) {
@@ -47,7 +55,11 @@ public final class EpochLag {
       } catch (IOException e) {
         continue;
       }
-      if (!"epoch".equals(n.path("type").asText())) {
+      String type = n.path("type").asText();
+      if (SUBSCRIBED.equals(type) && lastEpochs.merge(SUBSCRIBED, 1L, Long::sum) > 1) {
+        reopened.increment();
+      }
+      if (!"epoch".equals(type)) {
         continue;
       }
       long cleared = Instant.parse(n.path("clearedAt").asText()).toEpochMilli();
@@ -80,6 +92,7 @@ public final class EpochLag {
         "lagMaxMillis", all.getMaxValue(),
         "lateMessages", late.sum(),
         "lagLimitMillis", limitMillis,
-        "missedEpochs", gaps.sum());
+        "missedEpochs", gaps.sum(),
+        "reopenedStreams", reopened.sum());
   }
 }

@@ -4,6 +4,11 @@ import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.global;
 
 import io.gatling.javaapi.core.Simulation;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +18,8 @@ import java.util.Map;
  * 2,000) and {@code surplus.subscribers} WebSocket subscribers (default 1,000) on {@code
  * /v1/stream}, over a light background of bids (20 per second) that keeps every market clearing.
  * Holds the reads' p99 to {@code surplus.p99Millis} (default 20) with no failed request; each
- * epoch's lag to the subscribers is checked by the report against 200 ms. With {@code
+ * epoch's lag to the subscribers (p50, p99, max) is checked by the report against 200 ms, with no
+ * gap in a subscriber's epochs and no stream closed by the server as too slow. With {@code
  * -Dsurplus.prefill=N} every market's book holds N more open bids, placed before the clock starts
  * ({@link Setup#prefill}): the reads of a full book.
  */
@@ -54,6 +60,35 @@ public class MarketReaders extends Simulation {
     figures.put("offeredReadsPerSecond", config.rate());
     figures.put("subscribers", config.subscribers());
     figures.put("durationSeconds", config.durationSeconds());
+    long closed = streamsClosedTooSlow();
+    if (closed >= 0) {
+      figures.put("streamsClosedTooSlow", closed);
+    }
     Results.write(config.out(), "MarketReaders", figures);
+  }
+
+  /**
+   * The service's own count of streams it closed because their client fell behind ({@code
+   * surplus_stream_closed_too_slow_total} on {@code /metrics}); -1 when it cannot be read.
+   */
+  private long streamsClosedTooSlow() {
+    try {
+      String page =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(config.url() + "/metrics")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      return (long)
+          page.lines()
+              .filter(l -> l.startsWith("surplus_stream_closed_too_slow_total"))
+              .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+              .sum();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
   }
 }

@@ -78,6 +78,8 @@ public final class LoadReport {
         "lateMessages",
         "epoch messages reached a subscriber later than 200 ms after clearing");
     check(sim, "missedEpochs", "epochs a subscriber never saw");
+    check(sim, "reopenedStreams", "subscriber streams the server closed as too slow");
+    check(sim, "streamsClosedTooSlow", "streams the service closed as too slow (its /metrics)");
     if (simulation.equals("BidSubmission") || simulation.equals("MixedDay")) {
       Properties audit = load("NoLossAudit");
       if (audit.isEmpty()) {

@@ -137,7 +137,7 @@ public final class SurplusService {
               endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
               endpoints.addAll(new AccountRoutes(system, settings, keys).endpoints());
               endpoints.addAll(
-                  new StreamRoutes(system, settings, streamTokens, topics, markets.views())
+                  new StreamRoutes(system, settings, streamTokens, topics, markets.views(), metrics)
                       .endpoints());
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
               endpoints.addAll(new WebhookRoutes(system, settings, sender, egress).endpoints());

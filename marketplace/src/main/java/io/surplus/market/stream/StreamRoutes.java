@@ -1,5 +1,7 @@
 package io.surplus.market.stream;
 
+import com.typesafe.config.Config;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.surplus.engine.Price;
 import io.surplus.engine.Reason;
 import io.surplus.market.accounts.Account;
@@ -25,34 +27,42 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
-import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.typed.javadsl.ActorSource;
 
 /**
  * {@code /v1/stream}: a WebSocket of public market events, one JSON text message each, and with a
  * stream token ({@link StreamTokens}, from {@code POST /v1/stream/tokens}) the bidder's own lease
  * notices. Today: every durable epoch of the chosen markets ({@code ?markets=H100-SXM-80GB,...},
  * default all), as soon as its {@code EpochCleared} is in the journal, from anywhere in the
- * cluster. A slow client loses the oldest messages, never slows a market; a heartbeat every 15 s
- * keeps idle proxies from closing it.
+ * cluster; every revocation of them; a heartbeat every 15 s keeps idle proxies from closing it.
+ *
+ * <p>One node-wide fan-out ({@link StreamFanOut}) subscribes to the topics for all the streams of a
+ * node and renders each event once; a stream only frames the shared message. Each stream has a
+ * bounded buffer of {@code surplus.stream.client-buffer} messages (default {@value
+ * #DEFAULT_CLIENT_BUFFER}). A client that falls that far behind (stops reading, or reads slower
+ * than the markets clear) is closed: the messages already buffered go out, then a close frame
+ * {@code 1008} with reason {@code "client too slow: N messages behind"}. Nothing is ever dropped
+ * from an open stream, so a client that was not closed missed nothing after {@code subscribed}, and
+ * a slow client never delays the others or a market.
  */
 public final class StreamRoutes {
 
-  /** Messages buffered per client before the oldest are dropped. */
-  public static final int CLIENT_BUFFER = 256;
+  /** Messages a client may fall behind before its stream is closed as too slow. */
+  public static final String CLIENT_BUFFER_KEY = "surplus.stream.client-buffer";
+
+  /** {@link #CLIENT_BUFFER_KEY} unless configured: about a minute of every market's epochs. */
+  public static final int DEFAULT_CLIENT_BUFFER = 256;
 
   /** Heartbeat period on an otherwise idle stream. */
   public static final Duration HEARTBEAT = Duration.ofSeconds(15);
@@ -77,29 +87,23 @@ public final class StreamRoutes {
   /** A market the stream follows and its latest epoch as this node knows it (null: none yet). */
   public record MarketEpoch(String gpuModel, Long epoch) {}
 
-  /** The stream's first message: the markets it follows, each at its latest epoch. */
-  private SubscribedMessage subscribed(List<String> markets) {
+  /**
+   * The stream's first message: the markets it follows, each at the latest epoch the node's fan-out
+   * has passed on ({@code seen}), so the stream's first epoch of it is the next one; a market none
+   * of whose epochs has passed since this node started is at its latest view's epoch.
+   */
+  SubscribedMessage subscribed(List<String> markets, Map<String, Long> seen) {
     List<MarketEpoch> epochs = new ArrayList<>(markets.size());
     for (String m : markets) {
-      MarketViews.Rendered v = views.get(m);
-      epochs.add(new MarketEpoch(m, v == null ? null : v.epoch()));
+      Long epoch = seen.get(m);
+      if (epoch == null) {
+        MarketViews.Rendered v = views.get(m);
+        epoch = v == null ? null : v.epoch();
+      }
+      epochs.add(new MarketEpoch(m, epoch));
     }
     return new SubscribedMessage("subscribed", epochs);
   }
-
-  /**
-   * Subscribes {@code subscriber} to {@code topic}; completes once the topic has taken it (a topic
-   * handles its messages in order, so its answer to the stats request that follows the subscription
-   * comes after the subscription is in place).
-   */
-  private <T> CompletionStage<Topic.TopicStats> subscribe(
-      ActorRef<Topic.Command<T>> topic, ActorRef<T> subscriber) {
-    topic.tell(Topic.subscribe(subscriber));
-    return AskPattern.ask(topic, Topic::getTopicStats, SUBSCRIBE_TIMEOUT, scheduler);
-  }
-
-  /** How long a stream waits for its topics to take its subscription before it tells nothing. */
-  static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(10);
 
   public record RevocationMessage(
       String type,
@@ -113,40 +117,45 @@ public final class StreamRoutes {
   /** A new stream token: {@code POST /v1/stream/tokens}. */
   public record TokenReply(String token, long account, String expiresAt) {}
 
+  /** A heartbeat, rendered once. */
+  private static final Message HEARTBEAT_MESSAGE = TextMessage.create("{\"type\":\"heartbeat\"}");
+
   private final Settings settings;
   private final StreamTokens tokens;
-  private final ActorRef<Topic.Command<Market.LeaseNoticePublished>> leaseNotices;
-  private final ActorRef<Topic.Command<Market.EpochPublished>> topic;
-  private final ActorRef<Topic.Command<Market.RevocationPublished>> revocations;
-
-  private final Scheduler scheduler;
-
   private final MarketViews views;
+  private final int clientBuffer;
+  private final ActorRef<StreamFanOut.Command> fanOut;
+  private final ClosingWebSocket sockets;
 
   public StreamRoutes(
       ActorSystem<?> system,
       Settings settings,
       StreamTokens tokens,
       MarketTopics topics,
-      MarketViews views) {
+      MarketViews views,
+      MeterRegistry metrics) {
     this.views = views;
     this.settings = settings;
     this.tokens = tokens;
-    this.scheduler = system.scheduler();
-    this.leaseNotices = topics.leaseNotices();
-    this.topic = topics.epochs();
-    this.revocations = topics.revocations();
-  }
-
-  static boolean wanted(Object e, Set<String> markets, long account) {
-    if (e instanceof Market.EpochPublished p) {
-      return markets.contains(p.gpuModel());
+    Config config = system.settings().config();
+    this.clientBuffer =
+        config.hasPath(CLIENT_BUFFER_KEY)
+            ? config.getInt(CLIENT_BUFFER_KEY)
+            : DEFAULT_CLIENT_BUFFER;
+    if (clientBuffer < 1) {
+      throw new IllegalArgumentException(
+          CLIENT_BUFFER_KEY + " must be > 0: " + CLIENT_BUFFER_KEY + "=" + clientBuffer);
     }
-    if (e instanceof Market.RevocationPublished r) {
-      return markets.contains(r.gpuModel());
-    }
-    // a private notice: only its own bidder's, from any market
-    return ((Market.LeaseNoticePublished) e).cut().lease().account() == account;
+    this.fanOut =
+        system.systemActorOf(
+            StreamFanOut.create(
+                topics,
+                (followed, seen) -> Json.write(subscribed(followed, seen)),
+                clientBuffer,
+                metrics),
+            "stream-fan-out",
+            Props.empty());
+    this.sockets = new ClosingWebSocket(system);
   }
 
   static Object message(Object e) {
@@ -278,33 +287,23 @@ public final class StreamRoutes {
     }
     Set<String> wanted = Set.copyOf(markets);
     List<String> followed = List.copyOf(markets);
+    AtomicReference<ClosingWebSocket.Close> close = new AtomicReference<>();
     Source<Message, NotUsed> events =
-        ActorSource.<Object>actorRef(
-                m -> false, m -> Optional.empty(), CLIENT_BUFFER, OverflowStrategy.dropHead())
+        Source.<Message>queue(clientBuffer)
             .mapMaterializedValue(
-                ref -> {
-                  List<CompletionStage<Topic.TopicStats>> taken = new ArrayList<>(3);
-                  taken.add(subscribe(topic, ref.narrow()));
-                  taken.add(subscribe(revocations, ref.narrow()));
-                  if (account > 0) {
-                    taken.add(subscribe(leaseNotices, ref.narrow()));
-                  }
-                  // every topic has taken the subscription: from here on the client misses nothing
-                  CompletableFuture.allOf(
-                          taken.stream()
-                              .map(CompletionStage::toCompletableFuture)
-                              .toArray(CompletableFuture[]::new))
-                      .thenRun(() -> ref.tell(subscribed(followed)));
+                queue -> {
+                  StreamFanOut.Subscriber s =
+                      new StreamFanOut.Subscriber(wanted, followed, account, queue, close);
+                  fanOut.tell(new StreamFanOut.Join(s));
+                  return s;
+                })
+            .watchTermination(
+                (s, done) -> {
+                  done.whenComplete((d, failure) -> fanOut.tell(new StreamFanOut.Leave(s)));
                   return NotUsed.getInstance();
                 })
-            .filter(e -> e instanceof SubscribedMessage || wanted(e, wanted, account))
-            .map(
-                e ->
-                    (Message)
-                        TextMessage.create(
-                            Json.write(e instanceof SubscribedMessage s ? s : message(e))))
-            .keepAlive(HEARTBEAT, () -> TextMessage.create("{\"type\":\"heartbeat\"}"));
+            .keepAlive(HEARTBEAT, () -> HEARTBEAT_MESSAGE);
     Flow<Message, Message, NotUsed> flow = Flow.fromSinkAndSourceCoupled(Sink.ignore(), events);
-    return CompletableFuture.completedFuture(upgrade.get().handleMessagesWith(flow));
+    return CompletableFuture.completedFuture(sockets.handle(upgrade.get(), flow, close));
   }
 }

@@ -10,7 +10,9 @@ import io.surplus.market.accounts.Account;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -36,6 +38,7 @@ class StreamTest {
           201,
           service.post("/v1/bids", bidder, "low", Bodies.bid(model, 1, 60, 0, 8, "0.10")).status());
       assertNotNull(first(received, "epoch"), "the stream never went live");
+      assertRenderedOncePerEpochForAllStreams(service, model);
       assertEquals(
           201,
           service
@@ -67,8 +70,178 @@ class StreamTest {
     }
   }
 
+  /**
+   * A client that stops reading is closed with a reason once its buffer is full, after every
+   * message it was sent before that; another subscriber of the same market meanwhile gets every
+   * epoch.
+   */
+  @Test
+  void shouldCloseASubscriberThatStopsReadingAndKeepEveryEpochFlowingToTheOthers()
+      throws Exception {
+    TestService service =
+        TestService.start(
+            "strs" + System.nanoTime() % 1_000_000,
+            "surplus.stream.client-buffer = "
+                + SLOW_BUFFER
+                + "\n"
+                // a small send buffer: a client that stops reading backs up to its stream sooner
+                + "pekko.http.server.socket-options.so-send-buffer-size = 4k\n");
+    try {
+      String bidder = service.account(70, Account.Role.BIDDER, 10_000_000_000L);
+      List<String> models = List.of("H100-SXM-80GB", "H200-SXM-141GB", "A100-SXM-80GB");
+      for (String model : models) {
+        // a bid below any reserve keeps each market clearing, every epoch on the stream
+        assertEquals(
+            201,
+            service
+                .post("/v1/bids", bidder, "low-" + model, Bodies.bid(model, 1, 60, 0, 8, "0.10"))
+                .status());
+      }
+      String h200 = "H200-SXM-141GB";
+      Stream normal = listen(service, "?markets=" + h200);
+      Map<String, Long> normalFrom = epochs(normal.subscribed());
+      RawWebSocket slow =
+          RawWebSocket.open(
+              URI.create(service.base().replace("http:", "ws:") + "/v1/stream"), 2048);
+      RawWebSocket.Frame first = slow.read();
+      JsonNode subscribed = Json.MAPPER.readTree(first.text());
+      assertEquals("subscribed", subscribed.get("type").asText(), first.text());
+      // from here on the slow client reads nothing until the server has cut it off
+      TestService.await(
+          () -> service.get("/metrics", null),
+          r -> metric(r.body(), "surplus_stream_closed_too_slow_total") >= 1);
+
+      // the other subscriber has had every epoch of its market, and they keep coming
+      Map<String, Long> normalLast = new HashMap<>(normalFrom);
+      everyEpoch(normal.received(), normalLast, -1);
+      long atCut = normalLast.get(h200);
+      everyEpoch(normal.received(), normalLast, atCut + 5);
+      assertTrue(
+          normalLast.get(h200) >= atCut + 5,
+          "epochs after the cut: " + atCut + " to " + normalLast.get(h200));
+
+      // the slow one gets every message it was sent, in order, then the close frame and its reason
+      Map<String, Long> slowLast = epochs(subscribed);
+      int texts = 0;
+      RawWebSocket.Frame f;
+      while ((f = slow.read()).opcode() != RawWebSocket.Frame.CLOSE) {
+        assertEquals(RawWebSocket.Frame.TEXT, f.opcode());
+        JsonNode m = Json.MAPPER.readTree(f.text());
+        if (m.get("type").asText().equals("epoch")) {
+          next(slowLast, m);
+          texts++;
+        }
+      }
+      assertEquals(1008, f.closeCode(), f.closeReason());
+      assertEquals("client too slow: " + SLOW_BUFFER + " messages behind", f.closeReason());
+      assertTrue(texts >= SLOW_BUFFER, "epochs before the close: " + texts);
+      slow.close();
+      normal.ws().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
+    } finally {
+      service.close();
+    }
+  }
+
+  /**
+   * With five streams on {@code model} (the only market clearing), the node renders each epoch
+   * once, not once per stream: over ten epochs or more, {@code surplus_stream_rendered_total} grows
+   * by the epochs passed on (one or two more may be rendered and not yet received when it is read),
+   * where a render per stream would grow it five times as fast.
+   */
+  static void assertRenderedOncePerEpochForAllStreams(TestService service, String model)
+      throws Exception {
+    List<Stream> streams = new java.util.ArrayList<>();
+    long joinedAt = -1;
+    for (int i = 0; i < 4; i++) {
+      Stream s = listen(service, "?markets=" + model);
+      streams.add(s);
+      joinedAt = Math.max(joinedAt, epochs(s.subscribed()).get(model));
+    }
+    // every stream has joined, and the fan-out has rendered at least up to epoch joinedAt
+    double before = metric(service.get("/metrics", null).body(), "surplus_stream_rendered_total");
+    Stream last = streams.get(streams.size() - 1);
+    Map<String, Long> seen = epochs(last.subscribed());
+    everyEpoch(last.received(), seen, joinedAt + 10);
+    double after = metric(service.get("/metrics", null).body(), "surplus_stream_rendered_total");
+    everyEpoch(last.received(), seen, -1);
+    long passed = seen.get(model) - joinedAt;
+    assertTrue(passed >= 10, "epochs passed on: " + passed);
+    assertTrue(
+        after - before <= passed + 2,
+        "rendered " + (after - before) + " times for " + passed + " epochs and 5 streams");
+    for (Stream s : streams) {
+      s.ws().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * The slow client's buffer in {@link
+   * #shouldCloseASubscriberThatStopsReadingAndKeepEveryEpochFlowingToTheOthers}.
+   */
+  static final int SLOW_BUFFER = 8;
+
+  /** The markets of a {@code subscribed} message, each at the epoch it names (-1: none yet). */
+  static Map<String, Long> epochs(JsonNode subscribed) {
+    Map<String, Long> epochs = new HashMap<>();
+    for (JsonNode m : subscribed.get("markets")) {
+      epochs.put(
+          m.get("gpuModel").asText(), m.get("epoch").isNull() ? -1 : m.get("epoch").asLong());
+    }
+    return epochs;
+  }
+
+  /**
+   * Takes an epoch message: it must be the one after the last of its market ({@code last}, from the
+   * stream's {@code subscribed}); returns its number.
+   */
+  static long next(Map<String, Long> last, JsonNode m) {
+    String model = m.get("gpuModel").asText();
+    assertTrue(last.containsKey(model), "a market the stream does not follow: " + m);
+    long epoch = m.get("epoch").asLong();
+    long before = last.put(model, epoch);
+    if (before >= 0) {
+      assertEquals(before + 1, epoch, "an epoch of " + model + " went missing: " + m);
+    }
+    return epoch;
+  }
+
+  /**
+   * Takes every epoch {@code q} has, each the next of its market, until one numbered at least
+   * {@code until} (with -1: until {@code q} is empty); returns the last epoch taken.
+   */
+  static long everyEpoch(BlockingQueue<String> q, Map<String, Long> last, long until)
+      throws Exception {
+    long deadline = System.nanoTime() + TestService.WAIT.toNanos();
+    long latest = -1;
+    while (System.nanoTime() < deadline) {
+      String m = until < 0 ? q.poll() : q.poll(1, TimeUnit.SECONDS);
+      if (m == null) {
+        if (until < 0) {
+          return latest;
+        }
+        continue;
+      }
+      JsonNode n = Json.MAPPER.readTree(m);
+      if (n.get("type").asText().equals("epoch")) {
+        latest = next(last, n);
+        if (until >= 0 && latest >= until) {
+          return latest;
+        }
+      }
+    }
+    return latest;
+  }
+
+  /** A counter's value in a Prometheus page (0 when it is not there). */
+  static double metric(String page, String name) {
+    return page.lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
   /** An open stream and the text messages it has received. */
-  record Stream(WebSocket ws, BlockingQueue<String> received) {}
+  record Stream(WebSocket ws, BlockingQueue<String> received, JsonNode subscribed) {}
 
   /** Opens a stream and collects its text messages. */
   static Stream listen(TestService service, String query) throws Exception {
@@ -96,7 +269,7 @@ class StreamTest {
     // the stream is live once it says so: every event after that reaches this client
     JsonNode subscribed = first(received, "subscribed");
     assertNotNull(subscribed, "the stream never said it was subscribed");
-    return new Stream(ws, received);
+    return new Stream(ws, received, subscribed);
   }
 
   static JsonNode first(BlockingQueue<String> q, String type) throws Exception {

@@ -1,0 +1,326 @@
+package io.surplus.market.stream;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.surplus.market.http.Json;
+import io.surplus.market.markets.Market;
+import io.surplus.market.markets.MarketTopics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
+
+/**
+ * This node's one subscriber to the market topics on behalf of every {@code /v1/stream} it serves.
+ * Each event is rendered to JSON once, into one immutable {@link TextMessage}, and that same
+ * message is offered to the bounded queue of each stream that wants it: streams are indexed by
+ * market (and token streams by account), so an epoch costs one render and one offer per interested
+ * stream, never a render per stream.
+ *
+ * <p>Promises: a stream is told {@code subscribed} only once this actor's topic subscriptions are
+ * in place, and from its join on it gets every later event it wants, in order, or is closed: an
+ * offer never waits, and a stream whose queue is full ({@code surplus.stream.client-buffer}
+ * messages unread) is cut off at once, with its close reason set ({@code 1008}), so a client that
+ * stops reading costs the others nothing and never silently loses a message. The same holds for the
+ * rare event that cannot be rendered (its streams are closed with {@code 1011}) and for the node
+ * shutting down (every stream is closed with {@code 1001}).
+ */
+public final class StreamFanOut {
+
+  /** What the fan-out is told: a stream joins or leaves, a topic delivers, the topics are ready. */
+  public interface Command {}
+
+  /**
+   * An open stream: the markets it follows, the account whose lease notices it gets ({@code <= 0}:
+   * none), its queue, and where the close code and reason go when the fan-out cuts it off.
+   */
+  public record Subscriber(
+      Set<String> markets,
+      List<String> followed,
+      long account,
+      BoundedSourceQueue<Message> queue,
+      AtomicReference<ClosingWebSocket.Close> close) {}
+
+  /** A stream opens: it is sent {@code subscribed}, then every event it wants. */
+  public record Join(Subscriber subscriber) implements Command {}
+
+  /** A stream ended (the client left, or it was cut off). */
+  public record Leave(Subscriber subscriber) implements Command {}
+
+  private record Published(Object event) implements Command {}
+
+  private record TopicTaken(String topic, boolean ok) implements Command {}
+
+  /** How long this actor waits for a topic to confirm its subscription before it asks again. */
+  static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Joins waiting for the topic subscriptions at start; more than that is a flood. */
+  static final int STASH = 10_000;
+
+  /** The close of a stream cut off for not reading. */
+  static ClosingWebSocket.Close tooSlow(int buffered) {
+    return new ClosingWebSocket.Close(
+        ClosingWebSocket.TOO_SLOW, "client too slow: " + buffered + " messages behind");
+  }
+
+  /** The close of every stream when this node's fan-out stops (the node shuts down). */
+  static final ClosingWebSocket.Close GOING_AWAY =
+      new ClosingWebSocket.Close(ClosingWebSocket.GOING_AWAY, "server shutting down");
+
+  /** The close of the streams an event could not be rendered for: they would miss it. */
+  static final ClosingWebSocket.Close UNRENDERED =
+      new ClosingWebSocket.Close(ClosingWebSocket.UNEXPECTED, "server error: an event was lost");
+
+  /** The meters of the fan-out (the registry's names get {@code surplus_} prefixes). */
+  static final class Meters {
+    final AtomicInteger subscribers = new AtomicInteger();
+    final Counter rendered;
+    final Counter cutOff;
+
+    Meters(MeterRegistry registry) {
+      Gauge.builder("surplus.stream.subscribers", subscribers, AtomicInteger::get)
+          .description("open /v1/stream connections on this node")
+          .register(registry);
+      rendered =
+          Counter.builder("surplus.stream.rendered")
+              .description("events rendered to JSON for the streams, once each for all of them")
+              .register(registry);
+      cutOff =
+          Counter.builder("surplus.stream.closed.too.slow")
+              .description("streams closed because their client stopped reading (buffer full)")
+              .register(registry);
+    }
+  }
+
+  private final ActorContext<Command> context;
+  private final BiFunction<List<String>, Map<String, Long>, String> subscribed;
+  private final int buffer;
+  private final Meters meters;
+  private final Map<String, List<Subscriber>> byMarket = new HashMap<>();
+  private final Map<Long, List<Subscriber>> byAccount = new HashMap<>();
+
+  /** The latest epoch of each market that has passed through here: what {@code subscribed} says. */
+  private final Map<String, Long> lastEpochs = new HashMap<>();
+
+  private StreamFanOut(
+      ActorContext<Command> context,
+      BiFunction<List<String>, Map<String, Long>, String> subscribed,
+      int buffer,
+      Meters meters) {
+    this.context = context;
+    this.subscribed = subscribed;
+    this.buffer = buffer;
+    this.meters = meters;
+  }
+
+  /**
+   * The fan-out of one node: subscribes to {@code topics}, stashes joins until every topic has
+   * confirmed, then serves. {@code subscribed} renders a stream's first message from the markets it
+   * follows and the latest epoch of each market this fan-out has passed on (so the first epoch the
+   * stream gets is the next one); {@code buffer} is each stream's queue size.
+   */
+  public static Behavior<Command> create(
+      MarketTopics topics,
+      BiFunction<List<String>, Map<String, Long>, String> subscribed,
+      int buffer,
+      MeterRegistry registry) {
+    return Behaviors.withStash(
+        STASH,
+        stash ->
+            Behaviors.setup(
+                context -> {
+                  ActorRef<Object> events = context.messageAdapter(Object.class, Published::new);
+                  subscribe(context, "epochs", topics.epochs(), events.narrow());
+                  subscribe(context, "revocations", topics.revocations(), events.narrow());
+                  subscribe(context, "lease-notices", topics.leaseNotices(), events.narrow());
+                  return new StreamFanOut(context, subscribed, buffer, new Meters(registry))
+                      .starting(stash, topics, events, new HashMap<>());
+                }));
+  }
+
+  /**
+   * Subscribes to {@code topic} and asks it for its stats: a topic handles its messages in order,
+   * so its answer means the subscription is in place.
+   */
+  private static <T> void subscribe(
+      ActorContext<Command> context,
+      String name,
+      ActorRef<Topic.Command<T>> topic,
+      ActorRef<T> subscriber) {
+    topic.tell(Topic.subscribe(subscriber));
+    context.ask(
+        Topic.TopicStats.class,
+        topic,
+        SUBSCRIBE_TIMEOUT,
+        Topic::getTopicStats,
+        (stats, failure) -> new TopicTaken(name, failure == null));
+  }
+
+  private Behavior<Command> starting(
+      StashBuffer<Command> stash,
+      MarketTopics topics,
+      ActorRef<Object> events,
+      Map<String, Boolean> taken) {
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            TopicTaken.class,
+            t -> {
+              if (!t.ok()) {
+                context
+                    .getLog()
+                    .warn("the {} topic did not confirm in time; asking again", t.topic());
+                switch (t.topic()) {
+                  case "epochs" -> subscribe(context, t.topic(), topics.epochs(), events.narrow());
+                  case "revocations" ->
+                      subscribe(context, t.topic(), topics.revocations(), events.narrow());
+                  default -> subscribe(context, t.topic(), topics.leaseNotices(), events.narrow());
+                }
+                return Behaviors.same();
+              }
+              taken.put(t.topic(), true);
+              return taken.size() == 3 ? stash.unstashAll(serving()) : Behaviors.same();
+            })
+        .onMessage(
+            Published.class,
+            p -> {
+              publish(p.event()); // no stream has joined yet: nobody wants it
+              return Behaviors.same();
+            })
+        .onAnyMessage(
+            m -> {
+              stash.stash(m);
+              return Behaviors.same();
+            })
+        .build();
+  }
+
+  private Behavior<Command> serving() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Published.class, p -> same(() -> publish(p.event())))
+        .onMessage(Join.class, j -> same(() -> join(j.subscriber())))
+        .onMessage(Leave.class, l -> same(() -> leave(l.subscriber())))
+        .onMessage(TopicTaken.class, t -> Behaviors.same())
+        .onSignal(PostStop.class, s -> same(() -> closeAll(GOING_AWAY)))
+        .build();
+  }
+
+  private static Behavior<Command> same(Runnable r) {
+    r.run();
+    return Behaviors.same();
+  }
+
+  private void join(Subscriber s) {
+    // first the stream's own first message, then (in this actor's order) every later event
+    if (s.queue().offer(TextMessage.create(subscribed.apply(s.followed(), lastEpochs)))
+        != QueueOfferResult.enqueued()) {
+      return; // the stream is already gone
+    }
+    for (String m : s.markets()) {
+      byMarket.computeIfAbsent(m, k -> new ArrayList<>()).add(s);
+    }
+    if (s.account() > 0) {
+      byAccount.computeIfAbsent(s.account(), k -> new ArrayList<>()).add(s);
+    }
+    meters.subscribers.incrementAndGet();
+  }
+
+  private void leave(Subscriber s) {
+    boolean was = false;
+    for (String m : s.markets()) {
+      List<Subscriber> l = byMarket.get(m);
+      was |= l != null && l.remove(s);
+    }
+    if (s.account() > 0) {
+      List<Subscriber> l = byAccount.get(s.account());
+      if (l != null) {
+        l.remove(s);
+        if (l.isEmpty()) {
+          byAccount.remove(s.account());
+        }
+      }
+    }
+    if (was) {
+      meters.subscribers.decrementAndGet();
+    }
+  }
+
+  /** Closes {@code s} with {@code close} once what it was sent has gone out, and lets go of it. */
+  private void cut(Subscriber s, ClosingWebSocket.Close close) {
+    s.close().set(close);
+    s.queue().complete();
+    leave(s);
+  }
+
+  private void closeAll(ClosingWebSocket.Close close) {
+    List<Subscriber> all = new ArrayList<>();
+    byMarket.values().forEach(all::addAll);
+    all.stream().distinct().forEach(s -> cut(s, close));
+  }
+
+  private void publish(Object e) {
+    List<Subscriber> to;
+    if (e instanceof Market.EpochPublished p) {
+      lastEpochs.merge(p.gpuModel(), p.epoch(), Math::max);
+      to = byMarket.get(p.gpuModel());
+    } else if (e instanceof Market.RevocationPublished r) {
+      to = byMarket.get(r.gpuModel());
+    } else if (e instanceof Market.LeaseNoticePublished n) {
+      to = byAccount.get(n.cut().lease().account());
+    } else {
+      return;
+    }
+    if (to == null || to.isEmpty()) {
+      return;
+    }
+    Message m;
+    try {
+      m = TextMessage.create(Json.write(StreamRoutes.message(e)));
+    } catch (RuntimeException failure) {
+      // a stream that would silently miss this event is closed instead, and this actor goes on
+      context.getLog().error("could not render {} for the streams", e, failure);
+      new ArrayList<>(to).forEach(s -> cut(s, UNRENDERED));
+      return;
+    }
+    meters.rendered.increment();
+    List<Subscriber> gone = null;
+    for (int i = 0, n = to.size(); i < n; i++) {
+      Subscriber s = to.get(i);
+      QueueOfferResult r = s.queue().offer(m);
+      if (r == QueueOfferResult.enqueued()) {
+        continue;
+      }
+      if (r == QueueOfferResult.dropped()) {
+        // the queue is full: the client has read none of the last `buffer` messages. Cut it off now
+        // (it has missed nothing so far, and will miss nothing silently); the messages already
+        // queued still go out before the close frame.
+        s.close().set(tooSlow(buffer));
+        s.queue().complete();
+        meters.cutOff.increment();
+      }
+      if (gone == null) {
+        gone = new ArrayList<>(1);
+      }
+      gone.add(s);
+    }
+    if (gone != null) {
+      gone.forEach(this::leave);
+    }
+  }
+}
