@@ -15,9 +15,9 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Market readers: anonymous book, candle and trade reads at a constant arrival rate (40/30/30), and
- * WebSocket subscribers on {@code /v1/stream} that stay for the run and measure each epoch's lag
- * from its clearing ({@link EpochLag}).
+ * Market readers: anonymous book, market list, candle and trade reads at a constant arrival rate
+ * (30/10/30/30), and WebSocket subscribers on {@code /v1/stream} that stay for the run and measure
+ * each epoch's lag from its clearing ({@link EpochLag}).
  */
 public final class ReadScenarios {
 
@@ -33,8 +33,9 @@ public final class ReadScenarios {
             s -> s.set("market", markets.get(ThreadLocalRandom.current().nextInt(markets.size()))))
         .randomSwitch()
         .on(
-            percent(40.0)
+            percent(30.0)
                 .then(exec(http("book").get("/v1/markets/#{market}/book").check(status().is(200)))),
+            percent(10.0).then(exec(http("markets").get("/v1/markets").check(status().is(200)))),
             percent(30.0)
                 .then(
                     exec(
