@@ -716,39 +716,40 @@ public final class RouteFuzzer {
         world.okBid(id);
         probes.put(model, id);
       }
+      // a market is alive when its probe bid (a high limit, a window made for it) fills: only an
+      // epoch after the bid can fill it. Epochs alone prove nothing: a market skips an epoch with
+      // nothing new to try.
       long deadline = System.nanoTime() + config.settle().toNanos();
-      Map<String, Long> now2 = epochs();
-      while (System.nanoTime() < deadline
-          && probes.keySet().stream().anyMatch(m -> now2.getOrDefault(m, 0L) < before.get(m) + 2)) {
+      Map<String, String> status = new java.util.HashMap<>();
+      while (true) {
+        for (Map.Entry<String, String> p : probes.entrySet()) {
+          Answer s = call("GET", "/v1/bids/" + p.getValue(), bidder, null, null, null);
+          status.put(p.getKey(), s.json() == null ? "?" : s.json().path("status").asText());
+        }
+        if (System.nanoTime() >= deadline || status.values().stream().allMatch("filled"::equals)) {
+          break;
+        }
         pause();
-        now2.putAll(epochs());
       }
+      Map<String, Long> now2 = epochs();
       for (Map.Entry<String, String> p : probes.entrySet()) {
         String model = p.getKey();
         long moved = now2.getOrDefault(model, 0L) - before.get(model);
-        Answer s = call("GET", "/v1/bids/" + p.getValue(), bidder, null, null, null);
-        String status = s.json() == null ? "?" : s.json().path("status").asText();
-        if (moved < 2) {
+        if (!"filled".equals(status.get(model))) {
           after(
               "market-stopped",
               model,
-              "its epoch moved "
-                  + moved
-                  + " in "
-                  + config.settle().toSeconds()
-                  + " s with a bid open (bid "
+              "its probe bid "
                   + p.getValue()
                   + " is "
-                  + status
+                  + status.get(model)
+                  + " "
+                  + config.settle().toSeconds()
+                  + " s after it was placed (the epoch moved "
+                  + moved
                   + ")");
         } else {
-          report.note(
-              "after: "
-                  + model
-                  + " cleared "
-                  + moved
-                  + " epochs with the probe bid open; it is "
-                  + status);
+          report.note("after: " + model + " filled the probe bid; its epoch moved " + moved);
         }
       }
     }
