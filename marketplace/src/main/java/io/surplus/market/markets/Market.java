@@ -616,8 +616,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   /**
    * Publishes the view when the book changed or the current slot moved since the last one (or
-   * {@code force}, after an epoch), else the last one again once {@link #VIEW_HEARTBEAT} has
-   * passed. Making a view costs a pass over the book, at most once per epoch interval.
+   * {@code force}, after an epoch), else the last one again, as of now, once {@link
+   * #VIEW_HEARTBEAT} has passed. Making a view costs a pass over the book, at most once per epoch
+   * interval.
    */
   private void publishView(State state, boolean force) {
     if (views == null) {
@@ -638,6 +639,17 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       lastViewSlot = slot;
     } else if (now - lastViewSentAt < VIEW_HEARTBEAT.toMillis()) {
       return;
+    } else {
+      // nothing moved since: the same view holds as of now (an idle market skips its epochs, so
+      // this is how a reader learns that the view is current)
+      lastView =
+          new ViewPublished(
+              model,
+              lastView.epoch(),
+              now,
+              lastView.lastClearingPrice(),
+              lastView.depth(),
+              lastView.windows());
     }
     lastViewSentAt = now;
     views.tell(Topic.publish(lastView));
@@ -1128,8 +1140,10 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onEpochComputed(
       State state, EpochComputed c) {
-    if (c.token() != incarnation || state.cutAt == null) {
-      return Effect().none();
+    if (c.token() != incarnation
+        || state.cutAt == null
+        || c.result().epoch() != state.book.epoch() + 1) {
+      return Effect().none(); // from before a restart, or a cut already cleared
     }
     state.book = c.cleared();
     measured(state, c.result(), c.nanos());

@@ -211,7 +211,7 @@ class BoardTest {
   /**
    * Three windows in three pools, three fills at different prices (so there are trades and
    * candles), and two bids that stay open (one below every reserve, one where there is no capacity)
-   * so the market clears every epoch and has reasons to show.
+   * so the market has reasons to show.
    */
   static void seedMarket() {
     firstSlot = clock.slotAtOrAfter(System.currentTimeMillis()) + 1;
@@ -374,7 +374,9 @@ class BoardTest {
         .hasText(today.setScale(1, RoundingMode.HALF_UP).toPlainString(), text());
     assertThat(tick.locator(".demand")).hasText("3", text()); // the two open bids: 1 + 2 nodes
 
-    // a new epoch arrives over the stream
+    // a new epoch arrives over the stream: a market skips epochs with nothing new to try, so a
+    // bid below every reserve gives it one (it joins the open bids' BELOW_RESERVE reason)
+    place(bidder, "nudge", bid(1, 1, 250, 260, "0.10"));
     waitFor("Number(document.querySelector('#epoch-no').textContent.slice(1)) > " + epochBefore);
     // both reasons of the open bids in the histogram
     waitFor(

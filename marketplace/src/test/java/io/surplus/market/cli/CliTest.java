@@ -320,13 +320,20 @@ class CliTest {
   }
 
   @Test
-  void shouldWatchAMarketLiveAndStopAfterCountLines() {
-    // an open bid keeps the market clearing every epoch
+  void shouldWatchAMarketLiveAndStopAfterCountLines() throws Exception {
+    // an open bid, and a change each interval far from it (a market skips idle epochs), keep the
+    // market clearing every epoch
     assertEquals(
         201,
         service
             .post("/v1/bids", bidder, "h200-open", Bodies.bid(H200, 1, 60, 0, 8, "0.10"))
             .status());
+    try (AutoCloseable clearing = service.keepClearing(provider, List.of(H200))) {
+      watchLive();
+    }
+  }
+
+  private void watchLive() {
     Run watch = cli(env(null), "watch", H200, "--count", "2", "--for", "60s");
     assertEquals(SurplusCli.OK, watch.code(), watch.toString());
     List<String> lines = watch.out().lines().toList();

@@ -32,13 +32,16 @@ class StreamTest {
       WebSocket ws = stream.ws();
       BlockingQueue<String> received = stream.received();
       String model = "H200-SXM-141GB";
-      // a bid below any reserve keeps the market clearing; once its epochs reach the client, the
-      // subscription has spread through the cluster's receptionist and nothing later is missed
+      // a bid below any reserve, and a change each interval (a market skips idle epochs) keep the
+      // market clearing; once its epochs reach the client, the subscription has spread through
+      // the cluster's receptionist and nothing later is missed
       assertEquals(
           201,
           service.post("/v1/bids", bidder, "low", Bodies.bid(model, 1, 60, 0, 8, "0.10")).status());
-      assertNotNull(first(received, "epoch"), "the stream never went live");
-      assertRenderedOncePerEpochForAllStreams(service, model);
+      try (AutoCloseable clearing = service.keepClearing(provider, List.of(model))) {
+        assertNotNull(first(received, "epoch"), "the stream never went live");
+        assertRenderedOncePerEpochForAllStreams(service, model);
+      }
       assertEquals(
           201,
           service
@@ -88,9 +91,12 @@ class StreamTest {
                 + "pekko.http.server.socket-options.so-send-buffer-size = 4k\n");
     try {
       String bidder = service.account(70, Account.Role.BIDDER, 10_000_000_000L);
+      String provider = service.account(76, Account.Role.PROVIDER, 0);
       List<String> models = List.of("H100-SXM-80GB", "H200-SXM-141GB", "A100-SXM-80GB");
+      AutoCloseable clearing = service.keepClearing(provider, models);
       for (String model : models) {
-        // a bid below any reserve keeps each market clearing, every epoch on the stream
+        // a bid below any reserve in each market, and keepClearing's change each interval: every
+        // market clears every epoch, every epoch on the stream
         assertEquals(
             201,
             service
@@ -135,6 +141,7 @@ class StreamTest {
       assertEquals(1008, f.closeCode(), f.closeReason());
       assertEquals("client too slow: " + SLOW_BUFFER + " messages behind", f.closeReason());
       assertTrue(texts >= SLOW_BUFFER, "epochs before the close: " + texts);
+      clearing.close();
       slow.close();
       normal.ws().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
     } finally {

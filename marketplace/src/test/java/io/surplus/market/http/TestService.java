@@ -164,6 +164,38 @@ public final class TestService implements AutoCloseable {
     return "http://127.0.0.1:" + service.port();
   }
 
+  /**
+   * Keeps {@code models} clearing an epoch per epoch interval until closed. A market skips an epoch
+   * with nothing new to try, so a test that needs a steady run of epochs gets one change per
+   * interval: a one-node window from {@code providerKey}, 300 slots out, past every test bid's
+   * range, so no bid's reason or fill changes. This paces a load; it synchronizes nothing (tests
+   * still wait on the epochs they receive).
+   */
+  public AutoCloseable keepClearing(String providerKey, java.util.List<String> models) {
+    java.util.concurrent.ScheduledExecutorService pace =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    java.util.concurrent.atomic.AtomicLong n = new java.util.concurrent.atomic.AtomicLong();
+    long interval = config.getDuration("surplus.epoch-interval").toMillis();
+    pace.scheduleAtFixedRate(
+        () -> {
+          long i = n.incrementAndGet();
+          for (String model : models) {
+            post(
+                "/v1/windows",
+                providerKey,
+                "keep-clearing-" + i + "-" + model,
+                Bodies.window(model, 1, 300, 301, "9.00"));
+          }
+        },
+        0,
+        interval,
+        TimeUnit.MILLISECONDS);
+    return () -> {
+      pace.shutdownNow();
+      pace.awaitTermination(10, TimeUnit.SECONDS);
+    };
+  }
+
   /** Creates an account straight through its entity and returns its API key. */
   public String account(long id, Account.Role role, long creditMicros) {
     String key = ApiKeys.generate(id);
