@@ -591,8 +591,12 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   private Executor clearing;
 
-  /** Names this incarnation's clearing, so a result from before a restart is never applied. */
-  private final long incarnation = System.nanoTime();
+  /**
+   * Clearings started by this market (this object outlives the entity's own restarts after a failed
+   * write); only the result of the latest one is applied, so a result from before a restart never
+   * is. A new object (after the supervisor restarts the market) starts again from a random number.
+   */
+  private long clearings = java.util.concurrent.ThreadLocalRandom.current().nextLong();
 
   /**
    * Replies owed to commands written while an epoch cleared whose answer depends on it (a cancel,
@@ -1123,15 +1127,16 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     }
     OrderBook copy = state.book.copy();
     long at = state.cutAt;
+    long token = ++clearings;
     context.pipeToSelf(
         CompletableFuture.supplyAsync(
             () -> {
               long started = System.nanoTime();
               EpochResult r = copy.clear(at);
-              return new EpochComputed(incarnation, copy, r, System.nanoTime() - started);
+              return new EpochComputed(token, copy, r, System.nanoTime() - started);
             },
             clearing),
-        (done, failure) -> failure == null ? done : new EpochFailed(incarnation, failure));
+        (done, failure) -> failure == null ? done : new EpochFailed(token, failure));
   }
 
   /**
@@ -1140,10 +1145,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onEpochComputed(
       State state, EpochComputed c) {
-    if (c.token() != incarnation
-        || state.cutAt == null
-        || c.result().epoch() != state.book.epoch() + 1) {
-      return Effect().none(); // from before a restart, or a cut already cleared
+    if (c.token() != clearings || state.cutAt == null) {
+      return Effect().none(); // a clearing started before the latest one (or before a restart)
     }
     state.book = c.cleared();
     measured(state, c.result(), c.nanos());
@@ -1162,7 +1165,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onEpochFailed(
       State state, EpochFailed f) {
-    if (f.token() != incarnation) {
+    if (f.token() != clearings) {
       return Effect().none();
     }
     throw new IllegalStateException(
