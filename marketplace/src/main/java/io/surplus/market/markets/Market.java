@@ -685,6 +685,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
               if (gate != null) {
                 gate.tell(new MarketGate.MarketRecovered(state.book.epoch()));
               }
+              // answers owed from before a restart are lost with it (their callers time out)
+              deferred.clear();
               // the journal ends inside an epoch (its result was never written): clear that cut
               startClearing(state);
             })
@@ -1157,7 +1159,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
             s -> {
               List<Deferred> owed = List.copyOf(deferred);
               deferred.clear();
-              owed.forEach(d -> d.reply().accept(s.applied[d.index()]));
+              for (Deferred d : owed) {
+                if (d.index() < s.applied.length) {
+                  d.reply().accept(s.applied[d.index()]);
+                }
+              }
               published(s, e);
             })
         .thenUnstashAll();
