@@ -77,6 +77,12 @@ class MarketClearingTest {
   static final WindowSpec W1 = new WindowSpec(1, 1, 0, 0, 8, 8, S, S + 16, 1_000_000, 300, 950_000);
   static final WindowSpec W2 = new WindowSpec(2, 1, 0, 0, 4, 8, S, S + 16, 1_000_000, 300, 950_000);
 
+  static ResultCode offer(
+      ActorRef<Market.Command> market, TestProbe<Market.Outcome> probe, WindowSpec window) {
+    market.tell(new Market.OfferWindow(window, NOW, probe.ref()));
+    return probe.expectMessageClass(Market.Outcome.class, WAIT).code();
+  }
+
   static ResultCode place(
       ActorRef<Market.Command> market, TestProbe<Market.Outcome> probe, BidSpec bid) {
     market.tell(Market.PlaceBid.of(bid, NOW, probe.ref()));
@@ -98,8 +104,7 @@ class MarketClearingTest {
     try {
       ActorRef<Market.Command> market = spawn(kit, model, clearing);
       TestProbe<Market.Outcome> outcome = kit.createTestProbe();
-      market.tell(new Market.OfferWindow(W1, NOW, outcome.ref()));
-      assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+      assertEquals(ResultCode.OK, offer(market, outcome, W1));
       // bids 1 and 2 fill W1's 8 nodes; bid 3 wants all 8 for the whole window and stays open
       assertEquals(
           ResultCode.OK, place(market, outcome, BidSpec.gtc(1, 7, 4, 4, 4, S, S + 16, 2_000_000)));
@@ -184,8 +189,7 @@ class MarketClearingTest {
     try {
       ActorRef<Market.Command> market = spawn(kit, model, clearing);
       TestProbe<Market.Outcome> outcome = kit.createTestProbe();
-      market.tell(new Market.OfferWindow(W1, NOW, outcome.ref()));
-      assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+      assertEquals(ResultCode.OK, offer(market, outcome, W1));
       // below W1's reserve: open after every epoch
       assertEquals(
           ResultCode.OK, place(market, outcome, BidSpec.gtc(1, 7, 4, 4, 4, S, S + 16, 900_000)));
@@ -220,8 +224,7 @@ class MarketClearingTest {
       ActorRef<Market.Command> market =
           spawn(kit, model, clearing -> {}); // never clears: the market dies mid-epoch
       TestProbe<Market.Outcome> outcome = kit.createTestProbe();
-      market.tell(new Market.OfferWindow(W1, NOW, outcome.ref()));
-      assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+      assertEquals(ResultCode.OK, offer(market, outcome, W1));
       assertEquals(
           ResultCode.OK, place(market, outcome, BidSpec.gtc(1, 7, 4, 4, 4, S, S + 16, 2_000_000)));
       TestProbe<Market.BidSummary> bids = kit.createTestProbe();
