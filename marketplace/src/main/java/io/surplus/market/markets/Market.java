@@ -598,25 +598,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   private long clearings = java.util.concurrent.ThreadLocalRandom.current().nextLong();
 
-  /** When the latest clearing started ({@link System#nanoTime}). */
-  private long clearingSince;
-
-  /** The latest clearing that finished, and when (written by the clearing thread). */
-  private volatile long finished;
-
-  private volatile long finishedAt;
-
-  /**
-   * Whether the latest clearing's result was lost: it finished over 2 s ago and the cut is still
-   * open, or it never finished in 5 minutes (never run). A slow clearing is never started again.
-   */
-  private boolean clearingLost() {
-    long now = System.nanoTime();
-    return finished == clearings
-        ? now - finishedAt > Duration.ofSeconds(2).toNanos()
-        : now - clearingSince > Duration.ofMinutes(5).toNanos();
-  }
-
   /**
    * Replies owed to commands written while an epoch cleared whose answer depends on it (a cancel,
    * an extension): each waits for its change to be applied after the epoch, by its index in the
@@ -1135,15 +1116,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onTick(
       State state, Tick t) {
     long at = wallClock.getAsLong();
-    if (state.cutAt != null && context != null && clearingLost()) {
-      // a clearing whose result never came back (lost with a restart or a dropped message): the
-      // cut is still in the journal, so clear it again; only the latest clearing's result counts
-      context
-          .getLog()
-          .warn("the result of the epoch cut at {} was lost: clearing it again", state.cutAt);
-      startClearing(state);
-      return Effect().none();
-    }
     if (state.cutAt != null || state.book.openBids() == 0 || !state.book.hasWork(at)) {
       return Effect().none(); // clearing, or nothing new to try: no epoch is written
     }
@@ -1158,14 +1130,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     OrderBook copy = state.book.copy();
     long at = state.cutAt;
     long token = ++clearings;
-    clearingSince = System.nanoTime();
     context.pipeToSelf(
         CompletableFuture.supplyAsync(
             () -> {
               long started = System.nanoTime();
               EpochResult r = copy.clear(at);
-              finishedAt = System.nanoTime();
-              finished = token;
               return new EpochComputed(token, copy, r, System.nanoTime() - started);
             },
             clearing),
