@@ -315,6 +315,19 @@ public final class Account
     INSTANCE
   }
 
+  /** Writes what waited for the account's next group write (see {@link #groupWrites}). */
+  enum Flush implements Command {
+    INSTANCE
+  }
+
+  /**
+   * How many group writes (reservations and confirmations) this incarnation made, and for how many
+   * commands.
+   */
+  public record GetWrites(ActorRef<Writes> replyTo) implements Command {}
+
+  public record Writes(long writes, long commands) implements CborSerializable {}
+
   public record GetBid(long bidId, ActorRef<BidView> replyTo) implements Command {}
 
   public record ListBids(BidStatus status, long afterBidId, int limit, ActorRef<BidPage> replyTo)
@@ -547,6 +560,7 @@ public final class Account
     this.id = id;
     this.ctx = ctx;
     this.pendingGrace = pendingGrace;
+    this.groupWrites = ctx != null;
   }
 
   @Override
@@ -660,6 +674,10 @@ public final class Account
         .onCommand(ConfirmBid.class, this::onConfirm)
         .onCommand(ReserveBids.class, this::onReserveBids)
         .onCommand(ConfirmBids.class, this::onConfirmBids)
+        .onCommand(Flush.class, this::onFlush)
+        .onCommand(
+            GetWrites.class,
+            (s, c) -> Effect().reply(c.replyTo(), new Writes(writes, commandsWritten)))
         .onCommand(
             FindWindow.class,
             (s, c) ->
@@ -692,8 +710,8 @@ public final class Account
         .onCommand(Reconciled.class, this::onReconciled)
         .onCommand(GetBalance.class, (s, c) -> Effect().reply(c.replyTo(), s.balance()))
         .onCommand(
-            GetBid.class, (s, c) -> Effect().reply(c.replyTo(), new BidView(s.bids.get(c.bidId()))))
-        .onCommand(ListBids.class, this::onList)
+            GetBid.class, (s, c) -> read(s, c.replyTo(), st -> new BidView(st.bids.get(c.bidId()))))
+        .onCommand(ListBids.class, (s, c) -> read(s, c.replyTo(), st -> page(st, c)))
         .build();
   }
 
@@ -718,22 +736,25 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onReserve(State s, ReserveBid c) {
+    List<BidToReserve> one =
+        List.of(
+            new BidToReserve(
+                c.idempotencyKey(),
+                c.requestHash(),
+                c.market(),
+                c.spec(),
+                c.reserve(),
+                c.atMillis()));
+    if (groupWrites) {
+      return waitForGroup(
+          new WaitingReservations(
+              one, c.deadlineMillis(), items -> c.replyTo().tell(items.get(0))));
+    }
     Reservation refused = cannotReserve(s, c.deadlineMillis());
     if (refused != null) {
       return Effect().reply(c.replyTo(), refused);
     }
-    Decided d =
-        decide(
-            s,
-            List.of(
-                new BidToReserve(
-                    c.idempotencyKey(),
-                    c.requestHash(),
-                    c.market(),
-                    c.spec(),
-                    c.reserve(),
-                    c.atMillis())),
-            c.deadlineMillis());
+    Decided d = decide(s, one, c.deadlineMillis());
     Reservation reply = d.items().get(0);
     if (d.events().isEmpty()) {
       return Effect().reply(c.replyTo(), reply);
@@ -757,6 +778,11 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onReserveBids(State s, ReserveBids c) {
+    if (groupWrites) {
+      return waitForGroup(
+          new WaitingReservations(
+              c.bids(), c.deadlineMillis(), items -> c.replyTo().tell(new Reservations(items))));
+    }
     Reservation refused = cannotReserve(s, c.deadlineMillis());
     if (refused != null) {
       return Effect()
@@ -782,37 +808,218 @@ public final class Account
   private Decided decide(State s, List<BidToReserve> bids, long deadlineMillis) {
     List<Event> events = new ArrayList<>();
     List<Reservation> items = new ArrayList<>(bids.size());
-    long available = s.available();
-    long seq = s.nextSeq;
-    for (BidToReserve b : bids) {
-      Long earlier = s.byIdempotencyKey.get(b.idempotencyKey());
-      if (earlier != null) {
-        BidEntry e = s.bids.get(earlier);
-        items.add(
-            e.requestHash().equals(b.requestHash())
-                ? replay(e, deadlineMillis)
-                : new KeyReused(earlier));
-      } else if (b.reserve() > available) {
-        items.add(new InsufficientCredit(available, b.reserve()));
-      } else {
-        long bidId = (id << BID_SEQ_BITS) | seq++;
-        available -= b.reserve();
-        events.add(
-            new BidReserved(
-                bidId,
-                b.market(),
-                b.spec().withId(bidId),
-                b.reserve(),
-                b.idempotencyKey(),
-                b.requestHash(),
-                b.atMillis()));
-        items.add(new Reserved(bidId, false, BidStatus.PENDING));
+    return new Decision(s, 0).decide(bids, deadlineMillis, events, items);
+  }
+
+  /**
+   * Reservations decided in order for one journal write: each against the credit the earlier ones
+   * left, and a key repeated within the write answered as a key of an earlier write would be.
+   */
+  private final class Decision {
+    private final State s;
+    private long available;
+    private long seq;
+    private final Map<String, BidReserved> keys = new HashMap<>();
+
+    /** Decides against {@code s} with {@code freed} more credit (closes earlier in the write). */
+    Decision(State s, long freed) {
+      this.s = s;
+      this.available = s.available() + freed;
+      this.seq = s.nextSeq;
+    }
+
+    Decided decide(
+        List<BidToReserve> bids, long deadlineMillis, List<Event> events, List<Reservation> items) {
+      for (BidToReserve b : bids) {
+        Long earlier = s.byIdempotencyKey.get(b.idempotencyKey());
+        BidReserved inThisWrite = keys.get(b.idempotencyKey());
+        if (earlier != null) {
+          BidEntry e = s.bids.get(earlier);
+          items.add(
+              e.requestHash().equals(b.requestHash())
+                  ? replay(e, deadlineMillis)
+                  : new KeyReused(earlier));
+        } else if (inThisWrite != null) {
+          items.add(
+              inThisWrite.requestHash().equals(b.requestHash())
+                  ? new Reserved(inThisWrite.bidId(), true, BidStatus.PENDING)
+                  : new KeyReused(inThisWrite.bidId()));
+        } else if (b.reserve() > available) {
+          items.add(new InsufficientCredit(available, b.reserve()));
+        } else {
+          long bidId = (id << BID_SEQ_BITS) | seq++;
+          available -= b.reserve();
+          BidReserved reserved =
+              new BidReserved(
+                  bidId,
+                  b.market(),
+                  b.spec().withId(bidId),
+                  b.reserve(),
+                  b.idempotencyKey(),
+                  b.requestHash(),
+                  b.atMillis());
+          keys.put(b.idempotencyKey(), reserved);
+          events.add(reserved);
+          items.add(new Reserved(bidId, false, BidStatus.PENDING));
+        }
+      }
+      return new Decided(events, items);
+    }
+  }
+
+  // ---------------------------------------------------------------- group commit
+
+  /**
+   * Reservations, confirmations and closes ride in the account's next journal write together (group
+   * commit, as {@code MarketGate} does for a market): a command that writes only waits here, and a
+   * {@link Flush} sent to self writes all that waited in one {@code persist}. While a write is in
+   * flight Pekko stashes new commands; when it is durable they are taken in order, so everything
+   * that arrived during one write goes in the next. Under light load a command waits one mailbox
+   * hop; under heavy load a write carries many commands. Off for the entity-logic tests (no actor
+   * context), where each command writes at once.
+   */
+  private final boolean groupWrites;
+
+  /** Events per group write at most (a batch request is never split); see {@code MarketGate}. */
+  static final int MAX_GROUP = 256;
+
+  /** Reservations to decide at the next write, and how to answer them. */
+  private record WaitingReservations(
+      List<BidToReserve> bids,
+      long deadlineMillis,
+      java.util.function.Consumer<List<Reservation>> answer) {}
+
+  private final List<WaitingReservations> waitingReservations = new ArrayList<>();
+  private final List<ConfirmBids> waitingConfirms = new ArrayList<>();
+  private final List<CloseBid> waitingCloses = new ArrayList<>();
+  private boolean flushSent;
+  private long writes;
+  private long commandsWritten;
+
+  /** Confirmations taken into a group so far, and written so far (counts of requests). */
+  private long confirmsQueued;
+
+  private long confirmsWritten;
+
+  /** A read that waits for the confirmations queued before it. */
+  private record WaitingRead(long after, java.util.function.Consumer<State> answer) {}
+
+  private final List<WaitingRead> waitingReads = new ArrayList<>();
+
+  /**
+   * Answers a read of bids from the state, once every confirmation queued before it is written: a
+   * bidder who has had the 201 of a bid (its confirmation was sent before the answer) reads it
+   * open.
+   */
+  private <R> ReplyEffect<Event, State> read(
+      State s, ActorRef<R> replyTo, java.util.function.Function<State, R> answer) {
+    if (confirmsWritten == confirmsQueued) {
+      return Effect().reply(replyTo, answer.apply(s));
+    }
+    waitingReads.add(new WaitingRead(confirmsQueued, st -> replyTo.tell(answer.apply(st))));
+    return Effect().noReply();
+  }
+
+  /** Answers the reads whose confirmations are all written, from {@code s}. */
+  private void answerReads(State s) {
+    while (!waitingReads.isEmpty() && waitingReads.get(0).after() <= confirmsWritten) {
+      waitingReads.remove(0).answer().accept(s);
+    }
+  }
+
+  private ReplyEffect<Event, State> waitForGroup(WaitingReservations w) {
+    waitingReservations.add(w);
+    return flushSoon();
+  }
+
+  private ReplyEffect<Event, State> flushSoon() {
+    if (!flushSent) {
+      flushSent = true;
+      ctx.getSelf().tell(Flush.INSTANCE);
+    }
+    return Effect().noReply();
+  }
+
+  /**
+   * Writes what waited, in one {@code persist}: confirmations first (of bids still pending), then
+   * closes (of bids still open or pending), then each request's reservations decided in arrival
+   * order (so credit a close frees is there for them); every caller gets its own answer once the
+   * write is durable (a request refused outright, at once), then the reads that waited for it.
+   */
+  private ReplyEffect<Event, State> onFlush(State s, Flush f) {
+    flushSent = false;
+    List<Event> events = new ArrayList<>();
+    List<ConfirmBids> confirms = new ArrayList<>();
+    Set<Long> confirming = new HashSet<>();
+    int taken = 0;
+    while (!waitingConfirms.isEmpty()
+        && (taken == 0 || taken + waitingConfirms.get(0).bidIds().size() <= MAX_GROUP)) {
+      ConfirmBids c = waitingConfirms.remove(0);
+      confirms.add(c);
+      taken += c.bidIds().size();
+      for (long bidId : c.bidIds()) {
+        BidEntry e = s.bids.get(bidId);
+        if (e != null && e.status() == BidStatus.PENDING && confirming.add(bidId)) {
+          events.add(new BidConfirmed(bidId));
+        }
       }
     }
-    return new Decided(events, items);
+    List<CloseBid> closes = new ArrayList<>();
+    long freed = 0;
+    Set<Long> closing = new HashSet<>();
+    while (!waitingCloses.isEmpty() && (taken == 0 || taken < MAX_GROUP)) {
+      CloseBid c = waitingCloses.remove(0);
+      closes.add(c);
+      taken++;
+      BidEntry e = s.bids.get(c.bidId());
+      if (e != null && !e.status().closed() && closing.add(c.bidId())) {
+        events.add(new BidClosed(c.bidId(), c.status()));
+        freed += e.reserved();
+      }
+    }
+    Decision decision = new Decision(s, freed);
+    List<Runnable> answers = new ArrayList<>();
+    int requests = confirms.size() + closes.size();
+    while (!waitingReservations.isEmpty()
+        && (taken == 0 || taken + waitingReservations.get(0).bids().size() <= MAX_GROUP)) {
+      WaitingReservations w = waitingReservations.remove(0);
+      requests++;
+      taken += w.bids().size();
+      Reservation refused = cannotReserve(s, w.deadlineMillis());
+      List<Reservation> items =
+          refused != null
+              ? java.util.Collections.nCopies(w.bids().size(), refused)
+              : decision.decide(w.bids(), w.deadlineMillis(), events, new ArrayList<>()).items();
+      answers.add(() -> w.answer().accept(items));
+    }
+    if (!waitingConfirms.isEmpty() || !waitingCloses.isEmpty() || !waitingReservations.isEmpty()) {
+      flushSent = true; // the rest go in the write after this one
+      ctx.getSelf().tell(Flush.INSTANCE);
+    }
+    long written = confirmsWritten + confirms.size();
+    java.util.function.Consumer<State> answerAll =
+        st -> {
+          answers.forEach(Runnable::run);
+          confirms.forEach(c -> c.replyTo().tell(Done.getInstance()));
+          closes.forEach(c -> c.replyTo().tell(Done.getInstance()));
+          confirmsWritten = written;
+          answerReads(st);
+        };
+    if (events.isEmpty()) {
+      answerAll.accept(s);
+      return Effect().noReply();
+    }
+    writes++;
+    commandsWritten += requests;
+    return Effect().persist(events).thenRun(answerAll::accept).thenNoReply();
   }
 
   private ReplyEffect<Event, State> onConfirmBids(State s, ConfirmBids c) {
+    if (groupWrites) {
+      waitingConfirms.add(c);
+      confirmsQueued++;
+      return flushSoon();
+    }
     List<Event> events = new ArrayList<>();
     for (long bidId : c.bidIds()) {
       BidEntry e = s.bids.get(bidId);
@@ -861,6 +1068,10 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onClose(State s, CloseBid c) {
+    if (groupWrites) {
+      waitingCloses.add(c);
+      return flushSoon();
+    }
     BidEntry e = s.bids.get(c.bidId());
     if (e == null || e.status().closed()) {
       return Effect().reply(c.replyTo(), Done.getInstance());
@@ -968,7 +1179,7 @@ public final class Account
     return charges;
   }
 
-  private ReplyEffect<Event, State> onList(State s, ListBids c) {
+  private static BidPage page(State s, ListBids c) {
     List<BidEntry> page = new ArrayList<>();
     long next = 0;
     // newest first: walk the insertion order backwards
@@ -987,7 +1198,7 @@ public final class Account
       }
       page.add(e);
     }
-    return Effect().reply(c.replyTo(), new BidPage(page, next));
+    return new BidPage(page, next);
   }
 
   @Override
