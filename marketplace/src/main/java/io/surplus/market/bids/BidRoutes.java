@@ -20,12 +20,15 @@ import io.surplus.market.markets.MarketGate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -185,18 +188,39 @@ public final class BidRoutes {
                     p.now() + timeout.toMillis(),
                     r),
             timeout)
-        .thenCompose(reservation -> place(accountId, p, reservation, null));
+        .thenCompose(reservation -> place(accountId, p, reservation));
   }
 
   /**
    * What follows a bid's reservation: its market, then the account hears the outcome. A new bid is
    * answered as soon as its market's write is durable; the account's confirmation follows without
    * holding the answer up (one message, sent before the answer, so the bidder's next request finds
-   * it applied; were it lost, the reconciler confirms the bid from its market). A batch collects
-   * its confirmations in {@code confirmTogether} to write them at once.
+   * it applied; were it lost, the reconciler confirms the bid from its market).
    */
-  private CompletionStage<Placed> place(
-      long accountId, Priced p, Account.Reservation reservation, List<Long> confirmTogether) {
+  private CompletionStage<Placed> place(long accountId, Priced p, Account.Reservation reservation) {
+    ToPlace t = afterReservation(accountId, p, reservation);
+    if (t.answered() != null) {
+      return t.answered();
+    }
+    return market(p.model())
+        .<Market.Outcome>ask(o -> new MarketGate.Place(placement(t, o)), timeout)
+        .thenCompose(outcome -> afterMarket(accountId, t, outcome.code(), null));
+  }
+
+  /**
+   * A bid after its reservation: answered already (a refusal, or a replay of a bid its market has
+   * answered), or to be placed in its market as {@code bid}.
+   */
+  private record ToPlace(
+      CompletionStage<Placed> answered, Priced priced, Account.Reserved reserved, BidSpec bid) {}
+
+  /** The market command that places {@code t}'s bid, valid until this request times out. */
+  private Market.PlaceBid placement(ToPlace t, ActorRef<Market.Outcome> replyTo) {
+    long now = t.priced().now();
+    return new Market.PlaceBid(t.bid(), now, now + timeout.toMillis(), replyTo);
+  }
+
+  private ToPlace afterReservation(long accountId, Priced p, Account.Reservation reservation) {
     if (reservation instanceof Account.KeyReused) {
       throw Problem.keyReused().failure();
     }
@@ -234,7 +258,8 @@ public final class BidRoutes {
           .failure();
     }
     if (r.replay() && r.status() != Account.BidStatus.PENDING) {
-      return show(accountId, r.bidId()).thenApply(v -> new Placed(v, true));
+      return new ToPlace(
+          show(accountId, r.bidId()).thenApply(v -> new Placed(v, true)), p, r, null);
     }
     BidSpec placed = p.spec().withId(r.bidId());
     BidSpec withAccount =
@@ -252,50 +277,48 @@ public final class BidRoutes {
             placed.timeInForce(),
             placed.expiresAtMillis(),
             placed.requeue());
-    long now = p.now();
-    return market(p.model())
-        .<Market.Outcome>ask(
-            o ->
-                new MarketGate.Place(
-                    new Market.PlaceBid(withAccount, now, now + timeout.toMillis(), o)),
-            timeout)
-        .thenCompose(
-            outcome -> {
-              ResultCode rc = outcome.code();
-              if (r.replay() && (rc == ResultCode.OK || rc == ResultCode.DUPLICATE_ID)) {
-                return account(accountId)
-                    .<Done>ask(d -> new Account.ConfirmBid(r.bidId(), d), timeout)
-                    .thenCompose(d -> show(accountId, r.bidId()))
-                    .thenApply(v -> new Placed(v, true));
-              }
-              if (rc == ResultCode.OK) {
-                if (confirmTogether == null) {
-                  account(accountId).tell(new Account.ConfirmBid(r.bidId(), system.ignoreRef()));
-                } else {
-                  synchronized (confirmTogether) {
-                    confirmTogether.add(r.bidId());
-                  }
-                }
-                Account.BidEntry entry =
-                    new Account.BidEntry(
-                        r.bidId(),
-                        p.model(),
-                        withAccount,
-                        p.reserve(),
-                        p.key(),
-                        p.hash(),
-                        now,
-                        Account.BidStatus.OPEN);
-                return CompletableFuture.completedFuture(
-                    new Placed(view(entry, Reason.NONE), false));
-              }
-              return account(accountId)
-                  .<Done>ask(
-                      d -> new Account.CloseBid(r.bidId(), Account.BidStatus.REJECTED, d), timeout)
-                  .thenApply(
-                      d -> {
-                        throw refused(rc).failure();
-                      });
+    return new ToPlace(null, p, r, withAccount);
+  }
+
+  /**
+   * A bid after its market's answer: confirmed (a batch collects its confirmations in {@code
+   * confirmTogether} to send them at once) and shown, or its reservation released and refused.
+   */
+  private CompletionStage<Placed> afterMarket(
+      long accountId, ToPlace t, ResultCode rc, List<Long> confirmTogether) {
+    Account.Reserved r = t.reserved();
+    Priced p = t.priced();
+    if (r.replay() && (rc == ResultCode.OK || rc == ResultCode.DUPLICATE_ID)) {
+      return account(accountId)
+          .<Done>ask(d -> new Account.ConfirmBid(r.bidId(), d), timeout)
+          .thenCompose(d -> show(accountId, r.bidId()))
+          .thenApply(v -> new Placed(v, true));
+    }
+    if (rc == ResultCode.OK) {
+      if (confirmTogether == null) {
+        account(accountId).tell(new Account.ConfirmBid(r.bidId(), system.ignoreRef()));
+      } else {
+        synchronized (confirmTogether) {
+          confirmTogether.add(r.bidId());
+        }
+      }
+      Account.BidEntry entry =
+          new Account.BidEntry(
+              r.bidId(),
+              p.model(),
+              t.bid(),
+              p.reserve(),
+              p.key(),
+              p.hash(),
+              p.now(),
+              Account.BidStatus.OPEN);
+      return CompletableFuture.completedFuture(new Placed(view(entry, Reason.NONE), false));
+    }
+    return account(accountId)
+        .<Done>ask(d -> new Account.CloseBid(r.bidId(), Account.BidStatus.REJECTED, d), timeout)
+        .thenApply(
+            d -> {
+              throw refused(rc).failure();
             });
   }
 
@@ -366,22 +389,60 @@ public final class BidRoutes {
           .whenComplete(
               (reservations, failure) -> {
                 List<CompletableFuture<Placed>> placements = new ArrayList<>(valid.size());
+                ToPlace[] toPlace = new ToPlace[valid.size()];
+                Map<String, List<Integer>> byMarket = new LinkedHashMap<>();
                 for (int j = 0; j < valid.size(); j++) {
-                  CompletableFuture<Placed> item = validItems.get(j);
                   if (failure != null) {
-                    item.completeExceptionally(failure);
+                    placements.add(CompletableFuture.failedFuture(failure));
                     continue;
                   }
-                  CompletableFuture<Placed> placement;
                   try {
-                    placement =
-                        place(account, valid.get(j), reservations.items().get(j), confirm)
-                            .toCompletableFuture();
+                    ToPlace t =
+                        afterReservation(account, valid.get(j), reservations.items().get(j));
+                    if (t.answered() != null) {
+                      placements.add(t.answered().toCompletableFuture());
+                    } else {
+                      toPlace[j] = t;
+                      placements.add(new CompletableFuture<>());
+                      byMarket.computeIfAbsent(t.priced().model(), m -> new ArrayList<>()).add(j);
+                    }
                   } catch (RuntimeException e) {
-                    placement = CompletableFuture.failedFuture(e);
+                    placements.add(CompletableFuture.failedFuture(e));
                   }
-                  placements.add(placement);
                 }
+                // one message per market the batch touches; each bid's result comes back in it
+                byMarket.forEach(
+                    (model, indexes) -> {
+                      List<Market.PlaceBid> bids =
+                          indexes.stream().map(j -> placement(toPlace[j], null)).toList();
+                      market(model)
+                          .<MarketGate.Outcomes>ask(o -> new MarketGate.PlaceAll(bids, o), timeout)
+                          .whenComplete(
+                              (outcomes, e) -> {
+                                for (int k = 0; k < indexes.size(); k++) {
+                                  int j = indexes.get(k);
+                                  CompletableFuture<Placed> placement = placements.get(j);
+                                  ResultCode rc = e == null ? outcomes.results().get(k) : null;
+                                  if (rc == null) {
+                                    placement.completeExceptionally(
+                                        e != null
+                                            ? e
+                                            : new java.util.concurrent.TimeoutException(
+                                                "the market took the bid after its deadline"));
+                                    continue;
+                                  }
+                                  afterMarket(account, toPlace[j], rc, confirm)
+                                      .whenComplete(
+                                          (placed, t) -> {
+                                            if (t != null) {
+                                              placement.completeExceptionally(t);
+                                            } else {
+                                              placement.complete(placed);
+                                            }
+                                          });
+                                }
+                              });
+                    });
                 // the batch's confirmations in one write, sent once every market has answered
                 // and before any item is answered
                 CompletableFuture.allOf(placements.toArray(CompletableFuture[]::new))

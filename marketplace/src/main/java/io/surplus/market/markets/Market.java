@@ -155,7 +155,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   /**
    * Places a bid. One that reaches the market after {@code deadlineMillis} (its caller has timed
-   * out and answered 503) is dropped unwritten and unanswered.
+   * out and answered 503) is dropped unwritten and unanswered. In a {@link PlaceBids} a bid may
+   * have no {@code replyTo}: its result then goes back in the batch's {@link BatchWritten} only.
    */
   public record PlaceBid(BidSpec bid, long atMillis, long deadlineMillis, ActorRef<Outcome> replyTo)
       implements Command {
@@ -266,7 +267,12 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public record Image(byte[] bytes) implements CborSerializable {}
 
   /** A batch of {@link PlaceBids} is written (or wholly rejected): {@code accepted} of its bids. */
-  public record BatchWritten(long batch, int accepted) implements CborSerializable {}
+  /**
+   * A batch is written: how many bids it accepted, and each bid's result in the batch's order (null
+   * for one dropped past its deadline, unwritten and unanswered).
+   */
+  public record BatchWritten(long batch, int accepted, List<ResultCode> results)
+      implements CborSerializable {}
 
   /**
    * A snapshot: the book's canonical image, the feed positions and the revocations counted; taken
@@ -903,30 +909,41 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       State state, PlaceBids c) {
     List<Event> events = new ArrayList<>(c.bids().size());
     List<PlaceBid> accepted = new ArrayList<>(c.bids().size());
+    List<ResultCode> results = new ArrayList<>(c.bids().size());
     Set<Long> ids = new HashSet<>();
     long now = System.currentTimeMillis();
     for (PlaceBid p : c.bids()) {
       if (now > p.deadlineMillis()) {
-        continue; // its caller has given up and answered 503: write nothing for it
+        results.add(null); // its caller has given up and answered 503: write nothing for it
+        continue;
       }
       ResultCode rc = state.checkPlace(p.bid(), p.atMillis());
       if (rc == ResultCode.OK && !ids.add(p.bid().id())) {
         rc = ResultCode.DUPLICATE_ID;
       }
+      results.add(rc);
       if (rc == ResultCode.OK) {
         events.add(new BidPlaced(p.bid(), p.atMillis()));
         accepted.add(p);
-      } else {
+      } else if (p.replyTo() != null) {
         p.replyTo().tell(new Outcome(rc));
       }
     }
+    BatchWritten written = new BatchWritten(c.batch(), accepted.size(), results);
     if (events.isEmpty()) {
-      return Effect().reply(c.done(), new BatchWritten(c.batch(), 0));
+      return Effect().reply(c.done(), written);
     }
     return Effect()
         .persist(events)
-        .thenRun(s -> accepted.forEach(p -> p.replyTo().tell(new Outcome(ResultCode.OK))))
-        .thenReply(c.done(), s -> new BatchWritten(c.batch(), accepted.size()));
+        .thenRun(
+            s ->
+                accepted.forEach(
+                    p -> {
+                      if (p.replyTo() != null) {
+                        p.replyTo().tell(new Outcome(ResultCode.OK));
+                      }
+                    }))
+        .thenReply(c.done(), s -> written);
   }
 
   /**

@@ -41,6 +41,18 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   /** A bid to place; its outcome goes to the bid's own {@code replyTo}. */
   public record Place(Market.PlaceBid bid) implements Message {}
 
+  /**
+   * The bids of one request bound for this market, as one message: they join the waiting bids
+   * together (in order, so they go in as few writes as fit) and their results come back together,
+   * in the same order, once every one of them is written or refused. Their own {@code replyTo} is
+   * not used.
+   */
+  public record PlaceAll(List<Market.PlaceBid> bids, ActorRef<Outcomes> replyTo)
+      implements Message {}
+
+  /** The results of a {@link PlaceAll}, in its order; null for a bid dropped past its deadline. */
+  public record Outcomes(List<io.surplus.engine.ResultCode> results) implements CborSerializable {}
+
   /** Any other market command, passed through in order. */
   public record Forward(Market.Command command) implements Message {}
 
@@ -205,6 +217,39 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   private final ActorRef<Market.Command> market;
   private final ActorRef<Market.BatchWritten> writtenAdapter;
   private List<Market.PlaceBid> waiting = new ArrayList<>();
+
+  /**
+   * Where each waiting bid's result goes, parallel to {@code waiting}: null for a bid answered by
+   * the market itself (its own {@code replyTo}), or its place in a {@link PlaceAll}.
+   */
+  private List<Slot> sinks = new ArrayList<>();
+
+  /** The sinks of the batch being written. */
+  private List<Slot> writingSinks = List.of();
+
+  /** A bid's place in a {@link PlaceAll}. */
+  private record Slot(Group group, int index) {}
+
+  /** A {@link PlaceAll}'s results as they come in. */
+  private static final class Group {
+    final io.surplus.engine.ResultCode[] results;
+    final ActorRef<Outcomes> replyTo;
+    int remaining;
+
+    Group(int size, ActorRef<Outcomes> replyTo) {
+      this.results = new io.surplus.engine.ResultCode[size];
+      this.replyTo = replyTo;
+      this.remaining = size;
+    }
+
+    void set(int index, io.surplus.engine.ResultCode code) {
+      results[index] = code;
+      if (--remaining == 0) {
+        replyTo.tell(new Outcomes(java.util.Arrays.asList(results)));
+      }
+    }
+  }
+
   private boolean writing;
   private long batches;
   private long bids;
@@ -243,6 +288,7 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   public Receive<Message> createReceive() {
     return newReceiveBuilder()
         .onMessage(Place.class, this::onPlace)
+        .onMessage(PlaceAll.class, this::onPlaceAll)
         .onMessage(
             Written.class,
             w -> {
@@ -250,6 +296,13 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
                 return this;
               }
               meters.batchWritten(System.nanoTime() - batchSentAt);
+              List<io.surplus.engine.ResultCode> results = w.result().results();
+              for (int i = 0; i < writingSinks.size() && i < results.size(); i++) {
+                Slot slot = writingSinks.get(i);
+                if (slot != null) {
+                  slot.group().set(slot.index(), results.get(i));
+                }
+              }
               return sendWaiting();
             })
         .onMessage(
@@ -315,8 +368,32 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   }
 
   private Behavior<Message> onPlace(Place p) {
-    waiting.add(p.bid());
+    enqueue(p.bid(), null);
+    return sendOrQueue();
+  }
+
+  private Behavior<Message> onPlaceAll(PlaceAll all) {
+    if (all.bids().isEmpty()) {
+      all.replyTo().tell(new Outcomes(List.of()));
+      return this;
+    }
+    Group group = new Group(all.bids().size(), all.replyTo());
+    for (int i = 0; i < all.bids().size(); i++) {
+      Market.PlaceBid b = all.bids().get(i);
+      enqueue(
+          new Market.PlaceBid(b.bid(), b.atMillis(), b.deadlineMillis(), null), new Slot(group, i));
+    }
+    return sendOrQueue();
+  }
+
+  private void enqueue(Market.PlaceBid bid, Slot slot) {
+    waiting.add(bid);
+    sinks.add(slot);
     arrivals.add(System.nanoTime());
+  }
+
+  /** Sends what waits if no write is in flight; otherwise it waits for the next one. */
+  private Behavior<Message> sendOrQueue() {
     if (!writing) {
       return sendWaiting();
     }
@@ -334,11 +411,15 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
     long oldest = arrivals.get(0);
     if (waiting.size() <= MAX_BATCH) {
       batch = waiting;
+      writingSinks = sinks;
       waiting = new ArrayList<>();
+      sinks = new ArrayList<>();
       arrivals = new ArrayList<>();
     } else {
       batch = new ArrayList<>(waiting.subList(0, MAX_BATCH));
+      writingSinks = new ArrayList<>(sinks.subList(0, MAX_BATCH));
       waiting = new ArrayList<>(waiting.subList(MAX_BATCH, waiting.size()));
+      sinks = new ArrayList<>(sinks.subList(MAX_BATCH, sinks.size()));
       arrivals = new ArrayList<>(arrivals.subList(MAX_BATCH, arrivals.size()));
     }
     batchSentAt = System.nanoTime();

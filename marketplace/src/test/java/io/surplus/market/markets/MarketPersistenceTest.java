@@ -189,6 +189,57 @@ class MarketPersistenceTest {
   }
 
   @Test
+  void shouldPlaceABatchForOneMarketAsOneMessageAndAnswerEachBidInOrder() {
+    GpuModel model = new GpuModel("ALL-" + System.nanoTime());
+    ActorTestKit kit = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          kit.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
+      ActorRef<MarketGate.Message> gate = kit.spawn(MarketGate.create(market));
+      // 150 bids (more than one write holds), with an id repeated and a bid already over
+      java.util.List<Market.PlaceBid> first = new java.util.ArrayList<>();
+      for (long id = 1; id <= 150; id++) {
+        long bidId = id == 77 ? 5 : id;
+        int start = id == 120 ? S - 10 : S;
+        int end = id == 120 ? S - 1 : S + 40;
+        first.add(
+            new Market.PlaceBid(
+                BidSpec.gtc(bidId, 3, 1, 1, 4, start, end, 2_000_000), NOW, Long.MAX_VALUE, null));
+      }
+      java.util.List<Market.PlaceBid> second =
+          java.util.List.of(
+              new Market.PlaceBid(
+                  BidSpec.gtc(1_000, 3, 1, 1, 4, S, S + 40, 2_000_000), NOW, Long.MAX_VALUE, null),
+              new Market.PlaceBid(
+                  BidSpec.gtc(1, 3, 1, 1, 4, S, S + 40, 2_000_000), NOW, Long.MAX_VALUE, null));
+      TestProbe<MarketGate.Outcomes> one = kit.createTestProbe();
+      TestProbe<MarketGate.Outcomes> two = kit.createTestProbe();
+      gate.tell(new MarketGate.PlaceAll(first, one.ref()));
+      gate.tell(new MarketGate.PlaceAll(second, two.ref()));
+
+      java.util.List<ResultCode> results = one.receiveMessage(WAIT).results();
+      assertEquals(150, results.size());
+      for (int i = 0; i < 150; i++) {
+        ResultCode expected =
+            i == 76 ? ResultCode.DUPLICATE_ID : i == 119 ? ResultCode.IN_THE_PAST : ResultCode.OK;
+        assertEquals(expected, results.get(i), "bid " + (i + 1));
+      }
+      assertEquals(
+          java.util.List.of(ResultCode.OK, ResultCode.DUPLICATE_ID),
+          two.receiveMessage(WAIT).results());
+      // 100 bids, then the other 50 with the second request's 2: two writes for 152 bids
+      TestProbe<MarketGate.Stats> stats = kit.createTestProbe();
+      gate.tell(new MarketGate.GetStats(stats.ref()));
+      assertEquals(new MarketGate.Stats(2, 152), stats.receiveMessage(WAIT));
+      TestProbe<Market.BidSummary> bids = kit.createTestProbe();
+      market.tell(new Market.GetBid(150, bids.ref()));
+      assertTrue(bids.receiveMessage(WAIT).open());
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
+
+  @Test
   void shouldClearOnItsOwnTimerAndRecordTheEpochInTheJournal() {
     GpuModel model = new GpuModel("TIMER-" + System.nanoTime());
     java.util.concurrent.atomic.AtomicLong wall = new java.util.concurrent.atomic.AtomicLong(NOW);
