@@ -1,6 +1,7 @@
 package io.surplus.load;
 
 import static io.gatling.javaapi.core.CoreDsl.StringBody;
+import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.doIf;
 import static io.gatling.javaapi.core.CoreDsl.exec;
@@ -30,6 +31,12 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class BidScenarios {
 
+  /**
+   * {@code -Dsurplus.mix=single}: the single bids are all plain placements (no amend, no cancel),
+   * the issue's single-bid figure; the default {@code documented} is the mix above.
+   */
+  public static final String MIX = "surplus.mix";
+
   /** Seconds of ramp before the constant rate. */
   public static final int RAMP_SECONDS = 5;
 
@@ -47,18 +54,36 @@ public final class BidScenarios {
   public List<PopulationBuilder> populations(
       double rate, double batchShare, int seconds, int startAfterSeconds) {
     double singles = rate * (1 - batchShare);
+    boolean onlyPlace = "single".equals(System.getProperty(MIX, "documented"));
     List<PopulationBuilder> p = new ArrayList<>();
     add(
         p,
         "place",
-        singles * 0.75,
+        onlyPlace ? singles : singles * 0.75,
         seconds,
         startAfterSeconds,
         exec(pickBidder(), place("place bid"), record()));
-    add(p, "amend", singles * 0.0625, seconds, startAfterSeconds, amend());
-    add(p, "cancel", singles * 0.125, seconds, startAfterSeconds, placeThenCancel());
+    if (!onlyPlace) {
+      add(p, "amend", singles * 0.0625, seconds, startAfterSeconds, amend());
+      add(p, "cancel", singles * 0.125, seconds, startAfterSeconds, placeThenCancel());
+    }
     add(p, "batch", rate * batchShare / batchSize, seconds, startAfterSeconds, batch());
     return p;
+  }
+
+  /**
+   * Single bids from {@code connections} clients, each a loop that places a bid, waits for its
+   * answer and places the next: as an SDK with a pool of that many keep-alive connections, and as
+   * the bare-route ceiling is measured. The simulation throttles all of them to the target rate;
+   * when the service answers too slowly to reach it, the rate acknowledged falls short of it. A
+   * bid's response time is measured from its send (time spent waiting for a free connection is not
+   * in it; the shortfall in rate is where that shows).
+   */
+  public PopulationBuilder pooled(int connections, int seconds) {
+    return scenario("place")
+        .during(Duration.ofSeconds(seconds + RAMP_SECONDS))
+        .on(exec(pickBidder(), place("place bid"), record()))
+        .injectOpen(atOnceUsers(connections));
   }
 
   /** A light background of single bids that keeps every market clearing (for readers). */

@@ -2,7 +2,6 @@ package io.surplus.load;
 
 import static io.gatling.javaapi.core.CoreDsl.global;
 
-import io.gatling.javaapi.core.Simulation;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +11,7 @@ import java.util.Map;
  * providers (default 32), each provider's chunks in order. Holds p99 to {@code surplus.p99Millis}
  * (default 200) with no failed request and no dropped arrival.
  */
-public class FeedIngestion extends Simulation {
+public class FeedIngestion extends MeasuredSimulation {
 
   private final LoadConfig config = LoadConfig.fromSystemProperties(1000, 200);
   private final Setup setup = new Setup(config);

@@ -3,7 +3,6 @@ package io.surplus.load;
 import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.global;
 
-import io.gatling.javaapi.core.Simulation;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +22,7 @@ import java.util.Map;
  * -Dsurplus.prefill=N} every market's book holds N more open bids, placed before the clock starts
  * ({@link Setup#prefill}): the reads of a full book.
  */
-public class MarketReaders extends Simulation {
+public class MarketReaders extends MeasuredSimulation {
 
   private final LoadConfig config = LoadConfig.fromSystemProperties(2000, 20);
   private final Setup setup = new Setup(config);

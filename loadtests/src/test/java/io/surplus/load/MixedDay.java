@@ -3,7 +3,6 @@ package io.surplus.load;
 import static io.gatling.javaapi.core.CoreDsl.global;
 
 import io.gatling.javaapi.core.PopulationBuilder;
-import io.gatling.javaapi.core.Simulation;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,7 +15,7 @@ import java.util.Map;
  * subscribers (default 250). Holds p99 to {@code surplus.p99Millis} (default 100) with no failed
  * request; the report adds the subscribers' epoch lag, the no-loss audit and the service's heap.
  */
-public class MixedDay extends Simulation {
+public class MixedDay extends MeasuredSimulation {
 
   private final LoadConfig config = LoadConfig.fromSystemProperties(300, 100);
   private final Setup setup = new Setup(config);

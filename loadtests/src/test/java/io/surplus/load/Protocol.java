@@ -7,6 +7,13 @@ import io.gatling.javaapi.http.HttpProtocolBuilder;
 /** The HTTP protocol of every simulation: the service only, no warm-up call to outside hosts. */
 public final class Protocol {
 
+  /**
+   * {@code -Dsurplus.connections=C}: BidSubmission's single bids from C looping clients (an SDK's
+   * pool of C keep-alive connections) instead of the open model, whose clients open another
+   * connection whenever none is free (Gatling's shared pool has no bound for them).
+   */
+  public static final String CONNECTIONS = "surplus.connections";
+
   private Protocol() {}
 
   public static HttpProtocolBuilder of(LoadConfig config) {

@@ -11,8 +11,9 @@ import java.util.Properties;
 /**
  * The summary of one {@code ./surplus load} run: the simulation's own figures beside the ceilings
  * measured in the same run (as ratios, which survive a noisy machine), and the checks Gatling
- * cannot make itself: the no-loss audit, the subscribers' epoch lag and gaps, dropped feed arrivals
- * and the service's peak heap. Exits 1 when a check fails.
+ * cannot make itself: the no-loss audit, the subscribers' epoch lag and gaps, dropped feed
+ * arrivals, the service's peak heap, and the CPU shares of the service, its Cassandra node and the
+ * load generator. Exits 1 when a check fails.
  *
  * <p>Usage: {@code LoadReport <out dir> <simulation>}
  */
@@ -90,6 +91,7 @@ public final class LoadReport {
         check(audit, "missingInJournal", "acknowledged bids missing in Cassandra");
       }
     }
+    cpuShares(sim);
     Path heap = out.resolve("heap.txt");
     if (Files.exists(heap)) {
       long max =
@@ -102,6 +104,48 @@ public final class LoadReport {
       if (simulation.equals("MixedDay") && max >= HEAP_LIMIT_BYTES) {
         failures.add("service heap peaked at " + (max >> 20) + " MiB, over 1 GiB");
       }
+    }
+  }
+
+  /**
+   * Who used the box's CPU during the load phase, from the samples {@code ./surplus load} took
+   * every second ({@code cpu.txt}: millis, box ticks, idle ticks, service, Cassandra, generator):
+   * each as a share of the whole box (all cores), so a generator that eats the box shows.
+   */
+  private void cpuShares(Properties sim) throws IOException {
+    Path file = out.resolve("cpu.txt");
+    long from = (long) number(sim, "loadFromMillis");
+    long to = (long) number(sim, "loadToMillis");
+    if (!Files.exists(file) || from == 0) {
+      return;
+    }
+    long[] first = null;
+    long[] last = null;
+    for (String line : Files.readAllLines(file)) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length != 6) {
+        continue;
+      }
+      long[] v = new long[6];
+      for (int i = 0; i < 6; i++) {
+        v[i] = Long.parseLong(f[i]);
+      }
+      if (v[0] >= from && v[0] <= to) {
+        if (first == null) {
+          first = v;
+        }
+        last = v;
+      }
+    }
+    if (first == null || last == first || last[1] == first[1]) {
+      return;
+    }
+    double box = last[1] - first[1];
+    String[] names = {"idle", "service", "Cassandra node", "load generator"};
+    for (int i = 0; i < names.length; i++) {
+      line(
+          "CPU share of the box during the load: " + names[i],
+          String.format("%.0f%%", 100 * (last[i + 2] - first[i + 2]) / box));
     }
   }
 
