@@ -231,14 +231,7 @@ class MarketClearingTest {
       market.tell(Market.Tick.INSTANCE);
       // the cut is taken before GetBid is read; GetBid then waits for an epoch that never comes
       market.tell(new Market.GetBid(1, bids.ref()));
-      for (long id = 100; id < 100 + during; id++) {
-        market.tell(
-            Market.PlaceBid.of(
-                BidSpec.gtc(id, 9, 1, 1, 4, S + 8, S + 40, 900_000 + id), NOW, outcome.ref()));
-      }
-      for (int i = 0; i < during; i++) {
-        assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
-      }
+      MarketPersistenceTest.placeMany(market, outcome, 100, during);
       bids.expectNoMessage(Duration.ofMillis(1));
     } finally {
       kit.shutdownTestKit();

@@ -63,6 +63,25 @@ class MarketPersistenceTest {
     }
   }
 
+  /**
+   * Places {@code count} bids from id {@code from}, a thousand at a time (commands that arrive
+   * while the market writes wait in its stash, which holds a few thousand), each answered OK.
+   */
+  static void placeMany(
+      ActorRef<Market.Command> market, TestProbe<Market.Outcome> outcome, long from, int count) {
+    for (long chunk = from; chunk < from + count; chunk += 1000) {
+      long end = Math.min(chunk + 1000, from + count);
+      for (long id = chunk; id < end; id++) {
+        market.tell(
+            Market.PlaceBid.of(
+                BidSpec.gtc(id, 9, 1, 1, 4, S + 8, S + 40, 900_000 + id), NOW, outcome.ref()));
+      }
+      for (long id = chunk; id < end; id++) {
+        assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
+      }
+    }
+  }
+
   @Test
   void shouldRecoverTheExactBookAfterTheActorSystemRestarts() {
     GpuModel model = new GpuModel("TEST-" + System.nanoTime());
@@ -102,14 +121,7 @@ class MarketPersistenceTest {
       assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
 
       // enough events to pass a snapshot, so recovery starts from it and replays the rest
-      for (long id = 100; id < 100 + Market.SNAPSHOT_EVERY; id++) {
-        market.tell(
-            Market.PlaceBid.of(
-                BidSpec.gtc(id, 9, 1, 1, 4, S + 8, S + 40, 900_000 + id), NOW, outcome.ref()));
-      }
-      for (int i = 0; i < Market.SNAPSHOT_EVERY; i++) {
-        assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
-      }
+      placeMany(market, outcome, 100, Market.SNAPSHOT_EVERY);
       market.tell(new Market.ClearEpoch(NOW + 1000, epoch.ref()));
       epoch.expectMessageClass(Market.EpochSummary.class, WAIT);
 
