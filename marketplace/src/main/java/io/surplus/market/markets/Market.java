@@ -168,11 +168,13 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   }
 
   /**
-   * Bids gathered by a {@link MarketGate} into one journal write: each is checked in order (against
-   * the book and the bids before it in the batch); the accepted ones persist together, then every
-   * bid gets its own outcome and the gate hears {@code done}.
+   * Bids and cancels gathered by a {@link MarketGate} into one journal write ({@code bids} holds
+   * {@link PlaceBid}s and {@link CancelBid}s): each is checked in order (against the book and the
+   * commands before it in the batch); the accepted ones persist together, then every command gets
+   * its own outcome (a cancel written while an epoch clears, once the epoch is) and the gate hears
+   * {@code done}.
    */
-  public record PlaceBids(long batch, List<PlaceBid> bids, ActorRef<BatchWritten> done)
+  public record PlaceBids(long batch, List<Command> bids, ActorRef<BatchWritten> done)
       implements Command {}
 
   public record CancelBid(long bidId, ActorRef<Outcome> replyTo) implements Command {}
@@ -914,11 +916,29 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onPlaceBids(
       State state, PlaceBids c) {
     List<Event> events = new ArrayList<>(c.bids().size());
-    List<PlaceBid> accepted = new ArrayList<>(c.bids().size());
+    List<java.util.function.Consumer<ResultCode>> accepted = new ArrayList<>(c.bids().size());
     List<ResultCode> results = new ArrayList<>(c.bids().size());
     Set<Long> ids = new HashSet<>();
+    Set<Long> cancelled = new HashSet<>();
     long now = System.currentTimeMillis();
-    for (PlaceBid p : c.bids()) {
+    for (Command command : c.bids()) {
+      if (command instanceof CancelBid x) {
+        long id = x.bidId();
+        boolean open =
+            (state.book.bid(id) != null || state.pendingBids.contains(id) || ids.contains(id))
+                && !cancelled.contains(id);
+        ResultCode rc = open ? ResultCode.OK : ResultCode.UNKNOWN_BID;
+        results.add(rc);
+        if (open) {
+          cancelled.add(id);
+          events.add(new BidCancelled(id));
+          accepted.add(code -> x.replyTo().tell(new Outcome(code)));
+        } else {
+          x.replyTo().tell(new Outcome(rc));
+        }
+        continue;
+      }
+      PlaceBid p = (PlaceBid) command;
       if (now > p.deadlineMillis()) {
         results.add(null); // its caller has given up and answered 503: write nothing for it
         continue;
@@ -930,25 +950,37 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       results.add(rc);
       if (rc == ResultCode.OK) {
         events.add(new BidPlaced(p.bid(), p.atMillis()));
-        accepted.add(p);
+        accepted.add(
+            code -> {
+              if (p.replyTo() != null) {
+                p.replyTo().tell(new Outcome(ResultCode.OK));
+              }
+            });
       } else if (p.replyTo() != null) {
         p.replyTo().tell(new Outcome(rc));
       }
     }
-    BatchWritten written = new BatchWritten(c.batch(), accepted.size(), results);
+    long placed = events.stream().filter(e -> e instanceof BidPlaced).count();
+    BatchWritten written = new BatchWritten(c.batch(), (int) placed, results);
     if (events.isEmpty()) {
       return Effect().reply(c.done(), written);
     }
     return Effect()
         .persist(events)
         .thenRun(
-            s ->
-                accepted.forEach(
-                    p -> {
-                      if (p.replyTo() != null) {
-                        p.replyTo().tell(new Outcome(ResultCode.OK));
-                      }
-                    }))
+            s -> {
+              // while an epoch clears every change waits in order; a cancel is answered with what
+              // applying it after the epoch found (its bid may fill in that epoch)
+              int first = s.cutAt != null ? s.pending.size() - events.size() : -1;
+              for (int k = 0; k < events.size(); k++) {
+                java.util.function.Consumer<ResultCode> reply = accepted.get(k);
+                if (first >= 0 && events.get(k) instanceof BidCancelled) {
+                  deferred.add(new Deferred(first + k, reply));
+                } else {
+                  reply.accept(ResultCode.OK);
+                }
+              }
+            })
         .thenReply(c.done(), s -> written);
   }
 

@@ -24,9 +24,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
  * Group commit in front of one {@link Market}: while one batch of bids is being written, new bids
- * wait here; when it is written, all that waited (up to {@link #MAX_BATCH}) go as the next batch,
- * one journal write. Under light load a bid goes alone at once; under heavy load the batches grow,
- * so durable throughput is not capped at one Cassandra round trip per bid.
+ * and cancels wait here; when it is written, all that waited (up to {@link #MAX_BATCH}) go as the
+ * next batch, one journal write. Under light load a bid goes alone at once; under heavy load the
+ * batches grow, so durable throughput is not capped at one Cassandra round trip per bid.
  */
 public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
 
@@ -56,7 +56,7 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   /** Any other market command, passed through in order. */
   public record Forward(Market.Command command) implements Message {}
 
-  /** How many journal writes the gate has made, and for how many bids. */
+  /** How many journal writes the gate has made, and for how many commands (bids and cancels). */
   public record GetStats(ActorRef<Stats> replyTo) implements Message {}
 
   public record Stats(long batches, long bids) implements CborSerializable {}
@@ -216,7 +216,12 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
 
   private final ActorRef<Market.Command> market;
   private final ActorRef<Market.BatchWritten> writtenAdapter;
-  private List<Market.PlaceBid> waiting = new ArrayList<>();
+
+  /**
+   * Bids and cancels waiting for the next write ({@link Market.PlaceBid}, {@link
+   * Market.CancelBid}).
+   */
+  private List<Market.Command> waiting = new ArrayList<>();
 
   /**
    * Where each waiting bid's result goes, parallel to {@code waiting}: null for a bid answered by
@@ -317,6 +322,11 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
         .onMessage(
             Forward.class,
             f -> {
+              if (f.command() instanceof Market.CancelBid cancel) {
+                // a cancel rides in the next write with the bids (group commit)
+                enqueue(cancel, null);
+                return sendOrQueue();
+              }
               market.tell(f.command());
               return this;
             })
@@ -386,7 +396,7 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
     return sendOrQueue();
   }
 
-  private void enqueue(Market.PlaceBid bid, Slot slot) {
+  private void enqueue(Market.Command bid, Slot slot) {
     waiting.add(bid);
     sinks.add(slot);
     arrivals.add(System.nanoTime());
@@ -407,7 +417,7 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
       writing = false;
       return this;
     }
-    List<Market.PlaceBid> batch;
+    List<Market.Command> batch;
     long oldest = arrivals.get(0);
     if (waiting.size() <= MAX_BATCH) {
       batch = waiting;

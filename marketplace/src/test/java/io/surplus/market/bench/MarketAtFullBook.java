@@ -206,7 +206,7 @@ public final class MarketAtFullBook {
       int n = Math.min(1000, prefill - done);
       CompletableFuture<Integer> refusedInBatch = new CompletableFuture<>();
       ActorRef<Market.Outcome> reply = collector(system, n, refusedInBatch);
-      List<Market.PlaceBid> batch = new ArrayList<>(n);
+      List<Market.Command> batch = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         batch.add(
             Market.PlaceBid.of(gtc(random.bid(nowSlot, clock.horizonSlots() - 2)), now, reply));

@@ -18,6 +18,7 @@ import io.surplus.engine.ResultCode;
 import io.surplus.engine.WindowSpec;
 import io.surplus.market.cassandra.TestCassandra;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -138,7 +139,21 @@ class MarketClearingTest {
       TestProbe<Market.Outcome> cancel1 = kit.createTestProbe();
       TestProbe<Market.Outcome> cancel3 = kit.createTestProbe();
       market.tell(new Market.CancelBid(1, cancel1.ref()));
-      market.tell(new Market.CancelBid(3, cancel3.ref()));
+      // as the gate sends them: a bid and a cancel in one write (the bid below every reserve)
+      TestProbe<Market.Outcome> placed12 = kit.createTestProbe();
+      TestProbe<Market.BatchWritten> written = kit.createTestProbe();
+      market.tell(
+          new Market.PlaceBids(
+              1,
+              List.of(
+                  Market.PlaceBid.of(
+                      BidSpec.gtc(12, 8, 1, 1, 4, S, S + 16, 900_000), NOW, placed12.ref()),
+                  new Market.CancelBid(3, cancel3.ref())),
+              written.ref()));
+      assertEquals(
+          List.of(ResultCode.OK, ResultCode.OK),
+          written.expectMessageClass(Market.BatchWritten.class, WAIT).results());
+      assertEquals(ResultCode.OK, placed12.expectMessageClass(Market.Outcome.class, WAIT).code());
       TestProbe<Market.FeedOutcome> extend = kit.createTestProbe();
       TestProbe<Market.FeedOutcome> shorter = kit.createTestProbe();
       market.tell(new Market.ExtendWindow(1, 1, S + 20, 2, NOW, extend.ref()));
@@ -166,6 +181,7 @@ class MarketClearingTest {
       assertTrue(bids.expectMessageClass(Market.BidSummary.class, WAIT).open());
       assertFalse(open(market, bids, 1));
       assertFalse(open(market, bids, 3));
+      assertTrue(open(market, bids, 12));
 
       // the next epoch clears the bids written during the last one, in W2 and W1
       market.tell(Market.Tick.INSTANCE);

@@ -252,6 +252,60 @@ class MarketPersistenceTest {
   }
 
   @Test
+  void shouldWriteBidsAndCancelsOfOneBatchTogetherEachWithItsOwnOutcome() {
+    GpuModel model = new GpuModel("MIXED-" + System.nanoTime());
+    ActorTestKit kit = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          kit.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
+      TestProbe<Market.Outcome> outcome = kit.createTestProbe();
+      placeMany(market, outcome, 1, 3);
+      TestProbe<Market.Outcome> a = kit.createTestProbe();
+      TestProbe<Market.Outcome> b = kit.createTestProbe();
+      TestProbe<Market.Outcome> c = kit.createTestProbe();
+      TestProbe<Market.Outcome> d = kit.createTestProbe();
+      TestProbe<Market.Outcome> e = kit.createTestProbe();
+      TestProbe<Market.BatchWritten> done = kit.createTestProbe();
+      market.tell(
+          new Market.PlaceBids(
+              7,
+              java.util.List.of(
+                  new Market.CancelBid(1, a.ref()),
+                  Market.PlaceBid.of(
+                      BidSpec.gtc(10, 9, 1, 1, 4, S + 8, S + 40, 900_000), NOW, b.ref()),
+                  new Market.CancelBid(10, c.ref()), // placed just before, in the same write
+                  new Market.CancelBid(1, d.ref()), // cancelled just before
+                  new Market.CancelBid(999, e.ref())),
+              done.ref()));
+      assertEquals(
+          new Market.BatchWritten(
+              7,
+              1,
+              java.util.List.of(
+                  ResultCode.OK,
+                  ResultCode.OK,
+                  ResultCode.OK,
+                  ResultCode.UNKNOWN_BID,
+                  ResultCode.UNKNOWN_BID)),
+          done.receiveMessage(WAIT));
+      assertEquals(ResultCode.OK, a.receiveMessage(WAIT).code());
+      assertEquals(ResultCode.OK, b.receiveMessage(WAIT).code());
+      assertEquals(ResultCode.OK, c.receiveMessage(WAIT).code());
+      assertEquals(ResultCode.UNKNOWN_BID, d.receiveMessage(WAIT).code());
+      assertEquals(ResultCode.UNKNOWN_BID, e.receiveMessage(WAIT).code());
+      TestProbe<Market.BidSummary> bids = kit.createTestProbe();
+      for (long id : new long[] {1, 10}) {
+        market.tell(new Market.GetBid(id, bids.ref()));
+        assertFalse(bids.receiveMessage(WAIT).open(), "bid " + id);
+      }
+      market.tell(new Market.GetBid(2, bids.ref()));
+      assertTrue(bids.receiveMessage(WAIT).open());
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
+
+  @Test
   void shouldClearOnItsOwnTimerAndRecordTheEpochInTheJournal() {
     GpuModel model = new GpuModel("TIMER-" + System.nanoTime());
     java.util.concurrent.atomic.AtomicLong wall = new java.util.concurrent.atomic.AtomicLong(NOW);
