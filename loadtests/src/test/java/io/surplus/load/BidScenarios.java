@@ -37,6 +37,15 @@ public final class BidScenarios {
    */
   public static final String MIX = "surplus.mix";
 
+  /**
+   * Whether this run sends plain placements only: {@code -Dsurplus.mix=single}, or single bids from
+   * a pool of clients ({@code -Dsurplus.connections}).
+   */
+  public static boolean onlyPlacements() {
+    return "single".equals(System.getProperty(MIX, "documented"))
+        || System.getProperty(Protocol.CONNECTIONS) != null;
+  }
+
   /** Seconds of ramp before the constant rate. */
   public static final int RAMP_SECONDS = 5;
 
@@ -54,7 +63,7 @@ public final class BidScenarios {
   public List<PopulationBuilder> populations(
       double rate, double batchShare, int seconds, int startAfterSeconds) {
     double singles = rate * (1 - batchShare);
-    boolean onlyPlace = "single".equals(System.getProperty(MIX, "documented"));
+    boolean onlyPlace = onlyPlacements();
     List<PopulationBuilder> p = new ArrayList<>();
     add(
         p,

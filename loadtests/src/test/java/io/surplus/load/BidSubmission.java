@@ -6,6 +6,7 @@ import static io.gatling.javaapi.core.CoreDsl.holdFor;
 import static io.gatling.javaapi.core.CoreDsl.reachRps;
 
 import io.gatling.javaapi.core.Assertion;
+import io.gatling.javaapi.core.Simulation.SetUp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,20 +32,18 @@ public class BidSubmission extends MeasuredSimulation {
     setup.offerWindows(setup.providers(1).get(0), markets, 16);
     BidScenarios scenarios = new BidScenarios(bidders, markets, config.batchSize());
     String connections = System.getProperty(Protocol.CONNECTIONS);
-    if (connections != null) {
-      // -Dsurplus.connections=C: single bids only, C looping clients throttled to the rate
-      setUp(scenarios.pooled(Integer.parseInt(connections), config.durationSeconds()))
-          .throttle(
-              reachRps((int) Math.round(config.rate()))
-                  .in(Duration.ofSeconds(BidScenarios.RAMP_SECONDS)),
-              holdFor(Duration.ofSeconds(config.durationSeconds())))
-          .protocols(Protocol.of(config))
-          .assertions(assertions());
-    } else {
-      setUp(scenarios.populations(config.rate(), config.batchShare(), config.durationSeconds(), 0))
-          .protocols(Protocol.of(config))
-          .assertions(assertions());
-    }
+    SetUp run =
+        connections != null
+            // -Dsurplus.connections=C: single bids only, C looping clients throttled to the rate
+            ? setUp(scenarios.pooled(Integer.parseInt(connections), config.durationSeconds()))
+                .throttle(
+                    reachRps((int) Math.round(config.rate()))
+                        .in(Duration.ofSeconds(BidScenarios.RAMP_SECONDS)),
+                    holdFor(Duration.ofSeconds(config.durationSeconds())))
+            : setUp(
+                scenarios.populations(
+                    config.rate(), config.batchShare(), config.durationSeconds(), 0));
+    run.protocols(Protocol.of(config)).assertions(assertions());
   }
 
   /** p99 and no failure over all, and p99 per kind of request so the summary shows the slow one. */
@@ -52,15 +51,15 @@ public class BidSubmission extends MeasuredSimulation {
     List<Assertion> a = new ArrayList<>();
     a.add(global().responseTime().percentile(99.0).lte(config.p99Millis()));
     a.add(global().failedRequests().count().is(0L));
-    if (config.batchShare() < 1) {
+    boolean onlyPlacements = BidScenarios.onlyPlacements();
+    if (config.batchShare() < 1 || onlyPlacements) {
       a.add(details("place bid").responseTime().percentile(50.0).lte(config.p99Millis()));
       a.add(details("place bid").responseTime().percentile(99.0).lte(config.p99Millis()));
-      if (!"single".equals(System.getProperty(BidScenarios.MIX))
-          && System.getProperty(Protocol.CONNECTIONS) == null) {
+      if (!onlyPlacements) {
         a.add(details("cancel bid").responseTime().percentile(99.0).lte(config.p99Millis()));
       }
     }
-    if (config.batchShare() > 0) {
+    if (config.batchShare() > 0 && System.getProperty(Protocol.CONNECTIONS) == null) {
       a.add(details("place batch").responseTime().percentile(99.0).lte(config.p99Millis()));
     }
     return a;

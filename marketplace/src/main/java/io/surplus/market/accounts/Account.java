@@ -736,30 +736,19 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onReserve(State s, ReserveBid c) {
-    List<BidToReserve> one =
-        List.of(
-            new BidToReserve(
-                c.idempotencyKey(),
-                c.requestHash(),
-                c.market(),
-                c.spec(),
-                c.reserve(),
-                c.atMillis()));
-    if (groupWrites) {
-      return waitForGroup(
-          new WaitingReservations(
-              one, c.deadlineMillis(), items -> c.replyTo().tell(items.get(0))));
-    }
-    Reservation refused = cannotReserve(s, c.deadlineMillis());
-    if (refused != null) {
-      return Effect().reply(c.replyTo(), refused);
-    }
-    Decided d = decide(s, one, c.deadlineMillis());
-    Reservation reply = d.items().get(0);
-    if (d.events().isEmpty()) {
-      return Effect().reply(c.replyTo(), reply);
-    }
-    return Effect().persist(d.events()).thenReply(c.replyTo(), st -> reply);
+    waitingReservations.add(
+        new WaitingReservations(
+            List.of(
+                new BidToReserve(
+                    c.idempotencyKey(),
+                    c.requestHash(),
+                    c.market(),
+                    c.spec(),
+                    c.reserve(),
+                    c.atMillis())),
+            c.deadlineMillis(),
+            items -> c.replyTo().tell(items.get(0))));
+    return writeSoon(s);
   }
 
   /**
@@ -778,37 +767,10 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onReserveBids(State s, ReserveBids c) {
-    if (groupWrites) {
-      return waitForGroup(
-          new WaitingReservations(
-              c.bids(), c.deadlineMillis(), items -> c.replyTo().tell(new Reservations(items))));
-    }
-    Reservation refused = cannotReserve(s, c.deadlineMillis());
-    if (refused != null) {
-      return Effect()
-          .reply(
-              c.replyTo(),
-              new Reservations(java.util.Collections.nCopies(c.bids().size(), refused)));
-    }
-    Decided d = decide(s, c.bids(), c.deadlineMillis());
-    Reservations reply = new Reservations(d.items());
-    if (d.events().isEmpty()) {
-      return Effect().reply(c.replyTo(), reply);
-    }
-    return Effect().persist(d.events()).thenReply(c.replyTo(), st -> reply);
-  }
-
-  /** What reserving {@code bids} in order writes, and the answer for each. */
-  private record Decided(List<Event> events, List<Reservation> items) {}
-
-  /**
-   * Decides each bid in order as one reservation would: a repeated key answers its earlier bid (or
-   * a conflict for another body), then the credit the earlier bids left must cover it.
-   */
-  private Decided decide(State s, List<BidToReserve> bids, long deadlineMillis) {
-    List<Event> events = new ArrayList<>();
-    List<Reservation> items = new ArrayList<>(bids.size());
-    return new Decision(s, 0).decide(bids, deadlineMillis, events, items);
+    waitingReservations.add(
+        new WaitingReservations(
+            c.bids(), c.deadlineMillis(), items -> c.replyTo().tell(new Reservations(items))));
+    return writeSoon(s);
   }
 
   /**
@@ -828,8 +790,9 @@ public final class Account
       this.seq = s.nextSeq;
     }
 
-    Decided decide(
-        List<BidToReserve> bids, long deadlineMillis, List<Event> events, List<Reservation> items) {
+    /** Each bid's answer, in order; the reservations made are added to {@code events}. */
+    List<Reservation> decide(List<BidToReserve> bids, long deadlineMillis, List<Event> events) {
+      List<Reservation> items = new ArrayList<>(bids.size());
       for (BidToReserve b : bids) {
         Long earlier = s.byIdempotencyKey.get(b.idempotencyKey());
         BidReserved inThisWrite = keys.get(b.idempotencyKey());
@@ -863,7 +826,7 @@ public final class Account
           items.add(new Reserved(bidId, false, BidStatus.PENDING));
         }
       }
-      return new Decided(events, items);
+      return items;
     }
   }
 
@@ -876,7 +839,7 @@ public final class Account
    * flight Pekko stashes new commands; when it is durable they are taken in order, so everything
    * that arrived during one write goes in the next. Under light load a command waits one mailbox
    * hop; under heavy load a write carries many commands. Off for the entity-logic tests (no actor
-   * context), where each command writes at once.
+   * context): there each command is written the same way, at once and alone.
    */
   private final boolean groupWrites;
 
@@ -927,12 +890,11 @@ public final class Account
     }
   }
 
-  private ReplyEffect<Event, State> waitForGroup(WaitingReservations w) {
-    waitingReservations.add(w);
-    return flushSoon();
-  }
-
-  private ReplyEffect<Event, State> flushSoon() {
+  /** Writes what waits with the next group write (at once, alone, when not grouping). */
+  private ReplyEffect<Event, State> writeSoon(State s) {
+    if (!groupWrites) {
+      return onFlush(s, Flush.INSTANCE);
+    }
     if (!flushSent) {
       flushSent = true;
       ctx.getSelf().tell(Flush.INSTANCE);
@@ -989,7 +951,7 @@ public final class Account
       List<Reservation> items =
           refused != null
               ? java.util.Collections.nCopies(w.bids().size(), refused)
-              : decision.decide(w.bids(), w.deadlineMillis(), events, new ArrayList<>()).items();
+              : decision.decide(w.bids(), w.deadlineMillis(), events);
       answers.add(() -> w.answer().accept(items));
     }
     if (!waitingConfirms.isEmpty() || !waitingCloses.isEmpty() || !waitingReservations.isEmpty()) {
@@ -1015,22 +977,9 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onConfirmBids(State s, ConfirmBids c) {
-    if (groupWrites) {
-      waitingConfirms.add(c);
-      confirmsQueued++;
-      return flushSoon();
-    }
-    List<Event> events = new ArrayList<>();
-    for (long bidId : c.bidIds()) {
-      BidEntry e = s.bids.get(bidId);
-      if (e != null && e.status() == BidStatus.PENDING) {
-        events.add(new BidConfirmed(bidId));
-      }
-    }
-    if (events.isEmpty()) {
-      return Effect().reply(c.replyTo(), Done.getInstance());
-    }
-    return Effect().persist(events).thenReply(c.replyTo(), st -> Done.getInstance());
+    waitingConfirms.add(c);
+    confirmsQueued++;
+    return writeSoon(s);
   }
 
   private ReplyEffect<Event, State> onReserveWindow(State s, ReserveWindow c) {
@@ -1068,17 +1017,8 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onClose(State s, CloseBid c) {
-    if (groupWrites) {
-      waitingCloses.add(c);
-      return flushSoon();
-    }
-    BidEntry e = s.bids.get(c.bidId());
-    if (e == null || e.status().closed()) {
-      return Effect().reply(c.replyTo(), Done.getInstance());
-    }
-    return Effect()
-        .persist(new BidClosed(c.bidId(), c.status()))
-        .thenReply(c.replyTo(), st -> Done.getInstance());
+    waitingCloses.add(c);
+    return writeSoon(s);
   }
 
   private ReplyEffect<Event, State> onRecordEpoch(State s, RecordEpoch c) {

@@ -322,6 +322,18 @@ public final class BidRoutes {
             });
   }
 
+  /** Completes {@code to} as {@code from} completes. */
+  private static <T> void relay(CompletionStage<T> from, CompletableFuture<T> to) {
+    from.whenComplete(
+        (value, failure) -> {
+          if (failure != null) {
+            to.completeExceptionally(failure);
+          } else {
+            to.complete(value);
+          }
+        });
+  }
+
   /** A market's refusal of a bid that passed the checks here (the clock moved in between). */
   static Problem refused(ResultCode rc) {
     return switch (rc) {
@@ -431,15 +443,7 @@ public final class BidRoutes {
                                                 "the market took the bid after its deadline"));
                                     continue;
                                   }
-                                  afterMarket(account, toPlace[j], rc, confirm)
-                                      .whenComplete(
-                                          (placed, t) -> {
-                                            if (t != null) {
-                                              placement.completeExceptionally(t);
-                                            } else {
-                                              placement.complete(placed);
-                                            }
-                                          });
+                                  relay(afterMarket(account, toPlace[j], rc, confirm), placement);
                                 }
                               });
                     });
@@ -456,17 +460,7 @@ public final class BidRoutes {
                             account(account).tell(new Account.ConfirmBids(ids, system.ignoreRef()));
                           }
                           for (int j = 0; j < placements.size(); j++) {
-                            CompletableFuture<Placed> item = validItems.get(j);
-                            placements
-                                .get(j)
-                                .whenComplete(
-                                    (p, e) -> {
-                                      if (e != null) {
-                                        item.completeExceptionally(e);
-                                      } else {
-                                        item.complete(p);
-                                      }
-                                    });
+                            relay(placements.get(j), validItems.get(j));
                           }
                         });
               });

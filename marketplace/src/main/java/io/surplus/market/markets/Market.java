@@ -268,7 +268,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   public record Image(byte[] bytes) implements CborSerializable {}
 
-  /** A batch of {@link PlaceBids} is written (or wholly rejected): {@code accepted} of its bids. */
   /**
    * A batch is written: how many bids it accepted, and each bid's result in the batch's order (null
    * for one dropped past its deadline, unwritten and unanswered).
@@ -863,9 +862,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public CommandHandler<Command, Event, State> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
-        .onCommand(PlaceBid.class, this::onPlaceBid)
-        .onCommand(PlaceBids.class, this::onPlaceBids)
-        .onCommand(CancelBid.class, this::onCancelBid)
+        .onCommand(PlaceBid.class, (s, c) -> write(s, List.of(c), 0, null))
+        .onCommand(PlaceBids.class, (s, c) -> write(s, c.bids(), c.batch(), c.done()))
+        .onCommand(CancelBid.class, (s, c) -> write(s, List.of(c), 0, null))
         .onCommand(OfferWindow.class, this::onOfferWindow)
         .onCommand(FeedOffer.class, this::onFeedOffer)
         .onCommand(ExtendWindow.class, this::onExtend)
@@ -899,29 +898,23 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .build();
   }
 
-  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onPlaceBid(
-      State state, PlaceBid c) {
-    if (System.currentTimeMillis() > c.deadlineMillis()) {
-      return Effect().none();
-    }
-    ResultCode rc = state.checkPlace(c.bid(), c.atMillis());
-    if (rc != ResultCode.OK) {
-      return Effect().reply(c.replyTo(), new Outcome(rc));
-    }
-    return Effect()
-        .persist(new BidPlaced(c.bid(), c.atMillis()))
-        .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
-  }
-
-  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onPlaceBids(
-      State state, PlaceBids c) {
-    List<Event> events = new ArrayList<>(c.bids().size());
-    List<java.util.function.Consumer<ResultCode>> accepted = new ArrayList<>(c.bids().size());
-    List<ResultCode> results = new ArrayList<>(c.bids().size());
+  /**
+   * Writes bids and cancels in one journal write: each is checked in order, against the book, the
+   * changes since the cut and the commands before it. A bid that reaches the market after its
+   * deadline (its caller has timed out and answered 503) is dropped unwritten and unanswered. Every
+   * command gets its own outcome once the write is durable; a cancel written while an epoch clears
+   * (its bid may fill in that epoch) gets what applying it after the epoch found. A batch's {@code
+   * done}, if any, hears each command's result in order.
+   */
+  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> write(
+      State state, List<Command> commands, long batch, ActorRef<BatchWritten> done) {
+    List<Event> events = new ArrayList<>(commands.size());
+    List<java.util.function.Consumer<ResultCode>> accepted = new ArrayList<>(commands.size());
+    List<ResultCode> results = new ArrayList<>(commands.size());
     Set<Long> ids = new HashSet<>();
     Set<Long> cancelled = new HashSet<>();
     long now = System.currentTimeMillis();
-    for (Command command : c.bids()) {
+    for (Command command : commands) {
       if (command instanceof CancelBid x) {
         long id = x.bidId();
         boolean open =
@@ -932,9 +925,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         if (open) {
           cancelled.add(id);
           events.add(new BidCancelled(id));
-          accepted.add(code -> x.replyTo().tell(new Outcome(code)));
+          accepted.add(code -> answer(x.replyTo(), code));
         } else {
-          x.replyTo().tell(new Outcome(rc));
+          answer(x.replyTo(), rc);
         }
         continue;
       }
@@ -950,58 +943,42 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       results.add(rc);
       if (rc == ResultCode.OK) {
         events.add(new BidPlaced(p.bid(), p.atMillis()));
-        accepted.add(
-            code -> {
-              if (p.replyTo() != null) {
-                p.replyTo().tell(new Outcome(ResultCode.OK));
-              }
-            });
-      } else if (p.replyTo() != null) {
-        p.replyTo().tell(new Outcome(rc));
+        accepted.add(code -> answer(p.replyTo(), code));
+      } else {
+        answer(p.replyTo(), rc);
       }
     }
     long placed = events.stream().filter(e -> e instanceof BidPlaced).count();
-    BatchWritten written = new BatchWritten(c.batch(), (int) placed, results);
+    BatchWritten written = new BatchWritten(batch, (int) placed, results);
     if (events.isEmpty()) {
-      return Effect().reply(c.done(), written);
+      return done == null ? Effect().none() : Effect().reply(done, written);
     }
-    return Effect()
-        .persist(events)
-        .thenRun(
-            s -> {
-              // while an epoch clears every change waits in order; a cancel is answered with what
-              // applying it after the epoch found (its bid may fill in that epoch)
-              int first = s.cutAt != null ? s.pending.size() - events.size() : -1;
-              for (int k = 0; k < events.size(); k++) {
-                java.util.function.Consumer<ResultCode> reply = accepted.get(k);
-                if (first >= 0 && events.get(k) instanceof BidCancelled) {
-                  deferred.add(new Deferred(first + k, reply));
-                } else {
-                  reply.accept(ResultCode.OK);
-                }
-              }
-            })
-        .thenReply(c.done(), s -> written);
+    org.apache.pekko.persistence.typed.javadsl.EffectBuilder<Event, State> persisted =
+        Effect()
+            .persist(events)
+            .thenRun(
+                s -> {
+                  // while an epoch clears every change waits in order; a cancel is answered with
+                  // what
+                  // applying it after the epoch found (its bid may fill in that epoch)
+                  int first = s.cutAt != null ? s.pending.size() - events.size() : -1;
+                  for (int k = 0; k < events.size(); k++) {
+                    java.util.function.Consumer<ResultCode> reply = accepted.get(k);
+                    if (first >= 0 && events.get(k) instanceof BidCancelled) {
+                      deferred.add(new Deferred(first + k, reply));
+                    } else {
+                      reply.accept(ResultCode.OK);
+                    }
+                  }
+                });
+    return done == null ? persisted : persisted.thenReply(done, s -> written);
   }
 
-  /**
-   * Cancels an open bid. While an epoch clears, a bid open at the cut may fill in it: the cancel is
-   * written at once, and answered once the epoch is, with what applying it found.
-   */
-  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onCancelBid(
-      State state, CancelBid c) {
-    boolean open = state.book.bid(c.bidId()) != null || state.pendingBids.contains(c.bidId());
-    if (!open) {
-      return Effect().reply(c.replyTo(), new Outcome(ResultCode.UNKNOWN_BID));
+  /** Tells {@code to} the outcome, unless nobody asked (a bid of a gate's batch request). */
+  private static void answer(ActorRef<Outcome> to, ResultCode code) {
+    if (to != null) {
+      to.tell(new Outcome(code));
     }
-    if (state.cutAt != null) {
-      return Effect()
-          .persist(new BidCancelled(c.bidId()))
-          .thenRun(s -> defer(s, code -> c.replyTo().tell(new Outcome(code))));
-    }
-    return Effect()
-        .persist(new BidCancelled(c.bidId()))
-        .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
   }
 
   /** Owes the command whose change was just written (the last pending one) its answer. */

@@ -218,19 +218,17 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   private final ActorRef<Market.BatchWritten> writtenAdapter;
 
   /**
-   * Bids and cancels waiting for the next write ({@link Market.PlaceBid}, {@link
-   * Market.CancelBid}).
+   * A bid or cancel waiting for the next write: the command, where its result goes (null: the
+   * market answers the command's own {@code replyTo}; else its place in a {@link PlaceAll}), and
+   * when it arrived ({@link System#nanoTime}).
    */
-  private List<Market.Command> waiting = new ArrayList<>();
+  private record Waiting(Market.Command command, Slot slot, long arrivedNanos) {}
 
-  /**
-   * Where each waiting bid's result goes, parallel to {@code waiting}: null for a bid answered by
-   * the market itself (its own {@code replyTo}), or its place in a {@link PlaceAll}.
-   */
-  private List<Slot> sinks = new ArrayList<>();
+  /** What waits for the next write, in arrival order. */
+  private List<Waiting> waiting = new ArrayList<>();
 
-  /** The sinks of the batch being written. */
-  private List<Slot> writingSinks = List.of();
+  /** The batch being written. */
+  private List<Waiting> writingBatch = List.of();
 
   /** A bid's place in a {@link PlaceAll}. */
   private record Slot(Group group, int index) {}
@@ -276,9 +274,6 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   private final TimerScheduler<Message> timers;
   private final MarketMeters meters;
 
-  /** When each waiting bid arrived (System.nanoTime), parallel to {@code waiting}. */
-  private List<Long> arrivals = new ArrayList<>();
-
   private long batchSentAt;
 
   private MarketGate(ActorContext<Message> ctx, TimerScheduler<Message> timers, MarketParts parts) {
@@ -302,8 +297,8 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
               }
               meters.batchWritten(System.nanoTime() - batchSentAt);
               List<io.surplus.engine.ResultCode> results = w.result().results();
-              for (int i = 0; i < writingSinks.size() && i < results.size(); i++) {
-                Slot slot = writingSinks.get(i);
+              for (int i = 0; i < writingBatch.size() && i < results.size(); i++) {
+                Slot slot = writingBatch.get(i).slot();
                 if (slot != null) {
                   slot.group().set(slot.index(), results.get(i));
                 }
@@ -397,9 +392,7 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   }
 
   private void enqueue(Market.Command bid, Slot slot) {
-    waiting.add(bid);
-    sinks.add(slot);
-    arrivals.add(System.nanoTime());
+    waiting.add(new Waiting(bid, slot, System.nanoTime()));
   }
 
   /** Sends what waits if no write is in flight; otherwise it waits for the next one. */
@@ -417,28 +410,22 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
       writing = false;
       return this;
     }
-    List<Market.Command> batch;
-    long oldest = arrivals.get(0);
+    long oldest = waiting.get(0).arrivedNanos();
     if (waiting.size() <= MAX_BATCH) {
-      batch = waiting;
-      writingSinks = sinks;
+      writingBatch = waiting;
       waiting = new ArrayList<>();
-      sinks = new ArrayList<>();
-      arrivals = new ArrayList<>();
     } else {
-      batch = new ArrayList<>(waiting.subList(0, MAX_BATCH));
-      writingSinks = new ArrayList<>(sinks.subList(0, MAX_BATCH));
+      writingBatch = new ArrayList<>(waiting.subList(0, MAX_BATCH));
       waiting = new ArrayList<>(waiting.subList(MAX_BATCH, waiting.size()));
-      sinks = new ArrayList<>(sinks.subList(MAX_BATCH, sinks.size()));
-      arrivals = new ArrayList<>(arrivals.subList(MAX_BATCH, arrivals.size()));
     }
+    List<Market.Command> batch = writingBatch.stream().map(Waiting::command).toList();
     batchSentAt = System.nanoTime();
     meters.batchSent(batch.size(), batchSentAt - oldest);
     meters.queued(waiting.size());
     writing = true;
     batches++;
     bids += batch.size();
-    market.tell(new Market.PlaceBids(batches, List.copyOf(batch), writtenAdapter));
+    market.tell(new Market.PlaceBids(batches, batch, writtenAdapter));
     timers.startSingleTimer(BatchTimedOut.class, new BatchTimedOut(batches), BATCH_TIMEOUT);
     return this;
   }
