@@ -230,10 +230,29 @@ public final class Account
       ActorRef<Reservation> replyTo)
       implements Command {}
 
+  /** One window of a {@link ReserveWindows}: what a {@link ReserveWindow} carries. */
+  public record WindowToReserve(String idempotencyKey, String requestHash, String market)
+      implements CborSerializable {}
+
+  /**
+   * Gives the new windows of one feed request their ids in one journal write: one reservation per
+   * window, in order, each answered as {@link ReserveWindow} would answer it (a key repeated within
+   * the request answers the same window, or {@link KeyReused} for other fields).
+   */
+  public record ReserveWindows(
+      List<WindowToReserve> windows, long deadlineMillis, ActorRef<Reservations> replyTo)
+      implements Command {}
+
   /** The window a provider's key names, or null. */
   public record FindWindow(String idempotencyKey, ActorRef<WindowRef> replyTo) implements Command {}
 
   public record WindowRef(WindowIdReserved window) implements CborSerializable {}
+
+  /** The windows the keys name, in order (null for a key that names none). */
+  public record FindWindows(List<String> idempotencyKeys, ActorRef<WindowRefs> replyTo)
+      implements Command {}
+
+  public record WindowRefs(List<WindowIdReserved> windows) implements CborSerializable {}
 
   /** Records the provider's feed position: every sequence up to {@code seq} is applied. */
   public record AdvanceFeed(long seq, ActorRef<Done> replyTo) implements Command {}
@@ -671,6 +690,7 @@ public final class Account
                             : new Principal(id, null)))
         .onCommand(ReserveBid.class, this::onReserve)
         .onCommand(ReserveWindow.class, this::onReserveWindow)
+        .onCommand(ReserveWindows.class, this::onReserveWindows)
         .onCommand(ConfirmBid.class, this::onConfirm)
         .onCommand(ReserveBids.class, this::onReserveBids)
         .onCommand(ConfirmBids.class, this::onConfirmBids)
@@ -682,6 +702,15 @@ public final class Account
             FindWindow.class,
             (s, c) ->
                 Effect().reply(c.replyTo(), new WindowRef(s.windowKeys.get(c.idempotencyKey()))))
+        .onCommand(
+            FindWindows.class,
+            (s, c) -> {
+              List<WindowIdReserved> found = new ArrayList<>(c.idempotencyKeys().size());
+              for (String key : c.idempotencyKeys()) {
+                found.add(s.windowKeys.get(key));
+              }
+              return Effect().reply(c.replyTo(), new WindowRefs(found));
+            })
         .onCommand(
             AdvanceFeed.class,
             (s, c) ->
@@ -987,19 +1016,47 @@ public final class Account
     if (refused != null) {
       return Effect().reply(c.replyTo(), refused);
     }
-    WindowIdReserved earlier = s.windowKeys.get(c.idempotencyKey());
-    if (earlier != null) {
-      return Effect()
-          .reply(
-              c.replyTo(),
-              earlier.requestHash().equals(c.requestHash())
-                  ? new Reserved(earlier.windowId(), true, BidStatus.PENDING)
-                  : new KeyReused(earlier.windowId()));
+    List<WindowIdReserved> events = new ArrayList<>(1);
+    Reservation r =
+        reserveWindow(
+            s, new WindowToReserve(c.idempotencyKey(), c.requestHash(), c.market()), events);
+    return events.isEmpty()
+        ? Effect().reply(c.replyTo(), r)
+        : Effect().persist(List.<Event>copyOf(events)).thenReply(c.replyTo(), st -> r);
+  }
+
+  private ReplyEffect<Event, State> onReserveWindows(State s, ReserveWindows c) {
+    Reservation refused = cannotReserve(s, c.deadlineMillis());
+    List<Reservation> items = new ArrayList<>(c.windows().size());
+    List<WindowIdReserved> events = new ArrayList<>();
+    for (WindowToReserve w : c.windows()) {
+      items.add(refused != null ? refused : reserveWindow(s, w, events));
     }
-    long windowId = (id << BID_SEQ_BITS) | s.nextSeq;
-    return Effect()
-        .persist(new WindowIdReserved(windowId, c.market(), c.idempotencyKey(), c.requestHash()))
-        .thenReply(c.replyTo(), st -> new Reserved(windowId, false, BidStatus.PENDING));
+    Reservations answer = new Reservations(items);
+    return events.isEmpty()
+        ? Effect().reply(c.replyTo(), answer)
+        : Effect().persist(List.<Event>copyOf(events)).thenReply(c.replyTo(), st -> answer);
+  }
+
+  /**
+   * A window's id: the one its key got before (in the journal or earlier in {@code events}), or a
+   * new one whose event joins {@code events}.
+   */
+  private Reservation reserveWindow(State s, WindowToReserve w, List<WindowIdReserved> events) {
+    WindowIdReserved earlier = s.windowKeys.get(w.idempotencyKey());
+    for (int i = 0; earlier == null && i < events.size(); i++) {
+      if (events.get(i).idempotencyKey().equals(w.idempotencyKey())) {
+        earlier = events.get(i);
+      }
+    }
+    if (earlier != null) {
+      return earlier.requestHash().equals(w.requestHash())
+          ? new Reserved(earlier.windowId(), true, BidStatus.PENDING)
+          : new KeyReused(earlier.windowId());
+    }
+    long windowId = (id << BID_SEQ_BITS) | (s.nextSeq + events.size());
+    events.add(new WindowIdReserved(windowId, w.market(), w.idempotencyKey(), w.requestHash()));
+    return new Reserved(windowId, false, BidStatus.PENDING);
   }
 
   private ReplyEffect<Event, State> onRecordCuts(State s, RecordCuts c) {

@@ -8,7 +8,6 @@ import io.surplus.feed.ingest.ParsedLine;
 import io.surplus.feed.ingest.SequenceGate;
 import io.surplus.feed.protocol.FeedError;
 import io.surplus.feed.protocol.FeedEvent;
-import io.surplus.feed.protocol.Heartbeat;
 import io.surplus.feed.protocol.WindowExtended;
 import io.surplus.feed.protocol.WindowOpened;
 import io.surplus.feed.protocol.WindowRevoked;
@@ -25,7 +24,10 @@ import io.surplus.market.markets.Market;
 import io.surplus.market.markets.MarketGate;
 import io.surplus.market.markets.WindowSlots;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -54,6 +56,9 @@ public final class FeedRoutes {
 
   /** The feed body's media type; {@code application/json} is taken too (one event is JSON). */
   public static final String NDJSON = "application/x-ndjson";
+
+  /** Most lines applied together (a chunk): as many as one market write takes. */
+  static final int MAX_CHUNK = MarketGate.MAX_BATCH;
 
   /** Largest feed request body. */
   public static final long BODY_LIMIT = 16L * 1024 * 1024;
@@ -168,7 +173,10 @@ public final class FeedRoutes {
                       // after a refused line the rest is read and dropped, not cut off: a
                       // provider still sending when the answer went out would lose it to a reset
                       .filter(line -> p.error == null)
-                      .mapAsync(1, line -> silence.track(admit(gate, line, provider, p)))
+                      // the lines that arrive while a chunk is applied make the next chunk (group
+                      // commit): one account write and one write per run of one market's events
+                      .batch(MAX_CHUNK, FeedRoutes::chunkOf, FeedRoutes::addTo)
+                      .mapAsync(1, lines -> silence.track(admit(gate, lines, provider, p)))
                       .runWith(Sink.ignore(), materializer)
                       // the position is recorded even when the body broke off (a dropped
                       // connection): what was applied stays applied, and the provider resumes
@@ -194,128 +202,265 @@ public final class FeedRoutes {
             });
   }
 
-  private CompletionStage<Void> admit(
-      SequenceGate gate, ParsedLine line, long provider, Progress p) {
-    if (p.error != null) {
-      return CompletableFuture.completedFuture(null);
+  private static List<ParsedLine> chunkOf(ParsedLine line) {
+    List<ParsedLine> chunk = new ArrayList<>();
+    chunk.add(line);
+    return chunk;
+  }
+
+  private static List<ParsedLine> addTo(List<ParsedLine> chunk, ParsedLine line) {
+    chunk.add(line);
+    return chunk;
+  }
+
+  /**
+   * One line of a chunk on its way to being applied: a duplicate (no event), a heartbeat, or an
+   * event for a market with the command that applies it; or the error that refuses it.
+   */
+  private static final class Item {
+    final long line;
+    final FeedEvent event;
+    String market;
+    Market.Command command;
+    FeedError error;
+
+    Item(long line, FeedEvent event) {
+      this.line = line;
+      this.event = event;
     }
-    SequenceGate.Decision d = gate.admit(line);
-    switch (d.verdict()) {
-      case DUPLICATE -> {
-        p.duplicates++;
-        return CompletableFuture.completedFuture(null);
+
+    boolean duplicate() {
+      return event == null;
+    }
+
+    /** The key of the window the event names, or null. */
+    String windowKey() {
+      if (event instanceof WindowOpened w) {
+        return "feed:" + w.windowId();
       }
-      case GAP -> {
-        p.error = d.error();
-        p.expected = p.lastApplied + 1;
-        p.status = 409;
-        return CompletableFuture.completedFuture(null);
+      if (event instanceof WindowExtended x) {
+        return "feed:" + x.windowId();
       }
-      case INVALID -> {
-        p.error = d.error();
-        p.status = 422;
-        return CompletableFuture.completedFuture(null);
-      }
-      case CLOSED -> {
-        return CompletableFuture.completedFuture(null);
-      }
-      default -> {
-        FeedEvent event = d.toApply().orElseThrow();
-        return applyOne(event, line.line(), provider)
-            .thenAccept(
-                error -> {
-                  if (error == null) {
-                    p.lastApplied = event.seq();
-                    p.applied++;
-                  } else {
-                    p.error = error;
-                    p.status = 422;
-                  }
-                });
-      }
+      return event instanceof WindowRevoked v ? "feed:" + v.windowId() : null;
     }
   }
 
-  /** Applies one event to its market; the error that refused it, or null once it is applied. */
-  CompletionStage<FeedError> applyOne(FeedEvent event, long line, long provider) {
-    long now = System.currentTimeMillis();
-    if (event instanceof Heartbeat) {
+  /** What ends a request once the lines before it are applied: a gap or an invalid line. */
+  private record Stop(FeedError error, int status) {}
+
+  /**
+   * Applies one chunk of lines in order: each line through the sequence gate and the checks that
+   * need no market; then the ids of its new windows in one account write and the windows its other
+   * events name in one read; then each run of consecutive events for one market in one write of
+   * that market. The first refused line ends the request: nothing after it is applied.
+   */
+  private CompletionStage<Void> admit(
+      SequenceGate gate, List<ParsedLine> lines, long provider, Progress p) {
+    if (p.error != null) {
       return CompletableFuture.completedFuture(null);
     }
-    if (event instanceof WindowOpened w) {
-      FeedError bad = check(w, line, now);
-      if (bad != null) {
-        return CompletableFuture.completedFuture(bad);
+    long now = System.currentTimeMillis();
+    List<Item> items = new ArrayList<>(lines.size());
+    Stop stop = null;
+    for (ParsedLine line : lines) {
+      SequenceGate.Decision d = gate.admit(line);
+      switch (d.verdict()) {
+        case DUPLICATE -> items.add(new Item(line.line(), null));
+        case GAP -> stop = new Stop(d.error(), 409);
+        case INVALID -> stop = new Stop(d.error(), 422);
+        case CLOSED -> {}
+        default -> {
+          FeedEvent event = d.toApply().orElseThrow();
+          FeedError bad =
+              event instanceof WindowOpened w
+                  ? check(w, line.line(), now)
+                  : outOfRange(event, line.line(), now);
+          if (bad != null) {
+            stop = new Stop(bad, 422);
+          } else {
+            items.add(new Item(line.line(), event));
+          }
+        }
       }
-      String key = "feed:" + w.windowId();
-      String hash = ApiKeys.sha256(Json.write(identity(w)));
-      return account(provider)
-          .<Account.Reservation>ask(
-              r ->
-                  new Account.ReserveWindow(
-                      key, hash, w.gpuModel().name(), now + timeout.toMillis(), r),
-              timeout)
-          .thenCompose(
-              res -> {
-                if (res instanceof Account.KeyReused) {
-                  return CompletableFuture.completedFuture(
-                      new FeedError(line, "windowId", "was opened before with other fields"));
-                }
-                if (!(res instanceof Account.Reserved r)) {
-                  throw new Api.Unavailable("the window id could not be given in time", null);
-                }
-                WindowSpec spec = spec(w, r.windowOrBidId(), provider, now);
-                return market(w.gpuModel().name())
-                    .<Market.FeedOutcome>ask(
-                        o -> new MarketGate.Forward(new Market.FeedOffer(spec, w.seq(), now, o)),
-                        timeout)
-                    .thenApply(o -> refused(o, line));
-              });
+      if (stop != null) {
+        break;
+      }
     }
-    FeedError outOfRange = outOfRange(event, line, now);
-    if (outOfRange != null) {
-      return CompletableFuture.completedFuture(outOfRange);
-    }
-    String windowId =
-        event instanceof WindowExtended x ? x.windowId() : ((WindowRevoked) event).windowId();
-    return account(provider)
-        .<Account.WindowRef>ask(r -> new Account.FindWindow("feed:" + windowId, r), timeout)
-        .thenCompose(
-            ref -> {
-              if (ref.window() == null) {
-                return CompletableFuture.completedFuture(
-                    new FeedError(line, "windowId", "names no window this provider opened"));
+    Stop last = stop;
+    return windows(items, provider, now)
+        .thenCompose(v -> applyFrom(items, 0, p))
+        .thenAccept(
+            v -> {
+              if (p.error == null && last != null) {
+                p.error = last.error();
+                p.status = last.status();
+                if (last.status() == 409) {
+                  p.expected = p.lastApplied + 1;
+                }
               }
-              long id = ref.window().windowId();
-              String model = ref.window().market();
-              if (event instanceof WindowExtended x) {
-                int end = settings.clock().slotAtOrBefore(x.end()); // checked by outOfRange
-                return market(model)
-                    .<Market.FeedOutcome>ask(
-                        o ->
-                            new MarketGate.Forward(
-                                new Market.ExtendWindow(provider, id, end, x.seq(), now, o)),
-                        timeout)
-                    .thenApply(o -> refused(o, line));
-              }
-              WindowRevoked v = (WindowRevoked) event;
-              int take = v.nodes().isPresent() ? v.nodes().getAsInt() : 0;
-              return market(model)
-                  .<Market.FeedOutcome>ask(
-                      o ->
-                          new MarketGate.Forward(
-                              new Market.RevokeWindow(
-                                  provider,
-                                  id,
-                                  take,
-                                  v.at().toEpochMilli(),
-                                  v.kind(),
-                                  v.seq(),
-                                  now,
-                                  o)),
-                      timeout)
-                  .thenApply(o -> refused(o, line));
             });
+  }
+
+  /**
+   * Gives each item for a market its market and command: new windows get their ids in one {@link
+   * Account.ReserveWindows}; the windows of earlier requests are found in one {@link
+   * Account.FindWindows}.
+   */
+  private CompletionStage<Void> windows(List<Item> items, long provider, long now) {
+    List<Account.WindowToReserve> toReserve = new ArrayList<>();
+    for (Item it : items) {
+      if (it.event instanceof WindowOpened w) {
+        toReserve.add(
+            new Account.WindowToReserve(
+                it.windowKey(), ApiKeys.sha256(Json.write(identity(w))), w.gpuModel().name()));
+      }
+    }
+    CompletionStage<Account.Reservations> reserved =
+        toReserve.isEmpty()
+            ? CompletableFuture.completedFuture(new Account.Reservations(List.of()))
+            : account(provider)
+                .ask(
+                    r -> new Account.ReserveWindows(toReserve, now + timeout.toMillis(), r),
+                    timeout);
+    return reserved.thenCompose(
+        res -> {
+          // a window opened earlier in this chunk is known from its reservation
+          Map<String, Account.WindowIdReserved> known = new HashMap<>();
+          List<Item> toFind = new ArrayList<>();
+          int k = 0;
+          for (Item it : items) {
+            if (it.event instanceof WindowOpened w) {
+              Account.Reservation r = res.items().get(k++);
+              if (r instanceof Account.KeyReused) {
+                it.error =
+                    new FeedError(it.line, "windowId", "was opened before with other fields");
+              } else if (r instanceof Account.Reserved ok) {
+                long id = ok.windowOrBidId();
+                known.put(
+                    it.windowKey(),
+                    new Account.WindowIdReserved(id, w.gpuModel().name(), it.windowKey(), null));
+                it.market = w.gpuModel().name();
+                it.command = new Market.FeedOffer(spec(w, id, provider, now), w.seq(), now, null);
+              } else {
+                throw new Api.Unavailable("the window id could not be given in time", null);
+              }
+            } else if (it.windowKey() != null) {
+              Account.WindowIdReserved window = known.get(it.windowKey());
+              if (window != null) {
+                name(it, window, provider, now);
+              } else {
+                toFind.add(it);
+              }
+            }
+          }
+          if (toFind.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+          }
+          List<String> keys = toFind.stream().map(Item::windowKey).toList();
+          return account(provider)
+              .<Account.WindowRefs>ask(r -> new Account.FindWindows(keys, r), timeout)
+              .thenAccept(
+                  found -> {
+                    for (int i = 0; i < toFind.size(); i++) {
+                      name(toFind.get(i), found.windows().get(i), provider, now);
+                    }
+                  });
+        });
+  }
+
+  /** Gives an extension or a revocation the command for the window it names (or its error). */
+  private void name(Item it, Account.WindowIdReserved window, long provider, long now) {
+    if (window == null) {
+      it.error = new FeedError(it.line, "windowId", "names no window this provider opened");
+      return;
+    }
+    long id = window.windowId();
+    it.market = window.market();
+    if (it.event instanceof WindowExtended x) {
+      int end = settings.clock().slotAtOrBefore(x.end()); // checked by outOfRange
+      it.command = new Market.ExtendWindow(provider, id, end, x.seq(), now, null);
+      return;
+    }
+    WindowRevoked v = (WindowRevoked) it.event;
+    int take = v.nodes().isPresent() ? v.nodes().getAsInt() : 0;
+    it.command =
+        new Market.RevokeWindow(
+            provider, id, take, v.at().toEpochMilli(), v.kind(), v.seq(), now, null);
+  }
+
+  /**
+   * Applies the items from {@code from} on: the run of consecutive events for one market (with the
+   * duplicates and heartbeats among them) in one write of that market, then the rest. A market that
+   * tried only part of a run gets the rest again.
+   */
+  private CompletionStage<Void> applyFrom(List<Item> items, int from, Progress p) {
+    String model = null;
+    List<Market.Command> run = new ArrayList<>();
+    int end = from;
+    for (; end < items.size(); end++) {
+      Item it = items.get(end);
+      if (it.error != null || it.command != null && model != null && !model.equals(it.market)) {
+        break;
+      }
+      if (it.command != null) {
+        model = it.market;
+        run.add(it.command);
+      }
+    }
+    int runEnd = end;
+    if (run.isEmpty()) {
+      settle(items, from, runEnd, List.of(), p);
+      return CompletableFuture.completedFuture(null);
+    }
+    return market(model)
+        .<Market.FeedOutcomes>ask(
+            o -> new MarketGate.Forward(new Market.ApplyFeed(run, o)), timeout)
+        .thenCompose(
+            o -> {
+              int next = settle(items, from, runEnd, o.outcomes(), p);
+              return next < 0 || next == items.size()
+                  ? CompletableFuture.completedFuture(null)
+                  : applyFrom(items, next, p);
+            });
+  }
+
+  /**
+   * Counts items {@code from} to {@code end} against their market's {@code outcomes}, in order:
+   * where to go on (the first event the market did not try, or {@code end}), or -1 once a line is
+   * refused.
+   */
+  private static int settle(
+      List<Item> items, int from, int end, List<Market.FeedOutcome> outcomes, Progress p) {
+    int k = 0;
+    for (int i = from; i < items.size(); i++) {
+      Item it = items.get(i);
+      if (it.error != null) {
+        p.error = it.error;
+        p.status = 422;
+        return -1;
+      }
+      if (i == end) {
+        return end;
+      }
+      if (it.duplicate()) {
+        p.duplicates++;
+        continue;
+      }
+      if (it.command != null) {
+        if (k == outcomes.size()) {
+          return i;
+        }
+        FeedError refused = refused(outcomes.get(k++), it.line);
+        if (refused != null) {
+          p.error = refused;
+          p.status = 422;
+          return -1;
+        }
+      }
+      p.lastApplied = it.event.seq();
+      p.applied++;
+    }
+    return items.size();
   }
 
   /**

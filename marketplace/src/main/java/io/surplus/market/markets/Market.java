@@ -149,7 +149,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     @JsonSubTypes.Type(value = GetImage.class, name = "GetImage"),
     @JsonSubTypes.Type(value = FeedOffer.class, name = "FeedOffer"),
     @JsonSubTypes.Type(value = ExtendWindow.class, name = "ExtendWindow"),
-    @JsonSubTypes.Type(value = RevokeWindow.class, name = "RevokeWindow")
+    @JsonSubTypes.Type(value = RevokeWindow.class, name = "RevokeWindow"),
+    @JsonSubTypes.Type(value = ApplyFeed.class, name = "ApplyFeed")
   })
   public sealed interface Command extends CborSerializable {}
 
@@ -250,6 +251,23 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       return new FeedOutcome(code, false, List.of());
     }
   }
+
+  /**
+   * A provider's consecutive feed events for this market ({@link FeedOffer}, {@link ExtendWindow}
+   * and {@link RevokeWindow}, whose own {@code replyTo} is not used), written together: each is
+   * checked in order, against the book, the changes since the cut and the events before it. The
+   * write ends at the first refused event (nothing after it is tried); before an event naming a
+   * window an earlier one in it named, and before a revocation that is not first (their checks need
+   * what comes before applied); and after an extension while an epoch clears (it is answered after
+   * the epoch). A group that starts with a revocation waits while an epoch clears. {@code replyTo}
+   * hears the outcomes of the events tried, in order: fewer than sent when the write ended early,
+   * and the caller sends the rest again.
+   */
+  public record ApplyFeed(List<Command> events, ActorRef<FeedOutcomes> replyTo)
+      implements Command {}
+
+  /** The outcomes of an {@link ApplyFeed}'s events tried, in order. */
+  public record FeedOutcomes(List<FeedOutcome> outcomes) implements CborSerializable {}
 
   /** Asks for the book's canonical image: equal books give equal bytes. */
   public record GetImage(ActorRef<Image> replyTo) implements Command {}
@@ -866,9 +884,14 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .onCommand(PlaceBids.class, (s, c) -> write(s, c.bids(), c.batch(), c.done()))
         .onCommand(CancelBid.class, (s, c) -> write(s, List.of(c), 0, null))
         .onCommand(OfferWindow.class, this::onOfferWindow)
-        .onCommand(FeedOffer.class, this::onFeedOffer)
-        .onCommand(ExtendWindow.class, this::onExtend)
-        .onCommand(RevokeWindow.class, this::onRevoke)
+        .onCommand(FeedOffer.class, (s, c) -> feed(s, List.of(c), o -> c.replyTo().tell(o.get(0))))
+        .onCommand(
+            ExtendWindow.class, (s, c) -> feed(s, List.of(c), o -> c.replyTo().tell(o.get(0))))
+        .onCommand(
+            RevokeWindow.class, (s, c) -> feed(s, List.of(c), o -> c.replyTo().tell(o.get(0))))
+        .onCommand(
+            ApplyFeed.class,
+            (s, c) -> feed(s, c.events(), o -> c.replyTo().tell(new FeedOutcomes(o))))
         .onCommand(ClearEpoch.class, this::onClearEpoch)
         .onCommand(Tick.class, this::onTick)
         .onCommand(EpochComputed.class, this::onEpochComputed)
@@ -997,91 +1020,155 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
   }
 
-  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onFeedOffer(
-      State state, FeedOffer c) {
+  /**
+   * Writes a provider's feed events together (see {@link ApplyFeed}); {@code reply} hears the
+   * outcomes of those tried, once they are durable. An event whose sequence this market applied
+   * before is a duplicate, written again never. An extension written while an epoch clears is
+   * checked against the book at the cut and answered after the epoch, where one that no longer
+   * holds (another moved the end further) changes nothing and is refused. A revocation runs in the
+   * command handler (the engine checks before it changes anything), so its event carries the cuts;
+   * the event's number tells replay to run the same revocation and the live handler that it ran.
+   */
+  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> feed(
+      State state, List<Command> commands, java.util.function.Consumer<List<FeedOutcome>> reply) {
+    boolean cut = state.cutAt != null;
+    if (cut && commands.get(0) instanceof RevokeWindow) {
+      return Effect().stash(); // its cuts depend on the leases the epoch makes
+    }
+    List<Event> events = new ArrayList<>(commands.size());
+    List<FeedOutcome> outcomes = new ArrayList<>(commands.size());
+    List<WindowRevoked> revoked = new ArrayList<>(1);
+    Set<Long> named = new HashSet<>();
+    boolean answerAfterEpoch = false;
+    for (Command command : commands) {
+      if (!named.add(windowOf(command))
+          || command instanceof RevokeWindow && (cut || !events.isEmpty())) {
+        break;
+      }
+      FeedOutcome outcome;
+      if (command instanceof FeedOffer c) {
+        outcome = offer(state, c, events);
+      } else if (command instanceof ExtendWindow c) {
+        outcome = extend(state, c, events);
+        if (outcome == null) {
+          answerAfterEpoch = true;
+          break;
+        }
+      } else {
+        outcome = revoke(state, (RevokeWindow) command, events, revoked);
+      }
+      outcomes.add(outcome);
+      if (outcome.code() != ResultCode.OK) {
+        break;
+      }
+    }
+    if (events.isEmpty()) {
+      reply.accept(outcomes);
+      return Effect().none();
+    }
+    boolean deferred = answerAfterEpoch;
+    if (meters != null) {
+      meters.feedWritten(events.size());
+    }
+    return Effect()
+        .persist(events)
+        .thenRun(
+            s -> {
+              revoked.forEach(this::publishRevocation);
+              if (!deferred) {
+                reply.accept(outcomes);
+                return;
+              }
+              defer(
+                  s,
+                  code -> {
+                    outcomes.add(
+                        code == ResultCode.OK ? FeedOutcome.APPLIED : FeedOutcome.refused(code));
+                    reply.accept(outcomes);
+                  });
+            });
+  }
+
+  private static long windowOf(Command feed) {
+    if (feed instanceof FeedOffer c) {
+      return c.window().id();
+    }
+    if (feed instanceof ExtendWindow c) {
+      return c.windowId();
+    }
+    if (feed instanceof RevokeWindow c) {
+      return c.windowId();
+    }
+    throw new IllegalArgumentException("not a feed event: " + feed);
+  }
+
+  /** A new window from the feed: its event joins {@code events}, or the outcome refuses it. */
+  private static FeedOutcome offer(State state, FeedOffer c, List<Event> events) {
     if (state.seen(c.window().provider(), c.seq())) {
-      return Effect().reply(c.replyTo(), FeedOutcome.DUPLICATE);
+      return FeedOutcome.DUPLICATE;
     }
     ResultCode rc = state.checkOffer(c.window(), c.atMillis());
     if (rc != ResultCode.OK) {
-      return Effect().reply(c.replyTo(), FeedOutcome.refused(rc));
+      return FeedOutcome.refused(rc);
     }
-    return Effect()
-        .persist(new FeedWindowOffered(c.window(), c.seq(), c.atMillis()))
-        .thenReply(c.replyTo(), s -> FeedOutcome.APPLIED);
+    events.add(new FeedWindowOffered(c.window(), c.seq(), c.atMillis()));
+    return FeedOutcome.APPLIED;
   }
 
   /**
-   * Extends a window. While an epoch clears, the extension is checked against the book at the cut
-   * and written at once; it is applied (and answered) after the epoch, where an extension that no
-   * longer holds (another one moved the end further) changes nothing and is refused.
+   * An extension: its event joins {@code events}, or the outcome refuses it; null while an epoch
+   * clears, when it is written now and answered after the epoch.
    */
-  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onExtend(
-      State state, ExtendWindow c) {
+  private static FeedOutcome extend(State state, ExtendWindow c, List<Event> events) {
     if (state.seen(c.provider(), c.seq())) {
-      return Effect().reply(c.replyTo(), FeedOutcome.DUPLICATE);
+      return FeedOutcome.DUPLICATE;
     }
     WindowSpec w = state.window(c.windowId());
     if (w == null || w.provider() != c.provider()) {
-      return Effect().reply(c.replyTo(), FeedOutcome.refused(ResultCode.UNKNOWN_WINDOW));
+      return FeedOutcome.refused(ResultCode.UNKNOWN_WINDOW);
     }
     WindowExtended e =
         new WindowExtended(c.provider(), c.windowId(), c.newEndSlot(), c.seq(), c.atMillis());
     if (state.cutAt != null) {
-      return Effect()
-          .persist(e)
-          .thenRun(
-              s ->
-                  defer(
-                      s,
-                      code ->
-                          c.replyTo()
-                              .tell(
-                                  code == ResultCode.OK
-                                      ? FeedOutcome.APPLIED
-                                      : FeedOutcome.refused(code))));
+      events.add(e);
+      return null;
     }
     ResultCode rc = state.book.checkExtend(c.windowId(), c.newEndSlot(), c.atMillis());
     if (rc != ResultCode.OK) {
-      return Effect().reply(c.replyTo(), FeedOutcome.refused(rc));
+      return FeedOutcome.refused(rc);
     }
-    return Effect().persist(e).thenReply(c.replyTo(), s -> FeedOutcome.APPLIED);
+    events.add(e);
+    return FeedOutcome.APPLIED;
   }
 
   /**
-   * Revokes in the command handler (the engine checks before it changes anything), so the event can
-   * carry the cuts; the event's number tells replay to run the same revocation, and the live
-   * handler that it already ran. A revocation waits while an epoch clears: its cuts depend on the
-   * leases the epoch makes.
+   * A revocation, run on the book now: its event joins {@code events}, or the outcome refuses it.
    */
-  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onRevoke(
-      State state, RevokeWindow c) {
-    if (state.cutAt != null) {
-      return Effect().stash();
-    }
+  private FeedOutcome revoke(
+      State state, RevokeWindow c, List<Event> events, List<WindowRevoked> revoked) {
     if (state.seen(c.provider(), c.seq())) {
-      return Effect().reply(c.replyTo(), FeedOutcome.DUPLICATE);
+      return FeedOutcome.DUPLICATE;
     }
     WindowSpec w = state.book.window(c.windowId());
     if (w == null || w.provider() != c.provider()) {
-      return Effect().reply(c.replyTo(), FeedOutcome.refused(ResultCode.UNKNOWN_WINDOW));
+      return FeedOutcome.refused(ResultCode.UNKNOWN_WINDOW);
     }
     // nodes are taken from what the window offers when the revocation starts (or when the window
     // starts, if that is later)
     long from = Math.max(c.fromMillis(), c.atMillis());
     if (!clock.covers(from)) {
-      return Effect().reply(c.replyTo(), FeedOutcome.refused(ResultCode.INVALID_REVOCATION));
+      return FeedOutcome.refused(ResultCode.INVALID_REVOCATION);
     }
     int slot = Math.max(clock.slotAtOrBefore(from), w.startSlot());
     int offered = state.book.offeredNodes(c.windowId(), slot);
     int keep = c.takeNodes() <= 0 ? 0 : offered - c.takeNodes();
     if (keep < 0) {
-      return Effect().reply(c.replyTo(), FeedOutcome.refused(ResultCode.INVALID_REVOCATION));
+      return FeedOutcome.refused(ResultCode.INVALID_REVOCATION);
     }
     RevocationPlan plan =
         state.book.revoke(c.windowId(), keep, c.fromMillis(), c.kind(), c.atMillis());
     if (plan.code() != ResultCode.OK) {
-      return Effect().reply(c.replyTo(), FeedOutcome.refused(plan.code()));
+      return FeedOutcome.refused(plan.code());
     }
     state.revocations++;
     WindowRevoked e =
@@ -1095,10 +1182,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
             c.seq(),
             c.atMillis(),
             plan.cuts());
-    return Effect()
-        .persist(e)
-        .thenRun(s -> publishRevocation(e))
-        .thenReply(c.replyTo(), s -> new FeedOutcome(ResultCode.OK, false, plan.cuts()));
+    events.add(e);
+    revoked.add(e);
+    return new FeedOutcome(ResultCode.OK, false, plan.cuts());
   }
 
   /**

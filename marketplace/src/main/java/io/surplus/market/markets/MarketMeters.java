@@ -25,6 +25,7 @@ public final class MarketMeters {
   private final Timer batchWrite;
   private final Timer bidWait;
   private final AtomicLong queued = new AtomicLong();
+  private final DistributionSummary feedEvents;
   private final Counter restarts;
 
   public MarketMeters(MeterRegistry registry, String model) {
@@ -70,6 +71,11 @@ public final class MarketMeters {
         .description("bids waiting in the gate for the next journal write")
         .tag("market", model)
         .register(registry);
+    feedEvents =
+        DistributionSummary.builder("surplus.market.feed.events")
+            .description("capacity feed events per journal write of the market")
+            .tag("market", model)
+            .register(registry);
     restarts =
         Counter.builder("surplus.market.restarts")
             .description("restarts of the market after a failure")
@@ -95,6 +101,10 @@ public final class MarketMeters {
 
   void queued(int bids) {
     queued.set(bids);
+  }
+
+  void feedWritten(int events) {
+    feedEvents.record(events);
   }
 
   void restarted() {

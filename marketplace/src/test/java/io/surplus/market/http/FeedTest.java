@@ -111,6 +111,61 @@ class FeedTest {
     assertEquals(6, found, book.toString());
   }
 
+  /** A market's feed writes so far and the events in them, from {@code /metrics}. */
+  static double[] feedWrites(String model) {
+    String scrape = service.get("/metrics", null).body();
+    String label = "market=\"" + model + "\"";
+    return new double[] {
+      Math.max(0, BidFlowTest.count(scrape, "surplus_market_feed_events_count", label)),
+      Math.max(0, BidFlowTest.count(scrape, "surplus_market_feed_events_sum", label))
+    };
+  }
+
+  @Test
+  void shouldApplyConcurrentProvidersEventsInFewerWritesThanEventsInOrder() throws Exception {
+    String[] keys = {provider(), provider()};
+    double[] before = feedWrites(H100);
+    // each provider: 40 windows; then extends 10 of them and revokes a node of 10 others
+    List<java.util.concurrent.CompletableFuture<TestService.Reply>> opens = new ArrayList<>();
+    for (String key : keys) {
+      String[] lines = new String[40];
+      for (int i = 0; i < 40; i++) {
+        lines[i] = opened(i + 1, "many-" + i, 4, 2, 10, "7.0" + (i % 10), 0);
+      }
+      opens.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> feed(key, lines)));
+    }
+    for (java.util.concurrent.CompletableFuture<TestService.Reply> f : opens) {
+      TestService.Reply r = f.get();
+      assertEquals(200, r.status(), r.body());
+      assertEquals(40, r.json().get("lastApplied").asLong());
+      assertEquals(40, r.json().get("applied").asLong());
+    }
+    List<java.util.concurrent.CompletableFuture<TestService.Reply>> changes = new ArrayList<>();
+    for (String key : keys) {
+      String[] lines = new String[20];
+      for (int i = 0; i < 10; i++) {
+        lines[2 * i] = FeedTestLines.extended(41 + 2 * i, "many-" + i, Bodies.slot(12).toString());
+        lines[2 * i + 1] = revoked(42 + 2 * i, "many-" + (10 + i), "emergency", Instant.now(), 1);
+      }
+      changes.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> feed(key, lines)));
+    }
+    for (java.util.concurrent.CompletableFuture<TestService.Reply> f : changes) {
+      TestService.Reply r = f.get();
+      assertEquals(200, r.status(), r.body());
+      assertEquals(60, r.json().get("lastApplied").asLong());
+      assertEquals(20, r.json().get("applied").asLong());
+    }
+    double[] after = feedWrites(H100);
+    assertEquals(120, after[1] - before[1], "feed events written to " + H100);
+    double writes = after[0] - before[0];
+    // about 2 writes per provider for the windows (the first line goes alone, the rest wait for
+    // it), and 11 for the changes (a revocation opens a write of its own); 120 without grouping
+    assertTrue(writes <= 60, writes + " writes for 120 events");
+    for (String key : keys) {
+      assertEquals(60, position(key));
+    }
+  }
+
   @Test
   void shouldSkipDuplicatesAndRefuseAGapNamingTheLine() {
     String key = provider();

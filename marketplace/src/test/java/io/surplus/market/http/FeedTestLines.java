@@ -78,6 +78,17 @@ public final class FeedTestLines {
         + "}";
   }
 
+  /** A {@code window.extended} line moving the window's end to {@code end}. */
+  public static String extended(long seq, String window, String end) {
+    return "{\"type\":\"window.extended\",\"seq\":"
+        + seq
+        + ",\"windowId\":\""
+        + window
+        + "\",\"end\":\""
+        + end
+        + "\"}";
+  }
+
   public static TestService.Reply feed(TestService service, String key, String... lines) {
     return service.post("/v1/feed", key, null, String.join("\n", lines) + "\n");
   }

@@ -63,13 +63,7 @@ class HostileInputTest {
   }
 
   static String extended(long seq, String window, String end) {
-    return "{\"type\":\"window.extended\",\"seq\":"
-        + seq
-        + ",\"windowId\":\""
-        + window
-        + "\",\"end\":\""
-        + end
-        + "\"}";
+    return FeedTestLines.extended(seq, window, end);
   }
 
   static void assertField(TestService.Reply r, int status, String field) {

@@ -305,6 +305,83 @@ class MarketPersistenceTest {
     }
   }
 
+  static Market.FeedOffer feedOffer(long window, long seq, int start, int end) {
+    return new Market.FeedOffer(
+        new WindowSpec(window, 1, 0, 0, 4, 8, start, end, 1_000_000, 300, 950_000), seq, NOW, null);
+  }
+
+  static Market.ExtendWindow feedExtend(long window, long seq, int end) {
+    return new Market.ExtendWindow(1, window, end, seq, NOW, null);
+  }
+
+  static Market.RevokeWindow feedRevoke(long window, long seq) {
+    return new Market.RevokeWindow(
+        1, window, 1, NOW, io.surplus.engine.RevocationKind.EMERGENCY, seq, NOW, null);
+  }
+
+  static java.util.List<ResultCode> codes(TestProbe<Market.FeedOutcomes> probe) {
+    return probe.receiveMessage(WAIT).outcomes().stream().map(Market.FeedOutcome::code).toList();
+  }
+
+  @Test
+  void shouldWriteAProvidersFeedEventsTogetherInOrderEachWithItsOwnOutcome() {
+    GpuModel model = new GpuModel("FEED-" + System.nanoTime());
+    ResultCode ok = ResultCode.OK;
+    byte[] image;
+    ActorTestKit kit = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          kit.spawn(Market.create(model, CLOCK, PricingRule.PAY_AS_CLEAR));
+      TestProbe<Market.FeedOutcomes> probe = kit.createTestProbe();
+      // three windows, then an extension of the first: it names a window named before in the
+      // write, so the write ends before it and the caller sends it again
+      market.tell(
+          new Market.ApplyFeed(
+              java.util.List.of(
+                  feedOffer(1, 1, S, S + 16),
+                  feedOffer(2, 2, S, S + 16),
+                  feedOffer(3, 3, S, S + 16),
+                  feedExtend(1, 4, S + 20)),
+              probe.ref()));
+      assertEquals(java.util.List.of(ok, ok, ok), codes(probe));
+      // a window already over is refused, and nothing after it is tried
+      market.tell(
+          new Market.ApplyFeed(
+              java.util.List.of(
+                  feedExtend(1, 4, S + 20),
+                  feedOffer(4, 5, S - 10, S - 2),
+                  feedOffer(5, 6, S, S + 16)),
+              probe.ref()));
+      assertEquals(java.util.List.of(ok, ResultCode.IN_THE_PAST), codes(probe));
+      // so window 5's sequence was never applied: sent alone, it is applied now, not a duplicate
+      market.tell(new Market.ApplyFeed(java.util.List.of(feedOffer(5, 6, S, S + 16)), probe.ref()));
+      java.util.List<Market.FeedOutcome> fifth = probe.receiveMessage(WAIT).outcomes();
+      assertEquals(java.util.List.of(Market.FeedOutcome.APPLIED), fifth);
+      // a sequence applied before is a duplicate; a revocation may only open a write (it runs
+      // on the book before the write), so the second one ends it
+      market.tell(
+          new Market.ApplyFeed(
+              java.util.List.of(
+                  feedOffer(1, 1, S, S + 16),
+                  feedRevoke(2, 7),
+                  feedOffer(6, 8, S, S + 16),
+                  feedRevoke(3, 9)),
+              probe.ref()));
+      java.util.List<Market.FeedOutcome> mixed = probe.receiveMessage(WAIT).outcomes();
+      assertEquals(3, mixed.size(), mixed.toString());
+      assertTrue(mixed.get(0).duplicate());
+      assertEquals(ok, mixed.get(1).code());
+      assertFalse(mixed.get(1).duplicate());
+      assertEquals(Market.FeedOutcome.APPLIED, mixed.get(2));
+      market.tell(new Market.ApplyFeed(java.util.List.of(feedRevoke(3, 9)), probe.ref()));
+      assertEquals(java.util.List.of(ok), codes(probe));
+      image = image(kit, market);
+    } finally {
+      kit.shutdownTestKit();
+    }
+    assertRecoversExactly(model, image, (k, m) -> {});
+  }
+
   @Test
   void shouldClearOnItsOwnTimerAndRecordTheEpochInTheJournal() {
     GpuModel model = new GpuModel("TIMER-" + System.nanoTime());
