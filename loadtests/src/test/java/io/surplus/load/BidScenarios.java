@@ -32,19 +32,18 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class BidScenarios {
 
   /**
-   * {@code -Dsurplus.mix=single}: the single bids are all plain placements (no amend, no cancel),
-   * the issue's single-bid figure; the default {@code documented} is the mix above.
+   * {@code -Dsurplus.mix=}: {@code single} (BidSubmission's default), plain placements only, the
+   * single-bid figure; {@code documented}, the mix above.
    */
   public static final String MIX = "surplus.mix";
 
-  /**
-   * Whether this run sends plain placements only: {@code -Dsurplus.mix=single}, or single bids from
-   * a pool of clients ({@code -Dsurplus.connections}).
-   */
+  /** Whether this run sends plain placements only ({@code -Dsurplus.mix=single}, the default). */
   public static boolean onlyPlacements() {
-    return "single".equals(System.getProperty(MIX, "documented"))
-        || System.getProperty(Protocol.CONNECTIONS) != null;
+    return !"documented".equals(System.getProperty(MIX, "single"));
   }
+
+  /** A kind of iteration of a pooled client: its share of iterations and its requests. */
+  private record Kind(String name, double weight, int requests, ChainBuilder chain) {}
 
   /** Seconds of ramp before the constant rate. */
   public static final int RAMP_SECONDS = 5;
@@ -59,11 +58,16 @@ public final class BidScenarios {
     this.batchSize = batchSize;
   }
 
-  /** The populations for {@code rate} bids per second for {@code seconds} after the ramp. */
+  /**
+   * The populations for {@code rate} bids per second for {@code seconds} after the ramp, in the
+   * open model: each arrival is a new virtual user, who takes a shared keep-alive connection if one
+   * is free and opens another if not (Gatling's shared pool has no bound), as a day's arrivals from
+   * many independent clients would. MixedDay uses it on purpose; BidSubmission uses {@link
+   * #pooled}.
+   */
   public List<PopulationBuilder> populations(
-      double rate, double batchShare, int seconds, int startAfterSeconds) {
+      double rate, double batchShare, int seconds, int startAfterSeconds, boolean onlyPlace) {
     double singles = rate * (1 - batchShare);
-    boolean onlyPlace = onlyPlacements();
     List<PopulationBuilder> p = new ArrayList<>();
     add(
         p,
@@ -81,18 +85,64 @@ public final class BidScenarios {
   }
 
   /**
-   * Single bids from {@code connections} clients, each a loop that places a bid, waits for its
-   * answer and places the next: as an SDK with a pool of that many keep-alive connections, and as
-   * the bare-route ceiling is measured. The simulation throttles all of them to the target rate;
-   * when the service answers too slowly to reach it, the rate acknowledged falls short of it. A
-   * bid's response time is measured from its send (time spent waiting for a free connection is not
-   * in it; the shortfall in rate is where that shows).
+   * Bids from {@code connections} clients, each a loop that sends a request, waits for its answer
+   * and sends the next: as an SDK with a pool of that many keep-alive connections, and as the
+   * bare-route ceiling is measured. Plain placements ({@code onlyPlace}), or the documented mix
+   * with each kind's share of iterations set so that bids arrive in the same shares as in {@link
+   * #populations}. The simulation throttles all of them to {@link #requestsPerSecond}; when the
+   * service answers too slowly to reach it, the rate acknowledged falls short of it. A request's
+   * response time is measured from its send (time spent waiting for a free client is not in it; the
+   * shortfall in rate is where that shows).
    */
-  public PopulationBuilder pooled(int connections, int seconds) {
-    return scenario("place")
+  public PopulationBuilder pooled(
+      int connections, int seconds, double batchShare, boolean onlyPlace) {
+    List<Kind> kinds = kinds(batchShare, onlyPlace);
+    double total = kinds.stream().mapToDouble(Kind::weight).sum();
+    List<io.gatling.javaapi.core.Choice.WithWeight> choices = new ArrayList<>();
+    for (Kind k : kinds) {
+      // rounded down: Gatling refuses weights that add up to a hair over 100
+      double percent = Math.floor(100_000.0 * k.weight() / total) / 1000;
+      choices.add(new io.gatling.javaapi.core.Choice.WithWeight(percent, k.chain()));
+    }
+    return scenario("pooled")
         .during(Duration.ofSeconds(seconds + RAMP_SECONDS))
-        .on(exec(pickBidder(), place("place bid"), record()))
+        .on(exec(pickBidder()).randomSwitch().on(choices))
         .injectOpen(atOnceUsers(connections));
+  }
+
+  /** Requests per second that carry {@code rate} bids per second in {@link #pooled}'s mix. */
+  public double requestsPerSecond(double rate, double batchShare, boolean onlyPlace) {
+    List<Kind> kinds = kinds(batchShare, onlyPlace);
+    double requests = kinds.stream().mapToDouble(k -> k.weight() * k.requests()).sum();
+    double bids =
+        kinds.stream()
+            .mapToDouble(
+                k ->
+                    k.weight()
+                        * (k.name().equals("batch") ? batchSize : k.name().equals("amend") ? 2 : 1))
+            .sum();
+    return rate * requests / bids;
+  }
+
+  /** The kinds of a pooled client's iterations, weighted as {@link #populations} weighs users. */
+  private List<Kind> kinds(double batchShare, boolean onlyPlace) {
+    double singles = 1 - batchShare;
+    List<Kind> kinds = new ArrayList<>();
+    if (onlyPlace) {
+      kinds.add(new Kind("place", 1, 1, exec(place("place bid"), record())));
+      return kinds;
+    }
+    if (singles > 0) {
+      kinds.add(new Kind("place", singles * 0.75, 1, exec(place("place bid"), record())));
+      // without the think time of the open model's amends and cancels: a pooled client that
+      // paused would stand idle, and the pool would measure its own pauses
+      kinds.add(new Kind("amend", singles * 0.0625, 3, amendSteps(false)));
+      kinds.add(new Kind("cancel", singles * 0.125, 2, placeThenCancelSteps(false)));
+    }
+    if (batchShare > 0) {
+      kinds.add(new Kind("batch", batchShare / batchSize, 1, batchSteps()));
+    }
+    return kinds;
   }
 
   /** A light background of single bids that keeps every market clearing (for readers). */
@@ -165,28 +215,37 @@ public final class BidScenarios {
   }
 
   private ChainBuilder amend() {
+    return exec(pickBidder(), amendSteps(true));
+  }
+
+  private ChainBuilder amendSteps(boolean think) {
     return exec(
-        pickBidder(),
         place("place bid"),
         record(),
-        exec(s -> s).pause(Duration.ofMillis(100), Duration.ofMillis(500)),
+        think ? exec(s -> s).pause(Duration.ofMillis(100), Duration.ofMillis(500)) : exec(s -> s),
         cancel("amend: cancel"),
         place("amend: replace"),
         record());
   }
 
   private ChainBuilder placeThenCancel() {
+    return exec(pickBidder(), placeThenCancelSteps(true));
+  }
+
+  private ChainBuilder placeThenCancelSteps(boolean think) {
     return exec(
-        pickBidder(),
         place("place bid"),
         record(),
-        exec(s -> s).pause(Duration.ofMillis(200), Duration.ofMillis(2000)),
+        think ? exec(s -> s).pause(Duration.ofMillis(200), Duration.ofMillis(2000)) : exec(s -> s),
         cancel("cancel bid"));
   }
 
   private ChainBuilder batch() {
+    return exec(pickBidder(), batchSteps());
+  }
+
+  private ChainBuilder batchSteps() {
     return exec(
-        pickBidder(),
         exec(s -> s.set("idem", UUID.randomUUID().toString())),
         exec(
             http("place batch")

@@ -65,13 +65,18 @@ public record LoadConfig(
   public static final String OUT = "surplus.out";
 
   public static LoadConfig fromSystemProperties(double defaultRate, int defaultP99Millis) {
+    return fromSystemProperties(defaultRate, defaultP99Millis, 30);
+  }
+
+  public static LoadConfig fromSystemProperties(
+      double defaultRate, int defaultP99Millis, int defaultSeconds) {
     return new LoadConfig(
         System.getProperty(URL, "http://127.0.0.1:8080").replaceAll("/+$", ""),
         System.getProperty(ADMIN_KEY, ""),
         list(System.getProperty(BIDDER_KEYS, "")),
         list(System.getProperty(PROVIDER_KEYS, "")),
         Double.parseDouble(System.getProperty(RATE, Double.toString(defaultRate))),
-        Integer.getInteger(DURATION, 30),
+        Integer.getInteger(DURATION, defaultSeconds),
         Double.parseDouble(System.getProperty(BATCH_SHARE, "0.2")),
         Integer.getInteger(BATCH_SIZE, 50),
         Integer.getInteger(P99_MILLIS, defaultP99Millis),

@@ -14,4 +14,19 @@ public abstract class MeasuredSimulation extends Simulation {
   public void before() {
     Results.loadStarts();
   }
+
+  /**
+   * The instant a fault run ({@code ./surplus load --kill-after}) found the restarted service
+   * ready, from {@code <out>/restarted-at}; 0 when the service was not restarted.
+   */
+  static long restartedAtMillis(LoadConfig config) {
+    java.nio.file.Path file = config.out().resolve("restarted-at");
+    try {
+      return java.nio.file.Files.exists(file)
+          ? Long.parseLong(java.nio.file.Files.readString(file).strip())
+          : 0;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 }

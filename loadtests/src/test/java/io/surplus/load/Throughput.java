@@ -22,6 +22,15 @@ public final class Throughput {
     return total.sum();
   }
 
+  /** Completions in the seconds from the one holding {@code epochMillis} on. */
+  public long since(long epochMillis) {
+    long from = epochMillis / 1000;
+    return perSecond.entrySet().stream()
+        .filter(e -> e.getKey() >= from)
+        .mapToLong(e -> e.getValue().sum())
+        .sum();
+  }
+
   /**
    * The median count over the seconds from {@code skipFirst} seconds after the first completion to
    * {@code skipLast} seconds before the last one; 0 when nothing is left.
