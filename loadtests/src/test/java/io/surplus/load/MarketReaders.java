@@ -14,15 +14,22 @@ import java.util.Map;
 
 /**
  * Market readers: {@code surplus.rate} anonymous book, market list, candle and trade reads per
- * second (default 2,000) and {@code surplus.subscribers} WebSocket subscribers (default 1,000) on
- * {@code /v1/stream}, over a light background of bids (20 per second) that keeps every market
- * clearing. Holds the reads' p99 to {@code surplus.p99Millis} (default 20) with no failed request;
- * each epoch's lag to the subscribers (p50, p99, max) is checked by the report against 200 ms, with
- * no gap in a subscriber's epochs and no stream closed by the server as too slow. With {@code
+ * second (default 2,000, from {@code surplus.readers} pooled clients) and {@code
+ * surplus.subscribers} WebSocket subscribers (default 1,000) on {@code /v1/stream}, over a light
+ * background of bids (20 per second) that keeps every market clearing. Holds the reads' p99 to
+ * {@code surplus.p99Millis} (default 20) with no failed request; each epoch's lag to the
+ * subscribers (p50, p99, max) is checked by the report against 200 ms, with no gap in a
+ * subscriber's epochs and no stream closed by the server as too slow. With {@code
  * -Dsurplus.prefill=N} every market's book holds N more open bids, placed before the clock starts
  * ({@link Setup#prefill}): the reads of a full book.
  */
 public class MarketReaders extends MeasuredSimulation {
+
+  /**
+   * Keep-alive clients the reads come from ({@code -Dsurplus.readers}, default 64), each paced to
+   * its share of the rate; 0: the open model.
+   */
+  static final String READERS = "surplus.readers";
 
   private final LoadConfig config = LoadConfig.fromSystemProperties(2000, 20);
   private final Setup setup = new Setup(config);
@@ -46,7 +53,8 @@ public class MarketReaders extends MeasuredSimulation {
     setUp(
             new BidScenarios(bidders, markets, 1).background(20, config.durationSeconds() + 12),
             reads.subscribers(config.subscribers(), config.durationSeconds(), lag),
-            reads.reads(config.rate(), config.durationSeconds(), 5))
+            reads.reads(
+                config.rate(), config.durationSeconds(), 5, Integer.getInteger(READERS, 64)))
         .protocols(Protocol.of(config))
         .assertions(
             details("book").responseTime().percentile(99.0).lte(config.p99Millis()),

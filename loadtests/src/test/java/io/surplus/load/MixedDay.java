@@ -36,7 +36,7 @@ public class MixedDay extends MeasuredSimulation {
         new ArrayList<>(
             new BidScenarios(bidders, markets, config.batchSize())
                 .populations(config.rate(), config.batchShare(), seconds, 0, false));
-    all.add(reads.reads(config.rate() * 2, seconds, 0));
+    all.add(reads.reads(config.rate() * 2, seconds, 0, 0)); // the open model: a day's arrivals
     all.add(feeds.feed(config.rate() / 2, seconds, 0));
     all.add(reads.subscribers(Integer.getInteger(LoadConfig.SUBSCRIBERS, 250), seconds, lag));
     setUp(all)

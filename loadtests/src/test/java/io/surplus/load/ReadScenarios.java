@@ -1,6 +1,8 @@
 package io.surplus.load;
 
 import static io.gatling.javaapi.core.CoreDsl.exec;
+import static io.gatling.javaapi.core.CoreDsl.nothingFor;
+import static io.gatling.javaapi.core.CoreDsl.pace;
 import static io.gatling.javaapi.core.CoreDsl.percent;
 import static io.gatling.javaapi.core.CoreDsl.rampUsers;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
@@ -8,8 +10,11 @@ import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
 import static io.gatling.javaapi.http.HttpDsl.ws;
 
+import io.gatling.javaapi.core.ChainBuilder;
+import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.PopulationBuilder;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -27,10 +32,35 @@ public final class ReadScenarios {
     this.markets = markets;
   }
 
-  public PopulationBuilder reads(double rate, int seconds, int startAfterSeconds) {
+  /**
+   * {@code rate} reads per second for {@code seconds} after the ramp: from {@code readers} looping
+   * keep-alive clients, each paced so that together they offer the rate (a client whose answer
+   * comes late sends its next at once, so a slow service shows as a shortfall in rate); or, with
+   * {@code readers} 0, in the open model (a new virtual user per arrival, on the shared
+   * connections, which opens another when none is free).
+   */
+  public PopulationBuilder reads(double rate, int seconds, int startAfterSeconds, int readers) {
+    if (readers <= 0) {
+      return scenario("readers")
+          .exec(read())
+          .injectOpen(BidScenarios.steps(rate, seconds, startAfterSeconds));
+    }
+    Duration pace = Duration.ofNanos(Math.round(readers * 1e9 / rate));
+    List<OpenInjectionStep> steps = new ArrayList<>();
+    if (startAfterSeconds > 0) {
+      steps.add(nothingFor(Duration.ofSeconds(startAfterSeconds)));
+    }
+    steps.add(rampUsers(readers).during(Duration.ofSeconds(BidScenarios.RAMP_SECONDS)));
     return scenario("readers")
-        .exec(
-            s -> s.set("market", markets.get(ThreadLocalRandom.current().nextInt(markets.size()))))
+        .during(Duration.ofSeconds(seconds + BidScenarios.RAMP_SECONDS))
+        .on(pace(pace).exec(read()))
+        .injectOpen(steps.toArray(OpenInjectionStep[]::new));
+  }
+
+  /** One read: 30% a market's book, 10% the market list, 30% its candles, 30% its trades. */
+  private ChainBuilder read() {
+    return exec(s ->
+            s.set("market", markets.get(ThreadLocalRandom.current().nextInt(markets.size()))))
         .randomSwitch()
         .on(
             percent(30.0)
@@ -47,8 +77,7 @@ public final class ReadScenarios {
                     exec(
                         http("trades")
                             .get("/v1/markets/#{market}/trades")
-                            .check(status().is(200)))))
-        .injectOpen(BidScenarios.steps(rate, seconds, startAfterSeconds));
+                            .check(status().is(200)))));
   }
 
   /**
