@@ -23,6 +23,9 @@ public final class Protocol {
         // API clients keep connections alive and share them; a new TCP connection per bid would
         // measure the kernel, not the service
         .shareConnections()
+        // every read fetches the whole document: a pooled reader that kept its ETags would get
+        // 304s, cheaper than what the open model's new readers ask for, and the two would differ
+        .disableCaching()
         // subscribers read what the stream pushed once a second; Gatling keeps none unless told
         .wsUnmatchedInboundMessageBufferSize(1024)
         .acceptHeader("application/json")
