@@ -1251,7 +1251,10 @@ public final class OrderBook {
   static volatile long repairWork = REPAIR_WORK;
 
   /** Work one open bid may take of the epoch's, so one hard bid cannot starve the rest. */
-  static final long REPAIR_WORK_PER_BID = 1L << 12;
+  static final long REPAIR_WORK_PER_BID = 1L << 14;
+
+  /** Fills a chain of moves may lift beyond the first set (see {@link #eject}). */
+  private static final int REPAIR_CHAIN = 2;
 
   /** Rounds over the open bids at most: a round that admits nothing ends the pass. */
   private static final int REPAIR_ROUNDS = 3;
@@ -1332,6 +1335,9 @@ public final class OrderBook {
   private final WindowCapacity[] movedTo = new WindowCapacity[REPAIR_CANDIDATES];
   private final int[] movedStart = new int[REPAIR_CANDIDATES];
   private final int[] order = new int[REPAIR_CANDIDATES];
+
+  /** How many fills the last successful {@link #putBack} placed (the lifted ones and the chain). */
+  private int setSize;
 
   /** Per node count: the longest free run in a freed window, and the sweep's take count then. */
   private int[] freedRun = new int[0];
@@ -1588,7 +1594,7 @@ public final class OrderBook {
         order[j - 1] = x;
       }
     }
-    if (!putBack(0, n, ep)) {
+    if (!putBack(0, n, ep, 0)) {
       w.give(ep, t, t + d, k);
       for (int i = 0; i < n; i++) {
         Fill f = fills.get(moveSet[i]);
@@ -1597,7 +1603,7 @@ public final class OrderBook {
       return -1;
     }
     int moves = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < setSize; i++) {
       Fill f = fills.get(moveSet[i]);
       if (movedTo[i] == f.window && movedStart[i] == f.start) {
         continue;
@@ -1642,8 +1648,9 @@ public final class OrderBook {
    * {@link #bidLeft} per place tried; out of work, it fails. On success {@code movedTo} and {@code
    * movedStart} hold where each went.
    */
-  private boolean putBack(int idx, int n, long ep) {
+  private boolean putBack(int idx, int n, long ep, int depth) {
     if (idx == n) {
+      setSize = n;
       return true;
     }
     final int i = order[idx];
@@ -1656,7 +1663,7 @@ public final class OrderBook {
       home.take(ep, f.start, f.start + f.d, f.nodes);
       movedTo[i] = home;
       movedStart[i] = f.start;
-      if (putBack(idx + 1, n, ep)) {
+      if (putBack(idx + 1, n, ep, depth)) {
         return true;
       }
       home.give(ep, f.start, f.start + f.d, f.nodes);
@@ -1688,7 +1695,7 @@ public final class OrderBook {
           w.take(ep, abs, abs + f.d, f.nodes);
           movedTo[i] = w;
           movedStart[i] = abs;
-          if (putBack(idx + 1, n, ep)) {
+          if (putBack(idx + 1, n, ep, depth)) {
             return true;
           }
           w.give(ep, abs, abs + f.d, f.nodes);
@@ -1697,6 +1704,79 @@ public final class OrderBook {
           }
         }
         at = at < last ? w.free.earliestRun(at + 1, last, f.d, f.nodes) : -1;
+      }
+    }
+    return depth < REPAIR_CHAIN && n < REPAIR_CANDIDATES && eject(idx, n, ep, depth);
+  }
+
+  /**
+   * No free place holds lifted fill {@code moveSet[order[idx]]}: lifts one more of this epoch's
+   * fills from another place that would then hold it, puts it there, and puts the newly lifted one
+   * back after the others (a chain of moves across windows, at most {@link #REPAIR_CHAIN} long).
+   * Only starts where the window held the fill when the epoch began are tried.
+   */
+  private boolean eject(int idx, int n, long ep, int depth) {
+    final int i = order[idx];
+    final Fill f = fills.get(moveSet[i]);
+    for (int wi = 0; wi < all.count; wi++) {
+      WindowCapacity w = all.windows[wi];
+      if (w.start > f.lastStart) {
+        break;
+      }
+      if (--bidLeft < 0) {
+        return false;
+      }
+      MinMaxTree initial = w.freeAtEpochStart(ep);
+      if (initial == w.free
+          || w.fillsEpoch != ep
+          || w.reserve > f.limit
+          || w.notice < f.minNotice
+          || (f.regions & w.regionBit) == 0
+          || w.spec.gpusPerNode() != f.gpus
+          || initial.maxAll() < f.nodes) {
+        continue;
+      }
+      int from = Math.max(f.a0, w.start) - w.start;
+      int last = Math.min(f.lastStart, w.end - f.d) - w.start;
+      int at = from <= last ? initial.earliestRun(from, last, f.d, f.nodes) : -1;
+      while (at >= 0) {
+        int abs = at + w.start;
+        for (int j = 0; j < w.fillCount; j++) {
+          if (--bidLeft < 0) {
+            return false;
+          }
+          int gi = w.fills[j];
+          Fill g = fills.get(gi);
+          if (g.start >= abs + f.d || g.start + g.d <= abs || lifted(gi, n)) {
+            continue;
+          }
+          w.give(ep, g.start, g.start + g.d, g.nodes);
+          if (w.free.min(at, at + f.d) >= f.nodes) {
+            w.take(ep, abs, abs + f.d, f.nodes);
+            movedTo[i] = w;
+            movedStart[i] = abs;
+            moveSet[n] = gi;
+            order[n] = n;
+            if (putBack(idx + 1, n + 1, ep, depth + 1)) {
+              return true;
+            }
+            w.give(ep, abs, abs + f.d, f.nodes);
+          }
+          w.take(ep, g.start, g.start + g.d, g.nodes);
+          if (bidLeft < 0) {
+            return false;
+          }
+        }
+        at = at < last ? initial.earliestRun(at + 1, last, f.d, f.nodes) : -1;
+      }
+    }
+    return false;
+  }
+
+  private boolean lifted(int fill, int n) {
+    for (int k = 0; k < n; k++) {
+      if (moveSet[k] == fill) {
+        return true;
       }
     }
     return false;
