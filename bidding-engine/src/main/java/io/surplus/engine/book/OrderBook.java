@@ -1251,7 +1251,10 @@ public final class OrderBook {
   static volatile long repairWork = REPAIR_WORK;
 
   /** Work one open bid may take of the epoch's, so one hard bid cannot starve the rest. */
-  static final long REPAIR_WORK_PER_BID = 1L << 14;
+  static final long REPAIR_WORK_PER_BID = 1L << 12;
+
+  /** The same in the second phase, where a bid still open may also try chains across windows. */
+  static final long REPAIR_WORK_PER_CHAIN_BID = 1L << 14;
 
   /** Fills a chain of moves may lift beyond the first set (see {@link #eject}). */
   private static final int REPAIR_CHAIN = 2;
@@ -1335,6 +1338,9 @@ public final class OrderBook {
   private final WindowCapacity[] movedTo = new WindowCapacity[REPAIR_CANDIDATES];
   private final int[] movedStart = new int[REPAIR_CANDIDATES];
   private final int[] order = new int[REPAIR_CANDIDATES];
+
+  /** How deep a chain of moves may go in the current phase of the pass. */
+  private int chain;
 
   /** How many fills the last successful {@link #putBack} placed (the lifted ones and the chain). */
   private int setSize;
@@ -1431,22 +1437,28 @@ public final class OrderBook {
     long left = repairWork;
     int moves = 0;
     freedCount = 0;
-    // a bid admitted changes the layout, so one that failed before it may fit now: go again
-    boolean progress = true;
-    for (int round = 0; round < REPAIR_ROUNDS && progress && left > 0; round++) {
-      progress = false;
-      for (int i = 0; i < failCount && left > 0; i++) {
-        if (failWhy[i] != OUTBID || (failFlags[i] & F_ADMITTED) != 0) {
-          continue;
-        }
-        bidLeft = Math.min(left, REPAIR_WORK_PER_BID);
-        long given = bidLeft;
-        int m = admit(made, failSlot[i], failA0[i], failLast[i], ep);
-        left -= given - Math.max(bidLeft, 0);
-        if (m >= 0) {
-          failFlags[i] |= F_ADMITTED;
-          moves += m;
-          progress = true;
+    // first every open bid with moves inside one window and a small share of the work each, then
+    // the ones still open with chains across windows and a larger share; a bid admitted changes
+    // the layout, so one that failed before it may fit now: each phase goes round again
+    for (int phase = 0; phase < 2 && left > 0; phase++) {
+      chain = phase == 0 ? 0 : REPAIR_CHAIN;
+      long perBid = phase == 0 ? REPAIR_WORK_PER_BID : REPAIR_WORK_PER_CHAIN_BID;
+      boolean progress = true;
+      for (int round = 0; round < REPAIR_ROUNDS && progress && left > 0; round++) {
+        progress = false;
+        for (int i = 0; i < failCount && left > 0; i++) {
+          if (failWhy[i] != OUTBID || (failFlags[i] & F_ADMITTED) != 0) {
+            continue;
+          }
+          bidLeft = Math.min(left, perBid);
+          long given = bidLeft;
+          int m = admit(made, failSlot[i], failA0[i], failLast[i], ep);
+          left -= given - Math.max(bidLeft, 0);
+          if (m >= 0) {
+            failFlags[i] |= F_ADMITTED;
+            moves += m;
+            progress = true;
+          }
         }
       }
     }
@@ -1706,7 +1718,7 @@ public final class OrderBook {
         at = at < last ? w.free.earliestRun(at + 1, last, f.d, f.nodes) : -1;
       }
     }
-    return depth < REPAIR_CHAIN && n < REPAIR_CANDIDATES && eject(idx, n, ep, depth);
+    return depth < chain && n < REPAIR_CANDIDATES && eject(idx, n, ep, depth);
   }
 
   /**

@@ -26,15 +26,21 @@ class MediumWelfareTest {
   static final double SOLVER_SECONDS = 8;
 
   /**
-   * Floors under the measured figures (docs/PERFORMANCE.md: greedy mean 0.770, greedy + repair mean
-   * 0.804 and worst 0.756 of the bound), with room for a slower machine, whose solver proves a
-   * looser bound in the same time; the pass must also beat the greedy by the measured margin.
+   * Floors under the measured figures (docs/PERFORMANCE.md: greedy mean 0.769-0.770, greedy +
+   * repair mean 0.802-0.804 and worst 0.750-0.756 of the bound over two runs), with room for a
+   * slower machine, whose solver proves a looser bound in the same time; the pass must also beat
+   * the greedy by the measured margin (0.033).
    */
   static final double GREEDY_MEAN_FLOOR = 0.74;
 
   static final double REPAIR_MEAN_FLOOR = 0.78;
   static final double REPAIR_WORST_FLOOR = 0.72;
   static final double REPAIR_GAIN_FLOOR = 0.025;
+
+  /** The solver's own gap: how far its best solution lies under its bound. */
+  static double gap(Welfare.Solved s) {
+    return s.status() == CpSolverStatus.UNKNOWN || s.bound() <= 0 ? 1 : 1 - s.value() / s.bound();
+  }
 
   @BeforeAll
   static void loadSolver() {
@@ -51,6 +57,7 @@ class MediumWelfareTest {
     int fills = 0;
     int moves = 0;
     int proven = 0;
+    int retried = 0;
     int bids = 0;
     int windows = 0;
     StringBuilder report = new StringBuilder();
@@ -65,6 +72,14 @@ class MediumWelfareTest {
       long wg = Welfare.welfare(g);
       long wr = Welfare.welfare(r);
       Welfare.Solved opt = Welfare.solve(in, SOLVER_SECONDS, null, r);
+      // on a busy machine the solver may stop before its LP bound: give it more time, twice
+      for (double more = 2 * SOLVER_SECONDS;
+          gap(opt) > 0.5 && more <= 4 * SOLVER_SECONDS;
+          more *= 2) {
+        retried++;
+        opt = Welfare.solve(in, more, null, r);
+      }
+      assertTrue(gap(opt) <= 0.5, "no useful bound on seed " + seed + ": " + opt);
       assertTrue(wr >= wg, "the repair pass lowered welfare on seed " + seed);
       assertTrue(
           opt.status() == CpSolverStatus.UNKNOWN || wr <= opt.bound() + 1e-6,
@@ -105,7 +120,7 @@ class MediumWelfareTest {
     System.out.printf(
         Locale.ROOT,
         "medium set, %d instances (%d bids, %d windows in all; %d proven optimal, else the"
-            + " bound), welfare / reference:%n"
+            + " bound; %d solves given more time), welfare / reference:%n"
             + "  greedy          %s, %.2f GPU-h sold%n"
             + "  greedy + repair %s, %.2f GPU-h sold (%d fills added, %d leases moved)%n"
             + "  greedy + repair / the solver's best solution in the time: %s%n"
@@ -114,6 +129,7 @@ class MediumWelfareTest {
         bids,
         windows,
         proven,
+        retried,
         Welfare.format(sg),
         Welfare.gpuHours(greedySlots),
         Welfare.format(sr),
