@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  *
  * Each invocation works on a fresh book restored from a snapshot taken in setup (restore is outside
- * the measurement).
+ * the measurement). {@code repair} runs every epoch of the book (the first one in setup included)
+ * with the repair pass after the greedy placement, or without it.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -49,6 +50,9 @@ public class ClearingEpochBenchmark {
   @Param({"512"})
   int windows;
 
+  @Param({"false", "true"})
+  boolean repair;
+
   private byte[] fresh;
   private byte[] cleared;
   private BidSpec[] newBids;
@@ -58,7 +62,7 @@ public class ClearingEpochBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     RandomMarket market = new RandomMarket(42, Markets.CLOCK, RandomMarket.Shape.DEFAULT);
-    OrderBook b = Markets.book(market, windows, bids);
+    OrderBook b = Markets.book(market, windows, bids, repair);
     fresh = b.snapshot();
     b.clear(Markets.NOW);
     cleared = b.snapshot();

@@ -18,7 +18,12 @@ final class Markets {
 
   /** A book of {@code windows} windows and {@code bids} open bids over the whole horizon. */
   static OrderBook book(RandomMarket market, int windows, int bids) {
-    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, bids);
+    return book(market, windows, bids, false);
+  }
+
+  /** {@link #book(RandomMarket, int, int)}, clearing with the repair pass when {@code repair}. */
+  static OrderBook book(RandomMarket market, int windows, int bids, boolean repair) {
+    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, repair, bids);
     for (int i = 0; i < windows; i++) {
       book.offer(market.window(NOW_SLOT, CLOCK.horizonSlots()), NOW);
     }

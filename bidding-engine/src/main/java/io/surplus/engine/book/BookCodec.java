@@ -21,6 +21,9 @@ final class BookCodec {
 
   private static final int MAGIC = 0x5355_5201; // "SUR" v1
 
+  /** Set in the pricing byte when the book runs the repair pass. */
+  private static final int REPAIR_BIT = 0x80;
+
   private BookCodec() {}
 
   static byte[] write(
@@ -36,7 +39,8 @@ final class BookCodec {
       out.writeInt(MAGIC);
       out.writeInt(book.clock().slotSeconds());
       out.writeInt(book.clock().horizonSlots());
-      out.writeByte(book.pricing().ordinal());
+      // the repair pass rides in the pricing byte's top bit: a book without it keeps its old image
+      out.writeByte(book.pricing().ordinal() | (book.repair() ? REPAIR_BIT : 0));
       out.writeLong(book.seq());
       out.writeLong(book.leaseSeq());
       out.writeLong(book.epoch());
@@ -118,14 +122,16 @@ final class BookCodec {
             "not a book snapshot: magic=" + Integer.toHexString(magic));
       }
       SlotClock clock = new SlotClock(in.readInt(), in.readInt());
-      PricingRule pricing = PricingRule.values()[in.readByte()];
+      int rule = in.readByte() & 0xff;
+      PricingRule pricing = PricingRule.values()[rule & ~REPAIR_BIT];
+      boolean repair = (rule & REPAIR_BIT) != 0;
       long seq = in.readLong();
       long leaseSeq = in.readLong();
       long epoch = in.readLong();
       int nowSlot = in.readInt();
 
       int bidCount = in.readInt();
-      OrderBook book = new OrderBook(clock, pricing, Math.max(16, bidCount));
+      OrderBook book = new OrderBook(clock, pricing, repair, Math.max(16, bidCount));
       BidStore b = book.store();
       for (int i = 0; i < bidCount; i++) {
         long id = in.readLong();

@@ -19,6 +19,9 @@ import java.util.List;
  *     included
  * @param searched bids searched this epoch
  * @param skipped failed bids not searched again because no capacity appeared in their range
+ * @param repairFills leases the repair pass added after the greedy placement (0 when the book does
+ *     not run it)
+ * @param repairMoves leases of this epoch the repair pass moved to another start or window
  */
 public record EpochResult(
     long epoch,
@@ -33,7 +36,42 @@ public record EpochResult(
     int[] reasonCounts,
     int openBids,
     int searched,
-    int skipped) {
+    int skipped,
+    int repairFills,
+    int repairMoves) {
+
+  /** An epoch without the repair pass (the shape this record had before the pass existed). */
+  public EpochResult(
+      long epoch,
+      int nowSlot,
+      long clearingPrice,
+      long marginalBidId,
+      List<Lease> leases,
+      long[] expiredBidIds,
+      long[] unfilledIocBidIds,
+      long[] reasonBidIds,
+      byte[] reasons,
+      int[] reasonCounts,
+      int openBids,
+      int searched,
+      int skipped) {
+    this(
+        epoch,
+        nowSlot,
+        clearingPrice,
+        marginalBidId,
+        leases,
+        expiredBidIds,
+        unfilledIocBidIds,
+        reasonBidIds,
+        reasons,
+        reasonCounts,
+        openBids,
+        searched,
+        skipped,
+        0,
+        0);
+  }
 
   public int filledNodes() {
     int n = 0;

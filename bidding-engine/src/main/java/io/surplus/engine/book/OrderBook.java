@@ -37,6 +37,7 @@ public final class OrderBook {
 
   private final SlotClock clock;
   private final PricingRule pricing;
+  private final boolean repair;
   private final BidStore bids;
   private final Map<Long, WindowCapacity> windows = new HashMap<>();
 
@@ -110,14 +111,29 @@ public final class OrderBook {
   private byte[] gainMark = new byte[0];
   private int[] gainPrefix = new int[0];
 
-  public OrderBook(SlotClock clock, PricingRule pricing, int expectedBids) {
+  /**
+   * A book whose epochs run the repair pass after the greedy placement when {@code repair} is set
+   * (see {@link #clear}). The setting is part of the book: its snapshot, copies and restored books
+   * keep it, so a replay clears as the original did.
+   */
+  public OrderBook(SlotClock clock, PricingRule pricing, boolean repair, int expectedBids) {
     this.clock = clock;
     this.pricing = pricing;
+    this.repair = repair;
     this.bids = new BidStore(expectedBids);
   }
 
+  /** A book without the repair pass: the greedy clearing alone, as books were before it. */
+  public OrderBook(SlotClock clock, PricingRule pricing, int expectedBids) {
+    this(clock, pricing, false, expectedBids);
+  }
+
+  public OrderBook(SlotClock clock, PricingRule pricing, boolean repair) {
+    this(clock, pricing, repair, 1024);
+  }
+
   public OrderBook(SlotClock clock, PricingRule pricing) {
-    this(clock, pricing, 1024);
+    this(clock, pricing, false, 1024);
   }
 
   public SlotClock clock() {
@@ -126,6 +142,11 @@ public final class OrderBook {
 
   public PricingRule pricing() {
     return pricing;
+  }
+
+  /** Whether this book's epochs run the repair pass after the greedy placement. */
+  public boolean repair() {
+    return repair;
   }
 
   public long epoch() {
@@ -579,7 +600,11 @@ public final class OrderBook {
           && (b.flags[s] & BidStore.FLAG_IOC) == 0
           && !gainedMayHold(s, a0, lastStart)) {
         b.failedEpoch[s] = ep;
-        counts[OUTBID]++;
+        if (repair) {
+          addFailed(s, a0, lastStart, F_RETRY | F_KEPT_OUTBID);
+        } else {
+          counts[OUTBID]++;
+        }
         continue;
       }
       WindowIndex ix = retry ? gainedIndex : all;
@@ -611,6 +636,9 @@ public final class OrderBook {
         all.refresh(p.window, p.window.position[0]);
         gainedIndex.refresh(p.window, p.window.position[1]);
         made.add(lease);
+        if (repair) {
+          recordFill(made.size() - 1, p.window, p.start, p.nodes, s, a0, lastStart);
+        }
         if (b.limit[s] <= lowestFilled) {
           lowestFilled = b.limit[s];
           marginal = b.id[s];
@@ -619,6 +647,12 @@ public final class OrderBook {
           requeueSpecs.put(b.id[s], b.spec(s));
         }
         b.remove(s);
+        continue;
+      }
+      if (repair) {
+        // explained after the greedy placement, and again over the final state where it changed
+        b.failedEpoch[s] = ep;
+        addFailed(s, a0, lastStart, retry ? F_RETRY : 0);
         continue;
       }
       // a retried bid keeps the closer of its old and new reasons: nothing is closer than OUTBID
@@ -644,6 +678,62 @@ public final class OrderBook {
         iocGone[iocCount++] = b.id[s];
         b.remove(s);
       }
+    }
+    int repairFills = 0;
+    int repairMoves = 0;
+    if (repair) {
+      int greedyFills = made.size();
+      repairMoves = repairPass(made);
+      repairFills = made.size() - greedyFills;
+      boolean moved = repairMoves > 0 || repairFills > 0;
+      for (int i = 0; i < failCount; i++) {
+        if ((failFlags[i] & F_ADMITTED) != 0) {
+          continue;
+        }
+        int s = failSlot[i];
+        boolean retry = (failFlags[i] & F_RETRY) != 0;
+        Reason why = Reason.of(failWhy[i]);
+        if (moved && (failFlags[i] & F_POOLED) != 0) {
+          // the pooled test reads free capacity: read it from the final allocation
+          WindowIndex ix = retry ? gainedIndex : all;
+          why =
+              pooledFits(ix.windows, ix.count, s, failA0[i], failLast[i])
+                  ? Reason.FRAGMENTED
+                  : Reason.NO_CAPACITY_IN_WINDOW;
+        }
+        if (retry && RANK[b.reason[s]] > RANK[why.ordinal()]) {
+          why = Reason.of(b.reason[s]);
+        }
+        if (b.reason[s] != why.ordinal()) {
+          b.reason[s] = (byte) why.ordinal();
+          if (changed == changedIds.length) {
+            changedIds = Arrays.copyOf(changedIds, changed * 2);
+            changedReasons = Arrays.copyOf(changedReasons, changed * 2);
+          }
+          changedIds[changed] = b.id[s];
+          changedReasons[changed++] = (byte) why.ordinal();
+        }
+        counts[why.ordinal()]++;
+        if ((b.flags[s] & BidStore.FLAG_IOC) != 0) {
+          if (iocCount == iocGone.length) {
+            iocGone = Arrays.copyOf(iocGone, iocCount * 2);
+          }
+          iocGone[iocCount++] = b.id[s];
+          b.remove(s);
+        }
+      }
+      // the uniform price over the final allocation: the lowest limit filled, greedy or repair
+      lowestFilled = Long.MAX_VALUE;
+      marginal = -1;
+      for (Lease l : made) {
+        if (l.limitPrice() <= lowestFilled) {
+          lowestFilled = l.limitPrice();
+          marginal = l.bidId();
+        }
+      }
+      fills.clear();
+      failCount = 0;
+      freedCount = 0;
     }
     gainCount = 0;
     touched = false;
@@ -684,7 +774,9 @@ public final class OrderBook {
         counts,
         b.live(),
         searched,
-        skipped);
+        skipped,
+        repairFills,
+        repairMoves);
   }
 
   /**
@@ -1032,6 +1124,7 @@ public final class OrderBook {
 
   /** The reason bid {@code s} found no placement this epoch. */
   private Reason explain(WindowIndex ix, int s, int a0, int lastStart) {
+    explainedPooled = false;
     final BidStore b = bids;
     final int d = b.duration[s];
     final int need = b.minNodes[s];
@@ -1108,6 +1201,7 @@ public final class OrderBook {
     if (!anyReserve) {
       return Reason.BELOW_RESERVE;
     }
+    explainedPooled = true;
     return pooledFits(ws, wn, s, a0, lastStart) ? Reason.FRAGMENTED : Reason.NO_CAPACITY_IN_WINDOW;
   }
 
@@ -1145,6 +1239,748 @@ public final class OrderBook {
     return false;
   }
 
+  // ---------------------------------------------------------------- the repair pass
+
+  /**
+   * Work the repair pass may do in one epoch, in units of one window looked at or one start tried
+   * (each a few O(log slots) tree reads); past it the pass stops where it is. Default 2^16.
+   */
+  static final long REPAIR_WORK = 1L << 16;
+
+  /** {@link #REPAIR_WORK}, changed only by tests and the quality measurements. */
+  static volatile long repairWork = REPAIR_WORK;
+
+  /** Work one open bid may take of the epoch's, so one hard bid cannot starve the rest. */
+  static final long REPAIR_WORK_PER_BID = 1L << 12;
+
+  /** The same in the second phase, where a bid still open may also try chains across windows. */
+  static final long REPAIR_WORK_PER_CHAIN_BID = 1L << 14;
+
+  /** Fills a chain of moves may lift beyond the first set (see {@link #eject}). */
+  private static final int REPAIR_CHAIN = 2;
+
+  /** Rounds over the open bids at most: a round that admits nothing ends the pass. */
+  private static final int REPAIR_ROUNDS = 3;
+
+  /** Fills of this epoch overlapping a start that the pass tries to move: singles, pairs, all. */
+  private static final int REPAIR_CANDIDATES = 8;
+
+  private static final int F_RETRY = 1;
+  private static final int F_KEPT_OUTBID = 2;
+  private static final int F_POOLED = 4;
+  private static final int F_ADMITTED = 8;
+
+  /** Bids the greedy searched this epoch and left open, in priority order. */
+  private int[] failSlot = new int[64];
+
+  private int[] failA0 = new int[64];
+  private int[] failLast = new int[64];
+  private byte[] failFlags = new byte[64];
+  private byte[] failWhy = new byte[64];
+  private int failCount;
+
+  /** Whether the last {@link #explain} answered from the pooled free capacity. */
+  private boolean explainedPooled;
+
+  /** A lease made this epoch, with what its bid allows, so the pass can move it. */
+  private static final class Fill {
+    final int made;
+    final int nodes;
+    final int d;
+    final int a0;
+    final int lastStart;
+    final int minNotice;
+    final int gpus;
+    final long limit;
+    final long regions;
+    WindowCapacity window;
+    int start;
+
+    Fill(
+        int made,
+        int nodes,
+        int d,
+        int a0,
+        int lastStart,
+        int minNotice,
+        int gpus,
+        long limit,
+        long regions,
+        WindowCapacity window,
+        int start) {
+      this.made = made;
+      this.nodes = nodes;
+      this.d = d;
+      this.a0 = a0;
+      this.lastStart = lastStart;
+      this.minNotice = minNotice;
+      this.gpus = gpus;
+      this.limit = limit;
+      this.regions = regions;
+      this.window = window;
+      this.start = start;
+    }
+  }
+
+  /** This epoch's fills, by their index in the epoch's lease list. */
+  private final List<Fill> fills = new ArrayList<>();
+
+  /** Windows a move took a lease from, ordered by (start, id) before the sweep. */
+  private WindowCapacity[] freed = new WindowCapacity[8];
+
+  private int freedCount;
+
+  /** Work left for the bid the pass is on. */
+  private long bidLeft;
+
+  private final int[] moveSet = new int[REPAIR_CANDIDATES];
+  private final int[] candidates = new int[REPAIR_CANDIDATES];
+  private final WindowCapacity[] movedTo = new WindowCapacity[REPAIR_CANDIDATES];
+  private final int[] movedStart = new int[REPAIR_CANDIDATES];
+  private final int[] order = new int[REPAIR_CANDIDATES];
+
+  /** How deep a chain of moves may go in the current phase of the pass. */
+  private int chain;
+
+  /** How many fills the last successful {@link #putBack} placed (the lifted ones and the chain). */
+  private int setSize;
+
+  /** Per node count: the longest free run in a freed window, and the sweep's take count then. */
+  private int[] freedRun = new int[0];
+
+  private long[] freedRunStamp = new long[0];
+  private long sweepTakes;
+
+  private void addFailed(int s, int a0, int lastStart, int flags) {
+    if (failCount == failSlot.length) {
+      int c = failCount * 2;
+      failSlot = Arrays.copyOf(failSlot, c);
+      failA0 = Arrays.copyOf(failA0, c);
+      failLast = Arrays.copyOf(failLast, c);
+      failFlags = Arrays.copyOf(failFlags, c);
+      failWhy = Arrays.copyOf(failWhy, c);
+    }
+    failSlot[failCount] = s;
+    failA0[failCount] = a0;
+    failLast[failCount] = lastStart;
+    failFlags[failCount] = (byte) flags;
+    failCount++;
+  }
+
+  private void recordFill(
+      int made, WindowCapacity w, int start, int nodes, int s, int a0, int lastStart) {
+    final BidStore b = bids;
+    fills.add(
+        new Fill(
+            made,
+            nodes,
+            b.duration[s],
+            a0,
+            lastStart,
+            b.minNotice[s],
+            w.spec.gpusPerNode(),
+            b.limit[s],
+            b.regions[s],
+            w,
+            start));
+    attach(w, made);
+  }
+
+  private void attach(WindowCapacity w, int fill) {
+    if (w.fillsEpoch != epoch) {
+      w.fillsEpoch = epoch;
+      w.fillCount = 0;
+    }
+    if (w.fillCount == w.fills.length) {
+      w.fills = Arrays.copyOf(w.fills, w.fillCount * 2);
+    }
+    w.fills[w.fillCount++] = fill;
+  }
+
+  private void detach(WindowCapacity w, int fill) {
+    for (int i = 0; i < w.fillCount; i++) {
+      if (w.fills[i] == fill) {
+        System.arraycopy(w.fills, i + 1, w.fills, i, w.fillCount - i - 1);
+        w.fillCount--;
+        return;
+      }
+    }
+    throw new IllegalStateException("fill " + fill + " not on window " + w.id());
+  }
+
+  /**
+   * After the greedy placement: admits bids it left open (OUTBID ones: only they fit in the
+   * capacity the epoch began with, which is all that moving this epoch's leases can give back), in
+   * priority order, each at the first start of the first window (by start, id) where it fits once
+   * at most {@link #REPAIR_CANDIDATES} of this epoch's leases there move to another start or window
+   * their own bid allows (same nodes, duration and GPUs per node); then, if anything moved, places
+   * every open bid that now fits outright (the sweep), so no open bid fits anywhere. Nothing placed
+   * is dropped or shrunk. Returns the moves made.
+   */
+  private int repairPass(List<Lease> made) {
+    final BidStore b = bids;
+    final long ep = epoch;
+    for (int i = 0; i < failCount; i++) {
+      int s = failSlot[i];
+      Reason why;
+      if ((failFlags[i] & F_KEPT_OUTBID) != 0
+          || ((failFlags[i] & F_RETRY) != 0 && b.reason[s] == OUTBID)) {
+        why = Reason.OUTBID;
+      } else {
+        why = explain((failFlags[i] & F_RETRY) != 0 ? gainedIndex : all, s, failA0[i], failLast[i]);
+        if (explainedPooled) {
+          failFlags[i] |= F_POOLED;
+        }
+      }
+      failWhy[i] = (byte) why.ordinal();
+    }
+    long left = repairWork;
+    int moves = 0;
+    freedCount = 0;
+    // first every open bid with moves inside one window and a small share of the work each, then
+    // the ones still open with chains across windows and a larger share; a bid admitted changes
+    // the layout, so one that failed before it may fit now: each phase goes round again
+    for (int phase = 0; phase < 2 && left > 0; phase++) {
+      chain = phase == 0 ? 0 : REPAIR_CHAIN;
+      long perBid = phase == 0 ? REPAIR_WORK_PER_BID : REPAIR_WORK_PER_CHAIN_BID;
+      boolean progress = true;
+      for (int round = 0; round < REPAIR_ROUNDS && progress && left > 0; round++) {
+        progress = false;
+        for (int i = 0; i < failCount && left > 0; i++) {
+          if (failWhy[i] != OUTBID || (failFlags[i] & F_ADMITTED) != 0) {
+            continue;
+          }
+          bidLeft = Math.min(left, perBid);
+          long given = bidLeft;
+          int m = admit(made, failSlot[i], failA0[i], failLast[i], ep);
+          left -= given - Math.max(bidLeft, 0);
+          if (m >= 0) {
+            failFlags[i] |= F_ADMITTED;
+            moves += m;
+            progress = true;
+          }
+        }
+      }
+    }
+    if (moves > 0) {
+      sweep(made, ep);
+    }
+    return moves;
+  }
+
+  /** Tries to admit bid {@code s}; the moves it took, or -1. */
+  private int admit(List<Lease> made, int s, int a0, int lastStart, long ep) {
+    final BidStore b = bids;
+    final int d = b.duration[s];
+    final int need = b.minNodes[s];
+    final int want = b.nodes[s];
+    for (int wi = 0; wi < all.count; wi++) {
+      WindowCapacity w = all.windows[wi];
+      if (w.start > lastStart) {
+        break;
+      }
+      if (--bidLeft < 0) {
+        return -1;
+      }
+      MinMaxTree initial = w.freeAtEpochStart(ep);
+      // a window untouched this epoch is as the greedy found it when the bid failed
+      if (initial == w.free || !eligible(s, w) || initial.maxAll() < need) {
+        continue;
+      }
+      int from = Math.max(a0, w.start) - w.start;
+      int last = Math.min(lastStart, w.end - d) - w.start;
+      if (from > last) {
+        continue;
+      }
+      int t = initial.earliestRun(from, last, d, need);
+      while (t >= 0) {
+        if (--bidLeft < 0) {
+          return -1;
+        }
+        for (int k = Math.min(want, initial.min(t, t + d)); k >= need; k--) {
+          int m = admitAt(made, s, a0, lastStart, w, t + w.start, k, ep);
+          if (m >= 0) {
+            return m;
+          }
+          if (bidLeft < 0) {
+            return -1;
+          }
+        }
+        t = t < last ? initial.earliestRun(t + 1, last, d, need) : -1;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Admits bid {@code s} with {@code k} nodes at {@code t} in {@code w}, moving leases if needed.
+   */
+  private int admitAt(
+      List<Lease> made, int s, int a0, int lastStart, WindowCapacity w, int t, int k, long ep) {
+    final int d = bids.duration[s];
+    final int rel = t - w.start;
+    if (w.free.min(rel, rel + d) >= k) {
+      w.take(ep, t, t + d, k);
+      admitted(made, s, a0, lastStart, w, t, k);
+      return 0;
+    }
+    int c = 0;
+    if (w.fillsEpoch == ep) {
+      for (int i = 0; i < w.fillCount && c < REPAIR_CANDIDATES; i++) {
+        Fill f = fills.get(w.fills[i]);
+        if (f.start < t + d && f.start + f.d > t) {
+          candidates[c++] = w.fills[i];
+        }
+      }
+    }
+    for (int i = 0; i < c; i++) {
+      moveSet[0] = candidates[i];
+      int m = tryMoves(made, s, a0, lastStart, w, t, k, 1, ep);
+      if (m >= 0 || --bidLeft < 0) {
+        return m;
+      }
+    }
+    for (int i = 0; i < c; i++) {
+      for (int j = i + 1; j < c; j++) {
+        moveSet[0] = candidates[i];
+        moveSet[1] = candidates[j];
+        int m = tryMoves(made, s, a0, lastStart, w, t, k, 2, ep);
+        if (m >= 0 || --bidLeft < 0) {
+          return m;
+        }
+      }
+    }
+    if (c > 2) {
+      System.arraycopy(candidates, 0, moveSet, 0, c);
+      int m = tryMoves(made, s, a0, lastStart, w, t, k, c, ep);
+      if (m >= 0 || --bidLeft < 0) {
+        return m;
+      }
+    }
+    // the whole window's fills of this epoch, when few: a lease that does not overlap the start
+    // may have to shift to make room for one that does
+    if (w.fillsEpoch == ep && w.fillCount > c && w.fillCount <= REPAIR_CANDIDATES) {
+      System.arraycopy(w.fills, 0, moveSet, 0, w.fillCount);
+      return tryMoves(made, s, a0, lastStart, w, t, k, w.fillCount, ep);
+    }
+    return -1;
+  }
+
+  /**
+   * Lifts the fills {@code moveSet[0..n)} off {@code w}, places bid {@code s} at {@code t} with
+   * {@code k} nodes, and puts the lifted fills back where their bids allow ({@link #putBack});
+   * undoes everything when they cannot all be put back. The moves made, or -1.
+   */
+  private int tryMoves(
+      List<Lease> made,
+      int s,
+      int a0,
+      int lastStart,
+      WindowCapacity w,
+      int t,
+      int k,
+      int n,
+      long ep) {
+    final int d = bids.duration[s];
+    final int rel = t - w.start;
+    for (int i = 0; i < n; i++) {
+      Fill f = fills.get(moveSet[i]);
+      w.give(ep, f.start, f.start + f.d, f.nodes);
+    }
+    if (w.free.min(rel, rel + d) < k) {
+      for (int i = 0; i < n; i++) {
+        Fill f = fills.get(moveSet[i]);
+        w.take(ep, f.start, f.start + f.d, f.nodes);
+      }
+      return -1;
+    }
+    w.take(ep, t, t + d, k);
+    // put the largest back first: they have the fewest places to go
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    for (int i = 1; i < n; i++) {
+      for (int j = i; j > 0 && bigger(order[j], order[j - 1]); j--) {
+        int x = order[j];
+        order[j] = order[j - 1];
+        order[j - 1] = x;
+      }
+    }
+    if (!putBack(0, n, ep, 0)) {
+      w.give(ep, t, t + d, k);
+      for (int i = 0; i < n; i++) {
+        Fill f = fills.get(moveSet[i]);
+        w.take(ep, f.start, f.start + f.d, f.nodes);
+      }
+      return -1;
+    }
+    int moves = 0;
+    for (int i = 0; i < setSize; i++) {
+      Fill f = fills.get(moveSet[i]);
+      if (movedTo[i] == f.window && movedStart[i] == f.start) {
+        continue;
+      }
+      moves++;
+      markFreed(f.window);
+      detach(f.window, f.made);
+      attach(movedTo[i], f.made);
+      f.window = movedTo[i];
+      f.start = movedStart[i];
+      Lease l = made.get(f.made);
+      made.set(
+          f.made,
+          new Lease(
+              l.id(),
+              l.bidId(),
+              l.account(),
+              f.window.id(),
+              l.nodes(),
+              l.gpusPerNode(),
+              f.start,
+              f.start + f.d,
+              0,
+              l.limitPrice(),
+              l.epoch()));
+      movedTo[i] = null;
+    }
+    admitted(made, s, a0, lastStart, w, t, k);
+    return moves;
+  }
+
+  private boolean bigger(int i, int j) {
+    Fill a = fills.get(moveSet[i]);
+    Fill b = fills.get(moveSet[j]);
+    return (long) a.nodes * a.d > (long) b.nodes * b.d;
+  }
+
+  /**
+   * Puts the lifted fills {@code moveSet[order[idx..n)]} back, depth first: each tries its own
+   * place first, then every start its bid allows in every window it may use (same GPUs per node),
+   * by window (start, id) then start; a dead end undoes its take and tries the next. One unit of
+   * {@link #bidLeft} per place tried; out of work, it fails. On success {@code movedTo} and {@code
+   * movedStart} hold where each went.
+   */
+  private boolean putBack(int idx, int n, long ep, int depth) {
+    if (idx == n) {
+      setSize = n;
+      return true;
+    }
+    final int i = order[idx];
+    final Fill f = fills.get(moveSet[i]);
+    final WindowCapacity home = f.window;
+    if (--bidLeft < 0) {
+      return false;
+    }
+    if (home.free.min(f.start - home.start, f.start - home.start + f.d) >= f.nodes) {
+      home.take(ep, f.start, f.start + f.d, f.nodes);
+      movedTo[i] = home;
+      movedStart[i] = f.start;
+      if (putBack(idx + 1, n, ep, depth)) {
+        return true;
+      }
+      home.give(ep, f.start, f.start + f.d, f.nodes);
+    }
+    for (int wi = 0; wi < all.count; wi++) {
+      WindowCapacity w = all.windows[wi];
+      if (w.start > f.lastStart) {
+        break;
+      }
+      if (--bidLeft < 0) {
+        return false;
+      }
+      if (w.reserve > f.limit
+          || w.notice < f.minNotice
+          || (f.regions & w.regionBit) == 0
+          || w.spec.gpusPerNode() != f.gpus
+          || w.free.maxAll() < f.nodes) {
+        continue;
+      }
+      int from = Math.max(f.a0, w.start) - w.start;
+      int last = Math.min(f.lastStart, w.end - f.d) - w.start;
+      int at = from <= last ? w.free.earliestRun(from, last, f.d, f.nodes) : -1;
+      while (at >= 0) {
+        if (--bidLeft < 0) {
+          return false;
+        }
+        int abs = at + w.start;
+        if (w != home || abs != f.start) {
+          w.take(ep, abs, abs + f.d, f.nodes);
+          movedTo[i] = w;
+          movedStart[i] = abs;
+          if (putBack(idx + 1, n, ep, depth)) {
+            return true;
+          }
+          w.give(ep, abs, abs + f.d, f.nodes);
+          if (bidLeft < 0) {
+            return false;
+          }
+        }
+        at = at < last ? w.free.earliestRun(at + 1, last, f.d, f.nodes) : -1;
+      }
+    }
+    return depth < chain && n < REPAIR_CANDIDATES && eject(idx, n, ep, depth);
+  }
+
+  /**
+   * No free place holds lifted fill {@code moveSet[order[idx]]}: lifts one more of this epoch's
+   * fills from another place that would then hold it, puts it there, and puts the newly lifted one
+   * back after the others (a chain of moves across windows, at most {@link #REPAIR_CHAIN} long).
+   * Only starts where the window held the fill when the epoch began are tried.
+   */
+  private boolean eject(int idx, int n, long ep, int depth) {
+    final int i = order[idx];
+    final Fill f = fills.get(moveSet[i]);
+    for (int wi = 0; wi < all.count; wi++) {
+      WindowCapacity w = all.windows[wi];
+      if (w.start > f.lastStart) {
+        break;
+      }
+      if (--bidLeft < 0) {
+        return false;
+      }
+      MinMaxTree initial = w.freeAtEpochStart(ep);
+      if (initial == w.free
+          || w.fillsEpoch != ep
+          || w.reserve > f.limit
+          || w.notice < f.minNotice
+          || (f.regions & w.regionBit) == 0
+          || w.spec.gpusPerNode() != f.gpus
+          || initial.maxAll() < f.nodes) {
+        continue;
+      }
+      int from = Math.max(f.a0, w.start) - w.start;
+      int last = Math.min(f.lastStart, w.end - f.d) - w.start;
+      int at = from <= last ? initial.earliestRun(from, last, f.d, f.nodes) : -1;
+      while (at >= 0) {
+        int abs = at + w.start;
+        for (int j = 0; j < w.fillCount; j++) {
+          if (--bidLeft < 0) {
+            return false;
+          }
+          int gi = w.fills[j];
+          Fill g = fills.get(gi);
+          if (g.start >= abs + f.d || g.start + g.d <= abs || lifted(gi, n)) {
+            continue;
+          }
+          w.give(ep, g.start, g.start + g.d, g.nodes);
+          if (w.free.min(at, at + f.d) >= f.nodes) {
+            w.take(ep, abs, abs + f.d, f.nodes);
+            movedTo[i] = w;
+            movedStart[i] = abs;
+            moveSet[n] = gi;
+            order[n] = n;
+            if (putBack(idx + 1, n + 1, ep, depth + 1)) {
+              return true;
+            }
+            w.give(ep, abs, abs + f.d, f.nodes);
+          }
+          w.take(ep, g.start, g.start + g.d, g.nodes);
+          if (bidLeft < 0) {
+            return false;
+          }
+        }
+        at = at < last ? initial.earliestRun(at + 1, last, f.d, f.nodes) : -1;
+      }
+    }
+    return false;
+  }
+
+  private boolean lifted(int fill, int n) {
+    for (int k = 0; k < n; k++) {
+      if (moveSet[k] == fill) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void markFreed(WindowCapacity w) {
+    for (int i = 0; i < freedCount; i++) {
+      if (freed[i] == w) {
+        return;
+      }
+    }
+    if (freedCount == freed.length) {
+      freed = Arrays.copyOf(freed, freedCount * 2);
+    }
+    freed[freedCount++] = w;
+  }
+
+  /** Records bid {@code s}'s lease (already taken from {@code w}) and closes the bid. */
+  private void admitted(
+      List<Lease> made, int s, int a0, int lastStart, WindowCapacity w, int t, int k) {
+    final BidStore b = bids;
+    Lease lease =
+        new Lease(
+            ++leaseSeq,
+            b.id[s],
+            b.account[s],
+            w.id(),
+            k,
+            w.spec.gpusPerNode(),
+            t,
+            t + b.duration[s],
+            0,
+            b.limit[s],
+            epoch);
+    made.add(lease);
+    recordFill(made.size() - 1, w, t, k, s, a0, lastStart);
+    if ((b.flags[s] & BidStore.FLAG_REQUEUE) != 0) {
+      requeueSpecs.put(b.id[s], b.spec(s));
+    }
+    b.remove(s);
+  }
+
+  /**
+   * Moves only give capacity back in the windows a lease left: every open OUTBID bid that now fits
+   * in one of them outright is placed there, in priority order (the largest fill down to its
+   * minimum, earliest start, best fit), so that no open bid fits anywhere after the pass.
+   */
+  private void sweep(List<Lease> made, long ep) {
+    final BidStore b = bids;
+    Arrays.sort(
+        freed,
+        0,
+        freedCount,
+        Comparator.<WindowCapacity>comparingInt(w -> w.start)
+            .thenComparingLong(WindowCapacity::id));
+    for (int i = 0; i < failCount; i++) {
+      if (failWhy[i] != OUTBID || (failFlags[i] & F_ADMITTED) != 0) {
+        continue;
+      }
+      int s = failSlot[i];
+      if (!freedMayHold(b.minNodes[s], b.duration[s])) {
+        continue;
+      }
+      bidLeft = Long.MAX_VALUE;
+      int a0 = failA0[i];
+      int lastStart = failLast[i];
+      Placement p = sweepSpot(s, a0, lastStart, b.nodes[s], false);
+      if (p == null && b.minNodes[s] < b.nodes[s]) {
+        int lo = b.minNodes[s];
+        int hi = b.nodes[s] - 1;
+        if (sweepSpot(s, a0, lastStart, lo, true) != null) {
+          while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (sweepSpot(s, a0, lastStart, mid, true) != null) {
+              lo = mid;
+            } else {
+              hi = mid - 1;
+            }
+          }
+          p = sweepSpot(s, a0, lastStart, lo, false);
+        }
+      }
+      if (p != null) {
+        p.window.take(ep, p.start, p.start + b.duration[s], p.nodes);
+        sweepTakes++;
+        admitted(made, s, a0, lastStart, p.window, p.start, p.nodes);
+        failFlags[i] |= F_ADMITTED;
+      }
+    }
+  }
+
+  private Placement sweepSpot(int s, int a0, int lastStart, int nodes, boolean any) {
+    final BidStore b = bids;
+    return bestSpot(
+        freed,
+        freedCount,
+        nodes,
+        b.duration[s],
+        a0,
+        lastStart,
+        b.limit[s],
+        b.minNotice[s],
+        b.regions[s],
+        0,
+        any);
+  }
+
+  /** Whether some freed window has {@code nodes} free for {@code d} slots anywhere from now on. */
+  private boolean freedMayHold(int nodes, int d) {
+    if (nodes >= freedRun.length) {
+      int c = Math.max(nodes + 1, 2 * freedRun.length);
+      freedRun = Arrays.copyOf(freedRun, c);
+      freedRunStamp = Arrays.copyOf(freedRunStamp, c);
+      Arrays.fill(freedRunStamp, 0, c, -1);
+    }
+    long stamp = sweepTakes + ((long) epoch << 32);
+    if (freedRunStamp[nodes] != stamp) {
+      int best = 0;
+      for (int i = 0; i < freedCount; i++) {
+        if (freed[i].free.maxAll() >= nodes) {
+          best = Math.max(best, freed[i].longestRun(nowSlot, nodes));
+        }
+      }
+      freedRun[nodes] = best;
+      freedRunStamp[nodes] = stamp;
+    }
+    return freedRun[nodes] >= d;
+  }
+
+  /**
+   * The greedy's rule over windows {@code ws[0..count)} (ordered by start, id): the earliest start
+   * with {@code nodes} free for {@code d} slots in one window the bid may use, best fit, then
+   * lowest reserve, then window id; with {@code any}, the first found. {@code gpus > 0} admits only
+   * windows with that many GPUs per node. Charges one unit of {@link #bidLeft} per window.
+   */
+  private Placement bestSpot(
+      WindowCapacity[] ws,
+      int count,
+      int nodes,
+      int d,
+      int a0,
+      int lastStart,
+      long limit,
+      int minNotice,
+      long regions,
+      int gpus,
+      boolean any) {
+    final int now = nowSlot;
+    WindowCapacity bestW = null;
+    int bestStart = Integer.MAX_VALUE;
+    int bestLeft = Integer.MAX_VALUE;
+    for (int wi = 0; wi < count; wi++) {
+      WindowCapacity w = ws[wi];
+      if (w.start > lastStart || w.start > bestStart) {
+        break;
+      }
+      bidLeft--;
+      int a = Math.max(a0, w.start);
+      int last = Math.min(lastStart, w.end - d);
+      if (a > last
+          || a > bestStart
+          || w.reserve > limit
+          || w.notice < minNotice
+          || (regions & w.regionBit) == 0
+          || (gpus > 0 && w.spec.gpusPerNode() != gpus)
+          || w.free.maxAll() < nodes
+          || w.longestRun(now, nodes) < d) {
+        continue;
+      }
+      int start = w.earliestRun(now, a, Math.min(last, bestStart), d, nodes);
+      if (start < 0) {
+        continue;
+      }
+      if (any) {
+        return new Placement(w, start, nodes);
+      }
+      int rel = start - w.start;
+      int left = w.free.min(rel, rel + d) - nodes;
+      if (start < bestStart
+          || (start == bestStart
+              && (left < bestLeft
+                  || (left == bestLeft
+                      && (w.reserve < bestW.reserve
+                          || (w.reserve == bestW.reserve && w.id() < bestW.id())))))) {
+        bestW = w;
+        bestStart = start;
+        bestLeft = left;
+      }
+    }
+    return bestW == null ? null : new Placement(bestW, bestStart, nodes);
+  }
+
   // ---------------------------------------------------------------- snapshot
 
   /** A canonical byte image of the book: equal books give equal bytes. */
@@ -1160,7 +1996,15 @@ public final class OrderBook {
    * epoch's cut and clears it on another thread while this book keeps answering.
    */
   public OrderBook copy() {
-    return new OrderBook(this);
+    return new OrderBook(this, repair);
+  }
+
+  /**
+   * {@link #copy()}, with the repair pass on or off in the copy: the same book cleared with and
+   * without the pass, side by side (the what-if comparison and the quality tests).
+   */
+  public OrderBook copy(boolean withRepair) {
+    return new OrderBook(this, withRepair);
   }
 
   /**
@@ -1168,9 +2012,10 @@ public final class OrderBook {
    * profile, leases), requeue specs, gains and counters are copied; caches and scratch start empty
    * and are rebuilt when used. Reads {@code o} only.
    */
-  private OrderBook(OrderBook o) {
+  private OrderBook(OrderBook o, boolean repair) {
     this.clock = o.clock;
     this.pricing = o.pricing;
+    this.repair = repair;
     this.bids = new BidStore(o.bids);
     for (WindowCapacity w : o.windows.values()) {
       windows.put(w.id(), new WindowCapacity(w));

@@ -41,6 +41,12 @@ final class WindowCapacity {
   /** Where this window sits in the epoch's {@link WindowIndex}es: all windows, gained ones. */
   final int[] position = {-1, -1};
 
+  /** The repair pass's fills on this window in epoch {@link #fillsEpoch} (their indices). */
+  int[] fills = new int[4];
+
+  int fillCount;
+  long fillsEpoch = -1;
+
   /** Leases not yet ended or cut, in allocation order. */
   final List<Lease> leases = new ArrayList<>();
 

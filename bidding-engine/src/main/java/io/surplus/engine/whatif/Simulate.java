@@ -1,6 +1,7 @@
 package io.surplus.engine.whatif;
 
 import io.surplus.engine.BidSpec;
+import io.surplus.engine.Lease;
 import io.surplus.engine.PricingRule;
 import io.surplus.engine.Reason;
 import io.surplus.engine.ResultCode;
@@ -47,6 +48,18 @@ public final class Simulate implements Callable<Integer> {
       description = "UTC instant of the first epoch (default: ${DEFAULT-VALUE})")
   Instant start = Instant.parse("2026-11-02T00:00:00Z");
 
+  @Option(
+      names = "--repair",
+      description = "clear with the repair pass after the greedy placement (default: off)")
+  boolean repair;
+
+  @Option(
+      names = "--repair-compare",
+      description =
+          "run the same market through two books, greedy alone and greedy + repair, and print"
+              + " both side by side, epoch by epoch, with totals")
+  boolean repairCompare;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private final PrintWriter out;
@@ -67,7 +80,10 @@ public final class Simulate implements Callable<Integer> {
           spec.commandLine(), "--epochs must be >= 1, --bids and --windows >= 0");
     }
     SlotClock clock = SlotClock.DEFAULT;
-    OrderBook book = new OrderBook(clock, pricing);
+    if (repairCompare) {
+      return compare(clock);
+    }
+    OrderBook book = new OrderBook(clock, pricing, repair);
     RandomMarket market = new RandomMarket(seed, clock, RandomMarket.Shape.DEFAULT);
     long now = start.toEpochMilli();
     out.printf(
@@ -99,6 +115,112 @@ public final class Simulate implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /**
+   * Two books fed the same windows and bids: one clears greedily, the other runs the repair pass
+   * too. Per epoch, each one's leases, nodes, GPU-hours and welfare (limit x GPU-hours), and what
+   * the pass added and moved; totals at the end.
+   */
+  private int compare(SlotClock clock) {
+    OrderBook greedy = new OrderBook(clock, pricing, false);
+    OrderBook repaired = new OrderBook(clock, pricing, true);
+    RandomMarket market = new RandomMarket(seed, clock, RandomMarket.Shape.DEFAULT);
+    long now = start.toEpochMilli();
+    out.printf(
+        "%-5s %-17s | %10s %6s %6s %9s %12s | %10s %6s %6s %9s %12s %5s %5s%n",
+        "epoch",
+        "slot start (UTC)",
+        "g price",
+        "leases",
+        "nodes",
+        "GPU-h",
+        "welfare $",
+        "r price",
+        "leases",
+        "nodes",
+        "GPU-h",
+        "welfare $",
+        "+fill",
+        "moved");
+    long[] totalG = new long[3];
+    long[] totalR = new long[3];
+    long added = 0;
+    long moved = 0;
+    for (int e = 0; e < epochs; e++) {
+      int slot = clock.slotAtOrAfter(now);
+      for (int i = 0; i < windowsPerEpoch; i++) {
+        WindowSpec w = market.window(slot, clock.horizonSlots());
+        greedy.offer(w, now);
+        repaired.offer(w, now);
+      }
+      for (int i = 0; i < bidsPerEpoch; i++) {
+        BidSpec b = market.bid(slot, 4 * 96);
+        greedy.place(b, now);
+        repaired.place(b, now);
+      }
+      EpochResult g = greedy.clear(now);
+      EpochResult r = repaired.clear(now);
+      long[] sg = sums(g, clock);
+      long[] sr = sums(r, clock);
+      for (int i = 0; i < 3; i++) {
+        totalG[i] += sg[i];
+        totalR[i] += sr[i];
+      }
+      added += r.repairFills();
+      moved += r.repairMoves();
+      out.printf(
+          "%-5d %-17s | %10s %6d %6d %9s %12s | %10s %6d %6d %9s %12s %5d %5d%n",
+          g.epoch(),
+          clock.start(g.nowSlot()).toString().substring(0, 16),
+          g.leases().isEmpty() ? "-" : RandomMarket.dollars(g.clearingPrice()),
+          g.leases().size(),
+          sg[0],
+          gpuHours(sg[1], clock),
+          RandomMarket.dollars(sg[2]),
+          r.leases().isEmpty() ? "-" : RandomMarket.dollars(r.clearingPrice()),
+          r.leases().size(),
+          sr[0],
+          gpuHours(sr[1], clock),
+          RandomMarket.dollars(sr[2]),
+          r.repairFills(),
+          r.repairMoves());
+      now += clock.slotSeconds() * 1000L;
+    }
+    out.printf(
+        "total: greedy %d nodes, %s GPU-h, welfare $%s; greedy + repair %d nodes, %s GPU-h,"
+            + " welfare $%s (%d fills added, %d leases moved)%n",
+        totalG[0],
+        gpuHours(totalG[1], clock),
+        RandomMarket.dollars(totalG[2]),
+        totalR[0],
+        gpuHours(totalR[1], clock),
+        RandomMarket.dollars(totalR[2]),
+        added,
+        moved);
+    out.flush();
+    return 0;
+  }
+
+  /** Nodes filled, GPU-slots filled, and welfare (limit x GPU-hours) in micro-dollars. */
+  private static long[] sums(EpochResult r, SlotClock clock) {
+    long nodes = 0;
+    long gpuSlots = 0;
+    long welfare = 0;
+    for (Lease l : r.leases()) {
+      nodes += l.nodes();
+      gpuSlots += l.gpuSlots();
+      welfare += l.limitPrice() * l.gpuSlots() * clock.slotSeconds() / 3600;
+    }
+    return new long[] {nodes, gpuSlots, welfare};
+  }
+
+  /** GPU-slots as GPU-hours, exact to the slot (two decimals for 15-minute slots). */
+  private static String gpuHours(long gpuSlots, SlotClock clock) {
+    long centiHours = gpuSlots * clock.slotSeconds() * 100 / 3600;
+    return (centiHours / 100)
+        + "."
+        + String.format(java.util.Locale.ROOT, "%02d", centiHours % 100);
   }
 
   private static String histogram(EpochResult r) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.math.BigDecimal;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -27,6 +28,24 @@ class SimulateTest {
     assertTrue(first.contains("OUTBID") || first.contains("NO_CAPACITY_IN_WINDOW"), first);
     assertEquals(first, run("--seed", "7", "--epochs", "5"));
     assertNotEquals(first, run("--seed", "8", "--epochs", "5"));
+  }
+
+  @Test
+  void shouldPrintGreedyAndGreedyPlusRepairSideBySide() {
+    String out = run("--seed", "1", "--epochs", "4", "--repair-compare");
+    String[] lines = out.strip().split("\n");
+    assertEquals(6, lines.length, out); // header + 4 epochs + totals
+    assertTrue(lines[5].startsWith("total: greedy"), lines[5]);
+    assertEquals(out, run("--seed", "1", "--epochs", "4", "--repair-compare"));
+    // the first epoch clears the same book both ways: the pass only adds fills
+    String[] greedy = lines[1].split("\\|")[1].trim().split("\\s+");
+    String[] repaired = lines[1].split("\\|")[2].trim().split("\\s+");
+    assertTrue(Integer.parseInt(repaired[2]) >= Integer.parseInt(greedy[2]), lines[1]);
+    assertTrue(new BigDecimal(repaired[4]).compareTo(new BigDecimal(greedy[4])) >= 0, lines[1]);
+    assertEquals(
+        Integer.parseInt(repaired[1]) - Integer.parseInt(greedy[1]),
+        Integer.parseInt(repaired[5]),
+        "the added fills are the extra leases: " + lines[1]);
   }
 
   @Test
