@@ -552,11 +552,7 @@ public final class OrderBook {
     List<Lease> made = new ArrayList<>();
     long[] expired = new long[8];
     int expiredCount = 0;
-    long[] iocGone = new long[8];
-    int iocCount = 0;
-    long[] changedIds = new long[64];
-    byte[] changedReasons = new byte[64];
-    int changed = 0;
+    Leftovers left = new Leftovers();
     int searched = 0;
     int skipped = 0;
     long lowestFilled = Long.MAX_VALUE;
@@ -661,23 +657,7 @@ public final class OrderBook {
         why = Reason.of(b.reason[s]); // the windows not searched again still say what they said
       }
       b.failedEpoch[s] = ep;
-      if (b.reason[s] != why.ordinal()) {
-        b.reason[s] = (byte) why.ordinal();
-        if (changed == changedIds.length) {
-          changedIds = Arrays.copyOf(changedIds, changed * 2);
-          changedReasons = Arrays.copyOf(changedReasons, changed * 2);
-        }
-        changedIds[changed] = b.id[s];
-        changedReasons[changed++] = (byte) why.ordinal();
-      }
-      counts[why.ordinal()]++;
-      if ((b.flags[s] & BidStore.FLAG_IOC) != 0) {
-        if (iocCount == iocGone.length) {
-          iocGone = Arrays.copyOf(iocGone, iocCount * 2);
-        }
-        iocGone[iocCount++] = b.id[s];
-        b.remove(s);
-      }
+      left.settle(b, s, why, counts);
     }
     int repairFills = 0;
     int repairMoves = 0;
@@ -704,23 +684,7 @@ public final class OrderBook {
         if (retry && RANK[b.reason[s]] > RANK[why.ordinal()]) {
           why = Reason.of(b.reason[s]);
         }
-        if (b.reason[s] != why.ordinal()) {
-          b.reason[s] = (byte) why.ordinal();
-          if (changed == changedIds.length) {
-            changedIds = Arrays.copyOf(changedIds, changed * 2);
-            changedReasons = Arrays.copyOf(changedReasons, changed * 2);
-          }
-          changedIds[changed] = b.id[s];
-          changedReasons[changed++] = (byte) why.ordinal();
-        }
-        counts[why.ordinal()]++;
-        if ((b.flags[s] & BidStore.FLAG_IOC) != 0) {
-          if (iocCount == iocGone.length) {
-            iocGone = Arrays.copyOf(iocGone, iocCount * 2);
-          }
-          iocGone[iocCount++] = b.id[s];
-          b.remove(s);
-        }
+        left.settle(b, s, why, counts);
       }
       // the uniform price over the final allocation: the lowest limit filled, greedy or repair
       lowestFilled = Long.MAX_VALUE;
@@ -768,9 +732,9 @@ public final class OrderBook {
         marginal,
         List.copyOf(priced),
         Arrays.copyOf(expired, expiredCount),
-        Arrays.copyOf(iocGone, iocCount),
-        Arrays.copyOf(changedIds, changed),
-        Arrays.copyOf(changedReasons, changed),
+        Arrays.copyOf(left.iocGone, left.iocCount),
+        Arrays.copyOf(left.changedIds, left.changed),
+        Arrays.copyOf(left.changedReasons, left.changed),
         counts,
         b.live(),
         searched,
@@ -1246,6 +1210,40 @@ public final class OrderBook {
    * (each a few O(log slots) tree reads); past it the pass stops where it is. Default 2^16.
    */
   static final long REPAIR_WORK = 1L << 16;
+
+  /**
+   * What an epoch's bids left open come to: the reasons that changed and the IOC bids gone, in the
+   * order they were settled (arrays grown as needed).
+   */
+  private static final class Leftovers {
+    long[] iocGone = new long[8];
+    int iocCount;
+    long[] changedIds = new long[64];
+    byte[] changedReasons = new byte[64];
+    int changed;
+
+    /** Bid {@code s} stays open for {@code why}: its reason, its count, and an IOC bid leaves. */
+    void settle(BidStore b, int s, Reason why, int[] counts) {
+      byte r = (byte) why.ordinal();
+      if (b.reason[s] != r) {
+        b.reason[s] = r;
+        if (changed == changedIds.length) {
+          changedIds = Arrays.copyOf(changedIds, changed * 2);
+          changedReasons = Arrays.copyOf(changedReasons, changed * 2);
+        }
+        changedIds[changed] = b.id[s];
+        changedReasons[changed++] = r;
+      }
+      counts[r]++;
+      if ((b.flags[s] & BidStore.FLAG_IOC) != 0) {
+        if (iocCount == iocGone.length) {
+          iocGone = Arrays.copyOf(iocGone, iocCount * 2);
+        }
+        iocGone[iocCount++] = b.id[s];
+        b.remove(s);
+      }
+    }
+  }
 
   /** {@link #REPAIR_WORK}, changed only by tests and the quality measurements. */
   static volatile long repairWork = REPAIR_WORK;
