@@ -399,6 +399,13 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   public record BidPlaced(BidSpec bid, long atMillis) implements Event {}
 
+  /**
+   * The market's clearing rule from here on: with or without the engine's repair pass. Written at
+   * an epoch tick outside any epoch, when the configured rule differs from the book's; replay sets
+   * it at the same point, so every epoch replays as it was cleared.
+   */
+  public record ClearingRuleSet(boolean repair) implements Event {}
+
   public record BidCancelled(long bidId) implements Event {}
 
   /**
@@ -603,6 +610,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
                   m.gate = links.gate();
                   m.views = links.views();
                   m.meters = links.meters();
+                  com.typesafe.config.Config config = ctx.getSystem().settings().config();
+                  m.repairPass = config.hasPath(REPAIR_PASS) && config.getBoolean(REPAIR_PASS);
                   return m;
                 }));
   }
@@ -616,6 +625,15 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
             : DispatcherSelector.blocking();
     return ctx.getSystem().dispatchers().lookup(selector);
   }
+
+  /** The setting that turns the engine's repair pass on ({@link ClearingRuleSet}). */
+  public static final String REPAIR_PASS = "surplus.repair-pass";
+
+  /**
+   * Whether this market's epochs should run the repair pass (from {@link #REPAIR_PASS}); a market
+   * without an epoch timer never changes its rule.
+   */
+  private boolean repairPass;
 
   /** The market's actor context and clearing thread; null in a market without an epoch timer. */
   private ActorContext<Command> context;
@@ -1233,6 +1251,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onTick(
       State state, Tick t) {
+    if (state.cutAt == null && state.book.repair() != repairPass) {
+      return Effect().persist(new ClearingRuleSet(repairPass)); // the next tick clears with it
+    }
     long at = wallClock.getAsLong();
     if (state.cutAt != null || state.book.openBids() == 0 || !state.book.hasWork(at)) {
       return Effect().none(); // clearing, or nothing new to try: no epoch is written
@@ -1311,7 +1332,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    * epoch's result applies them in order.
    */
   private void apply(State state, Event event) {
-    if (event instanceof EpochCut c) {
+    if (event instanceof ClearingRuleSet r) {
+      state.book = state.book.copy(r.repair()); // written outside an epoch only
+    } else if (event instanceof EpochCut c) {
       state.cutAt = c.atMillis();
     } else if (event instanceof EpochCleared e) {
       if (state.book.epoch() < e.epoch()) {

@@ -20,6 +20,7 @@ public final class MarketMeters {
   private final Timer clear;
   private final DistributionSummary searched;
   private final DistributionSummary leases;
+  private final DistributionSummary repairFills;
   private final AtomicLong openBids = new AtomicLong();
   private final DistributionSummary batchBids;
   private final Timer batchWrite;
@@ -44,6 +45,11 @@ public final class MarketMeters {
     leases =
         DistributionSummary.builder("surplus.market.epoch.leases")
             .description("leases made per epoch")
+            .tag("market", model)
+            .register(registry);
+    repairFills =
+        DistributionSummary.builder("surplus.market.epoch.repair.fills")
+            .description("fills the engine's repair pass added per epoch (0 with the pass off)")
             .tag("market", model)
             .register(registry);
     Gauge.builder("surplus.market.open.bids", openBids, AtomicLong::get)
@@ -87,6 +93,7 @@ public final class MarketMeters {
     clear.record(Duration.ofNanos(nanos));
     searched.record(r.searched());
     leases.record(r.leases().size());
+    repairFills.record(r.repairFills());
     openBids.set(r.openBids());
   }
 

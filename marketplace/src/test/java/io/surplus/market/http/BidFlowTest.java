@@ -161,6 +161,7 @@ class BidFlowTest {
         List.of(
             "surplus_market_epoch_searched_count",
             "surplus_market_epoch_leases_count",
+            "surplus_market_epoch_repair_fills_count",
             "surplus_market_open_bids",
             "surplus_market_gate_batch_write_seconds_count",
             "surplus_market_gate_bid_wait_seconds_count",

@@ -96,6 +96,63 @@ class MarketClearingTest {
     return probe.expectMessageClass(Market.BidSummary.class, WAIT).open();
   }
 
+  /** The book's image once every command before is done (an epoch in flight is waited for). */
+  static byte[] imageOf(ActorTestKit kit, ActorRef<Market.Command> market) {
+    TestProbe<Market.Image> images = kit.createTestProbe();
+    market.tell(new Market.GetImage(images.ref()));
+    return images.expectMessageClass(Market.Image.class, WAIT).bytes();
+  }
+
+  @Test
+  void shouldJournalItsClearingRuleSoEpochsReplayAsTheyWereCleared() throws Exception {
+    GpuModel model = new GpuModel("RULE-" + System.nanoTime());
+    byte[] greedy;
+    // first incarnation: the default rule, one epoch without the repair pass
+    ActorTestKit off = testKit();
+    try {
+      HeldExecutor clearing = new HeldExecutor();
+      ActorRef<Market.Command> market = spawn(off, model, clearing);
+      TestProbe<Market.Outcome> outcome = off.createTestProbe();
+      assertEquals(ResultCode.OK, offer(market, outcome, W1));
+      assertEquals(
+          ResultCode.OK, place(market, outcome, BidSpec.gtc(1, 7, 4, 4, 4, S, S + 16, 2_000_000)));
+      market.tell(Market.Tick.INSTANCE);
+      clearing.next().run();
+      greedy = imageOf(off, market);
+      assertFalse(io.surplus.engine.book.OrderBook.restore(greedy).repair());
+    } finally {
+      off.shutdownTestKit();
+    }
+    // second incarnation, configured with the pass: the next tick writes the rule, not an epoch
+    byte[] repaired;
+    ActorTestKit on =
+        ActorTestKit.create(
+            "market-test",
+            com.typesafe.config.ConfigFactory.parseString(Market.REPAIR_PASS + " = on")
+                .withFallback(com.typesafe.config.ConfigFactory.load()));
+    try {
+      HeldExecutor clearing = new HeldExecutor();
+      ActorRef<Market.Command> market = spawn(on, model, clearing);
+      assertTrue(java.util.Arrays.equals(greedy, imageOf(on, market)), "recovered as written");
+      market.tell(Market.Tick.INSTANCE);
+      assertTrue(io.surplus.engine.book.OrderBook.restore(imageOf(on, market)).repair());
+      TestProbe<Market.Outcome> outcome = on.createTestProbe();
+      assertEquals(
+          ResultCode.OK, place(market, outcome, BidSpec.gtc(2, 8, 4, 4, 4, S, S + 16, 1_500_000)));
+      market.tell(Market.Tick.INSTANCE); // an epoch with the pass
+      clearing.next().run();
+      repaired = imageOf(on, market);
+    } finally {
+      on.shutdownTestKit();
+    }
+    // a market that is never told the setting replays both epochs as they were cleared
+    assertRecoversExactly(
+        model,
+        repaired,
+        (kit, market) ->
+            assertTrue(io.surplus.engine.book.OrderBook.restore(imageOf(kit, market)).repair()));
+  }
+
   @Test
   void shouldWriteAndAnswerWhileAnEpochClearsAndReplayTheSameBook() throws Exception {
     GpuModel model = new GpuModel("CUT-" + System.nanoTime());
