@@ -42,8 +42,8 @@ public final class BidScenarios {
     return !"documented".equals(System.getProperty(MIX, "single"));
   }
 
-  /** A kind of iteration of a pooled client: its share of iterations and its requests. */
-  private record Kind(String name, double weight, int requests, ChainBuilder chain) {}
+  /** A kind of iteration of a pooled client: its share of iterations, its requests and bids. */
+  private record Kind(double weight, int requests, int bids, ChainBuilder chain) {}
 
   /** Seconds of ramp before the constant rate. */
   public static final int RAMP_SECONDS = 5;
@@ -114,13 +114,7 @@ public final class BidScenarios {
   public double requestsPerSecond(double rate, double batchShare, boolean onlyPlace) {
     List<Kind> kinds = kinds(batchShare, onlyPlace);
     double requests = kinds.stream().mapToDouble(k -> k.weight() * k.requests()).sum();
-    double bids =
-        kinds.stream()
-            .mapToDouble(
-                k ->
-                    k.weight()
-                        * (k.name().equals("batch") ? batchSize : k.name().equals("amend") ? 2 : 1))
-            .sum();
+    double bids = kinds.stream().mapToDouble(k -> k.weight() * k.bids()).sum();
     return rate * requests / bids;
   }
 
@@ -129,18 +123,18 @@ public final class BidScenarios {
     double singles = 1 - batchShare;
     List<Kind> kinds = new ArrayList<>();
     if (onlyPlace) {
-      kinds.add(new Kind("place", 1, 1, exec(place("place bid"), record())));
+      kinds.add(new Kind(1, 1, 1, exec(place("place bid"), record())));
       return kinds;
     }
     if (singles > 0) {
-      kinds.add(new Kind("place", singles * 0.75, 1, exec(place("place bid"), record())));
+      kinds.add(new Kind(singles * 0.75, 1, 1, exec(place("place bid"), record())));
       // without the think time of the open model's amends and cancels: a pooled client that
       // paused would stand idle, and the pool would measure its own pauses
-      kinds.add(new Kind("amend", singles * 0.0625, 3, amendSteps(false)));
-      kinds.add(new Kind("cancel", singles * 0.125, 2, placeThenCancelSteps(false)));
+      kinds.add(new Kind(singles * 0.0625, 3, 2, amendSteps(false)));
+      kinds.add(new Kind(singles * 0.125, 2, 1, placeThenCancelSteps(false)));
     }
     if (batchShare > 0) {
-      kinds.add(new Kind("batch", batchShare / batchSize, 1, batchSteps()));
+      kinds.add(new Kind(batchShare / batchSize, 1, batchSize, batchSteps()));
     }
     return kinds;
   }

@@ -40,39 +40,6 @@ public record EpochResult(
     int repairFills,
     int repairMoves) {
 
-  /** An epoch without the repair pass (the shape this record had before the pass existed). */
-  public EpochResult(
-      long epoch,
-      int nowSlot,
-      long clearingPrice,
-      long marginalBidId,
-      List<Lease> leases,
-      long[] expiredBidIds,
-      long[] unfilledIocBidIds,
-      long[] reasonBidIds,
-      byte[] reasons,
-      int[] reasonCounts,
-      int openBids,
-      int searched,
-      int skipped) {
-    this(
-        epoch,
-        nowSlot,
-        clearingPrice,
-        marginalBidId,
-        leases,
-        expiredBidIds,
-        unfilledIocBidIds,
-        reasonBidIds,
-        reasons,
-        reasonCounts,
-        openBids,
-        searched,
-        skipped,
-        0,
-        0);
-  }
-
   public int filledNodes() {
     int n = 0;
     for (Lease l : leases) {

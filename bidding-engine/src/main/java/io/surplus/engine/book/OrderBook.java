@@ -1041,13 +1041,7 @@ public final class OrderBook {
       }
       int rel = start - w.start;
       int left = w.free.min(rel, rel + d) - nodes;
-      if (start < bestStart
-          || (start == bestStart
-              && (left < bestLeft
-                  || (left == bestLeft
-                      && (w.spec.reservePrice() < bestW.spec.reservePrice()
-                          || (w.spec.reservePrice() == bestW.spec.reservePrice()
-                              && w.id() < bestW.id())))))) {
+      if (better(start, left, w, bestStart, bestLeft, bestW)) {
         bestW = w;
         bestStart = start;
         bestLeft = left;
@@ -1210,6 +1204,21 @@ public final class OrderBook {
    * (each a few O(log slots) tree reads); past it the pass stops where it is. Default 2^16.
    */
   static final long REPAIR_WORK = 1L << 16;
+
+  /**
+   * Whether {@code start} in {@code w}, leaving {@code left} nodes free, beats the best place so
+   * far: the earliest start, then the tightest fit, then the lowest reserve, then the lowest window
+   * id.
+   */
+  private static boolean better(
+      int start, int left, WindowCapacity w, int bestStart, int bestLeft, WindowCapacity bestW) {
+    return start < bestStart
+        || (start == bestStart
+            && (left < bestLeft
+                || (left == bestLeft
+                    && (w.reserve < bestW.reserve
+                        || (w.reserve == bestW.reserve && w.id() < bestW.id())))));
+  }
 
   /**
    * What an epoch's bids left open come to: the reasons that changed and the IOC bids gone, in the
@@ -1965,12 +1974,7 @@ public final class OrderBook {
       }
       int rel = start - w.start;
       int left = w.free.min(rel, rel + d) - nodes;
-      if (start < bestStart
-          || (start == bestStart
-              && (left < bestLeft
-                  || (left == bestLeft
-                      && (w.reserve < bestW.reserve
-                          || (w.reserve == bestW.reserve && w.id() < bestW.id())))))) {
+      if (better(start, left, w, bestStart, bestLeft, bestW)) {
         bestW = w;
         bestStart = start;
         bestLeft = left;
