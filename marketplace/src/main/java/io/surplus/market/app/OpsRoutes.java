@@ -146,6 +146,7 @@ public final class OpsRoutes {
       m.put("status", h.status());
       m.put("restarts", h.restarts());
       m.put("since", Instant.ofEpochMilli(h.sinceMillis()).toString());
+      m.put("node", h.node());
     }
     if (view != null) {
       m.put("view", Instant.ofEpochMilli(view.atMillis()).toString());

@@ -111,7 +111,7 @@ public final class SurplusMain implements Callable<Integer> {
               Duration.ofSeconds(180));
       System.out.println("surplus: Cassandra answers on " + node.cqlAddress());
     }
-    Config config = ConfigFactory.load();
+    Config config = Deployment.of(System.getenv(), ConfigFactory.load());
     if (demo) {
       int slotSeconds = DriverConfig.slotSecondsFor(speed);
       checkSlotLength(slotSeconds);

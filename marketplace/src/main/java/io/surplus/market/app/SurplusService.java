@@ -39,6 +39,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
 
 /**
@@ -92,6 +93,13 @@ public final class SurplusService {
     if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
+    PauseFence.get(system); // its clock starts now
+    return retry(system, "the journal's schema", () -> JournalSchema.create(system))
+        .thenCompose(done -> serve(system, settings));
+  }
+
+  /** Starts entities, projections and the HTTP server, once the journal's schema is in place. */
+  private static CompletionStage<SurplusService> serve(ActorSystem<?> system, Settings settings) {
     EgressPolicy egress = new EgressPolicy(EgressPolicy.Settings.from(system.settings().config()));
     StreamTokens streamTokens = StreamTokens.from(system.settings().config());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -99,6 +107,14 @@ public final class SurplusService {
     MarketGate.init(
         system, settings.clock(), settings.pricing(), settings.epochInterval(), topics, metrics);
     MarketGate.wake(system, settings.markets().keySet());
+    system
+        .scheduler()
+        .scheduleAtFixedRate(
+            MarketGate.WAKE_INTERVAL,
+            MarketGate.WAKE_INTERVAL,
+            () -> MarketGate.wake(system, settings.markets().keySet()),
+            system.executionContext());
+    management(system);
     Account.init(system, settings.billingInterval(), settings.pendingGrace());
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmGcMetrics().bindTo(metrics);
@@ -159,6 +175,26 @@ public final class SurplusService {
                                 b.localAddress().getPort());
                         return new SurplusService(system, settings, b, api, keys);
                       });
+            });
+  }
+
+  /**
+   * Pekko Management's HTTP endpoint (cluster membership, shards, health), unless {@code
+   * surplus.management.enabled} is off; a port already taken only costs a warning.
+   */
+  static void management(ActorSystem<?> system) {
+    if (!system.settings().config().getBoolean("surplus.management.enabled")) {
+      return;
+    }
+    PekkoManagement.get(system)
+        .start()
+        .whenComplete(
+            (uri, t) -> {
+              if (t != null) {
+                system.log().warn("Pekko Management did not start: {}", t.toString());
+              } else {
+                system.log().info("Pekko Management at {}", uri);
+              }
             });
   }
 

@@ -65,9 +65,19 @@ public final class CassandraNode implements AutoCloseable {
     }
   }
 
-  /** Where and how to run the node. */
+  /**
+   * Where and how to run the node. {@code seeds} (host:port, comma-separated) is the node itself
+   * for a single node; for a member of a ring ({@link #inRing}) the ring's seed nodes.
+   */
   public record Settings(
-      Path home, String host, int cqlPort, int storagePort, String heap, CommitlogSync sync) {
+      Path home,
+      String host,
+      int cqlPort,
+      int storagePort,
+      String heap,
+      CommitlogSync sync,
+      String clusterName,
+      String seeds) {
 
     public static Settings defaults(Path home) {
       return onPort(home, DEFAULT_CQL_PORT);
@@ -75,17 +85,37 @@ public final class CassandraNode implements AutoCloseable {
 
     /** Defaults with another CQL port; the internode port keeps the same distance from it. */
     public static Settings onPort(Path home, int cqlPort) {
+      int storagePort = cqlPort - DEFAULT_CQL_PORT + DEFAULT_STORAGE_PORT;
       return new Settings(
           home,
           "127.0.0.1",
           cqlPort,
-          cqlPort - DEFAULT_CQL_PORT + DEFAULT_STORAGE_PORT,
+          storagePort,
           "1g",
-          CommitlogSync.PERIODIC);
+          CommitlogSync.PERIODIC,
+          "surplus-dev",
+          "127.0.0.1:" + storagePort);
+    }
+
+    /**
+     * A member of a ring of nodes on one machine, each on its own loopback address ({@code host},
+     * e.g. 127.0.0.2) with the same ports: {@code seeds} are the addresses of the ring's seed
+     * nodes.
+     */
+    public static Settings inRing(
+        Path home, String host, int cqlPort, int storagePort, String heap, List<String> seeds) {
+      String seedList = String.join(",", seeds.stream().map(h -> h + ":" + storagePort).toList());
+      return new Settings(
+          home, host, cqlPort, storagePort, heap, CommitlogSync.PERIODIC, "surplus-ring", seedList);
     }
 
     public Settings withSync(CommitlogSync sync) {
-      return new Settings(home, host, cqlPort, storagePort, heap, sync);
+      return new Settings(home, host, cqlPort, storagePort, heap, sync, clusterName, seeds);
+    }
+
+    /** Whether this node is one of several: it joins the ring without streaming (see yaml). */
+    boolean ringMember() {
+      return !seeds.equals(host + ":" + storagePort);
     }
   }
 
@@ -165,6 +195,11 @@ public final class CassandraNode implements AutoCloseable {
       cmd.add("-Dcassandra.storagedir=" + settings.home().resolve("data"));
       cmd.add("-Dlogback.configurationFile=" + logback.toUri());
       cmd.add("-Dcassandra.skip_wait_for_gossip_to_settle=0");
+      if (settings.ringMember()) {
+        // the ring's nodes join at the same time (none streams: auto_bootstrap is off)
+        cmd.add("-Dcassandra.consistent.rangemovement=false");
+        cmd.add("-Dcassandra.ring_delay_ms=5000");
+      }
       cmd.add("-cp");
       cmd.add(classpath);
       cmd.add("org.apache.cassandra.service.CassandraDaemon");
@@ -262,7 +297,7 @@ public final class CassandraNode implements AutoCloseable {
     Path h = s.home().toAbsolutePath();
     return String.join(
             "\n",
-            "cluster_name: surplus-dev",
+            "cluster_name: " + s.clusterName(),
             "num_tokens: 16",
             "partitioner: org.apache.cassandra.dht.Murmur3Partitioner",
             s.sync().yaml(),
@@ -270,7 +305,7 @@ public final class CassandraNode implements AutoCloseable {
             "seed_provider:",
             "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider",
             "    parameters:",
-            "      - seeds: \"" + s.host() + ":" + s.storagePort() + "\"",
+            "      - seeds: \"" + s.seeds() + "\"",
             "listen_address: " + s.host(),
             "rpc_address: " + s.host(),
             "storage_port: " + s.storagePort(),
@@ -283,6 +318,8 @@ public final class CassandraNode implements AutoCloseable {
             "hints_directory: " + h.resolve("data/hints"),
             "cdc_raw_directory: " + h.resolve("data/cdc_raw"),
             "batch_size_fail_threshold: 256KiB",
+            // a ring's nodes all start empty together, so none has data to stream to another
+            s.ringMember() ? "auto_bootstrap: false" : "",
             "")
         + "\n";
   }

@@ -80,9 +80,11 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   /**
    * A market's health: {@code starting} until its first recovery, {@code up} while it serves,
    * {@code restarting} from a failure until it has recovered again; how often it has restarted, and
-   * since when (epoch millis) it has been in its status.
+   * since when (epoch millis) it has been in its status; the cluster node it runs on ({@code
+   * host:port} of the node's cluster address).
    */
-  public record Health(String status, int restarts, long sinceMillis) implements CborSerializable {
+  public record Health(String status, int restarts, long sinceMillis, String node)
+      implements CborSerializable {
     public boolean up() {
       return status.equals(UP);
     }
@@ -195,8 +197,12 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
 
   /**
    * Starts every market now rather than at its first command, so each recovers its book (and runs
-   * its epochs) from the start and readiness can tell when all of them serve.
+   * its epochs) from the start and readiness can tell when all of them serve. Every node does it
+   * again every {@link #WAKE_INTERVAL}: a market whose node was lost starts on another within that
+   * (its shard moves at its next message), epochs and all, without waiting for a bid.
    */
+  public static final Duration WAKE_INTERVAL = Duration.ofSeconds(1);
+
   public static void wake(ActorSystem<?> system, java.util.Collection<String> models) {
     ClusterSharding sharding = ClusterSharding.get(system);
     for (String model : models) {
@@ -284,6 +290,12 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
     this.writtenAdapter = ctx.messageAdapter(Market.BatchWritten.class, Written::new);
   }
 
+  /** This node's cluster address as host:port (a local system: its name). */
+  private String node() {
+    org.apache.pekko.actor.Address a = getContext().getSystem().address();
+    return a.getHost().isPresent() ? a.getHost().get() + ":" + a.getPort().get() : a.system();
+  }
+
   @Override
   public Receive<Message> createReceive() {
     return newReceiveBuilder()
@@ -335,7 +347,8 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
         .onMessage(
             GetHealth.class,
             g -> {
-              g.replyTo().tell(new Health(status, Math.max(0, recoveries - 1), sinceMillis));
+              g.replyTo()
+                  .tell(new Health(status, Math.max(0, recoveries - 1), sinceMillis, node()));
               return this;
             })
         .onMessage(

@@ -61,6 +61,13 @@ public final class WebhookNotices extends Handler<EventEnvelope<Market.Event>> {
     }
   }
 
+  /**
+   * Revocations whose notices are delivered at once; the projection's offset passes one only once
+   * its notices are delivered or given up, so a node lost while it retries a delivery leaves it to
+   * the node that runs the projection next, which sends it again (receivers dedupe by delivery id).
+   */
+  static final int PARALLELISM = 16;
+
   private final ClusterSharding sharding;
   private final WebhookSender sender;
   private final Duration timeout;
@@ -72,7 +79,8 @@ public final class WebhookNotices extends Handler<EventEnvelope<Market.Event>> {
   }
 
   public static void init(ActorSystem<?> system, WebhookSender sender, Duration timeout) {
-    EpochProjections.run(system, PROJECTION, () -> new WebhookNotices(system, sender, timeout));
+    WebhookNotices notices = new WebhookNotices(system, sender, timeout);
+    EpochProjections.runConcurrently(system, PROJECTION, notices::process, PARALLELISM);
   }
 
   @Override
@@ -95,21 +103,26 @@ public final class WebhookNotices extends Handler<EventEnvelope<Market.Event>> {
               sharding
                   .entityRefFor(Account.ENTITY_KEY, Long.toString(account))
                   .<Account.WebhookView>ask(Account.GetWebhook::new, timeout)
-                  .thenAccept(
+                  .thenCompose(
                       view -> {
                         if (view.webhook() == null) {
-                          return;
+                          return CompletableFuture.<Void>completedFuture(null);
                         }
+                        List<CompletableFuture<Void>> sent = new ArrayList<>();
                         for (Cut c : cuts) {
                           Notice n = Notice.of(market, r.number(), c);
-                          sender.send(
-                              new WebhookSender.Delivery(
-                                  account,
-                                  n.id(),
-                                  view.webhook().url(),
-                                  view.webhook().secret(),
-                                  Json.write(n)));
+                          sent.add(
+                              sender
+                                  .send(
+                                      new WebhookSender.Delivery(
+                                          account,
+                                          n.id(),
+                                          view.webhook().url(),
+                                          view.webhook().secret(),
+                                          Json.write(n)))
+                                  .toCompletableFuture());
                         }
+                        return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
                       })
                   .toCompletableFuture());
         });

@@ -122,9 +122,14 @@ public final class WebhookSender {
     }
   }
 
-  /** Starts delivering (attempt 1 now, the rest on failure); returns at once. */
-  public void send(Delivery d) {
-    attempt(d, 1);
+  /**
+   * Delivers (attempt 1 now, the rest on failure); completes once the notice is delivered or the
+   * last attempt has failed (never exceptionally).
+   */
+  public CompletionStage<Void> send(Delivery d) {
+    CompletableFuture<Void> settled = new CompletableFuture<>();
+    attempt(d, 1, settled);
+    return settled;
   }
 
   /** An attempt the egress policy refused: nothing was sent. */
@@ -145,7 +150,7 @@ public final class WebhookSender {
     return v.address();
   }
 
-  private void attempt(Delivery d, int attempt) {
+  private void attempt(Delivery d, int attempt, CompletableFuture<Void> settled) {
     CompletableFuture.supplyAsync(() -> policy.check(d.url()), blocking)
         .thenCompose(
             v -> {
@@ -165,15 +170,18 @@ public final class WebhookSender {
                     .scheduler()
                     .scheduleOnce(
                         BACKOFF.get(attempt),
-                        () -> attempt(d, attempt + 1),
+                        () -> attempt(d, attempt + 1, settled),
                         system.executionContext());
-              } else if (!ok) {
+                return null;
+              }
+              if (!ok) {
                 log.warn(
                     "webhook delivery {} to {} failed {} times; giving up",
                     d.id(),
                     d.url(),
                     attempt);
               }
+              settled.complete(null);
               return null;
             });
   }
