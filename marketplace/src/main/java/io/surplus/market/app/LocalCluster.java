@@ -1,6 +1,8 @@
 package io.surplus.market.app;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.config.OptionsMap;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.metadata.Node;
@@ -327,12 +329,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private boolean ringSettled() {
-    try (CqlSession session =
-        CqlSession.builder()
-            .addContactPoints(
-                HOSTS.stream().map(h -> new InetSocketAddress(h, layout.cqlPort())).toList())
-            .withLocalDatacenter(CassandraNode.DATACENTER)
-            .build()) {
+    try (CqlSession session = session()) {
       Set<UUID> versions = new HashSet<>();
       for (Node node : session.getMetadata().getNodes().values()) {
         Row local =
@@ -357,6 +354,19 @@ public final class LocalCluster implements AutoCloseable {
     } catch (RuntimeException e) {
       return false; // a node not answering yet
     }
+  }
+
+  /**
+   * A driver session on the ring alone: the driver's defaults, not the application's configuration,
+   * whose contact points (another node, a test run's) it would otherwise add to these.
+   */
+  public CqlSession session() {
+    return CqlSession.builder()
+        .withConfigLoader(DriverConfigLoader.fromMap(OptionsMap.driverDefaults()))
+        .addContactPoints(
+            HOSTS.stream().map(h -> new InetSocketAddress(h, layout.cqlPort())).toList())
+        .withLocalDatacenter(CassandraNode.DATACENTER)
+        .build();
   }
 
   /** Starts the ring, then the first service, then the other two; waits until all are ready. */

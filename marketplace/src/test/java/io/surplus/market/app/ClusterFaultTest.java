@@ -17,7 +17,6 @@ import com.microsoft.playwright.Playwright;
 import io.surplus.engine.SlotClock;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -101,15 +100,7 @@ class ClusterFaultTest {
             + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started)
             + " s");
     bidderKey = demoKeys().getProperty("bidder");
-    CqlSession session =
-        CqlSession.builder()
-            .addContactPoints(
-                LocalCluster.HOSTS.stream()
-                    .map(h -> new InetSocketAddress(h, layout.cqlPort()))
-                    .toList())
-            .withLocalDatacenter("datacenter1")
-            .build();
-    cql = session;
+    cql = cluster.session();
   }
 
   @AfterAll
