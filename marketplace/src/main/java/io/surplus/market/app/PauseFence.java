@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -34,17 +35,21 @@ public final class PauseFence implements Extension {
 
   private final long limitNanos;
   private final LongSupplier nanoTime;
+  private final BooleanSupplier alone;
   private final Consumer<Long> onFence;
   private volatile long lastTick;
   private volatile boolean fenced;
 
   /**
    * A fence with its own clock ({@code nanoTime}); {@code onFence} gets the pause, in nanoseconds,
-   * that fenced it (once). Nothing ticks it but {@link #tick()}.
+   * that fenced it (once). Nothing ticks it but {@link #tick()}. While {@code alone} (the node is
+   * its cluster's only member: nobody could have taken its entities over), a pause fences nothing,
+   * so a single node survives a laptop's sleep.
    */
-  PauseFence(Duration limit, LongSupplier nanoTime, Consumer<Long> onFence) {
+  PauseFence(Duration limit, LongSupplier nanoTime, BooleanSupplier alone, Consumer<Long> onFence) {
     this.limitNanos = limit.toNanos();
     this.nanoTime = nanoTime;
+    this.alone = alone;
     this.onFence = onFence;
     this.lastTick = nanoTime.getAsLong();
   }
@@ -64,6 +69,7 @@ public final class PauseFence implements Extension {
         new PauseFence(
             stableAfter.dividedBy(2),
             System::nanoTime,
+            () -> Cluster.get(system).state().members().size() <= 1,
             gap -> {
               system
                   .log()
@@ -111,7 +117,7 @@ public final class PauseFence implements Extension {
   }
 
   private synchronized void fence(long gapNanos) {
-    if (fenced) {
+    if (fenced || alone.getAsBoolean()) {
       return;
     }
     fenced = true;

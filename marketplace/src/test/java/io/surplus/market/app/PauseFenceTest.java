@@ -15,7 +15,9 @@ class PauseFenceTest {
 
   final AtomicLong now = new AtomicLong(1_000_000_000L);
   final List<Long> fencedAfter = new ArrayList<>();
-  final PauseFence fence = new PauseFence(Duration.ofSeconds(10), now::get, fencedAfter::add);
+  boolean alone;
+  final PauseFence fence =
+      new PauseFence(Duration.ofSeconds(10), now::get, () -> alone, fencedAfter::add);
 
   void advance(Duration d) {
     now.addAndGet(d.toNanos());
@@ -45,6 +47,19 @@ class PauseFenceTest {
     fence.tick();
     assertFalse(fence.mayWrite(), "fenced for good");
     assertEquals(List.of(Duration.ofSeconds(25).toNanos()), fencedAfter, "told once");
+  }
+
+  @Test
+  void shouldNeverFenceTheOnlyMemberOfItsCluster() {
+    alone = true; // nobody could have taken its entities over
+    fence.tick();
+    advance(Duration.ofMinutes(30)); // a laptop's sleep
+    assertTrue(fence.mayWrite());
+    fence.tick();
+    assertTrue(fence.mayWrite());
+    alone = false; // a second node joined
+    advance(Duration.ofSeconds(11));
+    assertFalse(fence.mayWrite());
   }
 
   @Test
