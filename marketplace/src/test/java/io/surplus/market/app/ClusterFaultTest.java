@@ -268,7 +268,10 @@ class ClusterFaultTest {
       cluster.freezeService(host);
       // the majority downs it and removes it, and its market runs on a survivor
       await(
-          () -> !members(firstUp()).contains(frozenAddress),
+          () -> {
+            Set<String> members = members(firstUp());
+            return members != null && !members.contains(frozenAddress);
+          },
           "the frozen node to be downed and removed");
       long removedAt = System.nanoTime();
       await(
@@ -401,8 +404,14 @@ class ClusterFaultTest {
     throw new IllegalStateException("no node up");
   }
 
-  /** The node running the H100 market, from a node's readiness document. */
+  /** The node running the H100 market, once a node's readiness document names it, up. */
   int marketHost() throws Exception {
+    await(
+        () -> {
+          Map<String, String> h = marketHealth(firstUp());
+          return "up".equals(h.get("status")) && cluster.serviceAt(h.get("node")) >= 0;
+        },
+        "the market to be up on a node of the cluster");
     String node = marketHealth(firstUp()).get("node");
     int host = cluster.serviceAt(node);
     assertNotEquals(-1, host, "the market's node " + node);
@@ -418,6 +427,9 @@ class ClusterFaultTest {
                   .timeout(Duration.ofSeconds(10))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200 && r.statusCode() != 503) {
+        return Map.of();
+      }
       JsonNode m = JSON.readTree(r.body()).path("markets").path(H100);
       return Map.of("status", m.path("status").asText(""), "node", m.path("node").asText(""));
     } catch (IOException e) {
@@ -428,7 +440,10 @@ class ClusterFaultTest {
     }
   }
 
-  /** The cluster addresses (host:port) of the members node {@code i}'s management lists. */
+  /**
+   * The cluster addresses (host:port) of the members node {@code i}'s management lists; null when
+   * it does not answer.
+   */
   Set<String> members(int i) {
     int port = cluster.layout().managementPort() + i;
     try {
@@ -444,7 +459,7 @@ class ClusterFaultTest {
       }
       return members;
     } catch (IOException e) {
-      return Set.of("unknown");
+      return null;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
