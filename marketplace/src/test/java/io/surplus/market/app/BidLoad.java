@@ -29,7 +29,9 @@ import java.util.function.IntPredicate;
  * sends the same bid (same idempotency key) to the next node that is up, 200 ms later, until it is
  * acknowledged or two minutes have passed. Records every acknowledgement (bid id, node, when),
  * every {@code 503} and whether it carried {@code Retry-After}, and every other answer, which a
- * test expects none of.
+ * test expects none of. A {@code 422} "not placed" (the key's earlier attempt was settled as never
+ * placed: its market was lost before it confirmed it) sends the same bid again under a new key, as
+ * the answer tells a client to.
  */
 final class BidLoad implements AutoCloseable {
 
@@ -64,6 +66,13 @@ final class BidLoad implements AutoCloseable {
   final LongAdder unavailable = new LongAdder();
   final LongAdder unavailableWithoutRetryAfter = new LongAdder();
   final LongAdder noAnswer = new LongAdder();
+
+  /** The problem type of a key whose bid was settled as never placed. */
+  static final String NOT_PLACED = "problems/not-placed";
+
+  /** Bids sent again under a new key after a {@code 422} "not placed". */
+  final LongAdder notPlaced = new LongAdder();
+
   final AtomicInteger mostAttempts = new AtomicInteger();
 
   /** Answers no client should see: anything but 201, 200 (a replay) and 503 with Retry-After. */
@@ -106,10 +115,12 @@ final class BidLoad implements AutoCloseable {
     synchronized (settled) {
       open++;
     }
-    attempt(prefix + "-" + n, body.apply(n), n % nodes, 1, System.nanoTime());
+    String bidKey = prefix + "-" + n;
+    attempt(bidKey, bidKey, body.apply(n), n % nodes, 1, System.nanoTime());
   }
 
-  private void attempt(String idem, String bid, int node, int attempts, long startedNanos) {
+  private void attempt(
+      String bidKey, String idem, String bid, int node, int attempts, long startedNanos) {
     int target = node;
     for (int k = 0; k < nodes && !up.test(target); k++) {
       target = (target + 1) % nodes;
@@ -128,9 +139,9 @@ final class BidLoad implements AutoCloseable {
             (r, failure) -> {
               if (failure != null) {
                 noAnswer.increment();
-                retry(idem, bid, at, attempts, startedNanos);
+                retry(bidKey, idem, bid, at, attempts, startedNanos);
               } else if (r.statusCode() == 201 || r.statusCode() == 200) {
-                acked.put(idem, id(r.body()));
+                acked.put(bidKey, id(r.body()));
                 ackTimes.put(System.nanoTime(), at);
                 mostAttempts.accumulateAndGet(attempts, Math::max);
                 done();
@@ -139,7 +150,12 @@ final class BidLoad implements AutoCloseable {
                 if (r.headers().firstValue("Retry-After").isEmpty()) {
                   unavailableWithoutRetryAfter.increment();
                 }
-                retry(idem, bid, at, attempts, startedNanos);
+                retry(bidKey, idem, bid, at, attempts, startedNanos);
+              } else if (r.statusCode() == 422 && r.body().contains(NOT_PLACED)) {
+                // the attempt under this key was settled as never placed (its market was lost
+                // before confirming it): as the answer says, the same bid goes again, new key
+                notPlaced.increment();
+                retry(bidKey, bidKey + "-again-" + attempts, bid, at, attempts, startedNanos);
               } else {
                 unexpected.add(
                     idem + " on node " + (at + 1) + ": " + r.statusCode() + " " + r.body());
@@ -148,14 +164,15 @@ final class BidLoad implements AutoCloseable {
             });
   }
 
-  private void retry(String idem, String bid, int node, int attempts, long startedNanos) {
+  private void retry(
+      String bidKey, String idem, String bid, int node, int attempts, long startedNanos) {
     if (System.nanoTime() - startedNanos > GIVE_UP.toNanos()) {
       gaveUp.add(idem);
       done();
       return;
     }
     timer.schedule(
-        () -> attempt(idem, bid, (node + 1) % nodes, attempts + 1, startedNanos),
+        () -> attempt(bidKey, idem, bid, (node + 1) % nodes, attempts + 1, startedNanos),
         200,
         TimeUnit.MILLISECONDS);
   }
@@ -239,6 +256,8 @@ final class BidLoad implements AutoCloseable {
         + unavailableWithoutRetryAfter.sum()
         + "), no answer "
         + noAnswer.sum()
+        + ", sent again under a new key after 'not placed' "
+        + notPlaced.sum()
         + ", most attempts for one bid "
         + mostAttempts.get()
         + ", other answers "

@@ -337,7 +337,8 @@ class ClusterFaultTest {
    * acknowledged bid reads back from the cluster.
    */
   void assertLoadClean(BidLoad load) throws Exception {
-    assertEquals(List.of(), List.copyOf(load.unexpected), "answers other than 201/200/503");
+    assertEquals(
+        List.of(), List.copyOf(load.unexpected), "answers other than 201/200/503/422 not placed");
     assertEquals(0, load.unavailableWithoutRetryAfter.sum(), "503s without Retry-After");
     assertEquals(List.of(), List.copyOf(load.gaveUp), "bids never acknowledged");
     assertEquals(load.sent(), load.acked.size(), "every bid sent was acknowledged");
