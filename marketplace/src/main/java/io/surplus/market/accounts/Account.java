@@ -166,6 +166,13 @@ public final class Account
   public sealed interface Command extends CborSerializable {}
 
   /**
+   * Stop, for a shard's hand-off: handled after the write in flight and what waits for the next
+   * group write (see {@code Market.Stop}), so no write of this incarnation lands after the next
+   * incarnation's, on whichever node its shard goes.
+   */
+  public record Stop() implements Command {}
+
+  /**
    * Creates the account. {@code deadlineMillis}: a command that reaches the entity later (stashed
    * while Cassandra was down, say) is refused unwritten, since its caller has already been told
    * 503.
@@ -495,8 +502,9 @@ public final class Account
     ClusterSharding.get(system)
         .init(
             Entity.of(
-                ENTITY_KEY,
-                ctx -> create(Long.parseLong(ctx.getEntityId()), billingInterval, pendingGrace)));
+                    ENTITY_KEY,
+                    ctx -> create(Long.parseLong(ctx.getEntityId()), billingInterval, pendingGrace))
+                .withStopMessage(new Stop()));
   }
 
   /** An account without the pending-bid reconciler (it needs Cluster Sharding): for tests. */
@@ -678,6 +686,7 @@ public final class Account
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
+        .onCommand(Stop.class, this::onStop)
         .onCommand(CreateAccount.class, this::onCreate)
         .onCommand(
             Authenticate.class,
@@ -917,6 +926,18 @@ public final class Account
     while (!waitingReads.isEmpty() && waitingReads.get(0).after() <= confirmsWritten) {
       waitingReads.remove(0).answer().accept(s);
     }
+  }
+
+  /**
+   * Stops after the write in flight (Pekko stashes the {@link Stop} behind it) and after what waits
+   * for the next group write: while a {@link Flush} is on its way the stop goes behind it again.
+   */
+  private ReplyEffect<Event, State> onStop(State s, Stop stop) {
+    if (flushSent) {
+      ctx.getSelf().tell(stop);
+      return Effect().noReply();
+    }
+    return Effect().stop().thenNoReply();
   }
 
   /** Writes what waits with the next group write (at once, alone, when not grouping). */

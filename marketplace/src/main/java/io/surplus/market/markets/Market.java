@@ -155,6 +155,13 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public sealed interface Command extends CborSerializable {}
 
   /**
+   * Stop, for a shard's hand-off: handled like any command, so only after the writes in flight are
+   * done (commands wait while a write is in flight), never with one still on its way to the journal
+   * that could land after the market's next incarnation elsewhere has written.
+   */
+  public record Stop() implements Command {}
+
+  /**
    * Places a bid. One that reaches the market after {@code deadlineMillis} (its caller has timed
    * out and answered 503) is dropped unwritten and unanswered. In a {@link PlaceBids} a bid may
    * have no {@code replyTo}: its result then goes back in the batch's {@link BatchWritten} only.
@@ -898,6 +905,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public CommandHandler<Command, Event, State> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
+        .onCommand(Stop.class, (s, c) -> Effect().stop())
         .onCommand(PlaceBid.class, (s, c) -> write(s, List.of(c), 0, null))
         .onCommand(PlaceBids.class, (s, c) -> write(s, c.bids(), c.batch(), c.done()))
         .onCommand(CancelBid.class, (s, c) -> write(s, List.of(c), 0, null))

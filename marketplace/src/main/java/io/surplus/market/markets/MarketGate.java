@@ -78,6 +78,12 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   public record GetHealth(ActorRef<Health> replyTo) implements Message {}
 
   /**
+   * Stop, for a shard's hand-off: the gate asks its market to stop after the writes in flight
+   * ({@link Market.Stop}) and stops once it has.
+   */
+  public record Stop() implements Message {}
+
+  /**
    * A market's health: {@code starting} until its first recovery, {@code up} while it serves,
    * {@code restarting} from a failure until it has recovered again; how often it has restarted, and
    * since when (epoch millis) it has been in its status; the cluster node it runs on ({@code
@@ -141,23 +147,24 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
     ClusterSharding.get(system)
         .init(
             Entity.of(
-                ENTITY_KEY,
-                ctx ->
-                    Behaviors.setup(
-                        gate ->
-                            Behaviors.withTimers(
-                                timers ->
-                                    new MarketGate(
-                                        gate,
-                                        timers,
-                                        market(
+                    ENTITY_KEY,
+                    ctx ->
+                        Behaviors.setup(
+                            gate ->
+                                Behaviors.withTimers(
+                                    timers ->
+                                        new MarketGate(
                                             gate,
-                                            ctx.getEntityId(),
-                                            clock,
-                                            pricing,
-                                            epochInterval,
-                                            topics,
-                                            new MarketMeters(registry, ctx.getEntityId())))))));
+                                            timers,
+                                            market(
+                                                gate,
+                                                ctx.getEntityId(),
+                                                clock,
+                                                pricing,
+                                                epochInterval,
+                                                topics,
+                                                new MarketMeters(registry, ctx.getEntityId()))))))
+                .withStopMessage(new Stop()));
   }
 
   /** Spawns the market of this gate, supervised, reporting to the gate and the topics. */
@@ -260,6 +267,10 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
   }
 
   private boolean writing;
+
+  /** A {@link Stop} came: the market stops once what waits is written. */
+  private boolean stopping;
+
   private long batches;
   private long bids;
   private String status = STARTING;
@@ -315,7 +326,8 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
                   slot.group().set(slot.index(), results.get(i));
                 }
               }
-              return sendWaiting();
+              sendWaiting();
+              return stopWhenWritten();
             })
         .onMessage(
             BatchTimedOut.class,
@@ -324,7 +336,8 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
                 return this;
               }
               getContext().getLog().warn("market write of batch {} timed out", t.batch());
-              return sendWaiting();
+              sendWaiting();
+              return stopWhenWritten();
             })
         .onMessage(
             Forward.class,
@@ -343,6 +356,12 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
             f -> {
               enter(RESTARTING);
               return this;
+            })
+        .onMessage(
+            Stop.class,
+            s -> {
+              stopping = true;
+              return stopWhenWritten();
             })
         .onMessage(
             GetHealth.class,
@@ -372,10 +391,38 @@ public final class MarketGate extends AbstractBehavior<MarketGate.Message> {
       meters.restarted();
       getContext().getLog().warn("market recovered after a failure (restart {})", recoveries - 1);
       if (writing) {
-        return sendWaiting();
+        sendWaiting();
+        return stopWhenWritten();
       }
     }
     return this;
+  }
+
+  /**
+   * On a {@link Stop}: once no batch is in flight and nothing waits (the bids that waited when it
+   * came are written first, answered as usual), asks the market to stop after its own writes
+   * ({@link Market.Stop}) and stops when it has, so no write of this incarnation can land after the
+   * next one's, wherever the shard goes.
+   */
+  private Behavior<Message> stopWhenWritten() {
+    if (!stopping || writing || !waiting.isEmpty()) {
+      return this;
+    }
+    timers.cancelAll();
+    getContext().watch(market);
+    market.tell(new Market.Stop());
+    return Behaviors.receive(Message.class)
+        .onMessage(
+            GetHealth.class,
+            g -> {
+              g.replyTo()
+                  .tell(new Health(status, Math.max(0, recoveries - 1), sinceMillis, node()));
+              return Behaviors.same();
+            })
+        .onSignal(
+            org.apache.pekko.actor.typed.Terminated.class,
+            t -> t.getRef().equals(market) ? Behaviors.stopped() : Behaviors.same())
+        .build();
   }
 
   private void enter(String next) {

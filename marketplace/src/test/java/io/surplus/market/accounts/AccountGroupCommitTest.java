@@ -296,4 +296,19 @@ class AccountGroupCommitTest {
     // the held write, then the 240 that waited in one write (at most 256 go together)
     assertEquals(new Account.Writes(2, 1 + threads * each), writes());
   }
+
+  @Test
+  void shouldStopForAHandOffOnlyAfterItsWriteInFlightAndWhatWaitedAreWritten() throws Exception {
+    TestProbe<Account.Reservation> held = holdAWrite();
+    TestProbe<Account.Reservation> behind = kit.createTestProbe();
+    account.tell(reserve("behind", "behind", "H100-SXM-80GB", behind.getRef()));
+    account.tell(new Account.Stop());
+    TestProbe<Object> watcher = kit.createTestProbe();
+    hold.release();
+    assertEquals(
+        1, seq(assertInstanceOf(Account.Reserved.class, held.receiveMessage(ASK)).bidId()));
+    assertEquals(
+        2, seq(assertInstanceOf(Account.Reserved.class, behind.receiveMessage(ASK)).bidId()));
+    watcher.expectTerminated(account, ASK);
+  }
 }

@@ -70,4 +70,32 @@ class MarketGateTest {
     gate.tell(new MarketGate.Forward(get));
     assertEquals(get, market.expectMessageClass(Market.GetBid.class, WAIT));
   }
+
+  @Test
+  void shouldStopItsMarketOnlyAfterTheWriteInFlightAndTheBidsThatWaitedAreWritten() {
+    TestProbe<Market.Command> market = kit.createTestProbe();
+    TestProbe<Market.Outcome> outcomes = kit.createTestProbe();
+    ActorRef<MarketGate.Message> gate = kit.spawn(MarketGate.create(market.getRef()));
+    TestProbe<Object> watcher = kit.createTestProbe();
+
+    gate.tell(new MarketGate.Place(bid(1, outcomes.getRef())));
+    Market.PlaceBids first = market.expectMessageClass(Market.PlaceBids.class, WAIT);
+    gate.tell(new MarketGate.Place(bid(2, outcomes.getRef()))); // waits behind the first write
+    gate.tell(new MarketGate.Stop()); // a shard hand-off
+    market.expectNoMessage(Duration.ofMillis(100)); // no stop while a write is in flight
+
+    first.done().tell(new Market.BatchWritten(first.batch(), 1, List.of(ResultCode.OK)));
+    Market.PlaceBids second = market.expectMessageClass(Market.PlaceBids.class, WAIT);
+    assertEquals(1, second.bids().size());
+    market.expectNoMessage(Duration.ofMillis(100)); // nor while the waiting bid is written
+    second.done().tell(new Market.BatchWritten(second.batch(), 1, List.of(ResultCode.OK)));
+    market.expectMessageClass(Market.Stop.class, WAIT);
+
+    // the gate outlives its market's last write, and stops with it
+    TestProbe<MarketGate.Health> health = kit.createTestProbe();
+    gate.tell(new MarketGate.GetHealth(health.getRef()));
+    health.expectMessageClass(MarketGate.Health.class, WAIT);
+    market.stop();
+    watcher.expectTerminated(gate, WAIT);
+  }
 }
