@@ -165,15 +165,41 @@ public final class LocalCluster implements AutoCloseable {
     return layout.home().resolve("logs").resolve("service-" + (i + 1) + ".log").toAbsolutePath();
   }
 
+  /**
+   * The seed nodes service {@code i} starts with. Pekko lets the first node of the list form a new
+   * cluster when no other seed answers within {@code seed-node-timeout} (5 s): right for the first
+   * start, wrong for a restart into a running cluster, where a slow answer on a busy machine would
+   * leave two clusters, each running every market (a fork of their journals). So only a node that
+   * starts while no other service of this cluster runs lists itself first (node 1 at {@link
+   * #startAll}); a node started beside running ones lists only them, and joins them or waits.
+   */
+  synchronized List<String> seedNodes(int i) {
+    List<String> others = new ArrayList<>();
+    for (int j = 0; j < size(); j++) {
+      if (j != i && services[j] != null && services[j].isAlive()) {
+        others.add("pekko://surplus@" + clusterAddress(j));
+      }
+    }
+    if (!others.isEmpty()) {
+      return others;
+    }
+    List<String> forming = new ArrayList<>();
+    forming.add("pekko://surplus@" + clusterAddress(i));
+    for (int j = 0; j < size(); j++) {
+      if (j != i) {
+        forming.add("pekko://surplus@" + clusterAddress(j));
+      }
+    }
+    return forming;
+  }
+
   Map<String, String> serviceEnv(int i) {
     Map<String, String> env = new HashMap<>();
     env.put("SURPLUS_HTTP_PORT", Integer.toString(httpPort(i)));
     env.put("SURPLUS_CLUSTER_HOST", "127.0.0.1");
     env.put("SURPLUS_CLUSTER_PORT", Integer.toString(layout.clusterPort() + i));
     env.put("SURPLUS_MANAGEMENT_PORT", Integer.toString(layout.managementPort() + i));
-    env.put(
-        Deployment.SEED_NODES,
-        "pekko://surplus@" + clusterAddress(0) + ",pekko://surplus@" + clusterAddress(1));
+    env.put(Deployment.SEED_NODES, String.join(",", seedNodes(i)));
     env.put(Deployment.CONTACT_POINTS, contactPoints());
     env.put("SURPLUS_REPLICATION_FACTOR", "3");
     env.put("SURPLUS_CASSANDRA_CONSISTENCY", "QUORUM");

@@ -226,6 +226,7 @@ class ClusterFaultTest {
         long leftAt = System.nanoTime();
         cluster.startService(i);
         cluster.awaitReady(i, LONG);
+        assertOneCluster(i);
         up[i] = true;
         rolled.add(
             "node "
@@ -438,6 +439,23 @@ class ClusterFaultTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Node {@code i}, just restarted, joined the running cluster rather than forming one of its own
+   * (which would run a second copy of every market): it lists every node, and so does each other.
+   */
+  void assertOneCluster(int i) throws InterruptedException {
+    Set<String> all = new LinkedHashSet<>();
+    for (int j = 0; j < cluster.size(); j++) {
+      all.add(cluster.clusterAddress(j));
+    }
+    for (int j = 0; j < cluster.size(); j++) {
+      int node = j;
+      await(
+          () -> all.equals(members(node)),
+          "node " + (node + 1) + " to list all three nodes after node " + (i + 1) + " restarted");
     }
   }
 
