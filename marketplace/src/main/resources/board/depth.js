@@ -5,6 +5,7 @@
 import { api } from './api.js';
 import { axisStyle, chart, MONO, palette, tooltipStyle } from './charts.js';
 import * as dec from './decimal.js';
+import { span } from './scale.js';
 import { $, el, hms } from './util.js';
 
 const LADDER_ROWS = 6;
@@ -36,15 +37,29 @@ export class Depth {
     const bids = [...b.bids].reverse().map((l) => [dec.toNumber(l.limitPrice), l.cumulativeNodes]);
     // windows: supply at x = free nodes of windows with reserve <= x
     const asks = b.windows.map((l) => [dec.toNumber(l.reservePrice), l.cumulativeFreeNodes]);
-    const prices = [...bids, ...asks].map((d) => d[0]);
-    const lo = prices.length ? Math.min(...prices) : 0;
-    const hi = prices.length ? Math.max(...prices) : 1;
-    const pad = Math.max((hi - lo) * 0.15, hi * 0.05, 0.05);
-    const minX = Math.max(0, lo - pad);
-    const maxX = hi + pad;
-    if (bids.length) bids.unshift([minX, bids[0][1]]);
-    if (asks.length) asks.push([maxX, asks[asks.length - 1][1]]);
     const last = b.lastClearingPrice ? dec.toNumber(b.lastClearingPrice) : null;
+    const levels = [
+      ...b.bids.map((l) => ({ price: dec.toNumber(l.limitPrice), nodes: l.nodes })),
+      ...b.windows.map((l) => ({ price: dec.toNumber(l.reservePrice), nodes: l.freeNodes })),
+    ];
+    const { minX, maxX, below, above } = span(levels, last);
+    // a level past an edge is drawn at that edge (the curves keep their totals) and named there
+    const clamp = (d) => [Math.min(maxX, Math.max(minX, d[0])), d[1]];
+    const bidCurve = bids.map(clamp);
+    const askCurve = asks.map(clamp);
+    if (bidCurve.length) bidCurve.unshift([minX, bidCurve[0][1]]);
+    if (askCurve.length) askCurve.push([maxX, askCurve[askCurve.length - 1][1]]);
+    const levelsText = (n) => `${n} level${n === 1 ? '' : 's'}`;
+    $('#depth-outliers').textContent = [
+      below.levels ? `off-chart ← ${levelsText(below.levels)} to ${below.far.toFixed(2)}` : '',
+      above.levels ? `off-chart → ${levelsText(above.levels)} to ${above.far.toFixed(2)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    const edges = [];
+    const edgeText = (side, arrow) => ({ text: arrow(`${levelsText(side.levels)} to ${side.far.toFixed(2)}`), fill: p.faint, font: `11px ${MONO}` });
+    if (below.levels) edges.push({ type: 'text', id: 'outliers-below', left: 16, top: 4, style: edgeText(below, (t) => `← ${t}`) });
+    if (above.levels) edges.push({ type: 'text', id: 'outliers-above', right: 48, top: 4, style: { ...edgeText(above, (t) => `${t} →`), align: 'right' } });
     const ax = axisStyle(p);
     this.chart.setOption(
       {
@@ -61,11 +76,11 @@ export class Depth {
         yAxis: { type: 'value', position: 'right', minInterval: 1, ...ax },
         graphic:
           bids.length || asks.length
-            ? []
+            ? edges
             : [{ type: 'text', left: 'center', top: 'middle', style: { text: 'empty book', fill: p.faint, font: `12px ${MONO}` } }],
         series: [
           {
-            ...curve('bids (nodes)', 'start', bids, p.up, 0.16),
+            ...curve('bids (nodes)', 'start', bidCurve, p.up, 0.16),
             markLine:
               last === null
                 ? undefined
@@ -77,7 +92,7 @@ export class Depth {
                     data: [{ xAxis: last }],
                   },
           },
-          curve('windows (free nodes)', 'end', asks, p.down, 0.14),
+          curve('windows (free nodes)', 'end', askCurve, p.down, 0.14),
         ],
       },
       { notMerge: true },

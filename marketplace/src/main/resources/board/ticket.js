@@ -17,6 +17,27 @@ function newIdempotencyKey() {
   return `board-${[...b].map((x) => x.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** Seconds in an ISO-8601 duration of hours, minutes and seconds, as Java writes them (PT168H, PT0.3S). */
+export function secondsOf(iso) {
+  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$/.exec(iso ?? '');
+  return m ? +(m[1] ?? 0) * 3600 + +(m[2] ?? 0) * 60 + +(m[3] ?? 0) : NaN;
+}
+
+/** Seconds as "15 s", "15 min", "2 h 48 min", "7 d": the rules as a person reads them. */
+export function spoken(seconds) {
+  if (!(seconds >= 0)) return '?';
+  if (seconds < 60) return `${seconds} s`;
+  const parts = [];
+  let rest = Math.round(seconds);
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['min', 60], ['s', 1]]) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)} ${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join(' ');
+}
+
 export class Ticket {
   constructor({ onKey, onMine }) {
     this.onKey = onKey;
@@ -75,6 +96,11 @@ export class Ticket {
     this.preview();
   }
 
+  /** The chosen market's rules (GET /v1/markets), which the ticket follows rather than assumes. */
+  rules() {
+    return this.markets.get(this.form.gpuModel.value)?.rules;
+  }
+
   follow(model) {
     $('#bid-market').value = model;
     this.preview();
@@ -99,10 +125,24 @@ export class Ticket {
   preview() {
     const f = this.form;
     const m = this.markets.get(f.gpuModel.value);
+    const r = m?.rules;
+    if (r) {
+      this.setSlotSeconds(r.slotSeconds);
+      f.durationMinutes.max = r.maxDurationMinutes;
+      f.nodes.max = r.maxNodesPerBid;
+      $('#bid-rules').textContent =
+        `${spoken(r.slotSeconds)} slots · up to ${spoken(secondsOf(r.horizon))} ahead · tick ${r.priceTick}` +
+        ` · clears every ${spoken(secondsOf(r.epochInterval))}, ${r.pricingRule === 'PAY_AS_CLEAR' ? 'pay as clear' : 'pay as bid'}`;
+    }
     const ok = m && dec.isDecimal(f.limitPrice.value) && +f.nodes.value > 0 && +f.durationMinutes.value > 0;
-    $('#bid-cost').textContent = ok
-      ? `reserves ≈ $${dec.cost(f.limitPrice.value, Math.floor(+f.nodes.value), m.gpusPerNode, Math.floor(+f.durationMinutes.value))}`
-      : '';
+    const end = Date.parse(f.latestEnd.value);
+    const beyond = r && end > Date.now() + secondsOf(r.horizon) * 1000;
+    f.latestEnd.classList.toggle('bad', !!beyond);
+    $('#bid-cost').textContent = beyond
+      ? `latest end is beyond the horizon: at most ${spoken(secondsOf(r.horizon))} ahead`
+      : ok
+        ? `reserves ≈ $${dec.cost(f.limitPrice.value, Math.floor(+f.nodes.value), m.gpusPerNode, Math.floor(+f.durationMinutes.value))}`
+        : '';
     $('#place-bid').disabled = !this.account || this.account.role !== 'bidder';
   }
 

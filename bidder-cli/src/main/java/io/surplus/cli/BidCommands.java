@@ -56,7 +56,8 @@ final class BidCommands {
       description = {
         "Place a bid: nodes of one GPU model for a duration somewhere between --start and --end,"
             + " at most --price USD per GPU-hour.",
-        "The service rounds the window inward to whole slots (15 min). The bid fills in a later"
+        "The service rounds the window inward to whole slots (surplus market rules GPU_MODEL says"
+            + " how long a slot is, how far ahead a bid may reach, the tick). The bid fills in a later"
             + " epoch, at the uniform clearing price, or stays open with a reason.",
         "Each placement sends an Idempotency-Key: running the command again with the same"
             + " --idempotency-key never places a second bid."

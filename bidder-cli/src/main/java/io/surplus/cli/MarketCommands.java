@@ -8,8 +8,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code surplus market list|book|candles|trades}: the public, anonymous market data. None of it
- * needs a key.
+ * {@code surplus market list|rules|book|candles|trades}: the public, anonymous market data. None of
+ * it needs a key.
  */
 @Command(
     mixinStandardHelpOptions = true,
@@ -17,6 +17,7 @@ import picocli.CommandLine.Parameters;
     description = "Public market data: markets, depth, price candles, the trade tape.",
     subcommands = {
       MarketCommands.ListMarkets.class,
+      MarketCommands.Rules.class,
       MarketCommands.Book.class,
       MarketCommands.Candles.class,
       MarketCommands.Trades.class
@@ -57,6 +58,61 @@ final class MarketCommands {
                     "prices in USD per GPU-hour; EPOCH PRICE is the latest epoch's clearing price"
                         + " (- if it filled nothing)");
           });
+    }
+  }
+
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "rules",
+      description =
+          "What a bid in a market must follow: the slot grid and horizon its window rounds to,"
+              + " the price tick and cap, sizes, durations, notice, how often it clears and at"
+              + " what price.")
+  static final class Rules extends ApiCommand {
+
+    @Parameters(paramLabel = "GPU_MODEL", description = "The market, e.g. H100-SXM-80GB.")
+    String model;
+
+    @Override
+    void run() {
+      print(
+          api().get("/v1/markets/" + ApiClient.segment(model)),
+          market -> {
+            com.fasterxml.jackson.databind.JsonNode r = market.path("rules");
+            Table t = new Table();
+            t.row("market", Fmt.text(market, "gpuModel"));
+            t.row("slot", Fmt.seconds(r.path("slotSeconds").asLong()) + " (UTC grid)");
+            t.row(
+                "horizon",
+                Fmt.seconds(java.time.Duration.parse(Fmt.text(r, "horizon")).toSeconds()));
+            t.row("price tick", Fmt.text(r, "priceTick") + " USD per GPU-hour");
+            t.row("highest limit", Fmt.text(r, "maxLimitPrice") + " USD per GPU-hour");
+            t.row("GPUs per node", Fmt.text(r, "gpusPerNode"));
+            t.row("nodes per bid", "1 to " + Fmt.text(r, "maxNodesPerBid"));
+            t.row(
+                "duration",
+                Fmt.minutes(r.path("minDurationMinutes").asLong())
+                    + " to "
+                    + Fmt.minutes(r.path("maxDurationMinutes").asLong())
+                    + ", rounded up to whole slots");
+            t.row("min notice", "up to " + Fmt.seconds(r.path("maxNoticeSeconds").asLong()));
+            t.row("time in force", join(r.path("timeInForce")));
+            t.row("regions", join(r.path("regions")));
+            t.row(
+                "clears",
+                "every "
+                    + java.time.Duration.parse(Fmt.text(r, "epochInterval")).toMillis()
+                    + " ms, "
+                    + Fmt.text(r, "pricingRule"));
+            t.row("bids per batch", "up to " + Fmt.text(r, "maxBatchBids"));
+            t.print(out());
+          });
+    }
+
+    static String join(com.fasterxml.jackson.databind.JsonNode values) {
+      List<String> all = new java.util.ArrayList<>();
+      values.forEach(v -> all.add(v.asText()));
+      return String.join(", ", all);
     }
   }
 

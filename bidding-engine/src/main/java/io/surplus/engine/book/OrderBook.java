@@ -157,10 +157,6 @@ public final class OrderBook {
     return bids.live();
   }
 
-  public int windowCount() {
-    return windows.size();
-  }
-
   // ---------------------------------------------------------------- bids
 
   /** Adds a bid. Rejects a duplicate live id, an end in the past or past the horizon. */

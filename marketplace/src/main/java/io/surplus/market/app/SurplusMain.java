@@ -245,9 +245,16 @@ public final class SurplusMain implements Callable<Integer> {
         system, index, BIDDER, Account.Role.BIDDER, "demo bidder", 50_000_000_000L, "bidder", keys);
     create(system, index, PROVIDER, Account.Role.PROVIDER, "demo provider", 0, "provider", keys);
     Files.createDirectories(var);
-    try (var out = Files.newOutputStream(file)) {
+    // written aside, then moved into place: whoever waits for the file reads it whole
+    Path written = var.resolve("demo-keys.properties.tmp");
+    try (var out = Files.newOutputStream(written)) {
       keys.store(out, "Surplus demo API keys (only their hashes are stored in Cassandra)");
     }
+    Files.move(
+        written,
+        file,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     return keys;
   }
 

@@ -482,8 +482,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   }
 
   /**
-   * The tag of {@link EpochCleared}, the only tagged event: the read side follows epochs, and tag
-   * writes are synchronous, so bids and windows stay untagged and off that cost.
+   * The tag of the events the read side follows: {@link EpochCleared} and {@link WindowRevoked}
+   * (see {@link #tagsFor}). Tag writes are synchronous, so bids and offered windows stay untagged
+   * and off that cost.
    */
   public static final String EPOCH_TAG = "epoch";
 

@@ -49,7 +49,65 @@ public final class MarketRoutes {
       String bestBid,
       String bestReserve,
       long openBidNodes,
-      long freeNodes) {}
+      long freeNodes,
+      MarketRules rules) {}
+
+  /**
+   * The rules a bid in a market must follow, so a client can build a valid bid without trial and
+   * error: the slot grid and horizon that time windows round to, the price tick and cap, sizes and
+   * durations, how often the market clears and at what price.
+   *
+   * @param slotSeconds the slot length: windows round inward to the UTC grid of slots, a duration
+   *     rounds up to whole slots
+   * @param horizon how far ahead (ISO-8601 duration) a bid's {@code latestEnd} may lie
+   * @param priceTick the smallest price step (USD per GPU-hour)
+   * @param maxLimitPrice the highest limit price accepted
+   * @param maxNodesPerBid the most nodes one bid may ask for
+   * @param minDurationMinutes the shortest duration (one slot, after rounding up)
+   * @param maxDurationMinutes the longest duration: the horizon
+   * @param maxNoticeSeconds the longest {@code minNoticeSeconds}
+   * @param epochInterval how often the market clears (ISO-8601 duration)
+   * @param pricingRule {@code PAY_AS_CLEAR} (uniform) or {@code PAY_AS_BID}
+   * @param timeInForce the accepted values
+   * @param regions the region names a bid may restrict itself to
+   * @param maxBatchBids the most bids in one {@code POST /v1/bids/batch}
+   */
+  public record MarketRules(
+      int slotSeconds,
+      String horizon,
+      String priceTick,
+      String maxLimitPrice,
+      int gpusPerNode,
+      int maxNodesPerBid,
+      long minDurationMinutes,
+      long maxDurationMinutes,
+      int maxNoticeSeconds,
+      String epochInterval,
+      String pricingRule,
+      List<String> timeInForce,
+      List<String> regions,
+      int maxBatchBids) {
+
+    public static MarketRules of(Settings settings, String model) {
+      SlotClock clock = settings.clock();
+      long horizonSeconds = clock.seconds(clock.horizonSlots());
+      return new MarketRules(
+          clock.slotSeconds(),
+          Duration.ofSeconds(horizonSeconds).toString(),
+          Price.format(1),
+          Price.format(Price.MAX_MICROS),
+          settings.gpusPerNode(model),
+          io.surplus.engine.BidSpec.MAX_NODES,
+          Math.max(1, clock.slotSeconds() / 60),
+          horizonSeconds / 60,
+          BidRequest.MAX_NOTICE_SECONDS,
+          settings.epochInterval().toString(),
+          settings.pricing().name(),
+          List.of("GTC", "IOC"),
+          settings.regions(),
+          settings.maxBatchBids());
+    }
+  }
 
   public record BidLevelView(String limitPrice, int bids, long nodes, long cumulativeNodes) {}
 
@@ -155,6 +213,7 @@ public final class MarketRoutes {
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.of("GET", "/v1/markets", Set.of(), this::markets),
+        Endpoint.of("GET", "/v1/markets/{gpuModel}", Set.of(), this::market),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/book", Set.of(), this::book),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/windows", Set.of(), this::windows),
         Endpoint.of("POST", "/v1/windows", Set.of(Account.Role.PROVIDER), this::offer));
@@ -191,7 +250,8 @@ public final class MarketRoutes {
             depth.bids().isEmpty() ? null : Price.format(depth.bids().get(0).limitPrice()),
             depth.windows().isEmpty() ? null : Price.format(depth.windows().get(0).reservePrice()),
             depth.bids().stream().mapToLong(Depth.BidLevel::nodes).sum(),
-            depth.windows().stream().mapToLong(Depth.WindowLevel::freeNodes).sum());
+            depth.windows().stream().mapToLong(Depth.WindowLevel::freeNodes).sum(),
+            MarketRules.of(settings, model));
     List<BidLevelView> bids = new ArrayList<>(depth.bids().size());
     long cum = 0;
     for (Depth.BidLevel l : depth.bids()) {
@@ -271,6 +331,12 @@ public final class MarketRoutes {
     json[at++] = ']';
     json[at++] = '}';
     return send(call, etag.append('"').toString(), java.util.Arrays.copyOf(json, at));
+  }
+
+  /** {@code GET /v1/markets/{gpuModel}}: one market's line of the list, its rules included. */
+  private CompletionStage<HttpResponse> market(Call call) {
+    MarketViews.Rendered r = view(model(settings, call));
+    return send(call, r.etag(), r.summary());
   }
 
   private CompletionStage<HttpResponse> book(Call call) {

@@ -421,6 +421,17 @@ class BoardTest {
                 + ")"));
     assertTrue(paintedPixels("chart-depth") > 2000, "the depth chart is drawn");
 
+    // one far-out bid (a $99 limit in a $2 market, for more nodes than any window) does not
+    // flatten the chart: the range stays around the clearing price, the outlier is named at the
+    // edge
+    String outlier = place(bidder, "outlier", bid(64, 5, 0, 240, "99.00"));
+    assertThat(page.locator("#depth-outliers"))
+        .containsText("off-chart → 1 level to 99.00", contains());
+    waitFor(chartOption("chart-depth") + ".xAxis[0].max < 20");
+    screenshot("board-depth-outlier.png");
+    assertEquals(200, service.delete("/v1/bids/" + outlier, bidder).status());
+    assertThat(page.locator("#depth-outliers")).not().containsText("99.00", contains());
+
     int oneMinute =
         service
             .get("/v1/markets/" + H100 + "/candles?interval=1m", null)
@@ -459,6 +470,14 @@ class BoardTest {
     assertThat(page.locator("#account-line")).containsText("account #203", contains());
 
     page.selectOption("#bid-market", H100);
+    // the ticket states the market's rules (GET /v1/markets) and holds a bid to them: this
+    // service's 15 s slots, 672 of them ahead
+    assertThat(page.locator("#bid-rules"))
+        .containsText("15 s slots · up to 2 h 48 min ahead · tick 0.000001", contains());
+    page.fill(
+        "#bid-form [name=latestEnd]",
+        java.time.Instant.now().plus(java.time.Duration.ofDays(8)).toString());
+    assertThat(page.locator("#bid-cost")).containsText("beyond the horizon", contains());
     page.fill("#bid-form [name=nodes]", "3");
     page.fill("#bid-form [name=durationMinutes]", "5");
     page.fill("#bid-form [name=earliestStart]", at(330).toString());

@@ -321,6 +321,30 @@ class CliTest {
   }
 
   @Test
+  void shouldPrintAMarketsRulesFromTheService() throws Exception {
+    Run rules = bidder("market", "rules", A100);
+    assertEquals(SurplusCli.OK, rules.code(), rules.toString());
+    // the service's application.conf: 15-minute slots, a week ahead; the test service's epochs
+    for (String line :
+        List.of(
+            "market\\s+" + A100,
+            "slot\\s+15m \\(UTC grid\\)",
+            "horizon\\s+7d",
+            "price tick\\s+0\\.000001 USD per GPU-hour",
+            "highest limit\\s+1000\\.00 USD per GPU-hour",
+            "duration\\s+15m to 7d, rounded up to whole slots",
+            "clears\\s+every 300 ms, PAY_AS_CLEAR")) {
+      assertTrue(
+          rules.out().lines().anyMatch(l -> l.strip().matches(line)), line + " in\n" + rules.out());
+    }
+    JsonNode json = bidder("market", "rules", A100, "--json").json();
+    assertEquals(900, json.get("rules").get("slotSeconds").asInt());
+    Run unknown = bidder("market", "rules", "B200-NOPE");
+    assertEquals(SurplusCli.API_ERROR, unknown.code(), unknown.toString());
+    assertTrue(unknown.err().contains("(HTTP 404)"), unknown.err());
+  }
+
+  @Test
   void shouldWatchAMarketLiveAndStopAfterCountLines() throws Exception {
     // an open bid, and a change each interval far from it (a market skips idle epochs), keep the
     // market clearing every epoch

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.surplus.market.accounts.Account;
+import io.surplus.market.bids.BidRequest;
 import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -145,6 +146,54 @@ class BidFlowTest {
     assertEquals(200, markets.status());
     assertNotNull(markets.json().get("markets"));
     assertEquals(3, markets.json().get("markets").size());
+  }
+
+  @Test
+  void shouldSayEachMarketsRulesSoAClientCanBuildAValidBid() {
+    JsonNode h100 = null;
+    for (JsonNode m : service.get("/v1/markets", null).json().get("markets")) {
+      JsonNode rules = m.get("rules");
+      assertNotNull(rules, m.toString());
+      assertEquals(m.get("gpusPerNode").asInt(), rules.get("gpusPerNode").asInt());
+      if (m.get("gpuModel").asText().equals(H100)) {
+        h100 = m;
+      }
+    }
+    assertNotNull(h100);
+    JsonNode rules = h100.get("rules");
+    // application.conf: 900 s slots, 672 of them ahead (a week); the test service's 300 ms epochs
+    assertEquals(900, rules.get("slotSeconds").asInt());
+    assertEquals("PT168H", rules.get("horizon").asText());
+    assertEquals("0.000001", rules.get("priceTick").asText());
+    assertEquals("1000.00", rules.get("maxLimitPrice").asText());
+    assertEquals(15, rules.get("minDurationMinutes").asInt());
+    assertEquals(168 * 60, rules.get("maxDurationMinutes").asInt());
+    assertEquals("PT0.3S", rules.get("epochInterval").asText());
+    assertEquals("PAY_AS_CLEAR", rules.get("pricingRule").asText());
+    assertEquals(BidRequest.MAX_NOTICE_SECONDS, rules.get("maxNoticeSeconds").asInt());
+    assertTrue(rules.get("regions").size() > 0, rules.toString());
+
+    // the validation holds to them: past the longest duration, a tick too fine, each named
+    TestService.Reply tooLong =
+        service.post(
+            "/v1/bids",
+            bidder,
+            "rules-1",
+            Bodies.bid(H100, 1, rules.get("maxDurationMinutes").asInt() + 1, 40, 60, "2.00"));
+    assertEquals(422, tooLong.status(), tooLong.body());
+    assertEquals("durationMinutes", tooLong.json().get("field").asText(), tooLong.body());
+    TestService.Reply tooFine =
+        service.post("/v1/bids", bidder, "rules-2", Bodies.bid(H100, 1, 60, 40, 60, "2.0000001"));
+    assertEquals(422, tooFine.status(), tooFine.body());
+    assertEquals("limitPrice", tooFine.json().get("field").asText(), tooFine.body());
+
+    // one market's own document is its line of the list, rules and all
+    TestService.Reply one = service.get("/v1/markets/" + H100, null);
+    assertEquals(200, one.status(), one.body());
+    assertEquals(H100, one.json().get("gpuModel").asText());
+    assertEquals(rules, one.json().get("rules"));
+    TestService.Reply none = service.get("/v1/markets/B200-NOPE", null);
+    assertEquals(404, none.status(), none.body());
   }
 
   @Test

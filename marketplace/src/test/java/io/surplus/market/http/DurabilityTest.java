@@ -83,6 +83,9 @@ class DurabilityTest {
     throw new AssertionError("service not ready in time");
   }
 
+  /**
+   * The demo keys, once the service has written them (after readiness, whole: moved into place).
+   */
   static Properties keys(Path var) throws Exception {
     Path file = var.resolve("demo-keys.properties");
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -114,7 +117,6 @@ class DurabilityTest {
     String key;
     try {
       awaitReady(http, base, first);
-      Thread.sleep(500); // the key file is written after readiness
       key = keys(var).getProperty("bidder");
       List<CompletableFuture<?>> inFlight = new ArrayList<>();
       java.util.Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
