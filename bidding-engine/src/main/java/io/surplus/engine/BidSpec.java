@@ -107,14 +107,55 @@ public record BidSpec(
   }
 
   public BidSpec withId(long newId) {
+    return withIdAndAccount(newId, account);
+  }
+
+  /** The same bid under another id and account (the account's, once it has reserved it). */
+  public BidSpec withIdAndAccount(long newId, long newAccount) {
     return new BidSpec(
         newId,
+        newAccount,
+        nodes,
+        minNodes,
+        durationSlots,
+        earliestStart,
+        latestEnd,
+        limitPrice,
+        minNoticeSeconds,
+        regionMask,
+        timeInForce,
+        expiresAtMillis,
+        requeue);
+  }
+
+  /** The same bid at another limit price. */
+  public BidSpec withLimitPrice(long newLimitPrice) {
+    return new BidSpec(
+        id,
         account,
         nodes,
         minNodes,
         durationSlots,
         earliestStart,
         latestEnd,
+        newLimitPrice,
+        minNoticeSeconds,
+        regionMask,
+        timeInForce,
+        expiresAtMillis,
+        requeue);
+  }
+
+  /** The same bid with another latest end. */
+  public BidSpec withLatestEnd(int newLatestEnd) {
+    return new BidSpec(
+        id,
+        account,
+        nodes,
+        minNodes,
+        durationSlots,
+        earliestStart,
+        newLatestEnd,
         limitPrice,
         minNoticeSeconds,
         regionMask,

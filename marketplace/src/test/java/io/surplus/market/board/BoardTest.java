@@ -483,6 +483,9 @@ class BoardTest {
     page.fill("#bid-form [name=earliestStart]", at(330).toString());
     page.fill("#bid-form [name=latestEnd]", at(360).toString());
     page.fill("#bid-form [name=limitPrice]", "2.77");
+    // the ticket's quote (POST /v1/bids/preview) says what the next epoch would do: wait
+    assertThat(page.locator("#bid-quote"))
+        .containsText("quote: stays open (no capacity in window)", contains());
     page.click("#place-bid");
     assertThat(page.locator("#bid-msg")).containsText("placed bid_203_", contains());
     String bidId = page.textContent("#bid-msg").replaceAll(".*placed (bid_203_\\d+).*", "$1");
