@@ -112,6 +112,31 @@ public record BidSpec(
 
   /** The same bid under another id and account (the account's, once it has reserved it). */
   public BidSpec withIdAndAccount(long newId, long newAccount) {
+    return copy(newId, newAccount, latestEnd, limitPrice, timeInForce, expiresAtMillis);
+  }
+
+  /** The same bid at another limit price. */
+  public BidSpec withLimitPrice(long newLimitPrice) {
+    return copy(id, account, latestEnd, newLimitPrice, timeInForce, expiresAtMillis);
+  }
+
+  /** The same bid with another latest end. */
+  public BidSpec withLatestEnd(int newLatestEnd) {
+    return copy(id, account, newLatestEnd, limitPrice, timeInForce, expiresAtMillis);
+  }
+
+  public BidSpec withTimeInForce(TimeInForce tif, long newExpiresAtMillis) {
+    return copy(id, account, latestEnd, limitPrice, tif, newExpiresAtMillis);
+  }
+
+  /** This bid with the fields the withers change set anew (checked again by the constructor). */
+  private BidSpec copy(
+      long newId,
+      long newAccount,
+      int newLatestEnd,
+      long newLimitPrice,
+      TimeInForce newTimeInForce,
+      long newExpiresAtMillis) {
     return new BidSpec(
         newId,
         newAccount,
@@ -119,64 +144,11 @@ public record BidSpec(
         minNodes,
         durationSlots,
         earliestStart,
-        latestEnd,
-        limitPrice,
-        minNoticeSeconds,
-        regionMask,
-        timeInForce,
-        expiresAtMillis,
-        requeue);
-  }
-
-  /** The same bid at another limit price. */
-  public BidSpec withLimitPrice(long newLimitPrice) {
-    return new BidSpec(
-        id,
-        account,
-        nodes,
-        minNodes,
-        durationSlots,
-        earliestStart,
-        latestEnd,
+        newLatestEnd,
         newLimitPrice,
         minNoticeSeconds,
         regionMask,
-        timeInForce,
-        expiresAtMillis,
-        requeue);
-  }
-
-  /** The same bid with another latest end. */
-  public BidSpec withLatestEnd(int newLatestEnd) {
-    return new BidSpec(
-        id,
-        account,
-        nodes,
-        minNodes,
-        durationSlots,
-        earliestStart,
-        newLatestEnd,
-        limitPrice,
-        minNoticeSeconds,
-        regionMask,
-        timeInForce,
-        expiresAtMillis,
-        requeue);
-  }
-
-  public BidSpec withTimeInForce(TimeInForce tif, long newExpiresAtMillis) {
-    return new BidSpec(
-        id,
-        account,
-        nodes,
-        minNodes,
-        durationSlots,
-        earliestStart,
-        latestEnd,
-        limitPrice,
-        minNoticeSeconds,
-        regionMask,
-        tif,
+        newTimeInForce,
         newExpiresAtMillis,
         requeue);
   }

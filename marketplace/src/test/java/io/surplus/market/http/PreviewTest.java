@@ -72,19 +72,7 @@ class PreviewTest {
   }
 
   static String bid(int nodes, int minutes, int from, int to, String limit) {
-    return "{\"gpuModel\":\""
-        + A100
-        + "\",\"nodes\":"
-        + nodes
-        + ",\"durationMinutes\":"
-        + minutes
-        + ",\"earliestStart\":\""
-        + at(from)
-        + "\",\"latestEnd\":\""
-        + at(to)
-        + "\",\"limitPrice\":\""
-        + limit
-        + "\"}";
+    return Bodies.bidAt(A100, nodes, minutes, at(from), at(to), limit);
   }
 
   @Test
