@@ -51,6 +51,7 @@ export const api = {
   openBids: (key) => call('GET', '/v1/bids?status=open&limit=100', { key }),
   bid: (key, id) => call('GET', `/v1/bids/${encodeURIComponent(id)}`, { key }),
   placeBid: (key, body, idempotencyKey) => call('POST', '/v1/bids', { key, body, idempotencyKey }),
+  previewBid: (key, body) => call('POST', '/v1/bids/preview', { key, body }),
   cancelBid: (key, id) => call('DELETE', `/v1/bids/${encodeURIComponent(id)}`, { key }),
   leases: (key) => call('GET', '/v1/leases?limit=50', { key }),
   streamToken: (key) => call('POST', '/v1/stream/tokens', { key }),

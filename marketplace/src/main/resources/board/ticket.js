@@ -53,6 +53,8 @@ export class Ticket {
     this.seenBids = null;
     this.timesEdited = false;
     this.retry = null;
+    this.quoteAsked = null;
+    this.quotedAt = 0;
     this.refresher = new Refresher(() => this.refresh(), 1500);
     this.form = $('#bid-form');
     $('#key-form').addEventListener('submit', (e) => {
@@ -144,6 +146,7 @@ export class Ticket {
         ? `reserves ≈ $${dec.cost(f.limitPrice.value, Math.floor(+f.nodes.value), m.gpusPerNode, Math.floor(+f.durationMinutes.value))}`
         : '';
     $('#place-bid').disabled = !this.account || this.account.role !== 'bidder';
+    this.requestQuote();
   }
 
   async useKey(key) {
@@ -235,7 +238,8 @@ export class Ticket {
     this.seenBids = bidIds;
   }
 
-  async place() {
+  /** The bid the form describes, as the API takes it. */
+  body() {
     const f = this.form;
     const body = {
       gpuModel: f.gpuModel.value,
@@ -248,6 +252,47 @@ export class Ticket {
     };
     if (f.minNodes.value) body.minNodes = Math.floor(+f.minNodes.value);
     if (f.requeue.checked) body.requeue = true;
+    return body;
+  }
+
+  /**
+   * A quote of the form's bid from the market (POST /v1/bids/preview: the engine's own next epoch
+   * on a copy of the book, nothing placed), asked once typing pauses; a later answer replaces it.
+   */
+  requestQuote() {
+    clearTimeout(this.quoteTimer);
+    const out = $('#bid-quote');
+    if (!this.key || this.account?.role !== 'bidder' || !this.markets.get(this.form.gpuModel.value)) {
+      out.textContent = '';
+      return;
+    }
+    // the same bid is quoted again only every few seconds (the book moves on), a changed one at once
+    if (JSON.stringify(this.body()) === this.quoteAsked && Date.now() - this.quotedAt < 5000) return;
+    this.quoteTimer = setTimeout(async () => {
+      const body = this.body();
+      const asked = JSON.stringify(body);
+      this.quoteAsked = asked;
+      this.quotedAt = Date.now();
+      try {
+        const q = await api.previewBid(this.key, body);
+        if (this.quoteAsked !== asked) return;
+        out.dataset.fills = String(q.wouldFill);
+        out.textContent = q.wouldFill
+          ? `quote: fills next epoch · ${q.nodes} nodes from ${hm(q.start)} at ${dec.show(q.price)}`
+          : `quote: stays open (${(q.reason ?? '').toLowerCase().replaceAll('_', ' ')})` +
+            (q.fillsAtLimit ? ` · fills now at ${dec.show(q.fillsAtLimit)}` : '') +
+            (q.earliestStartAtLimit ? ` · at your limit from ${hm(q.earliestStartAtLimit)} if the end allows` : '');
+      } catch (e) {
+        if (this.quoteAsked !== asked) return;
+        out.dataset.fills = '';
+        out.textContent = e instanceof ApiError ? `quote: ${e.message}` : '';
+      }
+    }, 400);
+  }
+
+  async place() {
+    const f = this.form;
+    const body = this.body();
     const text = JSON.stringify(body);
     // the same body again after a failure is a retry: same key, so it cannot place twice
     const idem = this.retry?.text === text ? this.retry.key : newIdempotencyKey();

@@ -160,9 +160,22 @@ final class BidCommands {
         description = "Makes a retry safe (default: a new random key, printed with the bid).")
     String idempotencyKey;
 
+    @Option(
+        names = "--dry-run",
+        description =
+            "Place nothing: ask what the next epoch would do with this bid (POST /v1/bids/preview)"
+                + " and print it: where and at what price it would fill, or why it would stay"
+                + " open, the lowest limit that would fill it now and the earliest start at its"
+                + " limit.")
+    boolean dryRun;
+
     @Override
     void run() {
       ApiClient api = authenticated();
+      if (dryRun) {
+        print(api.post("/v1/bids/preview", body().toString(), null), this::printQuote);
+        return;
+      }
       String key = idempotencyKey != null ? idempotencyKey : "cli-" + UUID.randomUUID();
       String body = body().toString();
       ApiClient.Reply reply = null;
@@ -211,6 +224,34 @@ final class BidCommands {
             t.row("idempotency key", key);
             t.print(out());
           });
+    }
+
+    void printQuote(com.fasterxml.jackson.databind.JsonNode q) {
+      Table t = new Table();
+      if (q.path("wouldFill").asBoolean()) {
+        out().println("would fill in the next epoch (nothing was placed)");
+        t.row("nodes", Fmt.text(q, "nodes"));
+        t.row("start", utc(Fmt.instant(q, "start")));
+        t.row("end", utc(Fmt.instant(q, "end")));
+        t.row("price", Fmt.text(q, "price") + " USD per GPU-hour");
+      } else {
+        out().println("would stay open (nothing was placed)");
+        String reason = Fmt.text(q, "reason");
+        String words = reason == null ? null : REASONS.get(reason);
+        t.row("reason", words == null ? reason : reason + ": " + words);
+        String fills = Fmt.text(q, "fillsAtLimit");
+        t.row(
+            "fills now at",
+            fills == null ? "no limit up to the cap" : "a limit of " + fills + " USD per GPU-hour");
+        String earliest = Fmt.instant(q, "earliestStartAtLimit");
+        t.row(
+            "at your limit",
+            earliest == null
+                ? "no start before the horizon"
+                : "starts " + utc(earliest) + " if --end is the horizon");
+      }
+      t.row("reserve", Fmt.text(q, "reserve") + " USD when placed");
+      t.print(out());
     }
 
     /** The options that make a rerun send this very body again, under this key. */

@@ -107,35 +107,48 @@ public record BidSpec(
   }
 
   public BidSpec withId(long newId) {
-    return new BidSpec(
-        newId,
-        account,
-        nodes,
-        minNodes,
-        durationSlots,
-        earliestStart,
-        latestEnd,
-        limitPrice,
-        minNoticeSeconds,
-        regionMask,
-        timeInForce,
-        expiresAtMillis,
-        requeue);
+    return withIdAndAccount(newId, account);
+  }
+
+  /** The same bid under another id and account (the account's, once it has reserved it). */
+  public BidSpec withIdAndAccount(long newId, long newAccount) {
+    return copy(newId, newAccount, latestEnd, limitPrice, timeInForce, expiresAtMillis);
+  }
+
+  /** The same bid at another limit price. */
+  public BidSpec withLimitPrice(long newLimitPrice) {
+    return copy(id, account, latestEnd, newLimitPrice, timeInForce, expiresAtMillis);
+  }
+
+  /** The same bid with another latest end. */
+  public BidSpec withLatestEnd(int newLatestEnd) {
+    return copy(id, account, newLatestEnd, limitPrice, timeInForce, expiresAtMillis);
   }
 
   public BidSpec withTimeInForce(TimeInForce tif, long newExpiresAtMillis) {
+    return copy(id, account, latestEnd, limitPrice, tif, newExpiresAtMillis);
+  }
+
+  /** This bid with the fields the withers change set anew (checked again by the constructor). */
+  private BidSpec copy(
+      long newId,
+      long newAccount,
+      int newLatestEnd,
+      long newLimitPrice,
+      TimeInForce newTimeInForce,
+      long newExpiresAtMillis) {
     return new BidSpec(
-        id,
-        account,
+        newId,
+        newAccount,
         nodes,
         minNodes,
         durationSlots,
         earliestStart,
-        latestEnd,
-        limitPrice,
+        newLatestEnd,
+        newLimitPrice,
         minNoticeSeconds,
         regionMask,
-        tif,
+        newTimeInForce,
         newExpiresAtMillis,
         requeue);
   }

@@ -2,11 +2,13 @@ package io.surplus.market.bids;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.surplus.engine.BidSpec;
+import io.surplus.engine.Lease;
 import io.surplus.engine.Price;
 import io.surplus.engine.Reason;
 import io.surplus.engine.ResultCode;
 import io.surplus.engine.SlotClock;
 import io.surplus.engine.TimeInForce;
+import io.surplus.engine.whatif.Quote;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.ApiKeys;
 import io.surplus.market.app.Settings;
@@ -75,6 +77,29 @@ public final class BidRoutes {
 
   public record BidList(List<BidView> bids, String nextCursor) {}
 
+  /**
+   * {@code POST /v1/bids/preview}: what the market's next epoch would do with the bid, from the
+   * engine's own clearing on a copy of the book (nothing is written or reserved). {@code wouldFill}
+   * with the lease it would get ({@code start}, {@code end}, {@code nodes}, {@code price}); or the
+   * {@code reason} it would stay open, the lowest limit at which it would fill now ({@code
+   * fillsAtLimit}, null if none up to the cap) and the earliest start at its own limit with its
+   * latest end moved to the horizon ({@code earliestStartAtLimit}, null if none). {@code reserve}:
+   * what placing it would reserve.
+   */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record PreviewView(
+      String gpuModel,
+      boolean wouldFill,
+      String start,
+      String end,
+      Integer nodes,
+      String price,
+      String reason,
+      String fillsAtLimit,
+      String earliestStartAtLimit,
+      String reserve,
+      String asOf) {}
+
   public record BatchRequest(List<Object> bids) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -98,6 +123,7 @@ public final class BidRoutes {
     Set<Account.Role> bidder = Set.of(Account.Role.BIDDER);
     return List.of(
         Endpoint.of("POST", "/v1/bids", bidder, this::place),
+        Endpoint.of("POST", "/v1/bids/preview", bidder, this::preview),
         Endpoint.of("POST", "/v1/bids/batch", bidder, this::placeBatch)
             .withBodyLimit(BATCH_BODY_LIMIT),
         Endpoint.of("GET", "/v1/bids", bidder, this::list),
@@ -155,6 +181,53 @@ public final class BidRoutes {
   }
 
   record Placed(BidView view, boolean replay) {}
+
+  /** The id a previewed bid has on the market's copy: the account's, past any it will use. */
+  static long previewId(long accountId) {
+    return (accountId << 32) | 0xFFFF_FFFFL;
+  }
+
+  private CompletionStage<HttpResponse> preview(Call call) {
+    BidRequest request = Json.read(call.body(), BidRequest.class);
+    long accountId = call.principal().account();
+    Priced p = price(null, null, request, System.currentTimeMillis());
+    BidSpec spec = p.spec().withIdAndAccount(previewId(accountId), accountId);
+    SlotClock clock = settings.clock();
+    return market(p.model())
+        .<Market.Quoted>ask(
+            r -> new MarketGate.Forward(new Market.QuoteBid(spec, p.now(), r)), timeout)
+        .thenApply(
+            q -> {
+              if (q.busy()) {
+                throw new Api.Unavailable("too many previews waiting; try again", null);
+              }
+              Quote.Result quote = q.quote();
+              if (quote.refused() != ResultCode.OK) {
+                throw refused(quote.refused()).failure();
+              }
+              Lease l = quote.lease();
+              return Api.json(
+                  200,
+                  new PreviewView(
+                      p.model(),
+                      l != null,
+                      l == null ? null : clock.start(l.startSlot()).toString(),
+                      l == null ? null : clock.start(l.endSlot()).toString(),
+                      l == null ? null : l.nodes(),
+                      l == null ? null : Price.format(l.price()),
+                      quote.reason() == null || quote.reason() == Reason.NONE
+                          ? null
+                          : quote.reason().name(),
+                      quote.lowestFillingLimit() < 0
+                          ? null
+                          : Price.format(quote.lowestFillingLimit()),
+                      quote.earliestStartAtLimit() < 0
+                          ? null
+                          : clock.start(quote.earliestStartAtLimit()).toString(),
+                      Price.format(p.reserve()),
+                      Instant.ofEpochMilli(p.now()).toString()));
+            });
+  }
 
   /** A bid checked and priced at {@code now}, ready to reserve. */
   private record Priced(
@@ -261,23 +334,7 @@ public final class BidRoutes {
       return new ToPlace(
           show(accountId, r.bidId()).thenApply(v -> new Placed(v, true)), p, r, null);
     }
-    BidSpec placed = p.spec().withId(r.bidId());
-    BidSpec withAccount =
-        new BidSpec(
-            placed.id(),
-            accountId,
-            placed.nodes(),
-            placed.minNodes(),
-            placed.durationSlots(),
-            placed.earliestStart(),
-            placed.latestEnd(),
-            placed.limitPrice(),
-            placed.minNoticeSeconds(),
-            placed.regionMask(),
-            placed.timeInForce(),
-            placed.expiresAtMillis(),
-            placed.requeue());
-    return new ToPlace(null, p, r, withAccount);
+    return new ToPlace(null, p, r, p.spec().withIdAndAccount(r.bidId(), accountId));
   }
 
   /**

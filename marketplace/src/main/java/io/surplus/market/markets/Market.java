@@ -146,6 +146,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     @JsonSubTypes.Type(value = OfferWindow.class, name = "OfferWindow"),
     @JsonSubTypes.Type(value = ClearEpoch.class, name = "ClearEpoch"),
     @JsonSubTypes.Type(value = GetBid.class, name = "GetBid"),
+    @JsonSubTypes.Type(value = QuoteBid.class, name = "QuoteBid"),
     @JsonSubTypes.Type(value = GetImage.class, name = "GetImage"),
     @JsonSubTypes.Type(value = FeedOffer.class, name = "FeedOffer"),
     @JsonSubTypes.Type(value = ExtendWindow.class, name = "ExtendWindow"),
@@ -193,6 +194,36 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public record ClearEpoch(long atMillis, ActorRef<EpochSummary> replyTo) implements Command {}
 
   public record GetBid(long bidId, ActorRef<BidSummary> replyTo) implements Command {}
+
+  /**
+   * What the next epoch would do with {@code bid} ({@link io.surplus.engine.whatif.Quote}): writes
+   * nothing. The market copies its book (after the epoch clearing now, if one is) and the quote
+   * clears copies of it on the quoting thread, never on the market's.
+   */
+  public record QuoteBid(BidSpec bid, long atMillis, ActorRef<Quoted> replyTo) implements Command {}
+
+  /** A quote, or {@code busy} when the quoting thread has too many waiting already. */
+  public record Quoted(io.surplus.engine.whatif.Quote.Result quote, boolean busy)
+      implements CborSerializable {}
+
+  /**
+   * Where quotes run: one thread per node, at most {@link #QUOTES_WAITING} waiting; past that a
+   * quote is answered busy (503), so quotes cannot crowd out epochs on a busy machine.
+   */
+  private static final java.util.concurrent.ThreadPoolExecutor QUOTES =
+      new java.util.concurrent.ThreadPoolExecutor(
+          1,
+          1,
+          0,
+          java.util.concurrent.TimeUnit.MILLISECONDS,
+          new java.util.concurrent.ArrayBlockingQueue<>(Market.QUOTES_WAITING),
+          r -> {
+            Thread t = new Thread(r, "surplus-quotes");
+            t.setDaemon(true);
+            return t;
+          });
+
+  static final int QUOTES_WAITING = 16;
 
   /** The epoch timer fired: clear now if any bid is open. */
   enum Tick implements Command {
@@ -939,6 +970,33 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
                             c.replyTo(),
                             new BidSummary(
                                 state.book.bid(c.bidId()), state.book.reason(c.bidId()))))
+        .onCommand(
+            QuoteBid.class,
+            (state, c) -> {
+              if (state.cutAt != null) {
+                return Effect().stash();
+              }
+              OrderBook copy = state.book.copy();
+              try {
+                QUOTES.execute(
+                    () -> {
+                      Quoted answer;
+                      try {
+                        answer =
+                            new Quoted(
+                                io.surplus.engine.whatif.Quote.of(copy, c.bid(), c.atMillis()),
+                                false);
+                      } catch (RuntimeException e) { // a bug: the caller gets a 503, not silence
+                        org.slf4j.LoggerFactory.getLogger(Market.class).error("quote failed", e);
+                        answer = new Quoted(null, true);
+                      }
+                      c.replyTo().tell(answer);
+                    });
+              } catch (java.util.concurrent.RejectedExecutionException busy) {
+                c.replyTo().tell(new Quoted(null, true));
+              }
+              return Effect().none();
+            })
         .onCommand(
             GetImage.class,
             (state, c) ->

@@ -16,6 +16,7 @@ import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.assertions.LocatorAssertions;
 import io.surplus.engine.SlotClock;
 import io.surplus.market.accounts.Account;
+import io.surplus.market.http.Bodies;
 import io.surplus.market.http.FeedTestLines;
 import io.surplus.market.http.TestService;
 import java.math.BigDecimal;
@@ -181,19 +182,7 @@ class BoardTest {
   }
 
   static String bid(int nodes, int minutes, int from, int to, String limit) {
-    return "{\"gpuModel\":\""
-        + H100
-        + "\",\"nodes\":"
-        + nodes
-        + ",\"durationMinutes\":"
-        + minutes
-        + ",\"earliestStart\":\""
-        + at(from)
-        + "\",\"latestEnd\":\""
-        + at(to)
-        + "\",\"limitPrice\":\""
-        + limit
-        + "\"}";
+    return Bodies.bidAt(H100, nodes, minutes, at(from), at(to), limit);
   }
 
   static String place(String key, String idempotencyKey, String body) {
@@ -483,6 +472,9 @@ class BoardTest {
     page.fill("#bid-form [name=earliestStart]", at(330).toString());
     page.fill("#bid-form [name=latestEnd]", at(360).toString());
     page.fill("#bid-form [name=limitPrice]", "2.77");
+    // the ticket's quote (POST /v1/bids/preview) says what the next epoch would do: wait
+    assertThat(page.locator("#bid-quote"))
+        .containsText("quote: stays open (no capacity in window)", contains());
     page.click("#place-bid");
     assertThat(page.locator("#bid-msg")).containsText("placed bid_203_", contains());
     String bidId = page.textContent("#bid-msg").replaceAll(".*placed (bid_203_\\d+).*", "$1");

@@ -163,6 +163,18 @@ class CliTest {
 
   @Test
   void shouldPlaceABidSeeItOpenWithItsReasonThenFilledInALaterEpochWithItsLease() {
+    // a dry run first: the quote says it would wait for capacity, and places nothing
+    String listBefore = bidder("bid", "list").out();
+    Run quote = bidder(place(H100, 4, "1h", 0, 8, "2.25", "--dry-run"));
+    assertEquals(SurplusCli.OK, quote.code(), quote.toString());
+    assertTrue(quote.out().startsWith("would stay open (nothing was placed)"), quote.out());
+    assertEquals(
+        "NO_CAPACITY_IN_WINDOW: no window has free nodes in the bid's time range",
+        quote.field("reason"));
+    assertEquals("no limit up to the cap", quote.field("fills now at"));
+    assertEquals("72.00 USD when placed", quote.field("reserve"));
+    assertEquals(listBefore, bidder("bid", "list").out(), "the dry run placed nothing");
+
     Run placed = bidder(place(H100, 4, "1h", 0, 8, "2.25"));
     assertEquals(SurplusCli.OK, placed.code(), placed.toString());
     assertTrue(placed.out().startsWith("placed bid_81_"), placed.toString());
@@ -194,6 +206,11 @@ class CliTest {
             .status());
     Run filled = await(() -> bidder("bid", "show", id), r -> r.field("status").equals("filled"));
     assertEquals("filled", filled.field("status"));
+    // 12 of the window's 16 nodes are left: the same bid again would fill, at its own limit
+    Run fills = bidder(place(H100, 4, "1h", 0, 8, "2.25", "--dry-run"));
+    assertTrue(fills.out().startsWith("would fill in the next epoch"), fills.out());
+    assertEquals("4", fills.field("nodes"));
+    assertEquals("2.25 USD per GPU-hour", fills.field("price"));
     assertTrue(bidder("bid", "list", "--status", "filled").out().contains(id + " "));
 
     Run leases = await(() -> bidder("leases"), r -> r.out().contains(id));

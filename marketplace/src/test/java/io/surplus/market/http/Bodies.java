@@ -17,6 +17,17 @@ public final class Bodies {
 
   public static String bid(
       String model, int nodes, int minutes, int fromSlot, int toSlot, String limit) {
+    return bidAt(model, nodes, minutes, slot(fromSlot), slot(toSlot), limit);
+  }
+
+  /** A bid between two instants. */
+  public static String bidAt(
+      String model,
+      int nodes,
+      int minutes,
+      Instant earliestStart,
+      Instant latestEnd,
+      String limit) {
     return "{\"gpuModel\":\""
         + model
         + "\",\"nodes\":"
@@ -24,9 +35,9 @@ public final class Bodies {
         + ",\"durationMinutes\":"
         + minutes
         + ",\"earliestStart\":\""
-        + slot(fromSlot)
+        + earliestStart
         + "\",\"latestEnd\":\""
-        + slot(toSlot)
+        + latestEnd
         + "\",\"limitPrice\":\""
         + limit
         + "\"}";
