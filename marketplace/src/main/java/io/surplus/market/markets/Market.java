@@ -569,13 +569,21 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   }
 
   /**
-   * Events between snapshots; two snapshots are kept. A snapshot of a full book is its whole image
-   * (8.4 MB and 60 ms of rendering at 100,000 open bids, plus that much to write and collect):
-   * every 1,000 events it was the largest cost of a full book (`./surplus bench market`: bid p99 86
-   * ms against 6-9 ms with snapshots every 10,000-20,000), so recovery replays up to 10,000 events
-   * instead.
+   * The fewest events between snapshots. A snapshot is the book's whole image (8.4 MB and 60 ms of
+   * rendering at 100,000 open bids, plus that much to write and collect), so a market snapshots
+   * when the journal since its last snapshot is as long as that snapshot's book, and at least this
+   * many events ({@link #shouldSnapshot}): what a snapshot costs per event stays the same at any
+   * book size, and recovery replays at most {@code max(SNAPSHOT_EVERY, the last snapshot's open
+   * bids)} events.
    */
   public static final int SNAPSHOT_EVERY = 10_000;
+
+  /**
+   * Every this many events a market also snapshots on Pekko's retention rule, which deletes the
+   * snapshots older than {@code RETAIN_EVERY} events before it: a market keeps the snapshots of at
+   * most its last {@code 2 x RETAIN_EVERY} events (80 of a small book, fewer of a larger one).
+   */
+  public static final int RETAIN_EVERY = 400_000;
 
   private final SlotClock clock;
   private final PricingRule pricing;
@@ -775,6 +783,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
               }
               // answers owed from before a restart are lost with it (their callers time out)
               deferred.clear();
+              snapshotAt = -1;
               // the journal ends inside an epoch (its result was never written): clear that cut
               startClearing(state);
             })
@@ -896,7 +905,47 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
+    return RetentionCriteria.snapshotEvery(RETAIN_EVERY, 1);
+  }
+
+  /**
+   * Where the last snapshot was taken, and how many open bids it held; -1 after a recovery, which
+   * counts as a snapshot at the recovered sequence number (recovery may replay up to twice the
+   * bound once after it).
+   */
+  private long snapshotAt = -1;
+
+  private int snapshotOpen;
+
+  /**
+   * Snapshot when the events since the last snapshot are at least as many as that snapshot's open
+   * bids, and at least {@link #SNAPSHOT_EVERY}: Redis's rule for rewriting its append-only file
+   * (rewrite when the log has grown by 100% of its base). A book that grows from nothing snapshots
+   * at 10,000, 20,000, 40,000, ... events; a steady book of {@code n} bids every {@code n} events.
+   */
+  @Override
+  public boolean shouldSnapshot(State state, Event event, long sequenceNr) {
+    if (snapshotAt < 0) {
+      snapshotAt = sequenceNr - 1;
+      snapshotOpen = state.book.openBids();
+    }
+    if (sequenceNr / RETAIN_EVERY > snapshotAt / RETAIN_EVERY) {
+      // Pekko's retention snapshot was taken at the multiple of RETAIN_EVERY just passed
+      tookSnapshot(sequenceNr / RETAIN_EVERY * RETAIN_EVERY, state.book.openBids());
+    }
+    if (sequenceNr - snapshotAt < Math.max(SNAPSHOT_EVERY, snapshotOpen)) {
+      return false;
+    }
+    tookSnapshot(sequenceNr, state.book.openBids());
+    return true;
+  }
+
+  private void tookSnapshot(long sequenceNr, int open) {
+    snapshotAt = sequenceNr;
+    snapshotOpen = open;
+    if (meters != null) {
+      meters.snapshot(open);
+    }
   }
 
   /**

@@ -28,6 +28,7 @@ public final class MarketMeters {
   private final AtomicLong queued = new AtomicLong();
   private final DistributionSummary feedEvents;
   private final Counter restarts;
+  private final DistributionSummary snapshots;
 
   public MarketMeters(MeterRegistry registry, String model) {
     clear =
@@ -87,6 +88,11 @@ public final class MarketMeters {
             .description("restarts of the market after a failure")
             .tag("market", model)
             .register(registry);
+    snapshots =
+        DistributionSummary.builder("surplus.market.snapshot.bids")
+            .description("open bids per snapshot taken (its count is the number of snapshots)")
+            .tag("market", model)
+            .register(registry);
   }
 
   void epoch(EpochResult r, long nanos) {
@@ -112,6 +118,10 @@ public final class MarketMeters {
 
   void feedWritten(int events) {
     feedEvents.record(events);
+  }
+
+  void snapshot(int openBids) {
+    snapshots.record(openBids);
   }
 
   void restarted() {

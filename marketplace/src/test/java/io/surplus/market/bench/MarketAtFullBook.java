@@ -130,16 +130,17 @@ public final class MarketAtFullBook {
       long unanswered,
       long epochs,
       double epochMeanMs,
-      double epochMaxMs) {
+      double epochMaxMs,
+      long snapshots) {
 
     static final String HEADER =
         "book           open bids  acks    p50 ms  p90 ms  p99 ms  p99.9 ms  max ms  refused  unanswered"
-            + "  epochs  epoch mean ms  epoch max ms";
+            + "  epochs  epoch mean ms  epoch max ms  snapshots";
 
     String line() {
       return String.format(
           Locale.ROOT,
-          "%-13s %10d %6d %8.2f %7.2f %7.2f %9.2f %7.2f %8d %11d %7d %14.1f %13.1f",
+          "%-13s %10d %6d %8.2f %7.2f %7.2f %9.2f %7.2f %8d %11d %7d %14.1f %13.1f %10d",
           name,
           openAtStart,
           ack.getTotalCount(),
@@ -152,7 +153,8 @@ public final class MarketAtFullBook {
           unanswered,
           epochs,
           epochMeanMs,
-          epochMaxMs);
+          epochMaxMs,
+          snapshots);
     }
   }
 
@@ -283,10 +285,12 @@ public final class MarketAtFullBook {
       epochsBefore = t.count();
       totalBefore = t.totalTime(TimeUnit.MILLISECONDS);
     }
+    long snapshotsBefore = snapshots(registry);
     recorder.reset();
     measuring.set(System.nanoTime());
     TimeUnit.SECONDS.sleep(seconds);
     measuring.set(Long.MIN_VALUE); // nothing sent from here on is counted
+    long snapshotsDuring = snapshots(registry) - snapshotsBefore;
     sender.shutdown();
     sender.awaitTermination(1, TimeUnit.MINUTES);
     Histogram ack = recorder.getIntervalHistogram();
@@ -302,7 +306,22 @@ public final class MarketAtFullBook {
     double mean = epochs == 0 ? 0 : (t.totalTime(TimeUnit.MILLISECONDS) - totalBefore) / epochs;
     double max = t == null ? 0 : t.max(TimeUnit.MILLISECONDS);
     return new Phase(
-        name, open, ack, sent.get(), refused.get(), sent.get() - answered.get(), epochs, mean, max);
+        name,
+        open,
+        ack,
+        sent.get(),
+        refused.get(),
+        sent.get() - answered.get(),
+        epochs,
+        mean,
+        max,
+        snapshotsDuring);
+  }
+
+  /** Snapshots the phase's market has taken so far. */
+  private static long snapshots(SimpleMeterRegistry registry) {
+    var s = registry.find("surplus.market.snapshot.bids").summary();
+    return s == null ? 0 : s.count();
   }
 
   private static BidSpec gtc(BidSpec b) {

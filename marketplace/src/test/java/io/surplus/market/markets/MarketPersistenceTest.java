@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.surplus.engine.BidSpec;
 import io.surplus.engine.GpuModel;
 import io.surplus.engine.PricingRule;
@@ -80,6 +82,47 @@ class MarketPersistenceTest {
         assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
       }
     }
+  }
+
+  @Test
+  void shouldSnapshotWhenTheJournalSinceTheLastSnapshotIsAsLongAsItsBookAndRecoverFromIt() {
+    GpuModel model = new GpuModel("SNAP-" + System.nanoTime());
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    byte[] image;
+    ActorTestKit kit = testKit();
+    try {
+      ActorRef<Market.Command> market =
+          kit.spawn(
+              Market.create(
+                  model,
+                  CLOCK,
+                  PricingRule.PAY_AS_CLEAR,
+                  Duration.ofHours(1), // no epoch inside the test: every event is a bid
+                  () -> NOW,
+                  new Market.Links(
+                      null,
+                      null,
+                      null,
+                      null,
+                      null,
+                      new MarketMeters(registry, model.name()),
+                      null)));
+      TestProbe<Market.Outcome> outcome = kit.createTestProbe();
+      placeMany(market, outcome, 1, 3 * Market.SNAPSHOT_EVERY);
+      // 30,000 bids, each left open: the first snapshot at event 10,000 holds about 10,000 bids,
+      // so the next is due 10,000 events later (20,000, holding about 20,000), and the one after
+      // 20,000 later (40,000). Two snapshots where a fixed 10,000-event rule takes three.
+      DistributionSummary snapshots = registry.find("surplus.market.snapshot.bids").summary();
+      assertEquals(2, snapshots.count());
+      // the bids each snapshot held: a market with a timer writes its clearing rule first
+      // (ClearingRuleSet), so events 10,000 and 20,000 come after 9,999 and 19,999 bids
+      assertEquals(9_999 + 19_999, snapshots.totalAmount());
+      image = image(kit, market);
+    } finally {
+      kit.shutdownTestKit();
+    }
+    // recovery starts from the snapshot at 20,000 and replays the 10,000 events after it
+    assertRecoversExactly(model, image, (again, market) -> {});
   }
 
   @Test
