@@ -1025,6 +1025,10 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
               if (state.cutAt != null) {
                 return Effect().stash();
               }
+              if (QUOTES.getQueue().remainingCapacity() == 0) { // busy: not even the copy
+                c.replyTo().tell(new Quoted(null, true));
+                return Effect().none();
+              }
               OrderBook copy = state.book.copy();
               try {
                 QUOTES.execute(

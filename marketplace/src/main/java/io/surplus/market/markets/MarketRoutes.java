@@ -193,6 +193,11 @@ public final class MarketRoutes {
       String confidence) {}
 
   private final Settings settings;
+
+  /** Each market's rules, built once: they come from settings fixed at start. */
+  private final java.util.Map<String, MarketRules> rules =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private final ClusterSharding sharding;
   private final Duration timeout;
 
@@ -251,7 +256,7 @@ public final class MarketRoutes {
             depth.windows().isEmpty() ? null : Price.format(depth.windows().get(0).reservePrice()),
             depth.bids().stream().mapToLong(Depth.BidLevel::nodes).sum(),
             depth.windows().stream().mapToLong(Depth.WindowLevel::freeNodes).sum(),
-            MarketRules.of(settings, model));
+            rules.computeIfAbsent(model, m -> MarketRules.of(settings, m)));
     List<BidLevelView> bids = new ArrayList<>(depth.bids().size());
     long cum = 0;
     for (Depth.BidLevel l : depth.bids()) {
