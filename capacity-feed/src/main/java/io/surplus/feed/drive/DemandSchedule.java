@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.SplittableRandom;
 
 /**
  * The simulator's outside demand, one simulated day at a time (a day of default demand is about
@@ -65,7 +64,7 @@ final class DemandSchedule {
       today.addAll(
           DemandGenerator.generate(
               config,
-              daySeed(seed, nextDay),
+              DemandGenerator.daySeed(seed, nextDay),
               simStart.plus(Duration.ofDays(nextDay)),
               Duration.ofDays(1)));
       nextDay++;
@@ -82,11 +81,6 @@ final class DemandSchedule {
     if (today.pollFirst() != null) {
       nextIndex++;
     }
-  }
-
-  /** The seed of day {@code day}'s demand. */
-  static long daySeed(long seed, int day) {
-    return new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (day + 1))).nextLong();
   }
 
   /**

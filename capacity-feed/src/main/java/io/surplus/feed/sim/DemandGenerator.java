@@ -187,6 +187,14 @@ public final class DemandGenerator {
     }
   }
 
+  /**
+   * The seed of day {@code day}'s demand in a run seeded {@code seed}: the feed driver and the
+   * earnings report generate each simulated day with it, so both see the same bids.
+   */
+  public static long daySeed(long seed, int day) {
+    return new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (day + 1))).nextLong();
+  }
+
   private static String pick(List<String> keys, Map<String, Double> shares, double sum, double u) {
     double x = u * sum;
     for (String k : keys) {
