@@ -194,15 +194,13 @@ public final class EarningsReplay {
       counts.refuse("bid for a GPU model the fleet lacks");
       return;
     }
-    int first = clock.slotAtOrAfter(now);
-    long latest = b.latestEnd().toEpochMilli();
-    if (latest < clock.startMillis(first + 1)) {
+    int[] span = span(b.earliestStart(), b.latestEnd(), now);
+    if (span == null) {
       counts.refuse("bid ends within the current slot");
       return;
     }
-    int end = clock.slotAtOrBefore(latest);
-    long earliest = Math.min(Math.max(b.earliestStart().toEpochMilli(), now), latest);
-    int start = Math.max(clock.slotAtOrAfter(earliest), first);
+    int start = span[0];
+    int end = span[1];
     int slots = clock.slotsFor(Duration.ofMinutes(b.durationMinutes()));
     if (start + slots > end) {
       counts.refuse("bid no longer fits its span");
@@ -250,15 +248,13 @@ public final class EarningsReplay {
       counts.refuse("window of a pool the fleet lacks");
       return;
     }
-    int first = clock.slotAtOrAfter(now);
-    long endMillis = o.end().toEpochMilli();
-    if (endMillis < clock.startMillis(first + 1)) {
+    int[] span = span(o.start(), o.end(), now);
+    if (span == null) {
       counts.refuse("window ends within the current slot");
       return;
     }
-    int end = clock.slotAtOrBefore(endMillis);
-    long from = Math.min(Math.max(o.start().toEpochMilli(), now), endMillis);
-    int start = Math.max(clock.slotAtOrAfter(from), first);
+    int start = span[0];
+    int end = span[1];
     if (end <= start) {
       counts.refuse("window shorter than a slot");
       return;
@@ -346,6 +342,21 @@ public final class EarningsReplay {
           c.noticeShortfallSeconds(),
           c.kind() == RevocationKind.EMERGENCY ? Math.min(c.noticeShortfallSeconds(), held) : 0);
     }
+  }
+
+  /**
+   * {@code [start, end)} on the slot grid as the marketplace rounds a span (inward: the start up,
+   * and never before the current slot; the end down), as {@code {startSlot, endSlot}}, possibly
+   * empty; null when the end falls within the current slot.
+   */
+  private int[] span(Instant start, Instant end, long now) {
+    int first = clock.slotAtOrAfter(now);
+    long endMillis = end.toEpochMilli();
+    if (endMillis < clock.startMillis(first + 1)) {
+      return null;
+    }
+    long from = Math.min(Math.max(start.toEpochMilli(), now), endMillis);
+    return new int[] {Math.max(clock.slotAtOrAfter(from), first), clock.slotAtOrBefore(endMillis)};
   }
 
   /** A window as the engine keeps it: its offered nodes per slot, read after every change. */

@@ -4,7 +4,6 @@ import io.surplus.engine.Price;
 import io.surplus.engine.RevocationKind;
 import io.surplus.engine.SlotClock;
 import io.surplus.feed.sim.DemandGenerator;
-import io.surplus.feed.sim.DemandGenerator.Arrival;
 import io.surplus.feed.sim.PoolSpec;
 import io.surplus.feed.sim.SimConfig;
 import io.surplus.feed.sim.SimEvent.Cause;
@@ -12,14 +11,9 @@ import io.surplus.feed.sim.SimResult;
 import io.surplus.feed.sim.TrainingFleetSim;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -93,7 +87,7 @@ public final class EarningsReport implements Callable<Integer> {
             config.start(),
             days,
             sim.events(),
-            demand(DemandGenerator.Config.defaults(), seed, config.start(), days),
+            DemandGenerator.daily(DemandGenerator.Config.defaults(), seed, config.start(), days),
             SlotClock.DEFAULT,
             epochSeconds);
     long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
@@ -105,40 +99,6 @@ public final class EarningsReport implements Callable<Integer> {
     ReportPage.write(out, ReportPage.data(run, config.fleet(), o.ledger()), summary);
     System.out.printf("report: %s (replayed in %d s)%n", out.toAbsolutePath(), seconds);
     return 0;
-  }
-
-  /**
-   * The outside demand of a run seeded {@code seed}: each day generated with {@link
-   * DemandGenerator#daySeed}, as the feed driver does, one day held at a time.
-   */
-  public static Iterator<Arrival> demand(
-      DemandGenerator.Config config, long seed, Instant start, int days) {
-    return new Iterator<>() {
-      private final Deque<Arrival> today = new ArrayDeque<>();
-      private int nextDay;
-
-      @Override
-      public boolean hasNext() {
-        while (today.isEmpty() && nextDay < days) {
-          today.addAll(
-              DemandGenerator.generate(
-                  config,
-                  DemandGenerator.daySeed(seed, nextDay),
-                  start.plus(Duration.ofDays(nextDay)),
-                  Duration.ofDays(1)));
-          nextDay++;
-        }
-        return !today.isEmpty();
-      }
-
-      @Override
-      public Arrival next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        return today.pollFirst();
-      }
-    };
   }
 
   /** The key figures, as printed. */

@@ -36,7 +36,7 @@ class EarningsReplayTest {
         CONFIG.start(),
         DAYS,
         sim.events(),
-        EarningsReport.demand(DemandGenerator.Config.defaults(), SEED, CONFIG.start(), DAYS),
+        DemandGenerator.daily(DemandGenerator.Config.defaults(), SEED, CONFIG.start(), DAYS),
         SlotClock.DEFAULT,
         EarningsReplay.DEFAULT_EPOCH_SECONDS);
   }
