@@ -7,9 +7,7 @@ import io.surplus.feed.sim.DemandGenerator;
 import io.surplus.feed.sim.DemandGenerator.Arrival;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.SplittableRandom;
+import java.util.Iterator;
 
 /**
  * The simulator's outside demand, one simulated day at a time (a day of default demand is about
@@ -34,14 +32,10 @@ final class DemandSchedule {
 
   private static final JsonMapper MAPPER = JsonMapper.builder().build();
 
-  private final DemandGenerator.Config config;
-  private final long seed;
-  private final Instant simStart;
-  private final int days;
+  private final Iterator<Arrival> arrivals;
   private final TimeMapping map;
   private final String keyPrefix;
-  private final Deque<Arrival> today = new ArrayDeque<>();
-  private int nextDay;
+  private Arrival next;
   private long nextIndex;
 
   DemandSchedule(
@@ -51,26 +45,17 @@ final class DemandSchedule {
       int days,
       TimeMapping map,
       String keyPrefix) {
-    this.config = config;
-    this.seed = seed;
-    this.simStart = simStart;
-    this.days = days;
+    this.arrivals = DemandGenerator.daily(config, seed, simStart, days);
     this.map = map;
     this.keyPrefix = keyPrefix;
   }
 
   /** The next bid, or {@code null} when the demand is exhausted. */
   Bid peek() {
-    while (today.isEmpty() && nextDay < days) {
-      today.addAll(
-          DemandGenerator.generate(
-              config,
-              daySeed(seed, nextDay),
-              simStart.plus(Duration.ofDays(nextDay)),
-              Duration.ofDays(1)));
-      nextDay++;
+    if (next == null && arrivals.hasNext()) {
+      next = arrivals.next();
     }
-    Arrival a = today.peekFirst();
+    Arrival a = next;
     if (a == null) {
       return null;
     }
@@ -79,14 +64,10 @@ final class DemandSchedule {
 
   /** Moves past the bid {@link #peek()} returned. */
   void pop() {
-    if (today.pollFirst() != null) {
+    if (next != null) {
+      next = null;
       nextIndex++;
     }
-  }
-
-  /** The seed of day {@code day}'s demand. */
-  static long daySeed(long seed, int day) {
-    return new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (day + 1))).nextLong();
   }
 
   /**

@@ -5,9 +5,13 @@ import io.surplus.engine.Price;
 import io.surplus.engine.TimeInForce;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 
 /**
@@ -185,6 +189,48 @@ public final class DemandGenerator {
                   Price.format(limit),
                   tif)));
     }
+  }
+
+  /**
+   * The demand of a run seeded {@code seed} over {@code days} from {@code start}: each day
+   * generated with {@link #daySeed}, one day held at a time (a day of default demand is about 2,900
+   * bids). The feed driver and the earnings report both take their bids from here.
+   */
+  public static Iterator<Arrival> daily(Config config, long seed, Instant start, int days) {
+    return new Iterator<>() {
+      private final Deque<Arrival> today = new ArrayDeque<>();
+      private int nextDay;
+
+      @Override
+      public boolean hasNext() {
+        while (today.isEmpty() && nextDay < days) {
+          today.addAll(
+              generate(
+                  config,
+                  daySeed(seed, nextDay),
+                  start.plus(Duration.ofDays(nextDay)),
+                  Duration.ofDays(1)));
+          nextDay++;
+        }
+        return !today.isEmpty();
+      }
+
+      @Override
+      public Arrival next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return today.pollFirst();
+      }
+    };
+  }
+
+  /**
+   * The seed of day {@code day}'s demand in a run seeded {@code seed}: the feed driver and the
+   * earnings report generate each simulated day with it, so both see the same bids.
+   */
+  public static long daySeed(long seed, int day) {
+    return new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (day + 1))).nextLong();
   }
 
   private static String pick(List<String> keys, Map<String, Double> shares, double sum, double u) {

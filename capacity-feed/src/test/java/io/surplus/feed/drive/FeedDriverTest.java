@@ -209,7 +209,7 @@ class FeedDriverTest {
     List<DemandGenerator.Arrival> day0 =
         DemandGenerator.generate(
             DemandGenerator.Config.defaults(),
-            DemandSchedule.daySeed(SEED, 0),
+            DemandGenerator.daySeed(SEED, 0),
             sim0,
             Duration.ofDays(1));
     JsonMapper json = JsonMapper.builder().build();
