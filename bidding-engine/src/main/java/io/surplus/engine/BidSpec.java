@@ -174,42 +174,63 @@ public record BidSpec(
 
   /** The same bid under another id and account (the account's, once it has reserved it). */
   public BidSpec withIdAndAccount(long newId, long newAccount) {
-    return copy(newId, newAccount, latestEnd, limitPrice, timeInForce, expiresAtMillis);
+    return copy(
+        newId,
+        newAccount,
+        latestEnd,
+        limitPrice,
+        timeInForce,
+        expiresAtMillis,
+        minConfidencePpm,
+        avoidPools,
+        requeueAvoidsPool);
   }
 
   /** The same bid at another limit price. */
   public BidSpec withLimitPrice(long newLimitPrice) {
-    return copy(id, account, latestEnd, newLimitPrice, timeInForce, expiresAtMillis);
+    return copy(
+        id,
+        account,
+        latestEnd,
+        newLimitPrice,
+        timeInForce,
+        expiresAtMillis,
+        minConfidencePpm,
+        avoidPools,
+        requeueAvoidsPool);
   }
 
   /** The same bid with another latest end. */
   public BidSpec withLatestEnd(int newLatestEnd) {
-    return copy(id, account, newLatestEnd, limitPrice, timeInForce, expiresAtMillis);
+    return copy(
+        id,
+        account,
+        newLatestEnd,
+        limitPrice,
+        timeInForce,
+        expiresAtMillis,
+        minConfidencePpm,
+        avoidPools,
+        requeueAvoidsPool);
   }
 
   public BidSpec withTimeInForce(TimeInForce tif, long newExpiresAtMillis) {
-    return copy(id, account, latestEnd, limitPrice, tif, newExpiresAtMillis);
+    return copy(
+        id,
+        account,
+        latestEnd,
+        limitPrice,
+        tif,
+        newExpiresAtMillis,
+        minConfidencePpm,
+        avoidPools,
+        requeueAvoidsPool);
   }
 
   /** The same bid taking only windows of at least {@code ppm} confidence outside {@code pools}. */
   public BidSpec withSteering(int ppm, List<Integer> pools, boolean avoidCutPool) {
-    return new BidSpec(
-        id,
-        account,
-        nodes,
-        minNodes,
-        durationSlots,
-        earliestStart,
-        latestEnd,
-        limitPrice,
-        minNoticeSeconds,
-        regionMask,
-        timeInForce,
-        expiresAtMillis,
-        requeue,
-        ppm,
-        pools,
-        avoidCutPool);
+    return copy(
+        id, account, latestEnd, limitPrice, timeInForce, expiresAtMillis, ppm, pools, avoidCutPool);
   }
 
   /**
@@ -232,7 +253,10 @@ public record BidSpec(
       int newLatestEnd,
       long newLimitPrice,
       TimeInForce newTimeInForce,
-      long newExpiresAtMillis) {
+      long newExpiresAtMillis,
+      int newMinConfidencePpm,
+      List<Integer> newAvoidPools,
+      boolean newRequeueAvoidsPool) {
     return new BidSpec(
         newId,
         newAccount,
@@ -247,8 +271,8 @@ public record BidSpec(
         newTimeInForce,
         newExpiresAtMillis,
         requeue,
-        minConfidencePpm,
-        avoidPools,
-        requeueAvoidsPool);
+        newMinConfidencePpm,
+        newAvoidPools,
+        newRequeueAvoidsPool);
   }
 }
