@@ -34,7 +34,9 @@ final class BidCommands {
           "FRAGMENTED", "enough nodes in total, but not in one window for the whole duration",
           "NOTICE_TOO_SHORT", "the windows that fit promise less notice than asked",
           "OUTBID", "capacity existed but higher bids took it",
-          "REGION", "no window in the accepted regions");
+          "REGION", "no window in the accepted regions",
+          "AVOIDED_POOL", "every window that fits lies in a pool the bid avoids",
+          "BELOW_MIN_CONFIDENCE", "every window that fits is less sure to last than asked");
 
   /** The problem type of an Idempotency-Key reused with another body. */
   static final String KEY_REUSED = "idempotency-key-reused";
@@ -153,6 +155,31 @@ final class BidCommands {
             "If a provider takes the nodes back early, put the bid back in the book for the time"
                 + " lost.")
     boolean requeue;
+
+    @Option(
+        names = "--requeue-any-pool",
+        description =
+            "With --requeue: the requeued bid may go back to the pool that took the nodes (by"
+                + " default it avoids that pool).")
+    boolean requeueAnyPool;
+
+    @Option(
+        names = "--min-confidence",
+        paramLabel = "P",
+        description =
+            "Only windows whose provider gives them at least this probability of lasting to"
+                + " their end, 0 to 1 (at most 6 decimals, such as 0.9; default: any).")
+    String minConfidence;
+
+    @Option(
+        names = "--avoid-pool",
+        split = ",",
+        paramLabel = "POOL",
+        description =
+            "Never fill in this pool, named as the market's window timeline shows it (GET"
+                + " /v1/markets/GPU_MODEL/windows, the board): pool-3fa2c1. Repeat or"
+                + " comma-separate, at most 16.")
+    List<String> avoidPools;
 
     @Option(
         names = "--idempotency-key",
@@ -297,6 +324,15 @@ final class BidCommands {
       if (requeue) {
         b.put("requeue", true);
       }
+      if (requeueAnyPool) {
+        b.put("requeueAvoidsPool", false);
+      }
+      if (minConfidence != null) {
+        b.put("minConfidence", minConfidence);
+      }
+      if (avoidPools != null) {
+        avoidPools.forEach(b.putArray("avoidPools")::add);
+      }
       return b;
     }
 
@@ -438,7 +474,22 @@ final class BidCommands {
     String tif = Fmt.text(b, "timeInForce");
     String expires = Fmt.instant(b, "expiresAt");
     t.row("time in force", expires == null ? tif : tif + " until " + utc(expires));
-    t.row("requeue", b.path("requeue").asBoolean() ? "yes" : "no");
+    t.row(
+        "requeue",
+        !b.path("requeue").asBoolean()
+            ? "no"
+            : b.path("requeueAvoidsPool").asBoolean()
+                ? "yes, avoiding the pool that cut it"
+                : "yes");
+    String minConfidence = Fmt.text(b, "minConfidence");
+    if (minConfidence != null) {
+      t.row("min confidence", minConfidence);
+    }
+    List<String> avoid = new ArrayList<>();
+    b.path("avoidPools").forEach(p -> avoid.add(p.asText()));
+    if (!avoid.isEmpty()) {
+      t.row("avoids pools", String.join(", ", avoid));
+    }
     t.row(
         "reserved",
         Fmt.text(b, "reserved") + (holds(b) ? " USD" : " USD, freed when the bid closed"));

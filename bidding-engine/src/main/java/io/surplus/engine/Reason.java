@@ -1,6 +1,9 @@
 package io.surplus.engine;
 
-/** Why a bid is still open after the last epoch that searched for it. */
+/**
+ * Why a bid is still open after the last epoch that searched for it. Ordinals are stored in book
+ * snapshots: new reasons go at the end.
+ */
 public enum Reason {
   /** Not searched yet. */
   NONE,
@@ -15,7 +18,14 @@ public enum Reason {
   /** The capacity was free when the epoch began, and higher-priority bids took it. */
   OUTBID,
   /** No window in range lies in a region the bid allows. */
-  REGION;
+  REGION,
+  /** Every window in range and region lies in a pool the bid avoids. */
+  AVOIDED_POOL,
+  /**
+   * Every window in range and region, outside the pools the bid avoids, has a confidence below the
+   * bid's minimum.
+   */
+  BELOW_MIN_CONFIDENCE;
 
   private static final Reason[] VALUES = values();
 

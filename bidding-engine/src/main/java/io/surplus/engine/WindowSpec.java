@@ -25,6 +25,9 @@ public record WindowSpec(
   /** The largest window: 16,384 nodes. */
   public static final int MAX_NODES = 16_384;
 
+  /** The largest {@link #poolKey()}: keys have 24 bits. */
+  public static final int MAX_POOL_KEY = 0xFF_FFFF;
+
   public WindowSpec {
     if (id <= 0) {
       throw new IllegalArgumentException("id must be > 0: id=" + id);
@@ -58,5 +61,24 @@ public record WindowSpec(
       throw new IllegalArgumentException(
           "confidencePpm must be in 0..1000000: confidencePpm=" + confidencePpm);
     }
+  }
+
+  /**
+   * The public key of this window's pool: a 24-bit hash of provider and pool, the same for all the
+   * pool's windows and on every node. The API writes it as {@code pool-xxxxxx} (six hex digits); a
+   * bid names the pools it avoids by it. Distinct pools may share a key (about one pair in 16
+   * million): a bid avoiding one then avoids both.
+   */
+  public int poolKey() {
+    return poolKey(provider, pool);
+  }
+
+  /** {@link #poolKey()} of pool {@code pool} of provider {@code provider}. */
+  public static int poolKey(long provider, int pool) {
+    long h = provider * 0x9E37_79B9_7F4A_7C15L + pool;
+    h = (h ^ (h >>> 33)) * 0xFF51_AFD7_ED55_8CCDL;
+    h = (h ^ (h >>> 33)) * 0xC4CE_B9FE_1A85_EC53L;
+    h ^= h >>> 33;
+    return (int) (h & MAX_POOL_KEY);
   }
 }

@@ -4,13 +4,14 @@ import io.surplus.engine.BidSpec;
 import io.surplus.engine.Price;
 import io.surplus.engine.TimeInForce;
 import java.util.Arrays;
+import java.util.List;
 import org.agrona.collections.Long2LongHashMap;
 
 /**
  * Open bids as parallel primitive arrays indexed by a dense slot number, with a free list, an id
  * index, and the price-time priority order kept as a sorted array of packed keys plus a pending
- * list merged in at each epoch. About 150 bytes per open bid; nothing allocates per operation once
- * the arrays have grown.
+ * list merged in at each epoch. About 170 bytes per open bid (more for one that avoids pools);
+ * nothing allocates per operation once the arrays have grown.
  */
 final class BidStore {
 
@@ -21,6 +22,9 @@ final class BidStore {
   static final byte FLAG_IOC = 2;
   static final byte FLAG_REQUEUE = 4;
 
+  /** Requeued after a cut, the bid also avoids the pool that cut it. */
+  static final byte FLAG_REQUEUE_AVOIDS_POOL = 8;
+
   /** Marks a bid never searched, or whose range gained capacity since it last failed. */
   static final long NEVER_FAILED = -1;
 
@@ -29,6 +33,17 @@ final class BidStore {
   long[] limit;
   long[] expiresAt;
   long[] regions;
+
+  /**
+   * Bit {@code key & 63} set for each pool key the bid avoids: a quick test before {@link #avoid}.
+   */
+  long[] avoidMask;
+
+  /** The pool keys the bid avoids, ascending, or null for none; never changed once stored. */
+  int[][] avoid;
+
+  /** The least window confidence, in ppm, the bid takes. */
+  int[] minConf;
 
   /** Packed priority key of the live bid in this slot: (MAX - limit) << SEQ_BITS | seq. */
   long[] key;
@@ -71,6 +86,9 @@ final class BidStore {
     limit = new long[c];
     expiresAt = new long[c];
     regions = new long[c];
+    avoidMask = new long[c];
+    avoid = new int[c][];
+    minConf = new int[c];
     key = new long[c];
     failedEpoch = new long[c];
     nodes = new int[c];
@@ -100,6 +118,9 @@ final class BidStore {
     limit = Arrays.copyOf(o.limit, c);
     expiresAt = Arrays.copyOf(o.expiresAt, c);
     regions = Arrays.copyOf(o.regions, c);
+    avoidMask = Arrays.copyOf(o.avoidMask, c);
+    avoid = Arrays.copyOf(o.avoid, c);
+    minConf = Arrays.copyOf(o.minConf, c);
     key = Arrays.copyOf(o.key, c);
     failedEpoch = Arrays.copyOf(o.failedEpoch, c);
     nodes = Arrays.copyOf(o.nodes, c);
@@ -165,11 +186,24 @@ final class BidStore {
     earliest[s] = b.earliestStart();
     latest[s] = b.latestEnd();
     minNotice[s] = b.minNoticeSeconds();
+    minConf[s] = b.minConfidencePpm();
+    int[] pools = null;
+    long mask = 0;
+    if (!b.avoidPools().isEmpty()) {
+      pools = new int[b.avoidPools().size()];
+      for (int i = 0; i < pools.length; i++) {
+        pools[i] = b.avoidPools().get(i);
+        mask |= 1L << pools[i];
+      }
+    }
+    avoid[s] = pools;
+    avoidMask[s] = mask;
     flags[s] =
         (byte)
             (FLAG_LIVE
                 | (b.timeInForce() == TimeInForce.IOC ? FLAG_IOC : 0)
-                | (b.requeue() ? FLAG_REQUEUE : 0));
+                | (b.requeue() ? FLAG_REQUEUE : 0)
+                | (b.requeueAvoidsPool() ? FLAG_REQUEUE_AVOIDS_POOL : 0));
     reason[s] = 0;
     failedEpoch[s] = NEVER_FAILED;
     index.put(b.id(), s);
@@ -227,7 +261,26 @@ final class BidStore {
     return s;
   }
 
+  /** Whether bid {@code s} takes only some windows by confidence or pool. */
+  boolean steered(int s) {
+    return minConf[s] > 0 || avoidMask[s] != 0;
+  }
+
+  /**
+   * Whether a window of confidence {@code confidencePpm} in pool {@code poolKey} is barred to bid
+   * {@code s}: an int compare, then a mask test; only a hit in the mask reads the pool list.
+   */
+  boolean bars(int s, int confidencePpm, int poolKey) {
+    return confidencePpm < minConf[s] || avoids(avoidMask[s], avoid[s], poolKey);
+  }
+
+  /** Whether {@code poolKey} is in {@code pools} ({@code mask} its quick filter). */
+  static boolean avoids(long mask, int[] pools, int poolKey) {
+    return (mask & (1L << poolKey)) != 0 && Arrays.binarySearch(pools, poolKey) >= 0;
+  }
+
   private void release(int s) {
+    avoid[s] = null;
     flags[s] = 0;
     key[s] = 0;
     if (freeTop == freeSlots.length) {
@@ -251,7 +304,14 @@ final class BidStore {
         regions[s],
         (flags[s] & FLAG_IOC) != 0 ? TimeInForce.IOC : TimeInForce.GTC,
         expiresAt[s],
-        (flags[s] & FLAG_REQUEUE) != 0);
+        (flags[s] & FLAG_REQUEUE) != 0,
+        minConf[s],
+        avoidList(s),
+        (flags[s] & FLAG_REQUEUE_AVOIDS_POOL) != 0);
+  }
+
+  List<Integer> avoidList(int s) { // allocates: outside the hot path
+    return avoid[s] == null ? List.of() : Arrays.stream(avoid[s]).boxed().toList();
   }
 
   /**
@@ -377,6 +437,9 @@ final class BidStore {
     limit = Arrays.copyOf(limit, c);
     expiresAt = Arrays.copyOf(expiresAt, c);
     regions = Arrays.copyOf(regions, c);
+    avoidMask = Arrays.copyOf(avoidMask, c);
+    avoid = Arrays.copyOf(avoid, c);
+    minConf = Arrays.copyOf(minConf, c);
     key = Arrays.copyOf(key, c);
     failedEpoch = Arrays.copyOf(failedEpoch, c);
     nodes = Arrays.copyOf(nodes, c);

@@ -24,6 +24,18 @@ final class BookCodec {
   /** Set in the pricing byte when the book runs the repair pass. */
   private static final int REPAIR_BIT = 0x80;
 
+  /**
+   * Set in a bid's flags byte when its minimum confidence and avoided pools follow (as an int, a
+   * count byte and that many ints); a bid without them keeps the image it had before the fields.
+   */
+  private static final int STEERED_BIT = 0x10;
+
+  /** In a requeue spec's flags byte (once a boolean, so 0 or 1 in older images). */
+  private static final int SPEC_REQUEUE = 1;
+
+  private static final int SPEC_REQUEUE_AVOIDS_POOL = 2;
+  private static final int SPEC_STEERED = 4;
+
   private BookCodec() {}
 
   static byte[] write(
@@ -59,11 +71,15 @@ final class BookCodec {
         out.writeLong(b.limit[s]);
         out.writeInt(b.minNotice[s]);
         out.writeLong(b.regions[s]);
-        out.writeByte(b.flags[s]);
+        boolean steered = b.steered(s);
+        out.writeByte(b.flags[s] | (steered ? STEERED_BIT : 0));
         out.writeLong(b.expiresAt[s]);
         out.writeLong(BidStore.seqOf(b.key[s]));
         out.writeByte(b.reason[s]);
         out.writeLong(b.failedEpoch[s]);
+        if (steered) {
+          writeSteering(out, b.minConf[s], b.avoidList(s));
+        }
       }
 
       out.writeInt(windows.size());
@@ -149,6 +165,12 @@ final class BookCodec {
         long bidSeq = in.readLong();
         byte reason = in.readByte();
         long failedEpoch = in.readLong();
+        int minConf = 0;
+        List<Integer> avoid = List.of();
+        if ((flags & STEERED_BIT) != 0) {
+          minConf = in.readInt();
+          avoid = readPools(in);
+        }
         BidSpec spec =
             new BidSpec(
                 id,
@@ -165,7 +187,10 @@ final class BookCodec {
                     ? io.surplus.engine.TimeInForce.IOC
                     : io.surplus.engine.TimeInForce.GTC,
                 expiresAt,
-                (flags & BidStore.FLAG_REQUEUE) != 0);
+                (flags & BidStore.FLAG_REQUEUE) != 0,
+                minConf,
+                avoid,
+                (flags & BidStore.FLAG_REQUEUE_AVOIDS_POOL) != 0);
         int s = b.add(spec, bidSeq);
         b.reason[s] = reason;
         b.failedEpoch[s] = failedEpoch;
@@ -243,23 +268,66 @@ final class BookCodec {
     out.writeLong(sp.regionMask());
     out.writeByte(sp.timeInForce().ordinal());
     out.writeLong(sp.expiresAtMillis());
-    out.writeBoolean(sp.requeue());
+    out.writeByte(
+        (sp.requeue() ? SPEC_REQUEUE : 0)
+            | (sp.requeueAvoidsPool() ? SPEC_REQUEUE_AVOIDS_POOL : 0)
+            | (sp.steered() ? SPEC_STEERED : 0));
+    if (sp.steered()) {
+      writeSteering(out, sp.minConfidencePpm(), sp.avoidPools());
+    }
+  }
+
+  private static void writeSteering(DataOutputStream out, int minConf, List<Integer> avoid)
+      throws IOException {
+    out.writeInt(minConf);
+    out.writeByte(avoid.size());
+    for (int p : avoid) {
+      out.writeInt(p);
+    }
+  }
+
+  private static List<Integer> readPools(DataInputStream in) throws IOException {
+    int n = in.readByte() & 0xff;
+    Integer[] pools = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      pools[i] = in.readInt();
+    }
+    return List.of(pools);
   }
 
   private static BidSpec readSpec(DataInputStream in) throws IOException {
+    long id = in.readLong();
+    long account = in.readLong();
+    int nodes = in.readInt();
+    int minNodes = in.readInt();
+    int duration = in.readInt();
+    int earliest = in.readInt();
+    int latest = in.readInt();
+    long limit = in.readLong();
+    int minNotice = in.readInt();
+    long regions = in.readLong();
+    io.surplus.engine.TimeInForce tif = io.surplus.engine.TimeInForce.values()[in.readByte()];
+    long expiresAt = in.readLong();
+    int flags = in.readByte();
+    boolean steered = (flags & SPEC_STEERED) != 0;
+    int minConf = steered ? in.readInt() : 0;
+    List<Integer> avoid = steered ? readPools(in) : List.of();
     return new BidSpec(
-        in.readLong(),
-        in.readLong(),
-        in.readInt(),
-        in.readInt(),
-        in.readInt(),
-        in.readInt(),
-        in.readInt(),
-        in.readLong(),
-        in.readInt(),
-        in.readLong(),
-        io.surplus.engine.TimeInForce.values()[in.readByte()],
-        in.readLong(),
-        in.readBoolean());
+        id,
+        account,
+        nodes,
+        minNodes,
+        duration,
+        earliest,
+        latest,
+        limit,
+        minNotice,
+        regions,
+        tif,
+        expiresAt,
+        (flags & SPEC_REQUEUE) != 0,
+        minConf,
+        avoid,
+        (flags & SPEC_REQUEUE_AVOIDS_POOL) != 0);
   }
 }

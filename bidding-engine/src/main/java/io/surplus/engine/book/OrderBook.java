@@ -453,7 +453,7 @@ public final class OrderBook {
           kind == RevocationKind.EMERGENCY
               ? Math.max(0, (noticeMillis - (preemptAt - nowMillis) + 999) / 1000)
               : 0;
-      boolean requeued = requeue(l, preemptAt, nowMillis);
+      boolean requeued = requeue(l, w, preemptAt, nowMillis);
       cuts.add(new Cut(l, preemptAt, kind, shortfall, requeued));
     }
     if (!cuts.isEmpty()) {
@@ -462,7 +462,7 @@ public final class OrderBook {
     return new RevocationPlan(ResultCode.OK, windowId, List.copyOf(cuts));
   }
 
-  private boolean requeue(Lease l, long preemptAt, long nowMillis) {
+  private boolean requeue(Lease l, WindowCapacity cutBy, long preemptAt, long nowMillis) {
     BidSpec orig = requeueSpecs.remove(l.bidId());
     if (orig == null || bids.slotOf(l.bidId()) >= 0) {
       return false;
@@ -488,8 +488,11 @@ public final class OrderBook {
             orig.regionMask(),
             TimeInForce.GTC,
             orig.expiresAtMillis(),
-            true);
-    bids.add(again, ++seq);
+            true,
+            orig.minConfidencePpm(),
+            orig.avoidPools(),
+            orig.requeueAvoidsPool());
+    bids.add(orig.requeueAvoidsPool() ? again.withAvoidedPool(cutBy.poolKey) : again, ++seq);
     return true;
   }
 
@@ -752,6 +755,8 @@ public final class OrderBook {
     Reason[] order = {
       Reason.NONE,
       Reason.REGION,
+      Reason.AVOIDED_POOL,
+      Reason.BELOW_MIN_CONFIDENCE,
       Reason.NOTICE_TOO_SHORT,
       Reason.BELOW_RESERVE,
       Reason.NO_CAPACITY_IN_WINDOW,
@@ -875,6 +880,7 @@ public final class OrderBook {
           && g.reserve[i] <= limit
           && g.notice[i] >= minNotice
           && (regions & g.regionBit[i]) != 0
+          && !b.bars(s, g.confidence[i], g.poolKey[i])
           && Math.max(a0, g.start[i]) <= Math.min(lastStart, g.end[i] - d)
           && g.windows[i].longestRun(nowSlot, nodes) >= d) {
         return true;
@@ -958,7 +964,7 @@ public final class OrderBook {
       return null;
     }
     Placement p = search(ix, s, from, lastStart, nodes, any);
-    if (bids.minNotice[s] == 0 && bids.regions[s] == BidSpec.ANY_REGION) {
+    if (openToAll(s)) {
       InfeasibleStarts memo = retry ? infeasibleGained : infeasible;
       if (p == null) {
         memo.add(nodes, d, from, lastStart);
@@ -969,11 +975,21 @@ public final class OrderBook {
     return p;
   }
 
+  /**
+   * Whether bid {@code s} may use every window whose reserve is within its limit: only what such a
+   * bid learns about capacity holds for every bid after it in the epoch.
+   */
+  private boolean openToAll(int s) {
+    final BidStore b = bids;
+    return b.minNotice[s] == 0 && b.regions[s] == BidSpec.ANY_REGION && !b.steered(s);
+  }
+
   private boolean eligible(int s, WindowCapacity w) {
     final BidStore b = bids;
     return w.reserve <= b.limit[s]
         && w.notice >= b.minNotice[s]
-        && (b.regions[s] & w.regionBit) != 0;
+        && (b.regions[s] & w.regionBit) != 0
+        && !b.bars(s, w.confidence, w.poolKey);
   }
 
   /**
@@ -987,6 +1003,9 @@ public final class OrderBook {
     final long limit = b.limit[s];
     final int minNotice = b.minNotice[s];
     final long regions = b.regions[s];
+    final int minConf = b.minConf[s];
+    final long avoidMask = b.avoidMask[s];
+    final int[] avoid = b.avoid[s];
     final int now = nowSlot;
     final int n = ix.count;
     final int[] starts = ix.start;
@@ -994,11 +1013,14 @@ public final class OrderBook {
     final int[] notices = ix.notice;
     final long[] reserves = ix.reserve;
     final long[] regionBits = ix.regionBit;
+    final int[] confidences = ix.confidence;
+    final int[] poolKeys = ix.poolKey;
     final int[] maxFree = ix.maxFree;
     WindowCapacity bestW = null;
     int bestStart = Integer.MAX_VALUE;
     int bestLeft = Integer.MAX_VALUE;
-    if (slotsBuilt && ix == all && nodes <= slotIndex.nodes()) {
+    // the slot index has no masks for confidence or pool: a steered bid walks the windows
+    if (slotsBuilt && ix == all && nodes <= slotIndex.nodes() && !b.steered(s)) {
       int until = Math.min(lastStart, a0 + SLOT_INDEX_STARTS - 1);
       int start = slotIndex.earliest(limit, minNotice, regions, a0, until, d, nodes);
       if (start >= 0) {
@@ -1021,7 +1043,9 @@ public final class OrderBook {
           || maxFree[wi] < nodes
           || reserves[wi] > limit
           || notices[wi] < minNotice
-          || (regions & regionBits[wi]) == 0) {
+          || (regions & regionBits[wi]) == 0
+          || confidences[wi] < minConf
+          || BidStore.avoids(avoidMask, avoid, poolKeys[wi])) {
         continue;
       }
       WindowCapacity w = ix.windows[wi];
@@ -1089,7 +1113,11 @@ public final class OrderBook {
     // (the epoch's initial capacity is fixed and later bids may use no more windows, so starts
     // found to fit nowhere in it stay so, as for the search)
     int outbidFrom = ix == all ? neverFitted.firstUnknown(need, d, a0, lastStart) : a0;
-    if (slotsBuilt && ix == all && need <= slotIndex.nodes() && outbidFrom <= lastStart) {
+    if (slotsBuilt
+        && ix == all
+        && need <= slotIndex.nodes()
+        && outbidFrom <= lastStart
+        && !b.steered(s)) {
       int until = Math.min(lastStart, outbidFrom + SLOT_INDEX_STARTS - 1);
       if (slotIndex.earliestAtEpochStart(
               b.limit[s], b.minNotice[s], b.regions[s], outbidFrom, until, d, need)
@@ -1100,6 +1128,8 @@ public final class OrderBook {
     }
     boolean anyTime = false;
     boolean anyRegion = false;
+    boolean anyPool = false;
+    boolean anyConfidence = false;
     boolean anyNotice = false;
     boolean anyReserve = false;
     for (int wi = 0; wi < wn; wi++) {
@@ -1117,6 +1147,14 @@ public final class OrderBook {
         continue;
       }
       anyRegion = true;
+      if (BidStore.avoids(b.avoidMask[s], b.avoid[s], w.poolKey)) {
+        continue;
+      }
+      anyPool = true;
+      if (w.confidence < b.minConf[s]) {
+        continue;
+      }
+      anyConfidence = true;
       if (w.spec.noticeSeconds() < b.minNotice[s]) {
         continue;
       }
@@ -1140,7 +1178,7 @@ public final class OrderBook {
         return Reason.OUTBID;
       }
     }
-    if (ix == all && b.minNotice[s] == 0 && b.regions[s] == BidSpec.ANY_REGION) {
+    if (ix == all && openToAll(s)) {
       neverFitted.add(need, d, a0, lastStart);
     }
     if (!anyTime) {
@@ -1148,6 +1186,12 @@ public final class OrderBook {
     }
     if (!anyRegion) {
       return Reason.REGION;
+    }
+    if (!anyPool) {
+      return Reason.AVOIDED_POOL;
+    }
+    if (!anyConfidence) {
+      return Reason.BELOW_MIN_CONFIDENCE;
     }
     if (!anyNotice) {
       return Reason.NOTICE_TOO_SHORT;
@@ -1296,6 +1340,9 @@ public final class OrderBook {
     final int gpus;
     final long limit;
     final long regions;
+    final int minConf;
+    final long avoidMask;
+    final int[] avoid;
     WindowCapacity window;
     int start;
 
@@ -1309,6 +1356,9 @@ public final class OrderBook {
         int gpus,
         long limit,
         long regions,
+        int minConf,
+        long avoidMask,
+        int[] avoid,
         WindowCapacity window,
         int start) {
       this.made = made;
@@ -1320,8 +1370,16 @@ public final class OrderBook {
       this.gpus = gpus;
       this.limit = limit;
       this.regions = regions;
+      this.minConf = minConf;
+      this.avoidMask = avoidMask;
+      this.avoid = avoid;
       this.window = window;
       this.start = start;
+    }
+
+    /** Whether this fill's bid may not use window {@code w} by confidence or pool. */
+    boolean bars(WindowCapacity w) {
+      return w.confidence < minConf || BidStore.avoids(avoidMask, avoid, w.poolKey);
     }
   }
 
@@ -1384,6 +1442,9 @@ public final class OrderBook {
             w.spec.gpusPerNode(),
             b.limit[s],
             b.regions[s],
+            b.minConf[s],
+            b.avoidMask[s],
+            b.avoid[s],
             w,
             start));
     attach(w, made);
@@ -1694,6 +1755,7 @@ public final class OrderBook {
       if (w.reserve > f.limit
           || w.notice < f.minNotice
           || (f.regions & w.regionBit) == 0
+          || f.bars(w)
           || w.spec.gpusPerNode() != f.gpus
           || w.free.maxAll() < f.nodes) {
         continue;
@@ -1747,6 +1809,7 @@ public final class OrderBook {
           || w.reserve > f.limit
           || w.notice < f.minNotice
           || (f.regions & w.regionBit) == 0
+          || f.bars(w)
           || w.spec.gpusPerNode() != f.gpus
           || initial.maxAll() < f.nodes) {
         continue;
@@ -1895,6 +1958,7 @@ public final class OrderBook {
         b.limit[s],
         b.minNotice[s],
         b.regions[s],
+        s,
         0,
         any);
   }
@@ -1937,6 +2001,7 @@ public final class OrderBook {
       long limit,
       int minNotice,
       long regions,
+      int s,
       int gpus,
       boolean any) {
     final int now = nowSlot;
@@ -1956,6 +2021,7 @@ public final class OrderBook {
           || w.reserve > limit
           || w.notice < minNotice
           || (regions & w.regionBit) == 0
+          || bids.bars(s, w.confidence, w.poolKey)
           || (gpus > 0 && w.spec.gpusPerNode() != gpus)
           || w.free.maxAll() < nodes
           || w.longestRun(now, nodes) < d) {

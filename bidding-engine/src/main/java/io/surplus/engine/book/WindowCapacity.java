@@ -20,6 +20,8 @@ final class WindowCapacity {
   final long reserve;
   final int notice;
   final long regionBit;
+  final int confidence;
+  final int poolKey;
   final int start;
   int end;
 
@@ -55,6 +57,8 @@ final class WindowCapacity {
     this.reserve = spec.reservePrice();
     this.notice = spec.noticeSeconds();
     this.regionBit = 1L << spec.region();
+    this.confidence = spec.confidencePpm();
+    this.poolKey = spec.poolKey();
     this.start = spec.startSlot();
     this.end = spec.endSlot();
     this.cap = new int[end - start];
@@ -72,6 +76,8 @@ final class WindowCapacity {
     this.reserve = o.reserve;
     this.notice = o.notice;
     this.regionBit = o.regionBit;
+    this.confidence = o.confidence;
+    this.poolKey = o.poolKey;
     this.start = o.start;
     this.end = o.end;
     this.cap = o.cap.clone();

@@ -14,6 +14,8 @@ final class WindowIndex {
   int[] notice = new int[0];
   long[] reserve = new long[0];
   long[] regionBit = new long[0];
+  int[] confidence = new int[0];
+  int[] poolKey = new int[0];
 
   /** The most nodes free in any slot of the window. */
   int[] maxFree = new int[0];
@@ -30,6 +32,8 @@ final class WindowIndex {
       notice = new int[c];
       reserve = new long[c];
       regionBit = new long[c];
+      confidence = new int[c];
+      poolKey = new int[c];
       maxFree = new int[c];
     }
     for (int i = 0; i < n; i++) {
@@ -40,6 +44,8 @@ final class WindowIndex {
       notice[i] = w.notice;
       reserve[i] = w.reserve;
       regionBit[i] = w.regionBit;
+      confidence[i] = w.confidence;
+      poolKey[i] = w.poolKey;
       maxFree[i] = w.free.maxAll();
       w.position[slot] = i;
     }

@@ -98,7 +98,10 @@ public final class RandomMarket {
         regions,
         tif,
         BidSpec.NO_EXPIRY,
-        random.nextDouble() < 0.2);
+        random.nextDouble() < 0.2,
+        0,
+        java.util.List.of(),
+        false);
   }
 
   public long arrivals() {

@@ -49,13 +49,27 @@ class ClearingPropertiesTest {
     final List<String> trace = new ArrayList<>();
     long now = CLOCK.startMillis(START_SLOT);
 
+    /** Whether bids set a minimum confidence, avoided pools and the requeue rule at random. */
+    final boolean steer;
+
     Run(long seed, RandomMarket.Shape shape, PricingRule rule) {
       this(seed, shape, rule, false);
     }
 
     Run(long seed, RandomMarket.Shape shape, PricingRule rule, boolean repair) {
+      this(seed, shape, rule, repair, false);
+    }
+
+    Run(long seed, RandomMarket.Shape shape, PricingRule rule, boolean repair, boolean steer) {
       this.book = new OrderBook(CLOCK, rule, repair);
       this.market = new RandomMarket(seed, CLOCK, shape);
+      this.steer = steer;
+    }
+
+    /** The market's next bid, steered at random when this run steers. */
+    BidSpec bid(RandomMarket m, int nowSlot, int span) {
+      BidSpec b = m.bid(nowSlot, span);
+      return steer ? steered(b, m.random(), windows.values()) : b;
     }
 
     void epoch(int newWindows, int newBids, int span, boolean revoke) {
@@ -67,7 +81,7 @@ class ClearingPropertiesTest {
         }
       }
       for (int i = 0; i < newBids; i++) {
-        BidSpec b = market.bid(nowSlot, span);
+        BidSpec b = bid(market, nowSlot, span);
         if (market.random().nextInt(10) == 0) {
           b =
               b.withTimeInForce(
@@ -97,6 +111,19 @@ class ClearingPropertiesTest {
           for (Cut c : plan.cuts()) {
             if (c.requeued()) {
               BidSpec again = book.bid(c.lease().bidId());
+              BidSpec before = placed.get(again.id());
+              if (before != null && before.requeueAvoidsPool()) {
+                assertTrue(
+                    again.avoidPools().contains(w.poolKey())
+                        || again.avoidPools().size() == BidSpec.MAX_AVOID_POOLS,
+                    "a requeued bid does not avoid the pool that cut it: " + again);
+              }
+              if (before != null) {
+                assertTrue(
+                    again.avoidPools().containsAll(before.avoidPools()),
+                    "a requeued bid forgot a pool it avoids: " + again);
+                assertEquals(before.minConfidencePpm(), again.minConfidencePpm());
+              }
               placed.put(again.id(), again);
             }
           }
@@ -125,6 +152,8 @@ class ClearingPropertiesTest {
         assertTrue(l.price() <= b.limitPrice(), "above limit: " + l);
         assertTrue(w.noticeSeconds() >= b.minNoticeSeconds(), "notice: " + l);
         assertTrue((b.regionMask() & (1L << w.region())) != 0, "region: " + l);
+        assertTrue(w.confidencePpm() >= b.minConfidencePpm(), "below min confidence: " + l);
+        assertFalse(b.avoidPools().contains(w.poolKey()), "in an avoided pool: " + l);
         placed.remove(l.bidId());
       }
       for (long id : r.expiredBidIds()) {
@@ -169,7 +198,8 @@ class ClearingPropertiesTest {
         if (book.window(w.id()) == null
             || w.reservePrice() > b.limitPrice()
             || w.noticeSeconds() < b.minNoticeSeconds()
-            || (b.regionMask() & (1L << w.region())) == 0) {
+            || (b.regionMask() & (1L << w.region())) == 0
+            || !b.accepts(w)) {
           continue;
         }
         int end = Math.min(b.latestEnd(), book.windowEnd(w.id()));
@@ -191,18 +221,59 @@ class ClearingPropertiesTest {
 
   @Property(tries = 60)
   void shouldHoldEveryInvariantOnRandomMarkets(
-      @ForAll long seed, @ForAll @IntRange(min = 0, max = 1) int pricing, @ForAll boolean repair) {
-    Run run = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.values()[pricing], repair);
+      @ForAll long seed,
+      @ForAll @IntRange(min = 0, max = 1) int pricing,
+      @ForAll boolean repair,
+      @ForAll boolean steer) {
+    Run run = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.values()[pricing], repair, steer);
     for (int e = 0; e < 6; e++) {
       run.epoch(2, 12, 32, e % 2 == 1);
     }
   }
 
   @Property(tries = 15)
-  void shouldHoldEveryInvariantOnLargerMarkets(@ForAll long seed, @ForAll boolean repair) {
-    Run run = new Run(seed, RandomMarket.Shape.DEFAULT, PricingRule.PAY_AS_CLEAR, repair);
+  void shouldHoldEveryInvariantOnLargerMarkets(
+      @ForAll long seed, @ForAll boolean repair, @ForAll boolean steer) {
+    Run run = new Run(seed, RandomMarket.Shape.DEFAULT, PricingRule.PAY_AS_CLEAR, repair, steer);
     for (int e = 0; e < 4; e++) {
       run.epoch(8, 150, 96, e == 2);
+    }
+  }
+
+  /**
+   * Steered bids walk the windows while the others use the slot index and the memo of infeasible
+   * starts; a steered bid must neither teach the memo nor be answered by the index, so the
+   * invariants hold with the index forced on.
+   */
+  @Property(tries = 20)
+  void shouldHoldEveryInvariantWithSteeredBidsAndTheSlotIndex(
+      @ForAll long seed, @ForAll boolean repair) {
+    OrderBook.slotIndexMinPairs = 0;
+    try {
+      Run run = new Run(seed, RandomMarket.Shape.DEFAULT, PricingRule.PAY_AS_CLEAR, repair, true);
+      for (int e = 0; e < 4; e++) {
+        run.epoch(8, 150, 96, e == 2);
+      }
+    } finally {
+      OrderBook.slotIndexMinPairs = OrderBook.SLOT_INDEX_MIN_PAIRS;
+    }
+  }
+
+  /** A window below a bid's minimum confidence or in a pool it avoids never holds it. */
+  @Property(tries = 100)
+  void shouldNeverFillInAWindowBelowMinConfidenceOrInAnAvoidedPool(
+      @ForAll long seed, @ForAll boolean repair) {
+    Run run = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair, true);
+    for (int e = 0; e < 5; e++) {
+      run.epoch(3, 12, 24, e % 2 == 1);
+    }
+    // a bid barred from every window it could otherwise use is told why
+    for (BidSpec b : run.placed.values()) {
+      io.surplus.engine.Reason why = run.book.reason(b.id());
+      if (why == io.surplus.engine.Reason.AVOIDED_POOL
+          || why == io.surplus.engine.Reason.BELOW_MIN_CONFIDENCE) {
+        assertTrue(b.steered(), "a bid that steers nothing is told " + why + ": " + b);
+      }
     }
   }
 
@@ -231,8 +302,9 @@ class ClearingPropertiesTest {
   }
 
   @Property(tries = 30)
-  void shouldBehaveIdenticallyAfterSnapshotAndRestore(@ForAll long seed, @ForAll boolean repair) {
-    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair);
+  void shouldBehaveIdenticallyAfterSnapshotAndRestore(
+      @ForAll long seed, @ForAll boolean repair, @ForAll boolean steer) {
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair, steer);
     a.epoch(2, 12, 32, false);
     a.epoch(1, 6, 32, true);
     byte[] image = a.book.snapshot();
@@ -246,7 +318,7 @@ class ClearingPropertiesTest {
     for (int e = 0; e < 3; e++) {
       int nowSlot = CLOCK.slotAtOrAfter(now);
       for (int i = 0; i < 8; i++) {
-        BidSpec bid = more.bid(nowSlot, 32);
+        BidSpec bid = a.bid(more, nowSlot, 32);
         BidSpec shifted = bid.withId(1_000_000 + bid.id());
         assertEquals(a.book.place(shifted, now), restored.place(shifted, now));
       }
@@ -261,8 +333,8 @@ class ClearingPropertiesTest {
 
   @Property(tries = 30)
   void shouldBehaveIdenticallyAfterCopyAndNeverShareState(
-      @ForAll long seed, @ForAll boolean repair) {
-    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair);
+      @ForAll long seed, @ForAll boolean repair, @ForAll boolean steer) {
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair, steer);
     a.epoch(2, 12, 32, false);
     a.epoch(1, 6, 32, true);
     byte[] before = a.book.snapshot();
@@ -273,7 +345,7 @@ class ClearingPropertiesTest {
     RandomMarket more = new RandomMarket(seed ^ 0xc0b1, CLOCK, RandomMarket.Shape.SMALL);
     int nowSlot = CLOCK.slotAtOrAfter(a.now);
     for (int i = 0; i < 8; i++) {
-      BidSpec bid = more.bid(nowSlot, 32);
+      BidSpec bid = a.bid(more, nowSlot, 32);
       copy.place(bid.withId(2_000_000 + bid.id()), a.now);
     }
     EpochResult alone = copy.clear(a.now);
@@ -391,6 +463,30 @@ class ClearingPropertiesTest {
       repaired.leasesOf(w.id()).stream().filter(l -> l.epoch() < r.epoch()).forEach(after::add);
       assertEquals(before, after, "a lease of an earlier epoch changed on window " + w.id());
     }
+  }
+
+  /**
+   * {@code b} with, at random, a minimum confidence around the windows' (0.90-1.00), up to three
+   * avoided pools (mostly of windows offered, sometimes any key) and the requeue rule.
+   */
+  static BidSpec steered(BidSpec b, java.util.SplittableRandom r, Iterable<WindowSpec> windows) {
+    int[] confidences = {0, 0, 920_000, 960_000, 990_000};
+    int minConf = confidences[r.nextInt(confidences.length)];
+    List<Integer> keys = new ArrayList<>();
+    for (WindowSpec w : windows) {
+      if (!keys.contains(w.poolKey())) {
+        keys.add(w.poolKey());
+      }
+    }
+    keys.sort(null);
+    Set<Integer> avoid = new java.util.TreeSet<>();
+    for (int i = r.nextInt(4); i > 0; i--) {
+      avoid.add(
+          keys.isEmpty() || r.nextInt(5) == 0
+              ? r.nextInt(WindowSpec.MAX_POOL_KEY + 1)
+              : keys.get(r.nextInt(keys.size())));
+    }
+    return b.withSteering(minConf, List.copyOf(avoid), r.nextBoolean());
   }
 
   static void assertSameResult(EpochResult x, EpochResult y) {

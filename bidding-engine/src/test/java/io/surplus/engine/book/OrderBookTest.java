@@ -15,6 +15,7 @@ import io.surplus.engine.SlotClock;
 import io.surplus.engine.TimeInForce;
 import io.surplus.engine.WindowSpec;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -109,11 +110,41 @@ class OrderBookTest {
     book.place(bid(1, 2, 2, 4, S, S + 8, 1_000_000), NOW); // below reserve
     book.place(
         new BidSpec(
-            2, 1, 2, 2, 4, S, S + 8, 3_000_000, 0, 1L, TimeInForce.GTC, Long.MAX_VALUE, false),
+            2,
+            1,
+            2,
+            2,
+            4,
+            S,
+            S + 8,
+            3_000_000,
+            0,
+            1L,
+            TimeInForce.GTC,
+            Long.MAX_VALUE,
+            false,
+            0,
+            List.of(),
+            false),
         NOW); // region 0 only
     book.place(
         new BidSpec(
-            3, 1, 2, 2, 4, S, S + 8, 3_000_000, 3600, -1L, TimeInForce.GTC, Long.MAX_VALUE, false),
+            3,
+            1,
+            2,
+            2,
+            4,
+            S,
+            S + 8,
+            3_000_000,
+            3600,
+            -1L,
+            TimeInForce.GTC,
+            Long.MAX_VALUE,
+            false,
+            0,
+            List.of(),
+            false),
         NOW); // wants an hour of notice
     book.place(bid(4, 5, 5, 4, S, S + 8, 3_000_000), NOW); // bigger than the window
     book.place(bid(5, 2, 2, 4, S + 8, S + 16, 3_000_000), NOW); // after the window
@@ -131,10 +162,41 @@ class OrderBookTest {
   void shouldDropIocBidsAfterOneEpochAndExpireGtcBids() {
     book.place(
         new BidSpec(
-            1, 1, 2, 2, 2, S, S + 8, 2_000_000, 0, -1L, TimeInForce.IOC, Long.MAX_VALUE, false),
+            1,
+            1,
+            2,
+            2,
+            2,
+            S,
+            S + 8,
+            2_000_000,
+            0,
+            -1L,
+            TimeInForce.IOC,
+            Long.MAX_VALUE,
+            false,
+            0,
+            List.of(),
+            false),
         NOW);
     book.place(
-        new BidSpec(2, 1, 2, 2, 2, S, S + 8, 2_000_000, 0, -1L, TimeInForce.GTC, NOW + 1000, false),
+        new BidSpec(
+            2,
+            1,
+            2,
+            2,
+            2,
+            S,
+            S + 8,
+            2_000_000,
+            0,
+            -1L,
+            TimeInForce.GTC,
+            NOW + 1000,
+            false,
+            0,
+            List.of(),
+            false),
         NOW);
     book.place(bid(3, 2, 2, 2, S, S + 8, 2_000_000), NOW);
     EpochResult first = book.clear(NOW);
@@ -193,7 +255,22 @@ class OrderBookTest {
     book.offer(window(1, 4, S, S + 16, 1_000_000, 1800), NOW);
     book.place(
         new BidSpec(
-            1, 1, 4, 4, 8, S, S + 16, 2_000_000, 0, -1L, TimeInForce.GTC, Long.MAX_VALUE, true),
+            1,
+            1,
+            4,
+            4,
+            8,
+            S,
+            S + 16,
+            2_000_000,
+            0,
+            -1L,
+            TimeInForce.GTC,
+            Long.MAX_VALUE,
+            true,
+            0,
+            List.of(),
+            false),
         NOW);
     book.clear(NOW);
     long at = NOW + 2 * 900_000 + 60_000; // 2 slots and a minute in

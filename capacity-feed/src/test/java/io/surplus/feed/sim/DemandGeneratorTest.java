@@ -65,6 +65,9 @@ class DemandGeneratorTest {
           BidSpec.ANY_REGION,
           b.timeInForce(),
           BidSpec.NO_EXPIRY,
+          false,
+          0,
+          java.util.List.of(),
           false);
     }
   }

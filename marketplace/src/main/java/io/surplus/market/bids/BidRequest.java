@@ -29,10 +29,17 @@ public record BidRequest(
     Integer minNoticeSeconds,
     String timeInForce,
     String expiresAt,
-    Boolean requeue) {
+    Boolean requeue,
+    String minConfidence,
+    List<String> avoidPools,
+    Boolean requeueAvoidsPool) {
 
   /** The longest notice a bid may ask for: a day. */
   public static final int MAX_NOTICE_SECONDS = 86_400;
+
+  /** A probability as windows give it: a plain decimal string from 0 to 1, at most 6 decimals. */
+  private static final java.util.regex.Pattern PROBABILITY =
+      java.util.regex.Pattern.compile("(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?)");
 
   /**
    * The engine's bid (with id 1, to be replaced by the account's) for this request at {@code
@@ -144,7 +151,57 @@ public record BidRequest(
         mask,
         tif,
         expiry,
-        requeue != null && requeue);
+        requeue != null && requeue,
+        minConfidencePpm(),
+        avoidPoolKeys(),
+        requeueAvoidsPool == null || requeueAvoidsPool);
+  }
+
+  /** {@code minConfidence} in parts per million; 0 (any window) when left out. */
+  private int minConfidencePpm() {
+    if (minConfidence == null) {
+      return 0;
+    }
+    if (!PROBABILITY.matcher(minConfidence).matches()) {
+      throw Problem.invalid(
+              "minConfidence",
+              "minConfidence must be a decimal string from 0 to 1 with at most 6 decimals, as"
+                  + " windows give their confidence: got '"
+                  + minConfidence
+                  + "'")
+          .failure();
+    }
+    return new java.math.BigDecimal(minConfidence).movePointRight(6).intValueExact();
+  }
+
+  /** The keys of the pools named in {@code avoidPools}; none when left out. */
+  private List<Integer> avoidPoolKeys() {
+    if (avoidPools == null) {
+      return List.of();
+    }
+    if (avoidPools.size() > BidSpec.MAX_AVOID_POOLS) {
+      throw Problem.invalid(
+              "avoidPools", "avoidPools must name at most " + BidSpec.MAX_AVOID_POOLS + " pools")
+          .failure();
+    }
+    List<Integer> keys = new java.util.ArrayList<>(avoidPools.size());
+    for (String name : avoidPools) {
+      int key = WindowSlots.poolKey(name);
+      if (key < 0) {
+        throw Problem.invalid(
+                "avoidPools",
+                "avoidPools must name pools as the window timeline shows them, pool- and six"
+                    + " lower-case hex digits such as pool-3fa2c1: got '"
+                    + name
+                    + "'")
+            .failure();
+      }
+      if (keys.contains(key)) {
+        throw Problem.invalid("avoidPools", "avoidPools names " + name + " twice").failure();
+      }
+      keys.add(key);
+    }
+    return keys;
   }
 
   static int required(String field, Integer value) {

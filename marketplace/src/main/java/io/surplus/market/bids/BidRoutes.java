@@ -19,6 +19,8 @@ import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
 import io.surplus.market.markets.Market;
 import io.surplus.market.markets.MarketGate;
+import io.surplus.market.markets.MarketRoutes;
+import io.surplus.market.markets.WindowSlots;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -71,6 +73,9 @@ public final class BidRoutes {
       String timeInForce,
       String expiresAt,
       boolean requeue,
+      String minConfidence,
+      List<String> avoidPools,
+      boolean requeueAvoidsPool,
       String reserved,
       String reason,
       String createdAt) {}
@@ -788,6 +793,11 @@ public final class BidRoutes {
             ? null
             : Instant.ofEpochMilli(s.expiresAtMillis()).toString(),
         s.requeue(),
+        s.minConfidencePpm() == 0 ? null : MarketRoutes.confidence(s.minConfidencePpm()),
+        s.avoidPools().isEmpty()
+            ? null
+            : s.avoidPools().stream().map(WindowSlots::poolLabel).toList(),
+        s.requeueAvoidsPool(),
         Price.format(e.reserved()),
         reason == null || reason == Reason.NONE ? null : reason.name(),
         Instant.ofEpochMilli(e.atMillis()).toString());

@@ -432,14 +432,11 @@ public final class MarketRoutes {
   /**
    * The public name of a provider's pool: a stable pseudonym (the same for all its windows, on
    * every node), so the board can draw a row per pool without naming the pool or its provider. It
-   * hides names from view, not from someone who guesses them and hashes each guess.
+   * hides names from view, not from someone who guesses them and hashes each guess. Bids name the
+   * pools they avoid by it.
    */
   static String poolLabel(long provider, int pool) {
-    long h = provider * 0x9E37_79B9_7F4A_7C15L + pool;
-    h = (h ^ (h >>> 33)) * 0xFF51_AFD7_ED55_8CCDL;
-    h = (h ^ (h >>> 33)) * 0xC4CE_B9FE_1A85_EC53L;
-    h ^= h >>> 33;
-    return String.format(java.util.Locale.ROOT, "pool-%06x", h & 0xFF_FFFFL);
+    return WindowSlots.poolLabel(WindowSpec.poolKey(provider, pool));
   }
 
   private CompletionStage<HttpResponse> offer(Call call) {
@@ -518,7 +515,7 @@ public final class MarketRoutes {
   }
 
   /** A probability in parts per million as the API writes it: "0.95". */
-  static String confidence(int ppm) {
+  public static String confidence(int ppm) {
     return BigDecimal.valueOf(ppm, 6).stripTrailingZeros().toPlainString();
   }
 

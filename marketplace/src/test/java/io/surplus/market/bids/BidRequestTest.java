@@ -33,6 +33,9 @@ class BidRequestTest {
         null,
         null,
         null,
+        null,
+        null,
+        null,
         null);
   }
 

@@ -270,6 +270,68 @@ class CliTest {
   }
 
   @Test
+  void shouldSteerABidByConfidenceAndPoolAndSayWhyADryRunWouldWait() {
+    // an H100 window far from the other H100 test's (slots 0-16), 0.8 sure to last
+    assertEquals(
+        201,
+        service
+            .post(
+                "/v1/windows",
+                provider,
+                "w-h100-steer",
+                Bodies.window(H100, "ash-h100-s", "0.8", 8, 60, 80, "1.00"))
+            .status());
+    String pool = Bodies.poolOf(service, H100, 8, 60, 80);
+    Run sure = bidder(place(H100, 2, "1h", 60, 80, "2.00", "--min-confidence", "0.9", "--dry-run"));
+    assertEquals(SurplusCli.OK, sure.code(), sure.toString());
+    assertTrue(sure.out().startsWith("would stay open (nothing was placed)"), sure.out());
+    assertEquals(
+        "BELOW_MIN_CONFIDENCE: every window that fits is less sure to last than asked",
+        sure.field("reason"));
+    Run avoiding = bidder(place(H100, 2, "1h", 60, 80, "2.00", "--avoid-pool", pool, "--dry-run"));
+    assertEquals(
+        "AVOIDED_POOL: every window that fits lies in a pool the bid avoids",
+        avoiding.field("reason"));
+    Run fits = bidder(place(H100, 2, "1h", 60, 80, "2.00", "--min-confidence", "0.8", "--dry-run"));
+    assertTrue(fits.out().startsWith("would fill in the next epoch"), fits.out());
+
+    // placed, it shows what it asked for; cancelled, it leaves the H100 book as it was
+    Run placed =
+        bidder(
+            place(
+                H100,
+                2,
+                "1h",
+                60,
+                80,
+                "2.00",
+                "--min-confidence",
+                "0.95",
+                "--avoid-pool",
+                pool,
+                "--avoid-pool",
+                "pool-000001",
+                "--requeue"));
+    assertEquals(SurplusCli.OK, placed.code(), placed.toString());
+    assertEquals("0.95", placed.field("min confidence"));
+    assertEquals(
+        String.join(", ", java.util.stream.Stream.of(pool, "pool-000001").sorted().toList()),
+        placed.field("avoids pools"));
+    assertEquals("yes, avoiding the pool that cut it", placed.field("requeue"));
+    String id = placed.firstLineId();
+    Run open = await(() -> bidder("bid", "show", id), r -> r.out().contains("AVOIDED_POOL"));
+    assertEquals("open", open.field("status"));
+    assertEquals(SurplusCli.OK, bidder("bid", "cancel", id).code());
+
+    Run bad = bidder(place(H100, 2, "1h", 60, 80, "2.00", "--min-confidence", "1.5", "--dry-run"));
+    assertEquals(SurplusCli.API_ERROR, bad.code(), bad.toString());
+    assertTrue(bad.err().contains("minConfidence"), bad.err());
+    Run badPool = bidder(place(H100, 2, "1h", 60, 80, "2.00", "--avoid-pool", "ash-h100-s"));
+    assertEquals(SurplusCli.API_ERROR, badPool.code(), badPool.toString());
+    assertTrue(badPool.err().contains("avoidPools"), badPool.err());
+  }
+
+  @Test
   void shouldPrintMarketTablesWithRealValuesAndTheApisJson() throws Exception {
     assertEquals(
         201,

@@ -206,4 +206,71 @@ class BadInputTest {
     assertEquals("nodes", results.get(1).get("problem").get("field").asText());
     assertEquals(1, results.get(1).get("problem").get("index").asInt());
   }
+
+  /** {@link #valid()} with {@code json} (one or more fields) added. */
+  static String validWith(String json) {
+    return valid().replaceFirst("\\}$", "," + json + "}");
+  }
+
+  @Test
+  void shouldRefuseAMinConfidenceOutOfRangeOrTooFineOrOfTheWrongShape() {
+    for (String bad : new String[] {"1.01", "2", "-0.5", "0.1234567", "1.0000001", ".9", "0.9e0"}) {
+      problem(
+          postBid(validWith("\"minConfidence\":\"" + bad + "\"")),
+          422,
+          "invalid-field",
+          "minConfidence");
+    }
+    problem(postBid(validWith("\"minConfidence\":0.9")), 400, "wrong-type", "minConfidence");
+  }
+
+  @Test
+  void shouldRefuseAvoidPoolsTooManyMisnamedOrRepeated() {
+    StringBuilder many = new StringBuilder();
+    for (int i = 0; i < 17; i++) {
+      many.append(i == 0 ? "" : ",").append(String.format("\"pool-%06x\"", i));
+    }
+    problem(
+        postBid(validWith("\"avoidPools\":[" + many + "]")), 422, "invalid-field", "avoidPools");
+    for (String bad :
+        new String[] {"\"ash-h100-a\"", "\"pool-ABCDEF\"", "\"pool-12345\"", "null"}) {
+      problem(
+          postBid(validWith("\"avoidPools\":[" + bad + "]")), 422, "invalid-field", "avoidPools");
+    }
+    problem(
+        postBid(validWith("\"avoidPools\":[\"pool-00ab12\",\"pool-00ab12\"]")),
+        422,
+        "invalid-field",
+        "avoidPools");
+    problem(postBid(validWith("\"avoidPools\":\"pool-00ab12\"")), 400, "wrong-type", "avoidPools");
+  }
+
+  @Test
+  void shouldRefuseARequeueAvoidsPoolThatIsNotABoolean() {
+    problem(
+        postBid(validWith("\"requeue\":true,\"requeueAvoidsPool\":\"no\"")),
+        400,
+        "wrong-type",
+        "requeueAvoidsPool");
+  }
+
+  @Test
+  void shouldRefuseBadSteeringInABatchItemAndInAPreview() {
+    String bad = validWith("\"minConfidence\":\"1.5\"");
+    TestService.Reply r =
+        service.post("/v1/bids/batch", bidder, "batch-steer", "{\"bids\":[" + bad + "]}");
+    assertEquals(207, r.status(), r.body());
+    JsonNode item = r.json().get("results").get(0);
+    assertEquals(422, item.get("status").asInt());
+    assertEquals("minConfidence", item.get("problem").get("field").asText());
+    problem(
+        service.post(
+            "/v1/bids/preview",
+            bidder,
+            null,
+            validWith("\"avoidPools\":[\"pool-00ab12\",\"pool-00ab12\"]")),
+        422,
+        "invalid-field",
+        "avoidPools");
+  }
 }

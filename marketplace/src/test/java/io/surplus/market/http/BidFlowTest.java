@@ -259,4 +259,96 @@ class BidFlowTest {
     assertNotEquals(before, after.header("ETag"));
     assertTrue(after.body().contains("\"0.21\""), after.body());
   }
+
+  static final String A100 = "A100-SXM-80GB";
+
+  @Test
+  void shouldLeaveABidAskingMoreConfidenceThanAnyWindowHasOpenWithItsReason() {
+    // the only A100 windows of this class in slots 100-140: 0.8 sure to last
+    TestService.Reply w =
+        service.post(
+            "/v1/windows",
+            provider,
+            "w-conf",
+            Bodies.window(A100, "ash-a100-c", "0.8", 8, 100, 140, "1.00"));
+    assertEquals(201, w.status(), w.body());
+    String sure =
+        Bodies.bid(A100, 2, 60, 100, 140, "2.00")
+            .replaceFirst("\\}$", ",\"minConfidence\":\"0.9\"}");
+    TestService.Reply placed = service.post("/v1/bids", bidder, "conf-high", sure);
+    assertEquals(201, placed.status(), placed.body());
+    assertEquals("0.9", placed.json().get("minConfidence").asText());
+    assertTrue(placed.json().get("requeueAvoidsPool").asBoolean());
+    String id = placed.json().get("id").asText();
+    JsonNode open =
+        await(() -> service.get("/v1/bids/" + id, bidder), r -> r.json().hasNonNull("reason"))
+            .json();
+    assertEquals("BELOW_MIN_CONFIDENCE", open.get("reason").asText(), open.toString());
+    assertEquals("open", open.get("status").asText());
+
+    // the same bid content with the window's own confidence is enough: it fills there
+    String enough = sure.replace("\"0.9\"", "\"0.80\"");
+    TestService.Reply other = service.post("/v1/bids", bidder, "conf-enough", enough);
+    assertEquals(201, other.status(), other.body());
+    assertEquals("0.8", other.json().get("minConfidence").asText());
+    String otherId = other.json().get("id").asText();
+    await(
+        () -> service.get("/v1/bids/" + otherId, bidder),
+        r -> r.json().get("status").asText().equals("filled"));
+    assertEquals(
+        "BELOW_MIN_CONFIDENCE",
+        service.get("/v1/bids/" + id, bidder).json().get("reason").asText());
+  }
+
+  @Test
+  void shouldFillABidAvoidingAPoolInAnotherPool() {
+    // two A100 windows in slots 150-190; the 6-node one is the best fit for 4 nodes
+    assertEquals(
+        201,
+        service
+            .post(
+                "/v1/windows",
+                provider,
+                "w-pool-p",
+                Bodies.window(A100, "ash-a100-p", "0.95", 8, 150, 190, "1.00"))
+            .status());
+    assertEquals(
+        201,
+        service
+            .post(
+                "/v1/windows",
+                provider,
+                "w-pool-q",
+                Bodies.window(A100, "ash-a100-q", "0.95", 6, 150, 190, "1.00"))
+            .status());
+    String p = Bodies.poolOf(service, A100, 8, 150, 190);
+    String q = Bodies.poolOf(service, A100, 6, 150, 190);
+    assertNotEquals(p, q);
+    String body =
+        Bodies.bid(A100, 4, 60, 150, 190, "2.00")
+            .replaceFirst("\\}$", ",\"avoidPools\":[\"" + q + "\"]}");
+    TestService.Reply placed = service.post("/v1/bids", bidder, "avoid-q", body);
+    assertEquals(201, placed.status(), placed.body());
+    assertEquals(List.of(q), List.of(placed.json().get("avoidPools").get(0).asText()));
+    String id = placed.json().get("id").asText();
+    await(
+        () -> service.get("/v1/bids/" + id, bidder),
+        r -> r.json().get("status").asText().equals("filled"));
+    // the timeline shows the 4 nodes taken in pool p, none in q
+    JsonNode windows =
+        await(
+                () -> service.view("/v1/markets/" + A100 + "/windows"),
+                r -> r.body().contains("\"allocated\":4"))
+            .json();
+    for (JsonNode w : windows.get("windows")) {
+      if (!w.get("start").asText().equals(Bodies.slot(150).toString())) {
+        continue;
+      }
+      int allocated = 0;
+      for (JsonNode run : w.get("runs")) {
+        allocated = Math.max(allocated, run.get("allocated").asInt());
+      }
+      assertEquals(w.get("pool").asText().equals(p) ? 4 : 0, allocated, w.toString());
+    }
+  }
 }

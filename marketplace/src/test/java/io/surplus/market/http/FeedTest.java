@@ -288,9 +288,25 @@ class FeedTest {
                 r -> r.json().get("status").asText().equals("open"))
             .json();
     assertEquals("32.00", reopened.get("reserved").asText());
-    // capacity appears elsewhere: it fills again
+    // the pool that cut it offers again: the requeued bid avoids it (requeueAvoidsPool defaults
+    // to true) and says so
     assertEquals(
         200, feed(key, opened(3, "rq-2", 2, 1, 9, "0.50", 1800).replace(H100, model)).status());
+    JsonNode avoiding =
+        BidFlowTest.await(
+                () -> service.get("/v1/bids/" + id, bidder),
+                r -> "AVOIDED_POOL".equals(r.json().path("reason").asText()))
+            .json();
+    assertEquals("open", avoiding.get("status").asText());
+    // capacity appears in another pool: it fills again
+    assertEquals(
+        200,
+        feed(
+                key,
+                opened(4, "rq-3", 2, 1, 9, "0.50", 1800)
+                    .replace(H100, model)
+                    .replace("ash-h100-a", "ash-h100-b"))
+            .status());
     BidFlowTest.await(
         () -> service.get("/v1/bids/" + id, bidder),
         r -> r.json().get("status").asText().equals("filled"));

@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.surplus.market.accounts.Account;
+import io.surplus.market.bids.BidRequest;
+import io.surplus.market.bids.BidRoutes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -66,5 +70,28 @@ class OpenApiTest {
     } finally {
       service.close();
     }
+  }
+
+  /** The bid's request and document schemas name every field the service reads and writes. */
+  @Test
+  void shouldListEveryFieldOfABidAndItsRequest() throws Exception {
+    JsonNode schemas;
+    try (var in = OpenApiTest.class.getResourceAsStream("/openapi.json")) {
+      schemas = new ObjectMapper().readTree(in).path("components").path("schemas");
+    }
+    assertEquals(fields(BidRequest.class), documented(schemas.path("BidRequest")));
+    assertEquals(fields(BidRoutes.BidView.class), documented(schemas.path("Bid")));
+  }
+
+  private static TreeSet<String> fields(Class<? extends Record> type) {
+    TreeSet<String> names = new TreeSet<>();
+    Arrays.stream(type.getRecordComponents()).forEach(c -> names.add(c.getName()));
+    return names;
+  }
+
+  private static TreeSet<String> documented(JsonNode schema) {
+    TreeSet<String> names = new TreeSet<>();
+    schema.path("properties").fieldNames().forEachRemaining(names::add);
+    return names;
   }
 }

@@ -180,4 +180,38 @@ class PreviewTest {
         service.post("/v1/bids/preview", null, null, bid(1, 15, 12, 16, "2.00"));
     assertEquals(401, anonymous.status(), anonymous.body());
   }
+
+  @Test
+  void shouldSayABidAvoidingEveryPoolInRangeWouldStayOpenForThatAndAskNoMoreThanItsWindowsGive() {
+    String body = bid(1, 15, 10, 50, "9.00");
+    // every window of this class is in pool ash-a100-a
+    JsonNode timeline = service.view("/v1/markets/" + A100 + "/windows").json();
+    String pool = timeline.get("windows").get(0).get("pool").asText();
+    for (JsonNode w : timeline.get("windows")) {
+      assertEquals(pool, w.get("pool").asText());
+    }
+    JsonNode avoiding =
+        service
+            .post(
+                "/v1/bids/preview",
+                bidder,
+                null,
+                body.replaceFirst("\\}$", ",\"avoidPools\":[\"" + pool + "\"]}"))
+            .json();
+    assertFalse(avoiding.get("wouldFill").asBoolean(), avoiding.toString());
+    assertEquals("AVOIDED_POOL", avoiding.get("reason").asText(), avoiding.toString());
+    // windows given no confidence count as sure (1): asking for 1 changes nothing
+    JsonNode plain = service.post("/v1/bids/preview", bidder, null, body).json();
+    JsonNode sure =
+        service
+            .post(
+                "/v1/bids/preview",
+                bidder,
+                null,
+                body.replaceFirst("\\}$", ",\"minConfidence\":\"1\"}"))
+            .json();
+    assertEquals(plain.get("wouldFill"), sure.get("wouldFill"));
+    assertEquals(plain.get("start"), sure.get("start"));
+    assertEquals(plain.get("reason"), sure.get("reason"));
+  }
 }
