@@ -55,4 +55,11 @@ export const api = {
   cancelBid: (key, id) => call('DELETE', `/v1/bids/${encodeURIComponent(id)}`, { key }),
   leases: (key) => call('GET', '/v1/leases?limit=50', { key }),
   streamToken: (key) => call('POST', '/v1/stream/tokens', { key }),
+  statement: (key, from, to, pool) => {
+    const q = new URLSearchParams();
+    if (from) q.set('from', from);
+    if (to) q.set('to', to);
+    if (pool) q.set('pool', pool);
+    return call('GET', `/v1/provider/statement?${q}`, { key });
+  },
 };

@@ -10,6 +10,7 @@ import { Epochs } from './epochs.js';
 import { Stream } from './stream.js';
 import { Tape } from './tape.js';
 import { Ticker } from './ticker.js';
+import { ProviderPanel } from './provider.js';
 import { Ticket } from './ticket.js';
 import { Timeline } from './timeline.js';
 import { $, pad, Refresher } from './util.js';
@@ -154,4 +155,5 @@ window.surplusBoard = {
 };
 
 ticket.start();
+new ProviderPanel().start();
 stream.start();

@@ -26,6 +26,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       BidCommands.class,
       LeasesCommand.class,
       MarketCommands.class,
+      ProviderCommands.class,
       WatchCommand.class,
       HelpCommand.class
     },

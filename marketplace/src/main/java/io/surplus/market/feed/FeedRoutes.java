@@ -340,7 +340,8 @@ public final class FeedRoutes {
                     it.windowKey(),
                     new Account.WindowIdReserved(id, w.gpuModel().name(), it.windowKey(), null));
                 it.market = w.gpuModel().name();
-                it.command = new Market.FeedOffer(spec(w, id, provider, now), w.seq(), now, null);
+                it.command =
+                    new Market.FeedOffer(spec(w, id, provider, now), w.pool(), w.seq(), now, null);
               } else {
                 throw new Api.Unavailable("the window id could not be given in time", null);
               }

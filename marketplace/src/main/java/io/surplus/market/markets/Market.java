@@ -188,7 +188,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   public record CancelBid(long bidId, ActorRef<Outcome> replyTo) implements Command {}
 
-  public record OfferWindow(WindowSpec window, long atMillis, ActorRef<Outcome> replyTo)
+  /** A provider's window, {@code pool} as the provider names it (for its statement). */
+  public record OfferWindow(
+      WindowSpec window, String pool, long atMillis, ActorRef<Outcome> replyTo)
       implements Command {}
 
   public record ClearEpoch(long atMillis, ActorRef<EpochSummary> replyTo) implements Command {}
@@ -246,7 +248,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    * A window from a provider's feed, with the provider's sequence number: a sequence this market
    * has already applied for the provider is a duplicate, answered without writing anything.
    */
-  public record FeedOffer(WindowSpec window, long seq, long atMillis, ActorRef<FeedOutcome> replyTo)
+  public record FeedOffer(
+      WindowSpec window, String pool, long seq, long atMillis, ActorRef<FeedOutcome> replyTo)
       implements Command {}
 
   /** Moves a window's end later ({@code window.extended}). */
@@ -452,10 +455,15 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   public record EpochCut(long atMillis) implements Event {}
 
-  public record WindowOffered(WindowSpec window, long atMillis) implements Event {}
+  /**
+   * A window offered through the API; {@code pool} is the provider's name of its pool (the engine
+   * knows only its number), null in events written before the name was kept.
+   */
+  public record WindowOffered(WindowSpec window, String pool, long atMillis) implements Event {}
 
-  /** A window from a provider's feed at sequence {@code seq}. */
-  public record FeedWindowOffered(WindowSpec window, long seq, long atMillis) implements Event {}
+  /** A window from a provider's feed at sequence {@code seq}; {@code pool} as in WindowOffered. */
+  public record FeedWindowOffered(WindowSpec window, String pool, long seq, long atMillis)
+      implements Event {}
 
   public record WindowExtended(
       long provider, long windowId, int newEndSlot, long seq, long atMillis) implements Event {}
@@ -513,8 +521,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   }
 
   /**
-   * The tag of the events the read side follows: {@link EpochCleared} and {@link WindowRevoked}
-   * (see {@link #tagsFor}). Tag writes are synchronous, so bids and offered windows stay untagged
+   * The tag of the events the read side follows: {@link EpochCleared}, {@link WindowRevoked}, and a
+   * window's offer and extension ({@link WindowOffered}, {@link FeedWindowOffered}, {@link
+   * WindowExtended}: the providers' statements). Tag writes are synchronous, so bids stay untagged
    * and off that cost.
    */
   public static final String EPOCH_TAG = "epoch";
@@ -898,7 +907,11 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return event instanceof EpochCleared || event instanceof WindowRevoked
+    return event instanceof EpochCleared
+            || event instanceof WindowRevoked
+            || event instanceof WindowOffered
+            || event instanceof FeedWindowOffered
+            || event instanceof WindowExtended
         ? Set.of(EPOCH_TAG)
         : Set.of();
   }
@@ -1154,7 +1167,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       return Effect().reply(c.replyTo(), new Outcome(rc));
     }
     return Effect()
-        .persist(new WindowOffered(c.window(), c.atMillis()))
+        .persist(new WindowOffered(c.window(), c.pool(), c.atMillis()))
         .thenReply(c.replyTo(), s -> new Outcome(ResultCode.OK));
   }
 
@@ -1249,7 +1262,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     if (rc != ResultCode.OK) {
       return FeedOutcome.refused(rc);
     }
-    events.add(new FeedWindowOffered(c.window(), c.seq(), c.atMillis()));
+    events.add(new FeedWindowOffered(c.window(), c.pool(), c.seq(), c.atMillis()));
     return FeedOutcome.APPLIED;
   }
 

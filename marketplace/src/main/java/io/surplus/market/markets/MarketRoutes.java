@@ -479,7 +479,8 @@ public final class MarketRoutes {
                       placed.confidencePpm());
               return market(w.gpuModel())
                   .<Market.Outcome>ask(
-                      o -> new MarketGate.Forward(new Market.OfferWindow(owned, now, o)), timeout)
+                      o -> new MarketGate.Forward(new Market.OfferWindow(owned, w.pool(), now, o)),
+                      timeout)
                   .thenApply(
                       o -> {
                         if (o.code() != ResultCode.OK

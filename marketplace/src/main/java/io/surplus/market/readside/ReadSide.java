@@ -164,12 +164,15 @@ public final class ReadSide {
   private final PreparedStatement tradesOfDay;
   private final PreparedStatement candlesOfDay;
   private final PreparedStatement epochByNumber;
+  private final ProviderStatements providerStatements;
 
   private ReadSide(
       CqlSession session,
       Clock clock,
       PageCursor.Codec cursors,
-      List<PreparedStatement> statements) {
+      List<PreparedStatement> statements,
+      ProviderStatements providerStatements) {
+    this.providerStatements = providerStatements;
     this.session = session;
     this.clock = clock;
     this.cursors = cursors;
@@ -263,15 +266,19 @@ public final class ReadSide {
                     + " expired, unfilled_ioc FROM %s.epochs WHERE market = ? AND epoch_bucket = ?"
                     + " AND epoch = ?",
                 keyspace));
+    CompletableFuture<ProviderStatements> statements =
+        ProviderStatements.prepare(session, keyspace, null).toCompletableFuture();
     return CompletableFuture.allOf(prepared.toArray(CompletableFuture<?>[]::new))
+        .thenCombine(statements, (done, st) -> st)
         .thenCombine(
             secret,
-            (done, key) ->
+            (st, key) ->
                 new ReadSide(
                     session,
                     clock,
                     new PageCursor.Codec(key),
-                    prepared.stream().map(CompletableFuture::join).toList()));
+                    prepared.stream().map(CompletableFuture::join).toList(),
+                    st));
   }
 
   /** Bytes of a secret the service makes itself. */
@@ -301,6 +308,15 @@ public final class ReadSide {
               kept.duplicate().get(bytes);
               return bytes;
             });
+  }
+
+  /**
+   * A provider's statement over the UTC days {@code [from, to)} ({@link ProviderStatements}), of
+   * one pool or (null) all.
+   */
+  public CompletionStage<Statement.Result> statement(
+      long provider, java.time.LocalDate from, java.time.LocalDate to, String pool) {
+    return providerStatements.statement(provider, from, to, pool);
   }
 
   /** The codec of this read side's cursors (tests make cursors with it). */

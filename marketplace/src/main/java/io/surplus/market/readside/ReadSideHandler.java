@@ -27,7 +27,8 @@ import org.apache.pekko.projection.javadsl.Handler;
 /**
  * Projects one {@link Market.EpochCleared} into the read-side tables: each lease into the account's
  * month, the lease-by-id table and the market's anonymous tape; the epoch's public record; and the
- * 1m, 15m and 1h candles of the epoch's instant.
+ * 1m, 15m and 1h candles of the epoch's instant. Every tagged event (window offers, extensions and
+ * revocations too) then goes to the providers' statements ({@link ProviderStatements}).
  *
  * <p>Idempotent under at-least-once redelivery: every row but the candles is keyed by what it
  * describes and rewritten with the same values; a candle folds an epoch in only when the epoch is
@@ -70,6 +71,7 @@ public final class ReadSideHandler extends Handler<EventEnvelope<Market.Event>> 
   private PreparedStatement selectLeaseHome;
   private PreparedStatement preemptLeaseByAccount;
   private PreparedStatement preemptLeaseById;
+  private ProviderStatements statements;
 
   public ReadSideHandler(CompletionStage<CqlSession> session, String keyspace, SlotClock clock) {
     this.sessionStage = session;
@@ -126,9 +128,12 @@ public final class ReadSideHandler extends Handler<EventEnvelope<Market.Event>> 
               prepare(
                   "UPDATE %s.lease_by_id SET preempt_at = ?, preempt_kind = ?,"
                       + " notice_shortfall_seconds = ? WHERE market = ? AND lease_id = ?");
-          return CompletableFuture.allOf(a, b, c, d, e, f, g, h, i)
+          CompletableFuture<ProviderStatements> j =
+              ProviderStatements.prepare(s, keyspace, clock).toCompletableFuture();
+          return CompletableFuture.allOf(a, b, c, d, e, f, g, h, i, j)
               .thenApply(
                   done -> {
+                    statements = j.join();
                     selectLeaseHome = g.join();
                     preemptLeaseByAccount = h.join();
                     preemptLeaseById = i.join();
@@ -145,13 +150,18 @@ public final class ReadSideHandler extends Handler<EventEnvelope<Market.Event>> 
 
   @Override
   public CompletionStage<Done> process(EventEnvelope<Market.Event> envelope) {
-    if (envelope.event() instanceof Market.WindowRevoked revoked) {
-      return preempt(marketOf(envelope.persistenceId()), revoked);
+    String market = marketOf(envelope.persistenceId());
+    Market.Event event = envelope.event();
+    CompletionStage<Done> lease;
+    if (event instanceof Market.WindowRevoked revoked) {
+      lease = preempt(market, revoked);
+    } else if (event instanceof Market.EpochCleared epoch) {
+      lease = project(market, epoch);
+    } else {
+      lease = CompletableFuture.completedFuture(Done.getInstance());
     }
-    if (!(envelope.event() instanceof Market.EpochCleared epoch)) {
-      return CompletableFuture.completedFuture(Done.getInstance());
-    }
-    return project(marketOf(envelope.persistenceId()), epoch);
+    // then the provider's statement (window offers and extensions go only there)
+    return lease.thenCompose(d -> statements.project(market, event));
   }
 
   /**

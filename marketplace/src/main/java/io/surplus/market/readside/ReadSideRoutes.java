@@ -126,6 +126,8 @@ public final class ReadSideRoutes {
     return List.of(
         Endpoint.of("GET", "/v1/leases", bidder, this::leases),
         Endpoint.of("GET", "/v1/leases/{id}", bidder, this::lease),
+        Endpoint.of(
+            "GET", "/v1/provider/statement", Set.of(Account.Role.PROVIDER), this::statement),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/trades", Set.of(), shared(this::trades)),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/candles", Set.of(), shared(this::candles)),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/epochs/{n}", Set.of(), shared(this::epoch)));
@@ -283,6 +285,99 @@ public final class ReadSideRoutes {
    * covers at most {@value ReadSide#MAX_CANDLES} candles (a day of 1m, 15 days of 15m, 60 days of
    * 1h), so at most 61 day partitions; else {@code 400} naming the parameter.
    */
+  /** One line of a provider's statement: one market's pool on one day, or over the whole span. */
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  public record StatementLine(
+      String market,
+      String pool,
+      String day,
+      String offeredNodeHours,
+      String revokedNodeHours,
+      String soldNodeHours,
+      String idleNodeHours,
+      String sellThrough,
+      String revenue,
+      String averagePrice,
+      String averageReserve,
+      String refunds,
+      int preemptions) {
+
+    static StatementLine of(Statement.Line l) {
+      return new StatementLine(
+          l.market(),
+          l.pool(),
+          l.day() == null ? null : l.day().toString(),
+          hours(l.offeredNodeSeconds()),
+          hours(l.revokedNodeSeconds()),
+          hours(l.soldNodeSeconds()),
+          hours(l.idleNodeSeconds()),
+          BigDecimal.valueOf(l.sellThrough())
+              .setScale(4, java.math.RoundingMode.HALF_EVEN)
+              .toPlainString(),
+          Price.format(l.revenueMicros()),
+          l.soldGpuSeconds() == 0 ? null : Price.format(l.averagePriceMicros()),
+          l.offeredGpuSeconds() == 0 ? null : Price.format(l.averageReserveMicros()),
+          Price.format(l.refundMicros()),
+          l.preemptions());
+    }
+  }
+
+  /** {@code GET /v1/provider/statement}: per pool and day, then per pool over the span. */
+  public record StatementView(
+      String from, String to, String pool, List<StatementLine> days, List<StatementLine> totals) {}
+
+  /** The longest pool name a statement is asked for (the feed's limit). */
+  static final int MAX_POOL = 64;
+
+  /**
+   * {@code GET /v1/provider/statement?from=&to=&pool=}: the calling provider's statement over the
+   * UTC days {@code [from, to)} (dates, {@code to} exclusive; by default the last 7 days, today
+   * included), at most {@value ProviderStatements#MAX_DAYS} days, of one pool or all. Only the
+   * caller's own windows are read: the key names the provider.
+   */
+  private CompletionStage<HttpResponse> statement(Call call) {
+    LocalDate to = date(call, "to", LocalDate.now(java.time.ZoneOffset.UTC).plusDays(1));
+    LocalDate from = date(call, "from", to.minusDays(7));
+    if (!from.isBefore(to)) {
+      throw badQuery("from", "from must be before to").failure();
+    }
+    if (java.time.temporal.ChronoUnit.DAYS.between(from, to) > ProviderStatements.MAX_DAYS) {
+      throw badQuery(
+              "to",
+              "at most " + ProviderStatements.MAX_DAYS + " days per statement; narrow from..to")
+          .failure();
+    }
+    String pool = call.query("pool").orElse(null);
+    if (pool != null && (pool.isBlank() || pool.length() > MAX_POOL)) {
+      throw badQuery("pool", "pool must be 1 to " + MAX_POOL + " characters").failure();
+    }
+    return readSide
+        .statement(call.principal().account(), from, to, pool)
+        .thenApply(
+            r ->
+                Api.json(
+                    200,
+                    new StatementView(
+                        from.toString(),
+                        to.toString(),
+                        pool,
+                        r.days().stream().map(StatementLine::of).toList(),
+                        r.totals().stream().map(StatementLine::of).toList())));
+  }
+
+  private static LocalDate date(Call call, String name, LocalDate fallback) {
+    String v = call.query(name).orElse(null);
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      return LocalDate.parse(v);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw badQuery(name, name + " must be a date, YYYY-MM-DD (UTC)").failure();
+    }
+  }
+
   private CompletionStage<HttpResponse> candles(Call call) {
     String model = MarketRoutes.model(settings, call);
     CandleInterval interval;

@@ -197,7 +197,10 @@ public final class MarketAtFullBook {
       WindowSpec w = random.window(nowSlot, clock.horizonSlots() - 2);
       ResultCode rc =
           AskPattern.<Market.Command, Market.Outcome>ask(
-                  market, r -> new Market.OfferWindow(w, now, r), timeout, system.scheduler())
+                  market,
+                  r -> new Market.OfferWindow(w, "bench", now, r),
+                  timeout,
+                  system.scheduler())
               .toCompletableFuture()
               .get()
               .code();

@@ -236,6 +236,21 @@ class BoardTest {
         new Page.WaitForFunctionOptions().setTimeout(TIMEOUT_MS).setPollingInterval(200));
   }
 
+  /**
+   * Runs {@code action}, which has the page ask for something the service refuses with {@code
+   * status} on purpose: waits for the browser's own log line of that response and takes it out of
+   * the console errors (any other error still fails the test).
+   */
+  static void refusedOnPurpose(int status, Runnable action) {
+    String line = "the server responded with a status of " + status;
+    page.waitForConsoleMessage(
+        new Page.WaitForConsoleMessageOptions()
+            .setPredicate(m -> m.text().contains(line))
+            .setTimeout(TIMEOUT_MS),
+        action);
+    errors.removeIf(e -> e.text().contains(line));
+  }
+
   static Object eval(String expression) {
     return page.evaluate("() => " + expression);
   }
@@ -577,5 +592,50 @@ class BoardTest {
     long after = shownEpoch();
     waitFor("Number(document.querySelector('#epoch-no').textContent.slice(1)) > " + after);
     screenshot("board-after-restart.png");
+  }
+
+  @Test
+  @Order(8)
+  void shouldShowAProvidersStatementInTheProviderPanelAndNameABadDay() {
+    // the panel's default days: the last 7, today included
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    JsonNode st =
+        service
+            .get(
+                "/v1/provider/statement?from=" + today.minusDays(6) + "&to=" + today.plusDays(1),
+                provider)
+            .json();
+    JsonNode totals = st.get("totals");
+    assertTrue(totals.size() >= 3, st.toString()); // the seeded market's three pools
+    page.fill("#provider-key", provider);
+    page.click("#provider-key-form button[type=submit]");
+    Locator rows = page.locator("#statement-totals tbody tr");
+    assertThat(rows).hasCount(totals.size());
+    for (int i = 0; i < totals.size(); i++) {
+      JsonNode t = totals.get(i);
+      Locator cells = rows.nth(i).locator("td");
+      assertThat(cells.nth(0)).hasText(t.get("pool").asText() + " · " + H100, text());
+      assertThat(cells.nth(1)).hasText(t.get("offeredNodeHours").asText(), text());
+      assertThat(cells.nth(2)).hasText(t.get("soldNodeHours").asText(), text());
+      assertThat(cells.nth(6)).hasText(t.get("revenue").asText(), text());
+    }
+    assertThat(page.locator("#statement-days tbody tr")).hasCount(st.get("days").size());
+    page.locator("#provider-panel").scrollIntoViewIfNeeded();
+    screenshot("board-provider-statement.png");
+
+    // a day that is not one: the service's problem names the field, the panel marks it
+    page.fill("#statement-form input[name=from]", "yesterday");
+    refusedOnPurpose(400, () -> page.click("#statement-show"));
+    assertThat(page.locator("#statement-msg")).containsText("from", contains());
+    assertThat(page.locator("#statement-form input[name=from]"))
+        .hasClass(java.util.regex.Pattern.compile("\\bbad\\b"));
+
+    // a bidder's key reads no statement
+    page.fill("#statement-form input[name=from]", today.minusDays(6).toString());
+    page.fill("#provider-key", bidder);
+    refusedOnPurpose(403, () -> page.click("#provider-key-form button[type=submit]"));
+    assertThat(page.locator("#statement-msg")).hasText("this key is not a provider key", text());
+    page.click("#provider-forget");
+    assertThat(page.locator("#statement-totals tbody tr")).hasCount(0);
   }
 }

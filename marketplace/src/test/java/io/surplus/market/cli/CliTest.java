@@ -423,6 +423,50 @@ class CliTest {
     assertTrue(unknown.err().contains("(HTTP 404)"), unknown.err());
   }
 
+  /** {@code args} after {@code first}: options go after the subcommand. */
+  static String[] concat(String[] args, String... first) {
+    String[] all = java.util.Arrays.copyOf(first, first.length + args.length);
+    System.arraycopy(args, 0, all, first.length, args.length);
+    return all;
+  }
+
+  @Test
+  void shouldPrintAProvidersStatementAndRefuseBadDaysAndBidders() {
+    // 3 nodes over 4 slots (3 node-hours) of ash-h100-a, nothing sold (its reserve is above every
+    // bid here)
+    assertEquals(
+        201,
+        service
+            .post("/v1/windows", provider, "cli-stmt", Bodies.window(H200, 3, 40, 44, "900.00"))
+            .status());
+    Map<String, String> env = env(provider);
+    java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+    String[] days = {"--from", today.minusDays(1).toString(), "--to", today.plusDays(3).toString()};
+    Run st =
+        await(
+            () -> cli(env, concat(days, "provider", "statement", "--pool", "ash-h100-a")),
+            r -> r.code() == SurplusCli.OK && r.out().contains(H200));
+    assertTrue(
+        st.out()
+            .lines()
+            .anyMatch(l -> l.strip().matches(H200 + "\\s+ash-h100-a\\s+3\\s+0\\s+0\\s+3\\s+.*")),
+        st.out());
+    JsonNode json =
+        cli(env, concat(days, "provider", "statement", "--pool", "ash-h100-a", "--json")).json();
+    JsonNode h200 = null;
+    for (JsonNode t : json.get("totals")) {
+      h200 = t.get("market").asText().equals(H200) ? t : h200;
+    }
+    assertEquals("3", h200.get("offeredNodeHours").asText(), json.toString());
+    assertEquals("0.00", h200.get("revenue").asText(), json.toString());
+    Run bad = cli(env, "provider", "statement", "--from", "tomorrow");
+    assertEquals(SurplusCli.API_ERROR, bad.code(), bad.toString());
+    assertTrue(bad.err().contains("from"), bad.err());
+    Run bidderAsks = bidder("provider", "statement");
+    assertEquals(SurplusCli.API_ERROR, bidderAsks.code(), bidderAsks.toString());
+    assertTrue(bidderAsks.err().contains("(HTTP 403)"), bidderAsks.err());
+  }
+
   @Test
   void shouldWatchAMarketLiveAndStopAfterCountLines() throws Exception {
     // an open bid, and a change each interval far from it (a market skips idle epochs), keep the

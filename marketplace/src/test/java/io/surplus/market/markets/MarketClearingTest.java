@@ -80,7 +80,7 @@ class MarketClearingTest {
 
   static ResultCode offer(
       ActorRef<Market.Command> market, TestProbe<Market.Outcome> probe, WindowSpec window) {
-    market.tell(new Market.OfferWindow(window, NOW, probe.ref()));
+    market.tell(new Market.OfferWindow(window, "pool-a", NOW, probe.ref()));
     return probe.expectMessageClass(Market.Outcome.class, WAIT).code();
   }
 
@@ -185,10 +185,10 @@ class MarketClearingTest {
           place(market, outcome, BidSpec.gtc(10, 8, 1, 1, 4, S, S + 16, 1_000_000)));
       // a feed window is written and acknowledged; its sequence is then a duplicate
       TestProbe<Market.FeedOutcome> feed = kit.createTestProbe();
-      market.tell(new Market.FeedOffer(W2, 1, NOW, feed.ref()));
+      market.tell(new Market.FeedOffer(W2, "pool-a", 1, NOW, feed.ref()));
       assertEquals(
           Market.FeedOutcome.APPLIED, feed.expectMessageClass(Market.FeedOutcome.class, WAIT));
-      market.tell(new Market.FeedOffer(W2, 1, NOW, feed.ref()));
+      market.tell(new Market.FeedOffer(W2, "pool-a", 1, NOW, feed.ref()));
       assertEquals(
           Market.FeedOutcome.DUPLICATE, feed.expectMessageClass(Market.FeedOutcome.class, WAIT));
 

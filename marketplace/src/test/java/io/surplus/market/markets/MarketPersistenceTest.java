@@ -137,6 +137,7 @@ class MarketPersistenceTest {
       market.tell(
           new Market.OfferWindow(
               new WindowSpec(1, 1, 0, 0, 4, 8, S, S + 16, 1_000_000, 300, 950_000),
+              "pool-a",
               NOW,
               outcome.ref()));
       assertEquals(ResultCode.OK, outcome.expectMessageClass(Market.Outcome.class, WAIT).code());
@@ -350,7 +351,11 @@ class MarketPersistenceTest {
 
   static Market.FeedOffer feedOffer(long window, long seq, int start, int end) {
     return new Market.FeedOffer(
-        new WindowSpec(window, 1, 0, 0, 4, 8, start, end, 1_000_000, 300, 950_000), seq, NOW, null);
+        new WindowSpec(window, 1, 0, 0, 4, 8, start, end, 1_000_000, 300, 950_000),
+        "pool-a",
+        seq,
+        NOW,
+        null);
   }
 
   static Market.ExtendWindow feedExtend(long window, long seq, int end) {
@@ -440,6 +445,7 @@ class MarketPersistenceTest {
       market.tell(
           new Market.OfferWindow(
               new WindowSpec(1, 1, 0, 0, 4, 8, S, S + 16, 1_000_000, 300, 950_000),
+              "pool-a",
               NOW,
               outcome.ref()));
       outcome.expectMessageClass(Market.Outcome.class, WAIT);

@@ -609,7 +609,7 @@ class ReadSideTest {
 
   static void offer(ActorRef<Market.Command> m, WindowSpec w, long at) {
     TestProbe<Market.Outcome> probe = kit.createTestProbe();
-    m.tell(new Market.OfferWindow(w, at, probe.ref()));
+    m.tell(new Market.OfferWindow(w, "pool-a", at, probe.ref()));
     assertEquals(ResultCode.OK, probe.expectMessageClass(Market.Outcome.class, WAIT).code());
   }
 
