@@ -220,6 +220,9 @@ public final class EarningsReplay {
             BidSpec.ANY_REGION,
             b.timeInForce(),
             BidSpec.NO_EXPIRY,
+            false,
+            0,
+            java.util.List.of(),
             false);
     ResultCode rc = book.place(spec, now);
     if (rc == ResultCode.OK) {
