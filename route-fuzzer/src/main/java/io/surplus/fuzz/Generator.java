@@ -538,7 +538,8 @@ final class Generator {
     names.add("unknown-field");
     String name = names.get(rng.nextInt(names.size()));
     List<V> vs = new ArrayList<>();
-    boolean heartbeat = type.contains("heartbeat");
+    // an earlier mutation of this draft may have taken the line's type away
+    boolean heartbeat = type != null && type.contains("heartbeat");
     switch (name) {
       case "at", "start", "end" -> {
         for (V x : Values.instants(d.now, world.horizonEnd, !heartbeat)) {
@@ -549,18 +550,7 @@ final class Generator {
       case "gpusPerNode" -> vs.addAll(Values.integers(1, 64));
       case "noticeSeconds" -> vs.addAll(Values.integers(0, 604_800));
       case "reservePrice" -> vs.addAll(Values.prices());
-      case "confidence" ->
-          // a probability in [0, 1] with at most six decimals: 0 and 1 are fine, unlike a price
-          vs.addAll(
-              List.of(
-                  V.ok("zero", Values.q("0")),
-                  V.ok("one", Values.q("1")),
-                  V.ok("six-decimals", Values.q("0.999999")),
-                  V.bad("above-one", Values.q("1.000001")),
-                  V.bad("two", Values.q("2")),
-                  V.bad("seven-decimals", Values.q("0.1234567")),
-                  V.bad("negative", Values.q("-0.5")),
-                  V.bad("json-number", "0.5")));
+      case "confidence" -> vs.addAll(Values.probabilities());
       case "unknown-field" -> vs.add(V.bad("unknown-field", "1"));
       default -> {
         for (V x : Values.strings()) {
@@ -1082,6 +1072,10 @@ final class Generator {
         boolean amount = List.of("zero", "over-1000").contains(p.label());
         vs.add(new V(p.label(), p.text(), p.refuse() && !amount && bidder));
       }
+    } else if (name.equals("minConfidence")) {
+      vs.addAll(Values.probabilities());
+    } else if (name.equals("avoidPools")) {
+      vs.addAll(Values.poolLists());
     } else if (s.has("pattern") || name.endsWith("Price")) {
       vs.addAll(Values.prices());
     } else if ("array".equals(type)) {
@@ -1117,6 +1111,9 @@ final class Generator {
       if ("boolean".equals(type)) {
         cs.removeIf(c -> c.label().equals("true")); // true is a boolean's value, not a confusion
         cs.add(V.bad("string-yes", Values.q("yes")));
+      }
+      if (name.equals("avoidPools")) {
+        cs.removeIf(c -> c.label().equals("array")); // an empty list avoids nothing
       }
       v = pick >= 95 ? new V("absent", null, required) : cs.get(rng.nextInt(cs.size()));
     } else {

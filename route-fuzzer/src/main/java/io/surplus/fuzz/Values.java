@@ -133,6 +133,41 @@ final class Values {
     return v;
   }
 
+  /** A probability in [0, 1] with at most six decimals: 0 and 1 are fine, unlike a price. */
+  static List<V> probabilities() {
+    return List.of(
+        V.ok("zero", q("0")),
+        V.ok("one", q("1")),
+        V.ok("six-decimals", q("0.999999")),
+        V.bad("above-one", q("1.000001")),
+        V.bad("two", q("2")),
+        V.bad("seven-decimals", q("0.1234567")),
+        V.bad("negative", q("-0.5")),
+        V.bad("json-number", "0.5"));
+  }
+
+  /**
+   * Lists of public pool names ({@code pool-} and six hex digits, at most 16, none twice): empty is
+   * fine (it avoids nothing).
+   */
+  static List<V> poolLists() {
+    List<String> seventeen = new ArrayList<>();
+    for (int i = 0; i < 17; i++) {
+      seventeen.add(q(String.format("pool-%06x", i)));
+    }
+    return List.of(
+        V.ok("empty-array", "[]"),
+        V.ok("one-pool", "[" + q("pool-00aa11") + "]"),
+        V.ok("sixteen-pools", "[" + String.join(",", seventeen.subList(0, 16)) + "]"),
+        V.bad("seventeen-pools", "[" + String.join(",", seventeen) + "]"),
+        V.bad("repeated", "[" + q("pool-00aa11") + "," + q("pool-00aa11") + "]"),
+        V.bad("providers-name", "[" + q("ash-h100-a") + "]"),
+        V.bad("upper-hex", "[" + q("pool-00AA11") + "]"),
+        V.bad("array-of-null", "[null]"),
+        V.bad("array-of-number", "[1]"),
+        V.bad("not-an-array", q("pool-00aa11")));
+  }
+
   /** Arrays: empty, oversized, of the wrong items. */
   static List<V> arrays(String goodItem) {
     List<V> v = new ArrayList<>();

@@ -28,8 +28,22 @@ import java.util.List;
  */
 public final class ReportPage {
 
-  /** The ECharts build on the class path (webjar {@code org.webjars:echarts}). */
-  static final String ECHARTS = "META-INF/resources/webjars/echarts/5.5.0/echarts.min.js";
+  /** The ECharts webjar's Maven metadata, which names its version. */
+  static final String ECHARTS_POM = "META-INF/maven/org.webjars/echarts/pom.properties";
+
+  /** The ECharts build on the class path, of the webjar's version (the pom chooses it). */
+  static String echarts() {
+    java.util.Properties pom = new java.util.Properties();
+    try (InputStream in = ReportPage.class.getClassLoader().getResourceAsStream(ECHARTS_POM)) {
+      if (in == null) {
+        throw new IllegalStateException("the ECharts webjar is not on the class path");
+      }
+      pom.load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return "META-INF/resources/webjars/echarts/" + pom.getProperty("version") + "/echarts.min.js";
+  }
 
   /** Upper bounds, in seconds, of the buckets notice given is counted in; the last is open. */
   static final long[] NOTICE_BUCKETS = {0, 60, 300, 600, 900, 1800, 3600};
@@ -129,9 +143,10 @@ public final class ReportPage {
     try {
       Path dir = html.toAbsolutePath().getParent();
       Files.createDirectories(dir);
-      try (InputStream in = ReportPage.class.getClassLoader().getResourceAsStream(ECHARTS)) {
+      String echarts = echarts();
+      try (InputStream in = ReportPage.class.getClassLoader().getResourceAsStream(echarts)) {
         if (in == null) {
-          throw new IllegalStateException("ECharts is not on the class path: " + ECHARTS);
+          throw new IllegalStateException("ECharts is not on the class path: " + echarts);
         }
         Files.write(dir.resolve("echarts.min.js"), in.readAllBytes());
       }

@@ -31,10 +31,27 @@ public final class TestCassandra {
           CassandraNode.Settings.onPort(
               Path.of(System.getProperty("surplus.cassandra.home")),
               Integer.getInteger("surplus.cassandra.cql-port", CassandraNode.DEFAULT_CQL_PORT));
+      // a fresh node per test run: every test makes keyspaces of its own, and a data directory
+      // kept from run to run piles up their schemas until the node's heap is all schema (seen:
+      // thousands of keyspaces after a day of runs, a 1 GB heap in back-to-back full collections)
+      deleteTree(settings.home());
       node = CassandraNode.start(settings, classpath, Duration.ofSeconds(180));
       Runtime.getRuntime().addShutdownHook(new Thread(TestCassandra::stop, "stop-test-cassandra"));
     }
     return node;
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not clear the test node's directory " + dir, e);
+    }
   }
 
   public static synchronized CassandraNode.Settings settings() {

@@ -70,7 +70,11 @@ class SchemaMigratorTest {
             "epochs",
             "webhook_deliveries",
             "api_keys",
-            "cursor_secret"),
+            "cursor_secret",
+            "window_owner",
+            "provider_windows",
+            "provider_revocations",
+            "provider_leases"),
         tables(settings.keyspace()));
     assertTrue(columns(settings.keyspace(), "lease_by_id").contains("preempt_at"));
     assertEquals(List.of(), migrator.migrate(shipped));
