@@ -66,7 +66,6 @@ public final class Statement {
       long offeredNodeSeconds,
       long revokedNodeSeconds,
       long soldNodeSeconds,
-      long idleNodeSeconds,
       long soldGpuSeconds,
       long revenueMicros,
       long refundMicros,
@@ -83,7 +82,6 @@ public final class Statement {
           offeredNodeSeconds + o.offeredNodeSeconds,
           revokedNodeSeconds + o.revokedNodeSeconds,
           soldNodeSeconds + o.soldNodeSeconds,
-          idleNodeSeconds + o.idleNodeSeconds,
           soldGpuSeconds + o.soldGpuSeconds,
           revenueMicros + o.revenueMicros,
           refundMicros + o.refundMicros,
@@ -91,6 +89,11 @@ public final class Statement {
           priceGpuSecondMicros + o.priceGpuSecondMicros,
           offeredGpuSeconds + o.offeredGpuSeconds,
           reserveGpuSecondMicros + o.reserveGpuSecondMicros);
+    }
+
+    /** Offered less revoked less sold (never below 0). */
+    public long idleNodeSeconds() {
+      return Math.max(0, offeredNodeSeconds - revokedNodeSeconds - soldNodeSeconds);
     }
 
     /** Sold over what stayed on offer (offered less revoked); 0 with nothing on offer. */
@@ -161,7 +164,6 @@ public final class Statement {
                 0,
                 0,
                 0,
-                0,
                 gpus,
                 gpus * w.reserveMicros()));
       }
@@ -197,7 +199,6 @@ public final class Statement {
                 0,
                 0,
                 held * l.nodes(),
-                0,
                 gpuSeconds,
                 Price.cost(l.priceMicros(), l.nodes(), l.gpusPerNode(), billed),
                 Price.cost(l.priceMicros(), l.nodes(), l.gpusPerNode(), refunded),
@@ -210,24 +211,8 @@ public final class Statement {
     List<Line> days = new ArrayList<>();
     Map<String, Line> totals = new TreeMap<>();
     for (Line l : lines.values()) {
-      Line withIdle =
-          new Line(
-              l.market(),
-              l.pool(),
-              l.day(),
-              l.offeredNodeSeconds(),
-              l.revokedNodeSeconds(),
-              l.soldNodeSeconds(),
-              Math.max(0, l.offeredNodeSeconds() - l.revokedNodeSeconds() - l.soldNodeSeconds()),
-              l.soldGpuSeconds(),
-              l.revenueMicros(),
-              l.refundMicros(),
-              l.preemptions(),
-              l.priceGpuSecondMicros(),
-              l.offeredGpuSeconds(),
-              l.reserveGpuSecondMicros());
-      days.add(withIdle);
-      totals.merge(l.market() + "\u0000" + l.pool(), withIdle, Line::plus);
+      days.add(l);
+      totals.merge(l.market() + "\u0000" + l.pool(), l, Line::plus);
     }
     days.sort(
         Comparator.comparing(Line::market)

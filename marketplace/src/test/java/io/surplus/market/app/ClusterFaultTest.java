@@ -26,7 +26,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -73,7 +72,7 @@ class ClusterFaultTest {
   @BeforeAll
   void start() throws Exception {
     Path home = Path.of("target", "cluster-test").toAbsolutePath();
-    deleteRecursively(home);
+    io.surplus.market.cassandra.TestCassandra.deleteTree(home);
     String classpath =
         "target/classes:"
             + Files.readString(Path.of(System.getProperty("surplus.service.classpath-file")))
@@ -537,16 +536,5 @@ class ClusterFaultTest {
 
   static long millis(long fromNanos, long toNanos) {
     return TimeUnit.NANOSECONDS.toMillis(toNanos - fromNanos);
-  }
-
-  static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

@@ -60,7 +60,7 @@ public final class MarketAtFullBook {
     boolean emptyOnly = prefill == 0;
     Path home =
         Path.of(System.getProperty("surplus.bench.home", "marketplace/target/bench-cassandra"));
-    deleteTree(home);
+    io.surplus.market.cassandra.TestCassandra.deleteTree(home);
     String cp =
         Files.readString(Path.of(System.getProperty("surplus.cassandra.classpath-file"))).strip();
     try (CassandraNode node =
@@ -404,14 +404,5 @@ public final class MarketAtFullBook {
       }
     }
     return fallback;
-  }
-
-  private static void deleteTree(Path dir) throws java.io.IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 }

@@ -41,7 +41,10 @@ public final class TestCassandra {
     return node;
   }
 
-  private static void deleteTree(Path dir) {
+  /**
+   * Deletes {@code dir} and everything under it, if it is there (test nodes' and benches' homes).
+   */
+  public static void deleteTree(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }
