@@ -3,6 +3,7 @@ package io.surplus.engine.bench;
 import io.surplus.engine.BidSpec;
 import io.surplus.engine.WindowSpec;
 import io.surplus.engine.book.EpochResult;
+import io.surplus.engine.book.Depth;
 import io.surplus.engine.book.OrderBook;
 import io.surplus.engine.whatif.RandomMarket;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       that gained capacity in their range. Target <= 2 ms.
  *   <li>{@code copy}: {@link OrderBook#copy()} of that same book at its next epoch's cut (the 1,000
  *       new bids still pending), as a market takes one to clear on another thread. Target <= 5 ms.
+ *   <li>{@code depth}: {@link OrderBook#depth(long)} of that same book, as a market renders its
+ *       view after every epoch, on its own actor.
  * </ul>
  *
  * Each invocation works on a fresh book restored from a snapshot taken in setup (restore is outside
@@ -105,5 +108,11 @@ public class ClearingEpochBenchmark {
   @Benchmark
   public OrderBook copy() {
     return book.copy();
+  }
+
+  /** The depth a market publishes in its view after each epoch, of the same book as {@link #copy}. */
+  @Benchmark
+  public Depth depth() {
+    return book.depth(Markets.NOW + 1000);
   }
 }

@@ -67,6 +67,18 @@ final class BidStore {
 
   final Long2LongHashMap index;
 
+  /**
+   * The book's demand per limit price, kept as bids come and go so that depth never passes over the
+   * book: per price, the open bids ({@link #LEVEL_COUNT_SHIFT} bits up) and the nodes they ask for
+   * (the low bits), in one value so that a change costs one probe; absent when none.
+   */
+  final Long2LongHashMap levels;
+
+  /** Where a level's bid count starts in its packed value; the nodes take the bits below. */
+  static final int LEVEL_COUNT_SHIFT = 40;
+
+  static final long LEVEL_NODES_MASK = (1L << LEVEL_COUNT_SHIFT) - 1;
+
   /** Priority order as of the last merge: keys ascending, and the slot each key was placed in. */
   long[] orderKey;
 
@@ -101,6 +113,7 @@ final class BidStore {
     reason = new byte[c];
     freeSlots = new int[c];
     index = new Long2LongHashMap(c, 0.65f, -1L);
+    levels = new Long2LongHashMap(0L);
     orderKey = new long[c];
     orderSlot = new int[c];
     pendingKey = new long[64];
@@ -136,6 +149,7 @@ final class BidStore {
     highWater = o.highWater;
     live = o.live;
     index = new Long2LongHashMap(o.index);
+    levels = new Long2LongHashMap(o.levels);
     orderKey = Arrays.copyOf(o.orderKey, Math.max(16, o.orderLength));
     orderSlot = Arrays.copyOf(o.orderSlot, Math.max(16, o.orderLength));
     orderLength = o.orderLength;
@@ -208,8 +222,23 @@ final class BidStore {
     failedEpoch[s] = NEVER_FAILED;
     index.put(b.id(), s);
     live++;
+    level(s, 1);
     enqueue(s, seq);
     return s;
+  }
+
+  /**
+   * Counts the bid in {@code s} into its price level ({@code sign} 1) or out of it (-1): call with
+   * -1 before its limit or nodes change and with 1 after.
+   */
+  void level(int s, int sign) {
+    long p = limit[s];
+    long v = levels.get(p) + sign * ((1L << LEVEL_COUNT_SHIFT) + nodes[s]);
+    if (v == 0) {
+      levels.remove(p);
+    } else {
+      levels.put(p, v);
+    }
   }
 
   /** Gives the bid in {@code slot} a new priority key and queues it for the next merge. */
@@ -280,6 +309,7 @@ final class BidStore {
   }
 
   private void release(int s) {
+    level(s, -1);
     avoid[s] = null;
     flags[s] = 0;
     key[s] = 0;

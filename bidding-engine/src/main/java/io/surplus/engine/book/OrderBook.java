@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
@@ -210,6 +211,7 @@ public final class OrderBook {
     if (limitPrice <= 0 || limitPrice > io.surplus.engine.Price.MAX_MICROS) {
       return ResultCode.INVALID_AMENDMENT;
     }
+    bids.level(s, -1);
     bids.nodes[s] = nodes;
     bids.minNodes[s] = Math.min(bids.minNodes[s], nodes);
     bids.expiresAt[s] = expiresAtMillis;
@@ -217,6 +219,7 @@ public final class OrderBook {
       bids.limit[s] = limitPrice;
       bids.enqueue(s, ++seq);
     }
+    bids.level(s, 1);
     bids.failedEpoch[s] = BidStore.NEVER_FAILED;
     touched = true;
     return ResultCode.OK;
@@ -326,14 +329,13 @@ public final class OrderBook {
    */
   public Depth depth(long nowMillis) {
     int now = clock.slotAtOrBefore(nowMillis);
-    TreeMap<Long, long[]> demand = new TreeMap<>(Comparator.reverseOrder());
-    for (int s = 0; s < bids.id.length; s++) {
-      if (bids.isLive(s)) {
-        long[] level = demand.computeIfAbsent(bids.limit[s], k -> new long[2]);
-        level[0]++;
-        level[1] += bids.nodes[s];
-      }
+    // demand from the levels kept per price (a pass over the prices, never over the bids)
+    long[] prices = new long[bids.levels.size()];
+    int np = 0;
+    for (Long2LongHashMap.KeyIterator k = bids.levels.keySet().iterator(); k.hasNext(); ) {
+      prices[np++] = k.nextValue();
     }
+    Arrays.sort(prices);
     TreeMap<Long, long[]> supply = new TreeMap<>();
     for (WindowCapacity w : windows.values()) {
       if (w.end <= now) {
@@ -347,8 +349,14 @@ public final class OrderBook {
         level[2] += w.free.get(slot - w.start);
       }
     }
-    List<Depth.BidLevel> bidLevels = new ArrayList<>(demand.size());
-    demand.forEach((p, l) -> bidLevels.add(new Depth.BidLevel(p, (int) l[0], l[1])));
+    List<Depth.BidLevel> bidLevels = new ArrayList<>(np);
+    for (int i = np - 1; i >= 0; i--) {
+      long p = prices[i];
+      long v = bids.levels.get(p);
+      bidLevels.add(
+          new Depth.BidLevel(
+              p, (int) (v >>> BidStore.LEVEL_COUNT_SHIFT), v & BidStore.LEVEL_NODES_MASK));
+    }
     List<Depth.WindowLevel> windowLevels = new ArrayList<>(supply.size());
     supply.forEach((p, l) -> windowLevels.add(new Depth.WindowLevel(p, (int) l[0], l[1], l[2])));
     return new Depth(now, List.copyOf(bidLevels), List.copyOf(windowLevels));

@@ -17,11 +17,13 @@ import io.surplus.engine.WindowSpec;
 import io.surplus.engine.whatif.RandomMarket;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -362,6 +364,47 @@ class ClearingPropertiesTest {
     assertSameResult(a.book.clear(a.now), again.clear(a.now));
     assertArrayEquals(a.book.snapshot(), again.snapshot());
     assertTrue(alone.epoch() > 0);
+  }
+
+  /**
+   * The depth's demand, kept per price level as bids are placed, amended, cancelled, filled,
+   * expired and requeued, reads the same as one grouped from the open bids themselves, in the book,
+   * its copy and the book restored from its snapshot.
+   */
+  @Property(tries = 40)
+  void shouldKeepDemandLevelsEqualToTheOpenBidsGrouped(@ForAll long seed, @ForAll boolean repair) {
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair);
+    for (int e = 0; e < 6; e++) {
+      for (Long id : List.copyOf(a.placed.keySet())) {
+        BidSpec open = a.book.bid(id);
+        if (open != null && a.market.random().nextInt(4) == 0) {
+          int nodes = 1 + a.market.random().nextInt(open.nodes());
+          long limit = open.limitPrice() + a.market.random().nextLong(-200_000, 200_000);
+          if (a.book.amend(id, nodes, Math.max(1, limit), open.expiresAtMillis())
+              == ResultCode.OK) {
+            a.placed.put(id, a.book.bid(id));
+          }
+        }
+      }
+      a.epoch(2, 12, 32, e % 2 == 1);
+      TreeMap<Long, long[]> grouped = new TreeMap<>(Comparator.reverseOrder());
+      for (Long id : a.placed.keySet()) {
+        BidSpec open = a.book.bid(id);
+        if (open != null) {
+          long[] level = grouped.computeIfAbsent(open.limitPrice(), k -> new long[2]);
+          level[0]++;
+          level[1] += open.nodes();
+        }
+      }
+      List<Depth.BidLevel> expected = new ArrayList<>();
+      grouped.forEach((p, l) -> expected.add(new Depth.BidLevel(p, (int) l[0], l[1])));
+      assertEquals(expected, a.book.depth(a.now).bids(), "epoch " + e);
+      assertEquals(expected, a.book.copy().depth(a.now).bids(), "copy, epoch " + e);
+      assertEquals(
+          expected,
+          OrderBook.restore(a.book.snapshot()).depth(a.now).bids(),
+          "restored, epoch " + e);
+    }
   }
 
   @Property(tries = 30)
