@@ -1364,6 +1364,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   /** A durable epoch goes out: the market's view first, then the epoch to the live stream. */
   private void published(State state, EpochCleared e) {
+    if (meters != null) {
+      meters.durable(wallClock.getAsLong() - e.atMillis());
+    }
     publishView(state, true);
     publish(e);
   }

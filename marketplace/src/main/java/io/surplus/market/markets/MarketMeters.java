@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.surplus.engine.book.EpochResult;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class MarketMeters {
 
   private final Timer clear;
+  private final Timer durable;
   private final DistributionSummary searched;
   private final DistributionSummary leases;
   private final DistributionSummary repairFills;
@@ -35,6 +37,14 @@ public final class MarketMeters {
         Timer.builder("surplus.market.epoch.clear")
             .description(
                 "time to clear one epoch, on the clearing thread (the market takes commands meanwhile)")
+            .tag("market", model)
+            .publishPercentiles(0.5, 0.99)
+            .register(registry);
+    durable =
+        Timer.builder("surplus.market.epoch.durable")
+            .description(
+                "from an epoch's cut to its result written and published: the copy, the clearing,"
+                    + " the wait for the clearing thread and both journal writes")
             .tag("market", model)
             .publishPercentiles(0.5, 0.99)
             .register(registry);
@@ -101,6 +111,10 @@ public final class MarketMeters {
     leases.record(r.leases().size());
     repairFills.record(r.repairFills());
     openBids.set(r.openBids());
+  }
+
+  void durable(long millis) {
+    durable.record(Math.max(0, millis), TimeUnit.MILLISECONDS);
   }
 
   void batchSent(int bids, long waitedNanos) {

@@ -3,6 +3,7 @@ package io.surplus.market.stream;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.surplus.market.http.Json;
 import io.surplus.market.markets.Market;
 import io.surplus.market.markets.MarketTopics;
@@ -12,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
@@ -93,6 +95,7 @@ public final class StreamFanOut {
     final AtomicInteger subscribers = new AtomicInteger();
     final Counter rendered;
     final Counter cutOff;
+    final Timer epochLag;
 
     Meters(MeterRegistry registry) {
       Gauge.builder("surplus.stream.subscribers", subscribers, AtomicInteger::get)
@@ -105,6 +108,13 @@ public final class StreamFanOut {
       cutOff =
           Counter.builder("surplus.stream.closed.too.slow")
               .description("streams closed because their client stopped reading (buffer full)")
+              .register(registry);
+      epochLag =
+          Timer.builder("surplus.stream.epoch.lag")
+              .description(
+                  "from an epoch's cut to its message being queued for this node's streams: the"
+                      + " service's share of a subscriber's lag (clearing, writes, the topic)")
+              .publishPercentiles(0.5, 0.99)
               .register(registry);
     }
   }
@@ -279,6 +289,8 @@ public final class StreamFanOut {
     if (e instanceof Market.EpochPublished p) {
       lastEpochs.merge(p.gpuModel(), p.epoch(), Math::max);
       to = byMarket.get(p.gpuModel());
+      meters.epochLag.record(
+          Math.max(0, System.currentTimeMillis() - p.atMillis()), TimeUnit.MILLISECONDS);
     } else if (e instanceof Market.RevocationPublished r) {
       to = byMarket.get(r.gpuModel());
     } else if (e instanceof Market.LeaseNoticePublished n) {

@@ -209,6 +209,7 @@ class BidFlowTest {
     for (String name :
         List.of(
             "surplus_market_epoch_searched_count",
+            "surplus_market_epoch_durable_seconds_count",
             "surplus_market_epoch_leases_count",
             "surplus_market_epoch_repair_fills_count",
             "surplus_market_open_bids",

@@ -176,6 +176,11 @@ class StreamTest {
     assertTrue(
         after - before <= passed + 2,
         "rendered " + (after - before) + " times for " + passed + " epochs and 5 streams");
+    // the service's share of each epoch's lag is timed as it is handed to the streams
+    assertTrue(
+        metric(service.get("/metrics", null).body(), "surplus_stream_epoch_lag_seconds_count")
+            >= passed,
+        "the fan-out timed fewer epochs than it passed on");
     for (Stream s : streams) {
       s.ws().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
     }
