@@ -171,55 +171,55 @@ public final class ProviderStatements {
   private CompletionStage<Done> revoked(String market, Owner o, Market.WindowRevoked r) {
     long from = Math.max(r.fromMillis(), r.atMillis());
     Instant fromSlot = clock.start(clock.slotAtOrBefore(from));
-    List<CompletionStage<Done>> writes = new ArrayList<>();
-    writes.add(
-        run(
-            insertRevocation.bind(
-                o.provider(),
-                o.month(),
-                market,
-                r.windowId(),
-                r.number(),
-                fromSlot,
-                r.keepNodes(),
-                r.kind().name().toLowerCase(Locale.ROOT))));
-    for (Cut c : r.cuts() == null ? List.<Cut>of() : r.cuts()) {
-      writes.add(
-          run(
-              preemptLease.bind(
-                  Instant.ofEpochMilli(c.preemptAtMillis()),
-                  c.noticeShortfallSeconds(),
-                  o.provider(),
-                  o.month(),
-                  market,
-                  r.windowId(),
-                  c.lease().id())));
-    }
-    return all(writes);
+    return run(insertRevocation.bind(
+            o.provider(),
+            o.month(),
+            market,
+            r.windowId(),
+            r.number(),
+            fromSlot,
+            r.keepNodes(),
+            r.kind().name().toLowerCase(Locale.ROOT)))
+        .thenCompose(
+            d ->
+                ReadSideHandler.inTurns(
+                    r.cuts() == null ? List.<Cut>of() : r.cuts(),
+                    c ->
+                        run(
+                            preemptLease.bind(
+                                Instant.ofEpochMilli(c.preemptAtMillis()),
+                                c.noticeShortfallSeconds(),
+                                o.provider(),
+                                o.month(),
+                                market,
+                                r.windowId(),
+                                c.lease().id()))));
   }
 
+  /**
+   * An epoch's leases, {@link ReadSideHandler#MAX_IN_FLIGHT} at a time (an epoch may make
+   * thousands).
+   */
   private CompletionStage<Done> sold(String market, List<Lease> leases) {
-    List<CompletionStage<Done>> writes = new ArrayList<>(leases.size());
-    for (Lease l : leases) {
-      writes.add(
-          withOwner(
-              market,
-              l.windowId(),
-              o ->
-                  run(
-                      insertLease.bind(
-                          o.provider(),
-                          o.month(),
-                          market,
-                          l.windowId(),
-                          l.id(),
-                          l.nodes(),
-                          l.gpusPerNode(),
-                          clock.start(l.startSlot()),
-                          clock.start(l.endSlot()),
-                          l.price()))));
-    }
-    return all(writes);
+    return ReadSideHandler.inTurns(
+        leases,
+        l ->
+            withOwner(
+                market,
+                l.windowId(),
+                o ->
+                    run(
+                        insertLease.bind(
+                            o.provider(),
+                            o.month(),
+                            market,
+                            l.windowId(),
+                            l.id(),
+                            l.nodes(),
+                            l.gpusPerNode(),
+                            clock.start(l.startSlot()),
+                            clock.start(l.endSlot()),
+                            l.price()))));
   }
 
   /**
@@ -259,16 +259,8 @@ public final class ProviderStatements {
 
   private CompletionStage<Done> run(BoundStatement s) {
     return session
-        .executeAsync(s.setConsistencyLevel(ReadSideHandler.CONSISTENCY))
+        .executeAsync(s.setConsistencyLevel(ReadSideHandler.CONSISTENCY).setIdempotent(true))
         .thenApply(rs -> Done.getInstance());
-  }
-
-  private static CompletionStage<Done> all(List<CompletionStage<Done>> writes) {
-    return CompletableFuture.allOf(
-            writes.stream()
-                .map(CompletionStage::toCompletableFuture)
-                .toArray(CompletableFuture[]::new))
-        .thenApply(v -> Done.getInstance());
   }
 
   private static CompletionStage<Done> done() {

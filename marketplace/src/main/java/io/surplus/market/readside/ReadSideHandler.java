@@ -389,15 +389,29 @@ public final class ReadSideHandler extends Handler<EventEnvelope<Market.Event>> 
 
   /** Runs the writes {@link #MAX_IN_FLIGHT} at a time. */
   private CompletionStage<Done> executeAll(List<BoundStatement> writes, int from) {
-    if (from >= writes.size()) {
+    return inTurns(writes.subList(from, writes.size()), this::execute);
+  }
+
+  /**
+   * Runs {@code each} over {@code items}, {@link #MAX_IN_FLIGHT} at a time, so that an epoch of
+   * thousands of leases never asks more of the driver's connection than it can hold in flight.
+   */
+  static <T> CompletionStage<Done> inTurns(
+      List<T> items, java.util.function.Function<T, CompletionStage<Done>> each) {
+    return inTurns(items, each, 0);
+  }
+
+  private static <T> CompletionStage<Done> inTurns(
+      List<T> items, java.util.function.Function<T, CompletionStage<Done>> each, int from) {
+    if (from >= items.size()) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
-    int to = Math.min(writes.size(), from + MAX_IN_FLIGHT);
-    CompletableFuture<?>[] batch = new CompletableFuture<?>[to - from];
+    int to = Math.min(items.size(), from + MAX_IN_FLIGHT);
+    CompletableFuture<?>[] turn = new CompletableFuture<?>[to - from];
     for (int i = from; i < to; i++) {
-      batch[i - from] = execute(writes.get(i)).toCompletableFuture();
+      turn[i - from] = each.apply(items.get(i)).toCompletableFuture();
     }
-    return CompletableFuture.allOf(batch).thenCompose(done -> executeAll(writes, to));
+    return CompletableFuture.allOf(turn).thenCompose(done -> inTurns(items, each, to));
   }
 
   private CompletionStage<Done> execute(BoundStatement write) {

@@ -401,6 +401,53 @@ class ReadSideTest {
     assertEquals(before, everything.get());
   }
 
+  /**
+   * An epoch of 5,000 leases on one provider's window (a full book's large epochs make thousands)
+   * goes into the statements' tables whole: the per-lease owner reads and writes run a bounded
+   * number at a time. Fired all at once they took every request slot of the driver's connection,
+   * and the projection failed and retried the same epoch for as long as the service ran.
+   */
+  @Test
+  void shouldProjectAnEpochOfThousandsOfLeasesIntoTheStatements() throws Exception {
+    String market = "RSX-" + System.nanoTime();
+    long provider = System.nanoTime() & 0x3fff_ffffL;
+    long at = Instant.now().toEpochMilli();
+    int s = CLOCK.slotAtOrAfter(at);
+    ReadSideHandler handler = newHandler();
+    get(handler.start());
+    WindowSpec w = new WindowSpec(1, provider, 7, 0, 16_384, 8, s, s + 8, 1_000_000, 3600, 0);
+    get(
+        handler.process(
+            EventEnvelope.<Market.Event>create(
+                org.apache.pekko.persistence.query.Offset.noOffset(),
+                "Market|" + market,
+                1,
+                new Market.WindowOffered(w, "pool-big", at),
+                at)));
+    long[] ids = new long[5_000];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = i + 1;
+    }
+    get(handler.process(envelope(market, epochAt(at, 1, 42, ids))));
+    CqlSession session =
+        get(
+            CassandraSessionRegistry.get(kit.system())
+                .sessionFor(ReadSideSettings.DEFAULT_SESSION_CONFIG_PATH)
+                .underlying());
+    long rows =
+        session
+            .execute(
+                "SELECT count(*) FROM "
+                    + keyspace
+                    + ".provider_leases WHERE provider = ? AND month = ? AND market = ?",
+                provider,
+                ReadSideHandler.MONTH.format(CLOCK.start(s)),
+                market)
+            .one()
+            .getLong(0);
+    assertEquals(ids.length, rows);
+  }
+
   @Test
   void shouldWalkBackThroughMonthPartitionsForAnAccountsLeases() throws Exception {
     String market = "RSM-" + System.nanoTime();
