@@ -5,6 +5,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.surplus.engine.BidSpec;
 import io.surplus.engine.Price;
 import io.surplus.market.CborSerializable;
+import io.surplus.market.http.Principal;
+import io.surplus.market.http.Role;
+import io.surplus.market.ids.Ids;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,12 +46,6 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class Account
     extends EventSourcedBehaviorWithEnforcedReplies<Account.Command, Account.Event, Account.State> {
-
-  public enum Role {
-    BIDDER,
-    PROVIDER,
-    ADMIN
-  }
 
   /** Where a bid stands, as this account knows it. */
   public enum BidStatus {
@@ -375,13 +372,6 @@ public final class Account
    */
   public record Created(boolean created) implements CborSerializable {}
 
-  /** Who a key belongs to; {@code role} is null when the key is unknown. */
-  public record Principal(long account, Role role) implements CborSerializable {
-    public boolean known() {
-      return role != null;
-    }
-  }
-
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
   @JsonSubTypes({
     @JsonSubTypes.Type(value = Reserved.class, name = "Reserved"),
@@ -485,13 +475,6 @@ public final class Account
 
   /** Events between snapshots; two are kept. */
   public static final int SNAPSHOT_EVERY = 500;
-
-  /** Bits of a bid id below the account id: bid id = account << 32 | the account's sequence. */
-  public static final int BID_SEQ_BITS = 32;
-
-  public static long accountOfBid(long bidId) {
-    return bidId >>> BID_SEQ_BITS;
-  }
 
   /**
    * Registers accounts with Cluster Sharding. A live account charges its running leases every
@@ -848,7 +831,7 @@ public final class Account
         } else if (b.reserve() > available) {
           items.add(new InsufficientCredit(available, b.reserve()));
         } else {
-          long bidId = (id << BID_SEQ_BITS) | seq++;
+          long bidId = Ids.of(id, seq++);
           available -= b.reserve();
           BidReserved reserved =
               new BidReserved(
@@ -1075,7 +1058,7 @@ public final class Account
           ? new Reserved(earlier.windowId(), true, BidStatus.PENDING)
           : new KeyReused(earlier.windowId());
     }
-    long windowId = (id << BID_SEQ_BITS) | (s.nextSeq + events.size());
+    long windowId = Ids.of(id, s.nextSeq + events.size());
     events.add(new WindowIdReserved(windowId, w.market(), w.idempotencyKey(), w.requestHash()));
     return new Reserved(windowId, false, BidStatus.PENDING);
   }

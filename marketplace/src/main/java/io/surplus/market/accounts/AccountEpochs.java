@@ -2,6 +2,7 @@ package io.surplus.market.accounts;
 
 import io.surplus.engine.Lease;
 import io.surplus.engine.SlotClock;
+import io.surplus.market.ids.Ids;
 import io.surplus.market.markets.EpochProjections;
 import io.surplus.market.markets.Market;
 import java.time.Duration;
@@ -123,10 +124,10 @@ public final class AccountEpochs extends Handler<EventEnvelope<Market.Event>> {
                   clock.startMillis(l.endSlot())));
     }
     for (long b : e.expiredBidIds()) {
-      byAccount.computeIfAbsent(Account.accountOfBid(b), a -> new Touched()).expired().add(b);
+      byAccount.computeIfAbsent(Ids.accountOf(b), a -> new Touched()).expired().add(b);
     }
     for (long b : e.unfilledIocBidIds()) {
-      byAccount.computeIfAbsent(Account.accountOfBid(b), a -> new Touched()).unfilled().add(b);
+      byAccount.computeIfAbsent(Ids.accountOf(b), a -> new Touched()).unfilled().add(b);
     }
     List<CompletableFuture<Done>> sent = new ArrayList<>();
     byAccount.forEach(

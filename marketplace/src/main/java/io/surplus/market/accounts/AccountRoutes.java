@@ -1,14 +1,14 @@
 package io.surplus.market.accounts;
 
 import io.surplus.engine.Price;
-import io.surplus.market.app.Settings;
 import io.surplus.market.bids.BidRequest;
-import io.surplus.market.bids.BidRoutes;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
+import io.surplus.market.http.Role;
+import io.surplus.market.settings.Settings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -66,8 +66,8 @@ public final class AccountRoutes {
 
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.of("GET", "/v1/account", Set.of(Account.Role.values()), this::balance),
-        Endpoint.of("POST", "/v1/accounts", Set.of(Account.Role.ADMIN), this::create));
+        Endpoint.of("GET", "/v1/account", Set.of(Role.values()), this::balance),
+        Endpoint.of("POST", "/v1/accounts", Set.of(Role.ADMIN), this::create));
   }
 
   private CompletionStage<HttpResponse> balance(Call call) {
@@ -78,14 +78,14 @@ public final class AccountRoutes {
   }
 
   private CompletionStage<HttpResponse> create(Call call) {
-    String key = BidRoutes.idempotencyKeyOf(call);
+    String key = call.idempotencyKey();
     NewAccount body = Json.read(call.body(), NewAccount.class);
     if (body.role() == null) {
       throw Problem.missing("role").failure();
     }
-    Account.Role role;
+    Role role;
     try {
-      role = Account.Role.valueOf(body.role().toUpperCase(Locale.ROOT));
+      role = Role.valueOf(body.role().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw Problem.invalid("role", "role must be bidder, provider or admin").failure();
     }
@@ -95,8 +95,7 @@ public final class AccountRoutes {
     if (body.name().isBlank() || body.name().length() > 100) {
       throw Problem.invalid("name", "name must be 1-100 characters").failure();
     }
-    long limit =
-        role == Account.Role.BIDDER ? BidRequest.amount("creditLimit", body.creditLimit()) : 0;
+    long limit = role == Role.BIDDER ? BidRequest.amount("creditLimit", body.creditLimit()) : 0;
     // the id follows from the admin and the key, so a retry cannot make a second account
     long id =
         1000

@@ -6,6 +6,7 @@ import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.markets.MarketGate;
 import io.surplus.market.markets.MarketViews;
+import io.surplus.market.settings.Settings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

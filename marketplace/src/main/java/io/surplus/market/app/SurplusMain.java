@@ -8,6 +8,8 @@ import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.ApiKeys;
 import io.surplus.market.accounts.KeyIndex;
 import io.surplus.market.cassandra.CassandraNode;
+import io.surplus.market.http.Role;
+import io.surplus.market.settings.Settings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -240,10 +242,9 @@ public final class SurplusMain implements Callable<Integer> {
       }
       return keys;
     }
-    create(system, index, ADMIN, Account.Role.ADMIN, "demo admin", 0, "admin", keys);
-    create(
-        system, index, BIDDER, Account.Role.BIDDER, "demo bidder", 50_000_000_000L, "bidder", keys);
-    create(system, index, PROVIDER, Account.Role.PROVIDER, "demo provider", 0, "provider", keys);
+    create(system, index, ADMIN, Role.ADMIN, "demo admin", 0, "admin", keys);
+    create(system, index, BIDDER, Role.BIDDER, "demo bidder", 50_000_000_000L, "bidder", keys);
+    create(system, index, PROVIDER, Role.PROVIDER, "demo provider", 0, "provider", keys);
     Files.createDirectories(var);
     // written aside, then moved into place: whoever waits for the file reads it whole
     Path written = var.resolve("demo-keys.properties.tmp");
@@ -262,7 +263,7 @@ public final class SurplusMain implements Callable<Integer> {
       ActorSystem<?> system,
       KeyIndex index,
       long id,
-      Account.Role role,
+      Role role,
       String name,
       long credit,
       String label,

@@ -14,6 +14,7 @@ import io.surplus.market.bids.BidRoutes;
 import io.surplus.market.board.BoardRoutes;
 import io.surplus.market.feed.FeedRoutes;
 import io.surplus.market.http.Api;
+import io.surplus.market.http.Principal;
 import io.surplus.market.http.Problem;
 import io.surplus.market.markets.MarketGate;
 import io.surplus.market.markets.MarketRoutes;
@@ -21,6 +22,7 @@ import io.surplus.market.markets.MarketTopics;
 import io.surplus.market.readside.ReadSide;
 import io.surplus.market.readside.ReadSideRoutes;
 import io.surplus.market.readside.ReadSideSettings;
+import io.surplus.market.settings.Settings;
 import io.surplus.market.stream.StreamRoutes;
 import io.surplus.market.stream.StreamTokens;
 import io.surplus.market.webhooks.EgressPolicy;
@@ -268,14 +270,14 @@ public final class SurplusService {
    */
   static Api.Authenticator authenticator(ActorSystem<?> system, Duration timeout, KeyIndex index) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    ConcurrentHashMap<String, Account.Principal> cache = new ConcurrentHashMap<>();
+    ConcurrentHashMap<String, Principal> cache = new ConcurrentHashMap<>();
     return key -> {
       long account = ApiKeys.accountOf(key);
       if (account < 0) {
         return CompletableFuture.failedFuture(notValid());
       }
       String hash = ApiKeys.hash(key);
-      Account.Principal known = cache.get(hash);
+      Principal known = cache.get(hash);
       if (known != null) {
         return CompletableFuture.completedFuture(known);
       }
@@ -292,7 +294,7 @@ public final class SurplusService {
                 }
                 return sharding
                     .entityRefFor(Account.ENTITY_KEY, Long.toString(account))
-                    .<Account.Principal>ask(r -> new Account.Authenticate(hash, r), timeout);
+                    .<Principal>ask(r -> new Account.Authenticate(hash, r), timeout);
               })
           .thenApply(
               p -> {

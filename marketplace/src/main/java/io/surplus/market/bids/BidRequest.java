@@ -5,9 +5,10 @@ import io.surplus.engine.Instants;
 import io.surplus.engine.Price;
 import io.surplus.engine.SlotClock;
 import io.surplus.engine.TimeInForce;
-import io.surplus.market.app.Settings;
 import io.surplus.market.http.Problem;
+import io.surplus.market.ids.Ids;
 import io.surplus.market.markets.WindowSlots;
+import io.surplus.market.settings.Settings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -186,7 +187,7 @@ public record BidRequest(
     }
     List<Integer> keys = new java.util.ArrayList<>(avoidPools.size());
     for (String name : avoidPools) {
-      int key = WindowSlots.poolKey(name);
+      int key = Ids.parsePool(name);
       if (key < 0) {
         throw Problem.invalid(
                 "avoidPools",

@@ -11,16 +11,16 @@ import io.surplus.engine.TimeInForce;
 import io.surplus.engine.whatif.Quote;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.ApiKeys;
-import io.surplus.market.app.Settings;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
+import io.surplus.market.http.Role;
+import io.surplus.market.ids.Ids;
 import io.surplus.market.markets.Market;
 import io.surplus.market.markets.MarketGate;
-import io.surplus.market.markets.MarketRoutes;
-import io.surplus.market.markets.WindowSlots;
+import io.surplus.market.settings.Settings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,9 +49,6 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 public final class BidRoutes {
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BidRoutes.class);
-
-  /** Longest Idempotency-Key accepted. */
-  public static final int MAX_KEY_LENGTH = 255;
 
   /** Largest body of a batch placement. */
   public static final long BATCH_BODY_LIMIT = 2L * 1024 * 1024;
@@ -125,7 +122,7 @@ public final class BidRoutes {
   }
 
   public List<Endpoint> endpoints() {
-    Set<Account.Role> bidder = Set.of(Account.Role.BIDDER);
+    Set<Role> bidder = Set.of(Role.BIDDER);
     return List.of(
         Endpoint.of("POST", "/v1/bids", bidder, this::place),
         Endpoint.of("POST", "/v1/bids/preview", bidder, this::preview),
@@ -144,36 +141,8 @@ public final class BidRoutes {
     return sharding.entityRefFor(MarketGate.ENTITY_KEY, model);
   }
 
-  /** The request's Idempotency-Key header, checked. */
-  public static String idempotencyKeyOf(Call call) {
-    return idempotencyKey(call);
-  }
-
-  static String idempotencyKey(Call call) {
-    String key = call.header("Idempotency-Key").orElse(null);
-    if (key == null || key.isBlank()) {
-      throw Problem.of(
-              400,
-              "missing-idempotency-key",
-              "Idempotency-Key is required",
-              "every write needs an Idempotency-Key header (1-" + MAX_KEY_LENGTH + " characters)",
-              "Idempotency-Key")
-          .failure();
-    }
-    if (key.length() > MAX_KEY_LENGTH || !key.chars().allMatch(c -> c > 32 && c < 127)) {
-      throw Problem.of(
-              400,
-              "invalid-idempotency-key",
-              "Idempotency-Key is invalid",
-              "Idempotency-Key must be 1-" + MAX_KEY_LENGTH + " visible ASCII characters",
-              "Idempotency-Key")
-          .failure();
-    }
-    return key;
-  }
-
   private CompletionStage<HttpResponse> place(Call call) {
-    String key = idempotencyKey(call);
+    String key = call.idempotencyKey();
     BidRequest request = Json.read(call.body(), BidRequest.class);
     return placeOne(call.principal().account(), key, ApiKeys.sha256(call.body()), request)
         .thenApply(
@@ -410,7 +379,7 @@ public final class BidRoutes {
   }
 
   private CompletionStage<HttpResponse> placeBatch(Call call) {
-    String key = idempotencyKey(call);
+    String key = call.idempotencyKey();
     BatchRequest batch = Json.read(call.body(), BatchRequest.class);
     if (batch.bids() == null) {
       throw Problem.missing("bids").failure();
@@ -610,7 +579,7 @@ public final class BidRoutes {
                     200,
                     new BidList(
                         page.bids().stream().map(e -> view(e, null)).toList(),
-                        page.nextAfter() == 0 ? null : formatBidId(page.nextAfter()))));
+                        page.nextAfter() == 0 ? null : Ids.bid(page.nextAfter()))));
   }
 
   /** The bid id a list cursor names: one of the caller's, else 400 naming {@code cursor}. */
@@ -618,7 +587,7 @@ public final class BidRoutes {
     String cursor = call.query("cursor").orElseThrow();
     try {
       long id = parseBidId(cursor, "cursor");
-      if (Account.accountOfBid(id) == call.principal().account()) {
+      if (Ids.accountOf(id) == call.principal().account()) {
         return id;
       }
     } catch (Problem.Failure notABidId) {
@@ -660,8 +629,7 @@ public final class BidRoutes {
         .thenCompose(
             v -> {
               if (v.entry() == null) {
-                throw Problem.notFound("no bid " + formatBidId(bidId) + " in this account")
-                    .failure();
+                throw Problem.notFound("no bid " + Ids.bid(bidId) + " in this account").failure();
               }
               Account.BidEntry e = v.entry();
               if (e.status().closed()) {
@@ -677,13 +645,13 @@ public final class BidRoutes {
   private CompletionStage<HttpResponse> cancel(Call call) {
     long id = ownBidId(call);
     long accountId = call.principal().account();
-    call.header("Idempotency-Key").ifPresent(k -> idempotencyKey(call));
+    call.header("Idempotency-Key").ifPresent(k -> call.idempotencyKey());
     return account(accountId)
         .<Account.BidView>ask(r -> new Account.GetBid(id, r), timeout)
         .thenCompose(
             v -> {
               if (v.entry() == null) {
-                throw Problem.notFound("no bid " + formatBidId(id) + " in this account").failure();
+                throw Problem.notFound("no bid " + Ids.bid(id) + " in this account").failure();
               }
               if (v.entry().status() == Account.BidStatus.CANCELLED) {
                 return CompletableFuture.completedFuture(view(v.entry(), null));
@@ -694,7 +662,7 @@ public final class BidRoutes {
                         "bid-closed",
                         "The bid is closed",
                         "bid "
-                            + formatBidId(id)
+                            + Ids.bid(id)
                             + " is "
                             + v.entry().status().name().toLowerCase(Locale.ROOT)
                             + " and cannot be cancelled",
@@ -712,7 +680,7 @@ public final class BidRoutes {
                                   "bid-closed",
                                   "The bid is closed",
                                   "bid "
-                                      + formatBidId(id)
+                                      + Ids.bid(id)
                                       + " is no longer in the book (filled or expired)",
                                   null)
                               .failure();
@@ -730,38 +698,21 @@ public final class BidRoutes {
   /** The bid id of the path, which must belong to the caller (else 404: no leak of others' ids). */
   static long ownBidId(Call call) {
     long id = parseBidId(call.param("id"), "id");
-    if (Account.accountOfBid(id) != call.principal().account()) {
+    if (Ids.accountOf(id) != call.principal().account()) {
       throw Problem.notFound("no bid " + call.param("id") + " in this account").failure();
     }
     return id;
   }
 
-  /** Bid ids read {@code bid_<account>_<sequence>}. */
-  public static String formatBidId(long id) {
-    return "bid_" + Account.accountOfBid(id) + "_" + (id & 0xFFFF_FFFFL);
-  }
-
+  /** The bid {@code text} names, or a 404 naming {@code field}. */
   static long parseBidId(String text, String field) {
-    Problem bad =
-        Problem.of(
-            404, "not-found", "Not found", "no bid " + text + " (ids read bid_<n>_<n>)", field);
-    if (text == null || !text.startsWith("bid_")) {
-      throw bad.failure();
+    long id = Ids.parseBid(text);
+    if (id < 0) {
+      throw Problem.of(
+              404, "not-found", "Not found", "no bid " + text + " (ids read bid_<n>_<n>)", field)
+          .failure();
     }
-    String[] parts = text.substring(4).split("_", -1);
-    if (parts.length != 2) {
-      throw bad.failure();
-    }
-    try {
-      long account = Long.parseLong(parts[0]);
-      long seq = Long.parseLong(parts[1]);
-      if (account <= 0 || account >= (1L << 31) || seq <= 0 || seq > 0xFFFF_FFFFL) {
-        throw bad.failure();
-      }
-      return (account << Account.BID_SEQ_BITS) | seq;
-    } catch (NumberFormatException e) {
-      throw bad.failure();
-    }
+    return id;
   }
 
   BidView view(Account.BidEntry e, Reason reason) {
@@ -777,7 +728,7 @@ public final class BidRoutes {
       }
     }
     return new BidView(
-        formatBidId(e.bidId()),
+        Ids.bid(e.bidId()),
         e.status().name().toLowerCase(Locale.ROOT),
         e.market(),
         s.nodes(),
@@ -793,10 +744,8 @@ public final class BidRoutes {
             ? null
             : Instant.ofEpochMilli(s.expiresAtMillis()).toString(),
         s.requeue(),
-        s.minConfidencePpm() == 0 ? null : MarketRoutes.confidence(s.minConfidencePpm()),
-        s.avoidPools().isEmpty()
-            ? null
-            : s.avoidPools().stream().map(WindowSlots::poolLabel).toList(),
+        s.minConfidencePpm() == 0 ? null : Json.ppm(s.minConfidencePpm()),
+        s.avoidPools().isEmpty() ? null : s.avoidPools().stream().map(Ids::pool).toList(),
         s.requeueAvoidsPool(),
         Price.format(e.reserved()),
         reason == null || reason == Reason.NONE ? null : reason.name(),

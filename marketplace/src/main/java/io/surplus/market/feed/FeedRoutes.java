@@ -13,16 +13,17 @@ import io.surplus.feed.protocol.WindowOpened;
 import io.surplus.feed.protocol.WindowRevoked;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.ApiKeys;
-import io.surplus.market.app.Settings;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.BodyTimeouts;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
+import io.surplus.market.http.Role;
 import io.surplus.market.markets.Market;
 import io.surplus.market.markets.MarketGate;
 import io.surplus.market.markets.WindowSlots;
+import io.surplus.market.settings.Settings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -98,7 +99,7 @@ public final class FeedRoutes {
   }
 
   public List<Endpoint> endpoints() {
-    Set<Account.Role> provider = Set.of(Account.Role.PROVIDER);
+    Set<Role> provider = Set.of(Role.PROVIDER);
     return List.of(
         Endpoint.of("POST", "/v1/feed", provider, this::feed)
             .withBodyLimit(Api.STREAMED_BODY)

@@ -2,7 +2,7 @@ package io.surplus.market.http;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.surplus.market.accounts.Account;
+import io.surplus.market.settings.Settings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -58,8 +58,11 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   public static final int RETRY_AFTER_SECONDS = 2;
 
   /** What a handler sees of a request. */
+  /** Longest Idempotency-Key accepted. */
+  public static final int MAX_KEY_LENGTH = 255;
+
   public record Call(
-      HttpRequest request, Map<String, String> params, Account.Principal principal, String body) {
+      HttpRequest request, Map<String, String> params, Principal principal, String body) {
 
     public String param(String name) {
       return params.get(name);
@@ -67,6 +70,43 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
 
     public Optional<String> query(String name) {
       return request.getUri().query().get(name);
+    }
+
+    /**
+     * The request's {@code Idempotency-Key} header, checked: 1-{@link #MAX_KEY_LENGTH} visible
+     * ASCII characters, else a 400 naming the header.
+     */
+    public String idempotencyKey() {
+      String key = header("Idempotency-Key").orElse(null);
+      if (key == null || key.isBlank()) {
+        throw Problem.of(
+                400,
+                "missing-idempotency-key",
+                "Idempotency-Key is required",
+                "every write needs an Idempotency-Key header (1-" + MAX_KEY_LENGTH + " characters)",
+                "Idempotency-Key")
+            .failure();
+      }
+      if (key.length() > MAX_KEY_LENGTH || !key.chars().allMatch(c -> c > 32 && c < 127)) {
+        throw Problem.of(
+                400,
+                "invalid-idempotency-key",
+                "Idempotency-Key is invalid",
+                "Idempotency-Key must be 1-" + MAX_KEY_LENGTH + " visible ASCII characters",
+                "Idempotency-Key")
+            .failure();
+      }
+      return key;
+    }
+
+    /** The market the path's {@code gpuModel} names, or a 404 listing the markets. */
+    public String market(Settings settings) {
+      String model = param("gpuModel");
+      if (!settings.hasMarket(model)) {
+        throw Problem.notFound("no market '" + model + "'; markets: " + settings.markets().keySet())
+            .failure();
+      }
+      return model;
     }
 
     public Optional<String> header(String name) {
@@ -90,13 +130,12 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   public record Endpoint(
       String method,
       String template,
-      Set<Account.Role> roles,
+      Set<Role> roles,
       long bodyLimit,
       Set<String> mediaTypes,
       Handler handler) {
 
-    public static Endpoint of(
-        String method, String template, Set<Account.Role> roles, Handler handler) {
+    public static Endpoint of(String method, String template, Set<Role> roles, Handler handler) {
       return new Endpoint(
           method, template, roles, DEFAULT_BODY_LIMIT, Set.of(JSON_MEDIA_TYPE), handler);
     }
@@ -118,7 +157,7 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   /** Turns a bearer key into its account and role; fails with a problem when it cannot. */
   @FunctionalInterface
   public interface Authenticator {
-    CompletionStage<Account.Principal> authenticate(String key);
+    CompletionStage<Principal> authenticate(String key);
   }
 
   private final List<Endpoint> endpoints;
@@ -244,7 +283,7 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
         .record(Duration.ofNanos(System.nanoTime() - started));
   }
 
-  private CompletionStage<Account.Principal> principal(Endpoint e, HttpRequest request) {
+  private CompletionStage<Principal> principal(Endpoint e, HttpRequest request) {
     if (e.roles().isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
@@ -400,12 +439,32 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
                       + " the same Idempotency-Key"))
           .addHeader(RawHeader.create("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
     }
+    if (storeBusy(c)) {
+      // the store did not answer (overloaded, no connection free, a timeout): nothing was read or
+      // acknowledged, and a retry later may well succeed
+      log.warn("the store did not answer: {}", c.toString());
+      return problem(Problem.unavailable("the store did not answer in time; retry later"))
+          .addHeader(RawHeader.create("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
+    }
     if (c instanceof IllegalArgumentException) {
       return problem(Problem.of(400, "bad-request", "Bad request", c.getMessage(), null));
     }
     log.error("unexpected failure", c);
     return problem(
         Problem.of(500, "internal", "Internal error", "an unexpected error; it is logged", null));
+  }
+
+  /**
+   * Whether {@code c} says the Cassandra store could not answer now, as opposed to a bug: every
+   * node tried failed or none was free, the driver or a replica timed out, or the node is
+   * overloaded or lacks replicas.
+   */
+  static boolean storeBusy(Throwable c) {
+    return c instanceof com.datastax.oss.driver.api.core.AllNodesFailedException
+        || c instanceof com.datastax.oss.driver.api.core.DriverTimeoutException
+        || c instanceof com.datastax.oss.driver.api.core.servererrors.QueryExecutionException
+        || c instanceof com.datastax.oss.driver.api.core.servererrors.OverloadedException
+        || c instanceof com.datastax.oss.driver.api.core.NodeUnavailableException;
   }
 
   static Problem bodyTooLarge(long limit) {

@@ -143,4 +143,9 @@ public final class Json {
         .collect(Collectors.joining("."))
         .replace(".[", "[");
   }
+
+  /** A fraction given in parts per million, as the API writes it: {@code 0.95}, {@code 1}. */
+  public static String ppm(int ppm) {
+    return java.math.BigDecimal.valueOf(ppm, 6).stripTrailingZeros().toPlainString();
+  }
 }

@@ -8,7 +8,6 @@ import io.surplus.engine.book.Depth;
 import io.surplus.engine.book.WindowProfile;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.ApiKeys;
-import io.surplus.market.app.Settings;
 import io.surplus.market.bids.BidRequest;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
@@ -16,6 +15,9 @@ import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.EntityTags;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
+import io.surplus.market.http.Role;
+import io.surplus.market.ids.Ids;
+import io.surplus.market.settings.Settings;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -221,21 +223,11 @@ public final class MarketRoutes {
         Endpoint.of("GET", "/v1/markets/{gpuModel}", Set.of(), this::market),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/book", Set.of(), this::book),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/windows", Set.of(), this::windows),
-        Endpoint.of("POST", "/v1/windows", Set.of(Account.Role.PROVIDER), this::offer));
+        Endpoint.of("POST", "/v1/windows", Set.of(Role.PROVIDER), this::offer));
   }
 
   private EntityRef<MarketGate.Message> market(String model) {
     return sharding.entityRefFor(MarketGate.ENTITY_KEY, model);
-  }
-
-  /** The GPU model of the path, which must be a market. */
-  public static String model(Settings settings, Call call) {
-    String model = call.param("gpuModel");
-    if (!settings.hasMarket(model)) {
-      throw Problem.notFound("no market '" + model + "'; markets: " + settings.markets().keySet())
-          .failure();
-    }
-    return model;
   }
 
   /**
@@ -340,17 +332,17 @@ public final class MarketRoutes {
 
   /** {@code GET /v1/markets/{gpuModel}}: one market's line of the list, its rules included. */
   private CompletionStage<HttpResponse> market(Call call) {
-    MarketViews.Rendered r = view(model(settings, call));
+    MarketViews.Rendered r = view(call.market(settings));
     return send(call, r.etag(), r.summary());
   }
 
   private CompletionStage<HttpResponse> book(Call call) {
-    MarketViews.Rendered r = view(model(settings, call));
+    MarketViews.Rendered r = view(call.market(settings));
     return send(call, r.etag(), r.book());
   }
 
   private CompletionStage<HttpResponse> windows(Call call) {
-    MarketViews.Rendered r = view(model(settings, call));
+    MarketViews.Rendered r = view(call.market(settings));
     return send(call, r.etag(), r.windows());
   }
 
@@ -398,7 +390,7 @@ public final class MarketRoutes {
               clock.start(w.endSlot()).toString(),
               Price.format(spec.reservePrice()),
               spec.noticeSeconds(),
-              confidence(spec.confidencePpm()),
+              Json.ppm(spec.confidencePpm()),
               List.copyOf(runs)));
     }
     return new TimelineView(
@@ -436,11 +428,11 @@ public final class MarketRoutes {
    * pools they avoid by it.
    */
   static String poolLabel(long provider, int pool) {
-    return WindowSlots.poolLabel(WindowSpec.poolKey(provider, pool));
+    return Ids.pool(WindowSpec.poolKey(provider, pool));
   }
 
   private CompletionStage<HttpResponse> offer(Call call) {
-    String key = io.surplus.market.bids.BidRoutes.idempotencyKeyOf(call);
+    String key = call.idempotencyKey();
     WindowRequest w = Json.read(call.body(), WindowRequest.class);
     long now = System.currentTimeMillis();
     WindowSpec spec = toSpec(w, now, 1);
@@ -502,7 +494,7 @@ public final class MarketRoutes {
   WindowView view(WindowRequest w, WindowSpec s) {
     SlotClock clock = settings.clock();
     return new WindowView(
-        "win_" + (s.id() >>> Account.BID_SEQ_BITS) + "_" + (s.id() & 0xFFFF_FFFFL),
+        Ids.window(s.id()),
         w.gpuModel(),
         w.pool(),
         w.region(),
@@ -512,12 +504,7 @@ public final class MarketRoutes {
         clock.start(s.endSlot()).toString(),
         Price.format(s.reservePrice()),
         s.noticeSeconds(),
-        confidence(s.confidencePpm()));
-  }
-
-  /** A probability in parts per million as the API writes it: "0.95". */
-  public static String confidence(int ppm) {
-    return BigDecimal.valueOf(ppm, 6).stripTrailingZeros().toPlainString();
+        Json.ppm(s.confidencePpm()));
   }
 
   /** Checks a window request and makes the engine's window, or names the field that is wrong. */

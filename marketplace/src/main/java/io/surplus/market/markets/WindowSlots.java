@@ -67,23 +67,6 @@ public record WindowSlots(int start, int end) {
     return h.toMinutes() % 60 == 0 ? h.toHours() + " hours" : h.toMinutes() + " minutes";
   }
 
-  /**
-   * The name a pool goes by in the API: {@code pool-} and the six hex digits of its {@link
-   * io.surplus.engine.WindowSpec#poolKey() key}, as the window timeline shows it and as a bid names
-   * the pools it avoids.
-   */
-  public static String poolLabel(int poolKey) {
-    return String.format(java.util.Locale.ROOT, "pool-%06x", poolKey);
-  }
-
-  /** The key of a pool named as {@link #poolLabel} writes it, or -1 if it is not such a name. */
-  public static int poolKey(String label) {
-    if (label == null || !label.matches("pool-[0-9a-f]{6}")) {
-      return -1;
-    }
-    return Integer.parseInt(label.substring(5), 16);
-  }
-
   /** The engine's pool number of a pool name. */
   public static int poolId(String pool) {
     return pool.hashCode() & 0x7fff_ffff;

@@ -1,17 +1,16 @@
 package io.surplus.market.readside;
 
 import io.surplus.engine.Price;
-import io.surplus.market.accounts.Account;
-import io.surplus.market.app.Settings;
-import io.surplus.market.bids.BidRoutes;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.PageCache;
 import io.surplus.market.http.Problem;
-import io.surplus.market.markets.MarketRoutes;
+import io.surplus.market.http.Role;
+import io.surplus.market.ids.Ids;
 import io.surplus.market.readside.ReadSide.EpochRecord;
 import io.surplus.market.readside.ReadSide.LeaseRow;
+import io.surplus.market.settings.Settings;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -122,12 +121,11 @@ public final class ReadSideRoutes {
   }
 
   public List<Endpoint> endpoints() {
-    Set<Account.Role> bidder = Set.of(Account.Role.BIDDER);
+    Set<Role> bidder = Set.of(Role.BIDDER);
     return List.of(
         Endpoint.of("GET", "/v1/leases", bidder, this::leases),
         Endpoint.of("GET", "/v1/leases/{id}", bidder, this::lease),
-        Endpoint.of(
-            "GET", "/v1/provider/statement", Set.of(Account.Role.PROVIDER), this::statement),
+        Endpoint.of("GET", "/v1/provider/statement", Set.of(Role.PROVIDER), this::statement),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/trades", Set.of(), shared(this::trades)),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/candles", Set.of(), shared(this::candles)),
         Endpoint.of("GET", "/v1/markets/{gpuModel}/epochs/{n}", Set.of(), shared(this::epoch)));
@@ -142,11 +140,6 @@ public final class ReadSideRoutes {
         .divide(BigDecimal.valueOf(3600), 6, java.math.RoundingMode.DOWN)
         .stripTrailingZeros()
         .toPlainString();
-  }
-
-  /** Lease ids read {@code lease_<gpuModel>_<n>}. */
-  public static String leaseId(String market, long n) {
-    return "lease_" + market + "_" + n;
   }
 
   LeaseView view(LeaseRow l) {
@@ -165,8 +158,8 @@ public final class ReadSideRoutes {
             l.gpusPerNode(),
             l.end().getEpochSecond() - l.start().getEpochSecond());
     return new LeaseView(
-        leaseId(l.market(), l.leaseId()),
-        BidRoutes.formatBidId(l.bidId()),
+        Ids.lease(l.market(), l.leaseId()),
+        Ids.bid(l.bidId()),
         l.market(),
         l.nodes(),
         l.gpusPerNode(),
@@ -201,18 +194,13 @@ public final class ReadSideRoutes {
 
   private CompletionStage<HttpResponse> lease(Call call) {
     String id = call.param("id");
-    int sep = id.lastIndexOf('_');
     Problem missing = Problem.notFound("no lease " + id + " in this account");
-    if (!id.startsWith("lease_") || sep <= 6) {
+    Ids.LeaseRef ref = Ids.parseLease(id);
+    if (ref == null) {
       throw missing.failure();
     }
-    String market = id.substring(6, sep);
-    long n;
-    try {
-      n = Long.parseLong(id.substring(sep + 1));
-    } catch (NumberFormatException e) {
-      throw missing.failure();
-    }
+    String market = ref.market();
+    long n = ref.n();
     if (!settings.hasMarket(market)) {
       throw missing.failure();
     }
@@ -245,7 +233,7 @@ public final class ReadSideRoutes {
    * {@code 400} naming {@code cursor}.
    */
   private CompletionStage<HttpResponse> trades(Call call) {
-    String model = MarketRoutes.model(settings, call);
+    String model = call.market(settings);
     LocalDate day = null;
     if (call.query("day").isPresent()) {
       try {
@@ -379,7 +367,7 @@ public final class ReadSideRoutes {
   }
 
   private CompletionStage<HttpResponse> candles(Call call) {
-    String model = MarketRoutes.model(settings, call);
+    String model = call.market(settings);
     CandleInterval interval;
     try {
       interval = CandleInterval.parse(call.query("interval").orElse("1m"));
@@ -426,7 +414,7 @@ public final class ReadSideRoutes {
   }
 
   private CompletionStage<HttpResponse> epoch(Call call) {
-    String model = MarketRoutes.model(settings, call);
+    String model = call.market(settings);
     long n;
     try {
       n = Long.parseLong(call.param("n"));

@@ -1,4 +1,4 @@
-package io.surplus.market.app;
+package io.surplus.market.settings;
 
 import com.typesafe.config.Config;
 import io.surplus.engine.GpuModel;

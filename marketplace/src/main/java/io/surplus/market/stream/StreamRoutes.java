@@ -4,16 +4,16 @@ import com.typesafe.config.Config;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.surplus.engine.Price;
 import io.surplus.engine.Reason;
-import io.surplus.market.accounts.Account;
-import io.surplus.market.app.Settings;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
+import io.surplus.market.http.Role;
 import io.surplus.market.markets.Market;
 import io.surplus.market.markets.MarketTopics;
 import io.surplus.market.markets.MarketViews;
+import io.surplus.market.settings.Settings;
 import io.surplus.market.webhooks.WebhookNotices;
 import java.time.Duration;
 import java.time.Instant;
@@ -183,11 +183,7 @@ public final class StreamRoutes {
   public List<Endpoint> endpoints() {
     return List.of(
         Endpoint.of("GET", "/v1/stream", Set.of(), this::stream),
-        Endpoint.of(
-            "POST",
-            "/v1/stream/tokens",
-            Set.of(Account.Role.BIDDER, Account.Role.PROVIDER),
-            this::token));
+        Endpoint.of("POST", "/v1/stream/tokens", Set.of(Role.BIDDER, Role.PROVIDER), this::token));
   }
 
   /** A token for the caller's account, for {@code /v1/stream?token=}; the key stays in a header. */

@@ -3,11 +3,10 @@ package io.surplus.market.webhooks;
 import io.surplus.engine.book.Cut;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.AccountEpochs;
-import io.surplus.market.bids.BidRoutes;
 import io.surplus.market.http.Json;
+import io.surplus.market.ids.Ids;
 import io.surplus.market.markets.EpochProjections;
 import io.surplus.market.markets.Market;
-import io.surplus.market.readside.ReadSideRoutes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,8 +49,8 @@ public final class WebhookNotices extends Handler<EventEnvelope<Market.Event>> {
       return new Notice(
           market + "." + revocation + "." + c.lease().id(),
           "lease.notified",
-          ReadSideRoutes.leaseId(market, c.lease().id()),
-          BidRoutes.formatBidId(c.lease().bidId()),
+          Ids.lease(market, c.lease().id()),
+          Ids.bid(c.lease().bidId()),
           market,
           Instant.ofEpochMilli(c.preemptAtMillis()).toString(),
           c.kind().name().toLowerCase(Locale.ROOT),

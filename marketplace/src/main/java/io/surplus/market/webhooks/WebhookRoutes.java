@@ -2,12 +2,13 @@ package io.surplus.market.webhooks;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.surplus.market.accounts.Account;
-import io.surplus.market.app.Settings;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
+import io.surplus.market.http.Role;
+import io.surplus.market.settings.Settings;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -55,7 +56,7 @@ public final class WebhookRoutes {
   }
 
   public List<Endpoint> endpoints() {
-    Set<Account.Role> bidder = Set.of(Account.Role.BIDDER);
+    Set<Role> bidder = Set.of(Role.BIDDER);
     return List.of(
         Endpoint.of("PUT", "/v1/webhook", bidder, this::set),
         Endpoint.of("GET", "/v1/webhook", bidder, this::show),

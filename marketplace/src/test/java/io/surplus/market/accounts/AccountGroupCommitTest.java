@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.surplus.engine.BidSpec;
+import io.surplus.market.http.Role;
+import io.surplus.market.ids.Ids;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -108,8 +110,7 @@ class AccountGroupCommitTest {
     account = kit.spawn(Account.create(id, Duration.ofHours(1), Duration.ofHours(1)));
     TestProbe<Account.Created> created = kit.createTestProbe();
     account.tell(
-        new Account.CreateAccount(
-            Account.Role.BIDDER, "t", LIMIT, "h", Long.MAX_VALUE, created.getRef()));
+        new Account.CreateAccount(Role.BIDDER, "t", LIMIT, "h", Long.MAX_VALUE, created.getRef()));
     assertTrue(created.receiveMessage(ASK).created());
   }
 
@@ -129,7 +130,7 @@ class AccountGroupCommitTest {
   }
 
   long seq(long bidId) {
-    assertEquals(id, Account.accountOfBid(bidId));
+    assertEquals(id, Ids.accountOf(bidId));
     return bidId & 0xFFFF_FFFFL;
   }
 

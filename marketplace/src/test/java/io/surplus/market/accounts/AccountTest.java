@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.surplus.engine.BidSpec;
+import io.surplus.market.http.Role;
 import java.time.Duration;
 import java.util.List;
 import org.apache.pekko.Done;
@@ -46,9 +47,7 @@ class AccountTest {
             Account.create(7, Duration.ofHours(1)),
             EventSourcedBehaviorTestKit.disabledSerializationSettings());
     account.<Account.Created>runCommand(
-        r ->
-            new Account.CreateAccount(
-                Account.Role.BIDDER, "t", 1_000_000_000L, "h", Long.MAX_VALUE, r));
+        r -> new Account.CreateAccount(Role.BIDDER, "t", 1_000_000_000L, "h", Long.MAX_VALUE, r));
   }
 
   static BidSpec spec() {
@@ -132,9 +131,7 @@ class AccountTest {
             Account.create(8, Duration.ofHours(1), Duration.ofHours(1)),
             EventSourcedBehaviorTestKit.disabledSerializationSettings());
     sharded.<Account.Created>runCommand(
-        r ->
-            new Account.CreateAccount(
-                Account.Role.BIDDER, "t", 1_000_000_000L, "h", Long.MAX_VALUE, r));
+        r -> new Account.CreateAccount(Role.BIDDER, "t", 1_000_000_000L, "h", Long.MAX_VALUE, r));
     long deadline = T0 + 5_000;
     sharded.<Account.Reservation>runCommand(
         r -> new Account.ReserveBid("k", "h", "H100-SXM-80GB", spec(), 1, T0, deadline, r));

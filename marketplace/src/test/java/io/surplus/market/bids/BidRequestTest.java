@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.typesafe.config.ConfigFactory;
 import io.surplus.engine.BidSpec;
 import io.surplus.engine.SlotClock;
-import io.surplus.market.app.Settings;
 import io.surplus.market.http.Problem;
+import io.surplus.market.settings.Settings;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 

@@ -15,9 +15,9 @@ import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.assertions.LocatorAssertions;
 import io.surplus.engine.SlotClock;
-import io.surplus.market.accounts.Account;
 import io.surplus.market.http.Bodies;
 import io.surplus.market.http.FeedTestLines;
+import io.surplus.market.http.Role;
 import io.surplus.market.http.TestService;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -98,9 +98,9 @@ class BoardTest {
     service =
         TestService.start("board" + System.nanoTime() % 1_000_000, "surplus.slot-seconds = 15");
     clock = service.settings().clock();
-    provider = service.account(201, Account.Role.PROVIDER, 0);
-    bidder = service.account(202, Account.Role.BIDDER, 1_000_000_000_000L);
-    trader = service.account(203, Account.Role.BIDDER, 100_000_000_000L);
+    provider = service.account(201, Role.PROVIDER, 0);
+    bidder = service.account(202, Role.BIDDER, 1_000_000_000_000L);
+    trader = service.account(203, Role.BIDDER, 100_000_000_000L);
     seedMarket();
 
     screenshots = Path.of(System.getProperty("surplus.screenshots", "target/screenshots"));

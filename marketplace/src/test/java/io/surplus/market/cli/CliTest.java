@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.surplus.cli.SurplusCli;
-import io.surplus.market.accounts.Account;
 import io.surplus.market.http.Bodies;
 import io.surplus.market.http.Json;
+import io.surplus.market.http.Role;
 import io.surplus.market.http.TestService;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -48,8 +48,8 @@ class CliTest {
   @BeforeAll
   static void start() {
     service = TestService.start("cli" + System.nanoTime() % 1_000_000);
-    bidder = service.account(81, Account.Role.BIDDER, 100_000_000_000L);
-    provider = service.account(82, Account.Role.PROVIDER, 0);
+    bidder = service.account(81, Role.BIDDER, 100_000_000_000L);
+    provider = service.account(82, Role.PROVIDER, 0);
   }
 
   @AfterAll

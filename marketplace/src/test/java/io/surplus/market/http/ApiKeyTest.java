@@ -48,7 +48,7 @@ class ApiKeyTest {
   void shouldAnswerAKeyOfAnUnknownAccountAsAWrongSecretWithoutStartingAnEntity() {
     TestService service = TestService.start("keys" + System.nanoTime() % 1_000_000);
     try {
-      String known = service.account(81, Account.Role.BIDDER, 1_000_000_000L);
+      String known = service.account(81, Role.BIDDER, 1_000_000_000L);
       assertEquals(200, service.get("/v1/account", known).status());
       assertTrue(runningAccounts(service).contains("81"), "a used account runs");
 
@@ -75,7 +75,7 @@ class ApiKeyTest {
   void shouldTakeKeysFromAccountCreationAtOnceAndIndexOlderAccountsAtStart() {
     TestService service = TestService.start("keyb" + System.nanoTime() % 1_000_000);
     try {
-      String admin = service.account(82, Account.Role.ADMIN, 0);
+      String admin = service.account(82, Role.ADMIN, 0);
       TestService.Reply created =
           service.post(
               "/v1/accounts",
@@ -94,12 +94,7 @@ class ApiKeyTest {
               .<Account.Created>ask(
                   r ->
                       new Account.CreateAccount(
-                          Account.Role.BIDDER,
-                          "old",
-                          1_000_000L,
-                          ApiKeys.hash(old),
-                          Long.MAX_VALUE,
-                          r),
+                          Role.BIDDER, "old", 1_000_000L, ApiKeys.hash(old), Long.MAX_VALUE, r),
                   TestService.WAIT)
               .toCompletableFuture()
               .join();

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.surplus.market.accounts.Account;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,9 +26,9 @@ class BadInputTest {
   @BeforeAll
   static void start() {
     service = TestService.start("bad" + System.nanoTime() % 1_000_000);
-    bidder = service.account(21, Account.Role.BIDDER, 1_000_000_000L);
-    otherBidder = service.account(22, Account.Role.BIDDER, 1_000_000_000L);
-    provider = service.account(23, Account.Role.PROVIDER, 0);
+    bidder = service.account(21, Role.BIDDER, 1_000_000_000L);
+    otherBidder = service.account(22, Role.BIDDER, 1_000_000_000L);
+    provider = service.account(23, Role.PROVIDER, 0);
   }
 
   @AfterAll
@@ -137,7 +136,7 @@ class BadInputTest {
 
   @Test
   void shouldRefuseAReusedIdempotencyKeyWithAnotherBody() {
-    String otherBidder = service.account(24, Account.Role.BIDDER, 1_000_000_000L);
+    String otherBidder = service.account(24, Role.BIDDER, 1_000_000_000L);
     TestService.Reply first =
         service.post("/v1/bids", otherBidder, "reused", Bodies.bid(H100, 2, 60, 0, 8, "2.00"));
     assertEquals(201, first.status(), first.body());

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.surplus.market.accounts.Account;
 import io.surplus.market.bids.BidRequest;
 import java.util.List;
 import java.util.function.Predicate;
@@ -25,8 +24,8 @@ class BidFlowTest {
   @BeforeAll
   static void start() {
     service = TestService.start("flow" + System.nanoTime() % 1_000_000);
-    bidder = service.account(11, Account.Role.BIDDER, 100_000_000_000L);
-    provider = service.account(12, Account.Role.PROVIDER, 0);
+    bidder = service.account(11, Role.BIDDER, 100_000_000_000L);
+    provider = service.account(12, Role.PROVIDER, 0);
   }
 
   @AfterAll
@@ -43,7 +42,7 @@ class BidFlowTest {
   @Test
   void shouldPlaceABatchWithinCreditAndAnswerTheSameBidsWhenItIsSentAgain() {
     // $200 of credit: two $72 bids fit, the third does not
-    String bidder = service.account(14, Account.Role.BIDDER, 200_000_000L);
+    String bidder = service.account(14, Role.BIDDER, 200_000_000L);
     String one = Bodies.bid(H100, 2, 60, 0, 12, "4.50");
     String body = "{\"bids\":[" + one + "," + one + "," + one + "]}";
     TestService.Reply first = service.post("/v1/bids/batch", bidder, "batch-a", body);
@@ -77,7 +76,7 @@ class BidFlowTest {
 
   @Test
   void shouldFillABidAgainstAWindowAndReserveThenReleaseCredit() {
-    String bidder = service.account(13, Account.Role.BIDDER, 100_000_000_000L);
+    String bidder = service.account(13, Role.BIDDER, 100_000_000_000L);
     TestService.Reply w =
         service.post("/v1/windows", provider, "w-1", Bodies.window(H100, 16, 0, 16, "1.50"));
     assertEquals(201, w.status(), w.body());

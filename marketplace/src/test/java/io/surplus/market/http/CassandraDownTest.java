@@ -3,7 +3,6 @@ package io.surplus.market.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import io.surplus.market.accounts.Account;
 import io.surplus.market.cassandra.TestCassandra;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +18,7 @@ class CassandraDownTest {
   void shouldAnswer503WhileCassandraIsDownAndRecoverWithoutARestart() {
     TestService service = TestService.start("down" + System.nanoTime() % 1_000_000);
     try {
-      String bidder = service.account(51, Account.Role.BIDDER, 10_000_000_000L);
+      String bidder = service.account(51, Role.BIDDER, 10_000_000_000L);
       TestService.Reply before =
           service.post("/v1/bids", bidder, "before", Bodies.bid(H100, 1, 60, 4, 20, "1.00"));
       assertEquals(201, before.status(), before.body());
@@ -85,7 +84,7 @@ class CassandraDownTest {
       assertEquals(2, booked);
 
       // the markets still clear: their epoch timers came back with them
-      String provider = service.account(52, Account.Role.PROVIDER, 0);
+      String provider = service.account(52, Role.PROVIDER, 0);
       assertEquals(
           201,
           service

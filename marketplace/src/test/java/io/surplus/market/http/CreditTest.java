@@ -3,7 +3,6 @@ package io.surplus.market.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.surplus.market.accounts.Account;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -30,7 +29,7 @@ class CreditTest {
   @Test
   void shouldNeverCommitMoreThanTheCreditLimitUnderConcurrentBidsAcrossMarkets() {
     // $1,000 of credit; each bid may cost 1 node x 8 GPUs x 1 h x $12.50 = $100
-    String bidder = service.account(41, Account.Role.BIDDER, 1_000_000_000L);
+    String bidder = service.account(41, Role.BIDDER, 1_000_000_000L);
     String[] markets = {"H100-SXM-80GB", "H200-SXM-141GB", "A100-SXM-80GB"};
     AtomicInteger created = new AtomicInteger();
     AtomicInteger refused = new AtomicInteger();
@@ -62,7 +61,7 @@ class CreditTest {
 
   @Test
   void shouldFreeCreditWhenABidIsCancelled() {
-    String bidder = service.account(42, Account.Role.BIDDER, 100_000_000L); // $100
+    String bidder = service.account(42, Role.BIDDER, 100_000_000L); // $100
     String body = Bodies.bid("H100-SXM-80GB", 1, 60, 4, 20, "12.50");
     TestService.Reply first = service.post("/v1/bids", bidder, "c1", body);
     assertEquals(201, first.status(), first.body());

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.surplus.market.accounts.Account;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -56,11 +55,11 @@ class FeedTest {
   }
 
   static String provider() {
-    return service.account(++nextAccount, Account.Role.PROVIDER, 0);
+    return service.account(++nextAccount, Role.PROVIDER, 0);
   }
 
   static String bidder() {
-    return service.account(++nextAccount, Account.Role.BIDDER, 100_000_000_000L);
+    return service.account(++nextAccount, Role.BIDDER, 100_000_000_000L);
   }
 
   @Test

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.surplus.engine.SlotClock;
-import io.surplus.market.accounts.Account;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,8 +31,8 @@ class HostileInputTest {
         TestService.start(
             "hostile" + System.nanoTime() % 1_000_000,
             "surplus.slot-seconds = 15\nsurplus.horizon-slots = 672\n");
-    bidder = service.account(11, Account.Role.BIDDER, 1_000_000_000_000L);
-    provider = service.account(12, Account.Role.PROVIDER, 0);
+    bidder = service.account(11, Role.BIDDER, 1_000_000_000_000L);
+    provider = service.account(12, Role.PROVIDER, 0);
   }
 
   @AfterAll
@@ -188,7 +187,7 @@ class HostileInputTest {
 
   @Test
   void shouldRefuseFeedLinesOutOfRangeAndTellWhatWasApplied() {
-    String p = service.account(13, Account.Role.PROVIDER, 0);
+    String p = service.account(13, Role.PROVIDER, 0);
     String window = "w-" + System.nanoTime();
     TestService.Reply far =
         FeedTestLines.feed(
@@ -226,7 +225,7 @@ class HostileInputTest {
 
   @Test
   void shouldRefuseTextThatNoEventCouldHoldAndABooleanForText() {
-    String admin = service.account(14, Account.Role.ADMIN, 0);
+    String admin = service.account(14, Role.ADMIN, 0);
     // a lone surrogate: no journal write could take it, so its entity would fail at every attempt
     TestService.Reply lone =
         service.post("/v1/accounts", admin, "lone", "{\"role\":\"bidder\",\"name\":\"x\\ud800y\"}");

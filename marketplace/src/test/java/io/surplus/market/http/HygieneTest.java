@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.surplus.market.accounts.Account;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -74,7 +73,7 @@ class HygieneTest {
                 + REQUEST_TIMEOUT.toSeconds()
                 + "s\n");
     bidderId = ++nextAccount;
-    bidder = service.account(bidderId, Account.Role.BIDDER, 1_000_000_000L);
+    bidder = service.account(bidderId, Role.BIDDER, 1_000_000_000L);
   }
 
   @AfterAll
@@ -184,7 +183,7 @@ class HygieneTest {
 
   @Test
   void shouldAnswer408ToABidBodyThatTricklesPastTheTimeout() throws Exception {
-    String bidder = service.account(++nextAccount, Account.Role.BIDDER, 1_000_000_000L);
+    String bidder = service.account(++nextAccount, Role.BIDDER, 1_000_000_000L);
     String body = Bodies.bid(H100, 1, 60, 0, 8, "2.00");
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     String head =
@@ -202,7 +201,7 @@ class HygieneTest {
 
   @Test
   void shouldCutOffASilentFeedBodyWith408AndLetTheProvidersNextRequestThrough() throws Exception {
-    String provider = service.account(++nextAccount, Account.Role.PROVIDER, 0);
+    String provider = service.account(++nextAccount, Role.PROVIDER, 0);
     String line = FeedTestLines.opened(1, "idle-1", H100, 2, 2, 6, "3.01", 0) + "\n";
     byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
     long started = System.nanoTime();
@@ -243,7 +242,7 @@ class HygieneTest {
     // a feed body that keeps talking (100 bytes every 500 ms) holds its provider's turn; the
     // provider's next request, complete (and empty, so the server's request timeout runs from its
     // start), waits behind it past the server's request timeout
-    String provider = service.account(++nextAccount, Account.Role.PROVIDER, 0);
+    String provider = service.account(++nextAccount, Role.PROVIDER, 0);
     StringBuilder lines =
         new StringBuilder(FeedTestLines.opened(1, "hold-1", H100, 1, 2, 6, "7.77", 0) + "\n");
     for (int seq = 2; seq <= 200; seq++) {
@@ -288,7 +287,7 @@ class HygieneTest {
         "Content-Type");
     // a body without any Content-Type
     problem(postRaw("/v1/bids", bidder, null, body), 415, "unsupported-media-type", "Content-Type");
-    String provider = service.account(++nextAccount, Account.Role.PROVIDER, 0);
+    String provider = service.account(++nextAccount, Role.PROVIDER, 0);
     String line = FeedTestLines.opened(1, "ct-1", H100, 2, 2, 6, "3.11", 0) + "\n";
     problem(
         postRaw("/v1/feed", provider, "text/plain", line),
@@ -367,7 +366,7 @@ class HygieneTest {
 
   @Test
   void shouldKeepSingleBidKeysApartFromTheKeysOfBatchItems() {
-    String key = service.account(++nextAccount, Account.Role.BIDDER, 1_000_000_000L);
+    String key = service.account(++nextAccount, Role.BIDDER, 1_000_000_000L);
     String a = Bodies.bid(H100, 1, 60, 0, 8, "2.01");
     String b = Bodies.bid(H100, 1, 60, 0, 8, "2.02");
     // a single bid keyed "K#0", then a batch keyed "K": its item 0 is a bid of its own

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.surplus.market.accounts.Account;
 import io.surplus.market.markets.Market;
 import io.surplus.market.markets.MarketGate;
 import java.util.ArrayList;
@@ -71,7 +70,7 @@ class MarketHealingTest {
 
   @Test
   void shouldRestartAFailedMarketUnderLoadAndLoseNothing() throws Exception {
-    String bidder = service.account(31, Account.Role.BIDDER, 1_000_000_000_000L);
+    String bidder = service.account(31, Role.BIDDER, 1_000_000_000_000L);
     Set<String> acknowledged = ConcurrentHashMap.newKeySet();
     CountDownLatch someAcknowledged = new CountDownLatch(20);
     AtomicInteger refused = new AtomicInteger();

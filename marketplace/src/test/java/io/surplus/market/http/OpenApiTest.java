@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.surplus.market.accounts.Account;
 import io.surplus.market.bids.BidRequest;
 import io.surplus.market.bids.BidRoutes;
 import java.util.ArrayList;
@@ -40,9 +39,9 @@ class OpenApiTest {
       }
       assertEquals(new TreeSet<>(service.service().api().routeKeys()), documented);
 
-      String admin = service.account(61, Account.Role.ADMIN, 0);
-      String bidder = service.account(62, Account.Role.BIDDER, 1_000_000_000L);
-      String provider = service.account(63, Account.Role.PROVIDER, 0);
+      String admin = service.account(61, Role.ADMIN, 0);
+      String bidder = service.account(62, Role.BIDDER, 1_000_000_000L);
+      String provider = service.account(63, Role.PROVIDER, 0);
       List<String> unanswered = new ArrayList<>();
       for (String route : documented) {
         String method = route.substring(0, route.indexOf(' '));

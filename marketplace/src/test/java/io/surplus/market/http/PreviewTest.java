@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.surplus.engine.SlotClock;
-import io.surplus.market.accounts.Account;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +36,8 @@ class PreviewTest {
   @BeforeAll
   static void start() {
     service = TestService.start("preview" + System.nanoTime() % 1_000_000);
-    bidder = service.account(21, Account.Role.BIDDER, 1_000_000_000_000L);
-    provider = service.account(22, Account.Role.PROVIDER, 0);
+    bidder = service.account(21, Role.BIDDER, 1_000_000_000_000L);
+    provider = service.account(22, Role.PROVIDER, 0);
     base = CLOCK.slotAtOrAfter(System.currentTimeMillis()) + 4;
     window(4, 10, 20, "1.50");
     window(8, 30, 50, "2.00");

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.surplus.market.accounts.Account;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,8 +18,8 @@ class RestartTest {
   void shouldFindEveryBidLeaseAndBalanceExactlyAsBeforeARestart() {
     TestService service = TestService.start("rst" + System.nanoTime() % 1_000_000);
     try {
-      String bidder = service.account(31, Account.Role.BIDDER, 50_000_000_000L);
-      String provider = service.account(32, Account.Role.PROVIDER, 0);
+      String bidder = service.account(31, Role.BIDDER, 50_000_000_000L);
+      String provider = service.account(32, Role.PROVIDER, 0);
       String[] bids = {
         Bodies.bid(H100, 4, 120, 0, 12, "3.10"),
         Bodies.bid(H100, 4, 60, 0, 12, "2.70"),

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.surplus.fuzz.FuzzReport;
 import io.surplus.fuzz.RouteFuzzer;
-import io.surplus.market.accounts.Account;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -36,7 +35,7 @@ class RouteFuzzTest {
   @BeforeAll
   static void start() {
     service = TestService.start("fuzz" + System.nanoTime() % 1_000_000);
-    admin = service.account(31, Account.Role.ADMIN, 0);
+    admin = service.account(31, Role.ADMIN, 0);
   }
 
   @AfterAll

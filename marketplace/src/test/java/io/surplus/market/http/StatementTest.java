@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.surplus.engine.Price;
 import io.surplus.engine.SlotClock;
-import io.surplus.market.accounts.Account;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -26,9 +25,9 @@ class StatementTest {
   void shouldStateEachPoolsNodeHoursAndRevenueToItsProviderAlone() {
     TestService service = TestService.start("stm" + System.nanoTime() % 1_000_000);
     try {
-      String provider = service.account(81, Account.Role.PROVIDER, 0);
-      String other = service.account(82, Account.Role.PROVIDER, 0);
-      String bidder = service.account(83, Account.Role.BIDDER, 100_000_000_000L);
+      String provider = service.account(81, Role.PROVIDER, 0);
+      String other = service.account(82, Role.PROVIDER, 0);
+      String bidder = service.account(83, Role.BIDDER, 100_000_000_000L);
       int s = CLOCK.slotAtOrAfter(System.currentTimeMillis()) + 1;
       Instant[] at = new Instant[12];
       for (int k = 0; k < at.length; k++) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.surplus.market.accounts.Account;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -26,8 +25,8 @@ class StreamTest {
   void shouldPushEachDurableEpochOfTheChosenMarketToWebSocketClients() throws Exception {
     TestService service = TestService.start("strm" + System.nanoTime() % 1_000_000);
     try {
-      String bidder = service.account(71, Account.Role.BIDDER, 10_000_000_000L);
-      String provider = service.account(72, Account.Role.PROVIDER, 0);
+      String bidder = service.account(71, Role.BIDDER, 10_000_000_000L);
+      String provider = service.account(72, Role.PROVIDER, 0);
       Stream stream = listen(service, "?markets=H200-SXM-141GB");
       WebSocket ws = stream.ws();
       BlockingQueue<String> received = stream.received();
@@ -90,8 +89,8 @@ class StreamTest {
                 // a small send buffer: a client that stops reading backs up to its stream sooner
                 + "pekko.http.server.socket-options.so-send-buffer-size = 4k\n");
     try {
-      String bidder = service.account(70, Account.Role.BIDDER, 10_000_000_000L);
-      String provider = service.account(76, Account.Role.PROVIDER, 0);
+      String bidder = service.account(70, Role.BIDDER, 10_000_000_000L);
+      String provider = service.account(76, Role.PROVIDER, 0);
       List<String> models = List.of("H100-SXM-80GB", "H200-SXM-141GB", "A100-SXM-80GB");
       AutoCloseable clearing = service.keepClearing(provider, models);
       for (String model : models) {
@@ -300,9 +299,9 @@ class StreamTest {
       throws Exception {
     TestService service = TestService.start("strv" + System.nanoTime() % 1_000_000);
     try {
-      String bidder = service.account(73, Account.Role.BIDDER, 10_000_000_000L);
-      String other = service.account(75, Account.Role.BIDDER, 10_000_000_000L);
-      String provider = service.account(74, Account.Role.PROVIDER, 0);
+      String bidder = service.account(73, Role.BIDDER, 10_000_000_000L);
+      String other = service.account(75, Role.BIDDER, 10_000_000_000L);
+      String provider = service.account(74, Role.PROVIDER, 0);
       String model = "A100-SXM-80GB";
       BlockingQueue<String> mine = listen(service, "?token=" + token(service, bidder)).received();
       BlockingQueue<String> theirs = listen(service, "?token=" + token(service, other)).received();
@@ -367,9 +366,9 @@ class StreamTest {
   void shouldOpenThePrivateStreamWithAShortLivedTokenAndRefuseAnyApiKeyThere() throws Exception {
     TestService service = TestService.start("strt" + System.nanoTime() % 1_000_000);
     try {
-      String bidder = service.account(76, Account.Role.BIDDER, 10_000_000_000L);
-      String provider = service.account(77, Account.Role.PROVIDER, 0);
-      String admin = service.account(78, Account.Role.ADMIN, 0);
+      String bidder = service.account(76, Role.BIDDER, 10_000_000_000L);
+      String provider = service.account(77, Role.PROVIDER, 0);
+      String admin = service.account(78, Role.ADMIN, 0);
 
       // a full key in the URL, valid or not, or in a header, is refused before anything else
       assertProblem(

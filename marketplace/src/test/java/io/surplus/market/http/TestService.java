@@ -5,9 +5,9 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.ApiKeys;
-import io.surplus.market.app.Settings;
 import io.surplus.market.app.SurplusService;
 import io.surplus.market.cassandra.TestCassandra;
+import io.surplus.market.settings.Settings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -197,7 +197,7 @@ public final class TestService implements AutoCloseable {
   }
 
   /** Creates an account straight through its entity and returns its API key. */
-  public String account(long id, Account.Role role, long creditMicros) {
+  public String account(long id, Role role, long creditMicros) {
     String key = ApiKeys.generate(id);
     // the key index is on the read side's session, which may reconnect after a Cassandra outage
     // later than the journal's: retry it as the routes' 503 would tell a client to

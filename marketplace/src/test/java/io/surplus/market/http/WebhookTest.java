@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
-import io.surplus.market.accounts.Account;
 import io.surplus.market.webhooks.WebhookSender;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -65,7 +64,7 @@ class WebhookTest {
   void shouldRefuseWebhookUrlsThatReachInternalAddresses() {
     TestService service = TestService.start("hookno" + System.nanoTime() % 1_000_000);
     try {
-      String bidder = service.account(93, Account.Role.BIDDER, 1_000_000_000L);
+      String bidder = service.account(93, Role.BIDDER, 1_000_000_000L);
       Map<String, String> refused = new LinkedHashMap<>();
       refused.put("http://169.254.169.254/latest/meta-data/", "scheme");
       refused.put("https://169.254.169.254/latest/meta-data/", "metadata");
@@ -132,8 +131,8 @@ class WebhookTest {
     String bidder;
     String provider;
     try {
-      bidder = permissive.account(94, Account.Role.BIDDER, 100_000_000_000L);
-      provider = permissive.account(95, Account.Role.PROVIDER, 0);
+      bidder = permissive.account(94, Role.BIDDER, 100_000_000_000L);
+      provider = permissive.account(95, Role.PROVIDER, 0);
       TestService.Reply hook =
           permissive.send(
               "PUT",
@@ -196,8 +195,8 @@ class WebhookTest {
         TestService.start(
             "hook" + System.nanoTime() % 1_000_000, allowLoopback(receiver.getAddress().getPort()));
     try {
-      String bidder = service.account(91, Account.Role.BIDDER, 100_000_000_000L);
-      String provider = service.account(92, Account.Role.PROVIDER, 0);
+      String bidder = service.account(91, Role.BIDDER, 100_000_000_000L);
+      String provider = service.account(92, Role.PROVIDER, 0);
       TestService.Reply hook =
           service.send(
               "PUT",

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.surplus.engine.SlotClock;
-import io.surplus.market.accounts.Account;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -47,8 +46,8 @@ class WindowTimelineTest {
   void shouldShowEachWindowsCapacityAheadLeasedFreeAndRevokedWithoutNamingPoolOrProvider() {
     TestService service = TestService.start("wtl" + System.nanoTime() % 1_000_000);
     try {
-      String provider = service.account(91, Account.Role.PROVIDER, 0);
-      String bidder = service.account(92, Account.Role.BIDDER, 100_000_000_000L);
+      String provider = service.account(91, Role.PROVIDER, 0);
+      String bidder = service.account(92, Role.BIDDER, 100_000_000_000L);
       int s = CLOCK.slotAtOrAfter(System.currentTimeMillis()) + 1;
       Instant[] at = new Instant[10];
       for (int k = 0; k < at.length; k++) {
