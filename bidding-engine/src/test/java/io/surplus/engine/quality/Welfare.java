@@ -143,6 +143,21 @@ final class Welfare {
    * proves is the same kind of bound.
    */
   static Solved solve(Instance in, double seconds, Map<Long, Integer> keep, EpochResult hint) {
+    return solve(in, seconds, keep, hint, 2, 1);
+  }
+
+  /**
+   * {@link #solve(Instance, double, Map, EpochResult)} with {@code workers} search workers and
+   * CP-SAT's {@code linearization_level} (1, its default, or 2 for a tighter LP and so a tighter
+   * bound, at more time per node).
+   */
+  static Solved solve(
+      Instance in,
+      double seconds,
+      Map<Long, Integer> keep,
+      EpochResult hint,
+      int workers,
+      int linearization) {
     Map<Long, Lease> hinted = new HashMap<>();
     if (hint != null) {
       hint.leases().forEach(l -> hinted.put(l.bidId(), l));
@@ -222,7 +237,12 @@ final class Welfare {
     }
     model.maximize(objective);
     CpSolver solver = new CpSolver();
-    solver.getParameters().setMaxTimeInSeconds(seconds).setNumWorkers(2).setRandomSeed(1);
+    solver
+        .getParameters()
+        .setMaxTimeInSeconds(seconds)
+        .setNumWorkers(workers)
+        .setLinearizationLevel(linearization)
+        .setRandomSeed(1);
     CpSolverStatus status = solver.solve(model);
     // UNKNOWN: out of time before any solution; its bound still holds
     assertTrue(
