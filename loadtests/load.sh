@@ -1,0 +1,275 @@
+# The load harness of `./surplus load` (docs/PERFORMANCE.md, "How it is measured"): starts the
+# service and its Cassandra node, runs the Gatling simulations against them, samples heap and CPU,
+# and reports. Sourced by ../surplus, whose MVN, ROOT and build functions it uses.
+
+LOAD_SERVICE_PID=""
+LOAD_CASSANDRA_PID=""
+LOAD_KEYSPACE=""
+LOAD_SAMPLER_PID=""
+LOAD_CPU_SAMPLER_PID=""
+
+stop_load_service() {
+  if [[ -n $LOAD_SAMPLER_PID ]]; then kill "$LOAD_SAMPLER_PID" 2>/dev/null || true; fi
+  if [[ -n $LOAD_CPU_SAMPLER_PID ]]; then kill "$LOAD_CPU_SAMPLER_PID" 2>/dev/null || true; fi
+  if [[ -n $LOAD_SERVICE_PID ]] && kill -0 "$LOAD_SERVICE_PID" 2>/dev/null; then
+    echo "surplus load: stopping the service (pid $LOAD_SERVICE_PID) and its Cassandra node" >&2
+    kill "$LOAD_SERVICE_PID" 2>/dev/null || true
+    for _ in $(seq 60); do kill -0 "$LOAD_SERVICE_PID" 2>/dev/null || break; sleep 1; done
+    kill -9 "$LOAD_SERVICE_PID" 2>/dev/null || true
+  fi
+  LOAD_SERVICE_PID=""
+  # a service started after a kill -9 reused the node and leaves it running when it stops
+  if [[ -n $LOAD_CASSANDRA_PID ]] && kill -0 "$LOAD_CASSANDRA_PID" 2>/dev/null; then
+    kill "$LOAD_CASSANDRA_PID" 2>/dev/null || true
+    for _ in $(seq 60); do kill -0 "$LOAD_CASSANDRA_PID" 2>/dev/null || break; sleep 1; done
+    kill -9 "$LOAD_CASSANDRA_PID" 2>/dev/null || true
+  fi
+  LOAD_CASSANDRA_PID=""
+}
+
+# Starts the service for a load run on 127.0.0.1:8081 with its embedded Cassandra node (data under
+# var/load, keyspaces of its own so a running `up` is never touched) and demo accounts; sets
+# LOAD_URL, LOAD_ADMIN and LOAD_JOURNAL.
+start_load_service() {
+  local log=$1
+  build_service
+  rm -rf var/load
+  mkdir -p var/load
+  LOAD_KEYSPACE="load_$(date +%s)"
+  LOAD_URL=http://127.0.0.1:8081
+  LOAD_JOURNAL="${LOAD_KEYSPACE}_j"
+  echo "surplus load: starting the service and its Cassandra node (log: $log) ..." >&2
+  launch_load_service "$log"
+  trap stop_load_service EXIT
+  await_load_service "$log" || exit 1
+  LOAD_CASSANDRA_PID=$(pgrep -f "var/load/cassandra.*CassandraDaemon" | head -1)
+  LOAD_ADMIN=$(grep '^admin=' var/load/demo-keys.properties | cut -d= -f2)
+}
+
+# Starts the load run's service JVM on the keyspaces of LOAD_KEYSPACE (a node already answering on
+# the CQL port is reused); sets LOAD_SERVICE_PID.
+launch_load_service() {
+  local log=$1
+  SURPLUS_HTTP_PORT=8081 SURPLUS_CLUSTER_PORT=25521 SURPLUS_JOURNAL_KEYSPACE="${LOAD_KEYSPACE}_j" \
+    SURPLUS_SNAPSHOT_KEYSPACE="${LOAD_KEYSPACE}_s" SURPLUS_READ_KEYSPACE="${LOAD_KEYSPACE}_r" \
+    setsid java -Xmx2g ${SURPLUS_SERVICE_GC:--XX:+UseG1GC} -Xlog:gc:file="${log%.log}-gc.log" ${LOAD_JFR:+"-XX:StartFlightRecording=filename=$LOAD_JFR,settings=profile,dumponexit=true"} -cp "marketplace/target/classes:$(cat marketplace/target/service.classpath)" \
+    io.surplus.market.app.SurplusMain --embedded-cassandra \
+    --cassandra-classpath-file cassandra-node/target/cassandra.classpath --var var/load --demo-accounts \
+    >"$log" 2>&1 &
+  LOAD_SERVICE_PID=$!
+}
+
+# Waits (up to 300 s) until the service is ready and its demo accounts are written; 1 if it died or
+# never got there.
+await_load_service() {
+  local log=$1
+  for _ in $(seq 150); do
+    # ready, and the demo accounts (made right after start) written
+    if [[ -s var/load/demo-keys.properties ]] && curl -fs "$LOAD_URL/health/ready" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$LOAD_SERVICE_PID" 2>/dev/null || { echo "surplus load: the service died; see $log" >&2; tail -20 "$log" >&2; return 1; }
+    sleep 2
+  done
+  echo "surplus load: the service is not ready after 300 s; see $log" >&2
+  return 1
+}
+
+# A fault in the middle of a run (--kill-after S): S seconds after the simulation's load starts
+# (it writes <out>/load-started), kill -9 the service (its Cassandra node keeps running, as a
+# separate process would), start a new one on the same keyspaces, and write when it is ready to
+# <out>/restarted-at; its pid goes to <out>/restarted.pid.
+kill_and_restart() {
+  local after=$1 out=$2
+  until [[ -e $out/load-started ]]; do sleep 0.5; done
+  sleep "$after" # the moment of the fault, chosen by the caller: not a wait for anything
+  echo "surplus load: kill -9 of the service (pid $LOAD_SERVICE_PID) $after s into the load" >&2
+  kill -9 "$LOAD_SERVICE_PID"
+  date +%s%3N >"$out/killed-at"
+  launch_load_service "$out/service-restarted.log"
+  echo "$LOAD_SERVICE_PID" >"$out/restarted.pid"
+  if await_load_service "$out/service-restarted.log"; then
+    date +%s%3N >"$out/restarted-at"
+    echo "surplus load: the restarted service (pid $LOAD_SERVICE_PID) is ready" >&2
+  fi
+}
+
+# Samples the service's heap in use (bytes, every second) into $1 until stopped.
+sample_heap() {
+  local file=$1
+  : >"$file"
+  (while sleep 1; do
+     curl -fs "$LOAD_URL/metrics" 2>/dev/null \
+       | awk '/^jvm_memory_used_bytes\{.*area="heap"/ {s += $NF} END {if (s > 0) printf "%.0f\n", s}'
+   done >>"$file") &
+  LOAD_SAMPLER_PID=$!
+}
+
+# The CPU clock ticks a process and its descendants have used (0 for no process).
+tree_ticks() {
+  local total=0 pid t
+  for pid in "$@"; do
+    [[ -n $pid ]] || continue
+    t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) && total=$((total + t))
+    # shellcheck disable=SC2046
+    t=$(tree_ticks $(pgrep -P "$pid")) && total=$((total + t))
+  done
+  echo "$total"
+}
+
+# Samples CPU use every second into $1 until stopped, a line each: epoch millis, then cumulative
+# clock ticks of the whole box (all cores), of its idle time, of the service, of its Cassandra node
+# and of the load generator (the Maven process running simulation $2, with the JVM it forks).
+sample_cpu() {
+  local file=$1 sim=$2
+  : >"$file"
+  (while sleep 1; do
+     local gen cass
+     gen=$(pgrep -f "simulationClass=io.surplus.load.$sim " | head -1)
+     cass=$(pgrep -f "var/load/cassandra.*CassandraDaemon" | head -1)
+     echo "$(date +%s%3N) $(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)" \
+       "$(awk '{print $14 + $15}' "/proc/$LOAD_SERVICE_PID/stat" 2>/dev/null || echo 0)" \
+       "$(tree_ticks "$cass")" "$(tree_ticks "$gen")"
+   done >>"$file") &
+  LOAD_CPU_SAMPLER_PID=$!
+}
+
+run_load() {
+  local sims=() rate="" duration="" smoke=0 ceilings=1 warmup=0 cql=127.0.0.1:9142 extra=() kill_after=""
+  LOAD_URL="" LOAD_ADMIN="" LOAD_JOURNAL=surplus_journal LOAD_JFR=
+  local bidder_keys="" provider_keys=""
+  while (($#)); do
+    case "$1" in
+      --rate) rate=$2; shift 2 ;;
+      --duration) duration=$2; shift 2 ;;
+      --url) LOAD_URL=${2%/}; shift 2 ;;
+      --admin-key) LOAD_ADMIN=$2; shift 2 ;;
+      --bidder-keys) bidder_keys=$2; shift 2 ;;
+      --provider-keys) provider_keys=$2; shift 2 ;;
+      --cql) cql=$2; shift 2 ;;
+      --journal-keyspace) LOAD_JOURNAL=$2; shift 2 ;;
+      --smoke) smoke=1; shift ;;
+      --no-ceilings) ceilings=0; shift ;;
+      --warmup) warmup=$2; shift 2 ;;
+      --jfr) LOAD_JFR=1; shift ;;
+      --kill-after) kill_after=$2; shift 2 ;;
+      -D*) extra+=("$1"); shift ;;
+      -*) echo "surplus load: unknown option '$1'" >&2; exit 2 ;;
+      *) sims+=("$1"); shift ;;
+    esac
+  done
+  if ((${#sims[@]} == 0)); then
+    if ((smoke)); then sims=(BidSubmission FeedIngestion MarketReaders MixedDay); else sims=(BidSubmission); fi
+  fi
+  for sim in "${sims[@]}"; do
+    case "$sim" in
+      BidSubmission|FeedIngestion|MarketReaders|MixedDay) ;;
+      *) echo "surplus load: unknown simulation '$sim' (known: BidSubmission, FeedIngestion, MarketReaders, MixedDay)" >&2; exit 2 ;;
+    esac
+  done
+  if [[ -n $kill_after ]]; then
+    [[ -z $LOAD_URL ]] || { echo "surplus load: --kill-after needs the service this command starts (no --url)" >&2; exit 2; }
+    [[ ${sims[*]} == BidSubmission ]] || { echo "surplus load: --kill-after runs BidSubmission alone" >&2; exit 2; }
+  fi
+  "${MVN[@]}" -q -pl loadtests test-compile >&2
+  local cp run_dir
+  cp="loadtests/target/test-classes:$(cat loadtests/target/test-classpath.txt)"
+  run_dir="$ROOT/loadtests/target/load/$(date +%Y%m%d-%H%M%S)"
+  mkdir -p "$run_dir"
+  if [[ -z $LOAD_URL ]]; then
+    [[ -n $LOAD_JFR ]] && LOAD_JFR="$run_dir/service.jfr"
+    start_load_service "$run_dir/service.log"
+    LOAD_SERVICE_STARTED=1
+  fi
+  local status=0 ceiling_seconds=10
+  ((smoke)) && ceiling_seconds=2
+  for sim in "${sims[@]}"; do
+    local out="$run_dir/$sim" props=()
+    mkdir -p "$out"
+    props=(-Dsurplus.url="$LOAD_URL" -Dsurplus.out="$out" -Dsurplus.adminKey="$LOAD_ADMIN"
+      -Dsurplus.bidderKeys="$bidder_keys" -Dsurplus.providerKeys="$provider_keys")
+    if ((smoke)); then
+      # a few seconds at a low rate so the simulations never rot; the bounds are loose on purpose
+      props+=(-Dsurplus.duration=5 -Dsurplus.batchSize=5 -Dsurplus.subscribers=20 -Dsurplus.p99Millis=5000 -Dsurplus.lagLimitMillis=5000
+        -Dsurplus.bidders=4 -Dsurplus.providers=4)
+      case "$sim" in
+        FeedIngestion) props+=(-Dsurplus.rate=100) ;;
+        MarketReaders) props+=(-Dsurplus.rate=50) ;;
+        *) props+=(-Dsurplus.rate=20) ;;
+      esac
+    fi
+    [[ -n $rate ]] && props+=(-Dsurplus.rate="$rate")
+    [[ -n $duration ]] && props+=(-Dsurplus.duration="$duration")
+    props+=("${extra[@]}")
+    echo "== $sim against $LOAD_URL (results: $out)" >&2
+    if ((ceilings)); then
+      "${MVN[@]}" -q -pl loadtests gatling:test -Dgatling.simulationClass=io.surplus.load.HttpCeiling \
+        -Dgatling.noReports=true "${props[@]}" -Dsurplus.duration=$ceiling_seconds >"$out/ceiling-http.log" 2>&1 \
+        || { echo "surplus load: the HTTP ceiling failed; see $out/ceiling-http.log" >&2; status=1; }
+      java -cp "$cp" io.surplus.load.tools.CassandraCeiling "$cql" $ceiling_seconds 128 "$out" \
+        >"$out/ceiling-cassandra.log" 2>&1 \
+        || { echo "surplus load: the Cassandra ceiling failed; see $out/ceiling-cassandra.log" >&2; status=1; }
+    fi
+    if ((warmup > 0)); then
+      # the same load for a while first, its figures thrown away: the service's JIT, its caches and
+      # Cassandra's are warm when the measured run starts, as in a service that has been running
+      echo "== $sim: warming up for $warmup s (not measured)" >&2
+      "${MVN[@]}" -q -pl loadtests gatling:test -Dgatling.simulationClass="io.surplus.load.$sim" \
+        -Dgatling.noReports=true "${props[@]}" -Dsurplus.duration="$warmup" -Dsurplus.prefill=0 \
+        -Dsurplus.out="$out/warmup" >"$out/warmup.log" 2>&1 || true
+    fi
+    sample_heap "$out/heap.txt"
+    sample_cpu "$out/cpu.txt" "$sim"
+    local marker="$out/.started" killer=""
+    touch "$marker"
+    rm -f "$out/load-started" "$out/restarted-at"
+    if [[ -n $kill_after ]]; then
+      props+=(-Dsurplus.killAfter="$kill_after")
+      kill_and_restart "$kill_after" "$out" &
+      killer=$!
+    fi
+    if ! "${MVN[@]}" -pl loadtests gatling:test -Dgatling.simulationClass="io.surplus.load.$sim" "${props[@]}" \
+         -Dsurplus.gatling.gclog="$out/gatling-gc.log" 2>&1 | tee "$out/gatling.log"; then
+      status=1
+    fi
+    grep -q "BUILD SUCCESS" "$out/gatling.log" || status=1
+    if [[ -n $killer ]]; then
+      wait "$killer" || true
+      LOAD_SERVICE_PID=$(cat "$out/restarted.pid" 2>/dev/null || echo "$LOAD_SERVICE_PID")
+      if [[ ! -e $out/restarted-at ]]; then
+        echo "surplus load: the service did not come back after the kill; see $out/service-restarted.log" >&2
+        status=1
+      elif ! grep -q '^ackedAfterRestart=[1-9]' "$out/BidSubmission.properties" 2>/dev/null; then
+        echo "surplus load: no bid was acknowledged after the restart" >&2
+        status=1
+      fi
+    fi
+    # the service's own figures after the load (gate batches, write latency, epochs), for the profile
+    curl -fs "$LOAD_URL/metrics" >"$out/metrics-after.txt" 2>/dev/null || true
+    kill "$LOAD_SAMPLER_PID" "$LOAD_CPU_SAMPLER_PID" 2>/dev/null || true
+    LOAD_SAMPLER_PID="" LOAD_CPU_SAMPLER_PID=""
+    if [[ $sim == BidSubmission || $sim == MixedDay ]]; then
+      java -cp "$cp" io.surplus.load.tools.NoLossAudit "$LOAD_URL" "$cql" "$LOAD_JOURNAL" \
+        "$out/acked-bids.txt" "$out" || status=1
+    fi
+    java -cp "$cp" io.surplus.load.tools.LoadReport "$out" "$sim" || status=1
+    gc_pauses "generator" "$out/gatling-gc.log"
+    local report
+    report=$(find loadtests/target/gatling -maxdepth 1 -type d -newer "$marker" -iname "${sim}-*" | sort | tail -1)
+    [[ -n $report ]] && echo "  report: $ROOT/$report/index.html"
+  done
+  stop_load_service
+  [[ -z ${LOAD_SERVICE_STARTED:-} ]] || gc_pauses "service (whole run)" "$run_dir/service-gc.log"
+  if ((status)); then echo "surplus load: FAILED" >&2; else echo "surplus load: passed" >&2; fi
+  return $status
+}
+
+# One line on a JVM's stop-the-world pauses from its -Xlog:gc file: how many, median, p90, p99,
+# longest and total (ms); both the service's and the generator's show in a request's latency.
+gc_pauses() {
+  local who=$1 file=$2
+  [[ -f $file ]] || return 0
+  grep -oE 'Pause [^(]*.* ([0-9]+\.[0-9]+)ms$' "$file" | grep -oE '[0-9]+\.[0-9]+ms$' | tr -d 'ms' | sort -g |
+    awk -v who="$who" '{ v[NR] = $1; t += $1 } END {
+      if (NR == 0) { printf "  GC pauses, %s: none\n", who; exit }
+      printf "  GC pauses, %s: %d, median %.1f ms, p90 %.1f, p99 %.1f, longest %.1f, total %.0f ms\n",
+        who, NR, v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.999)], v[int(NR * 0.99 + 0.999)], v[NR], t }'
+}
