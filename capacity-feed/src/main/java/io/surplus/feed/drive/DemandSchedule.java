@@ -2,7 +2,7 @@ package io.surplus.feed.drive;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.surplus.feed.sim.BidRequest;
+import io.surplus.feed.sim.DemandBid;
 import io.surplus.feed.sim.DemandGenerator;
 import io.surplus.feed.sim.DemandGenerator.Arrival;
 import java.time.Duration;
@@ -28,7 +28,7 @@ final class DemandSchedule {
    * @param simBid the bid in simulated time
    */
   record Bid(
-      long index, long dueMillis, String idempotencyKey, Instant simArrival, BidRequest simBid) {}
+      long index, long dueMillis, String idempotencyKey, Instant simArrival, DemandBid simBid) {}
 
   private static final JsonMapper MAPPER = JsonMapper.builder().build();
 
@@ -76,7 +76,7 @@ final class DemandSchedule {
    * passed moved up to the next slot after {@code nowMillis}. {@code null} when the bid can no
    * longer run before its latest end.
    */
-  static BidRequest toReal(BidRequest sim, TimeMapping map, long nowMillis, int slotSeconds) {
+  static DemandBid toReal(DemandBid sim, TimeMapping map, long nowMillis, int slotSeconds) {
     int minutes = map.durationMinutes(sim.durationMinutes());
     Instant earliest = map.toReal(sim.earliestStart());
     Instant latest = map.toReal(sim.latestEnd());
@@ -90,7 +90,7 @@ final class DemandSchedule {
         return null;
       }
     }
-    return new BidRequest(
+    return new DemandBid(
         sim.gpuModel(),
         sim.nodes(),
         sim.minNodes(),
@@ -102,7 +102,7 @@ final class DemandSchedule {
   }
 
   /** The JSON body of {@code POST /v1/bids} for {@code bid}. */
-  static String json(BidRequest bid) {
+  static String json(DemandBid bid) {
     ObjectNode o = MAPPER.createObjectNode();
     o.put("gpuModel", bid.gpuModel().name());
     o.put("nodes", bid.nodes());

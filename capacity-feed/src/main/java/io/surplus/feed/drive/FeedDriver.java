@@ -13,7 +13,7 @@ import io.surplus.feed.protocol.FeedWriter;
 import io.surplus.feed.protocol.Heartbeat;
 import io.surplus.feed.protocol.WindowOpened;
 import io.surplus.feed.protocol.WindowRevoked;
-import io.surplus.feed.sim.BidRequest;
+import io.surplus.feed.sim.DemandBid;
 import io.surplus.feed.sim.SimResult;
 import io.surplus.feed.sim.TrainingFleetSim;
 import java.io.IOException;
@@ -507,7 +507,7 @@ public final class FeedDriver implements AutoCloseable {
         if (b == null || b.dueMillis() > now + tickMillis) {
           return false;
         }
-        BidRequest real =
+        DemandBid real =
             DemandSchedule.toReal(
                 b.simBid(), mapping, config.clock().millis(), config.slotSeconds());
         if (real == null) {

@@ -14,7 +14,7 @@ import io.surplus.engine.book.RevocationPlan;
 import io.surplus.feed.protocol.WindowExtended;
 import io.surplus.feed.protocol.WindowOpened;
 import io.surplus.feed.protocol.WindowRevoked;
-import io.surplus.feed.sim.BidRequest;
+import io.surplus.feed.sim.DemandBid;
 import io.surplus.feed.sim.DemandGenerator.Arrival;
 import io.surplus.feed.sim.PoolSpec;
 import io.surplus.feed.sim.SimEvent;
@@ -187,7 +187,7 @@ public final class EarningsReplay {
 
   // ---------------------------------------------------------------- demand
 
-  private void place(BidRequest b, long now) {
+  private void place(DemandBid b, long now) {
     counts.bidsArrived++;
     OrderBook book = books.get(b.gpuModel().name());
     if (book == null) {

@@ -13,7 +13,7 @@ import java.util.Objects;
  * (at least {@code minNodes}) of {@code gpuModel} for {@code durationMinutes}, somewhere in {@code
  * [earliestStart, latestEnd)}, at no more than {@code limitPrice} USD per GPU-hour.
  */
-public record BidRequest(
+public record DemandBid(
     GpuModel gpuModel,
     int nodes,
     int minNodes,
@@ -23,7 +23,7 @@ public record BidRequest(
     String limitPrice,
     TimeInForce timeInForce) {
 
-  public BidRequest {
+  public DemandBid {
     Objects.requireNonNull(gpuModel, "gpuModel");
     Objects.requireNonNull(earliestStart, "earliestStart");
     Objects.requireNonNull(latestEnd, "latestEnd");

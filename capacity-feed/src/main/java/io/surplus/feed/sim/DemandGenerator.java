@@ -134,7 +134,7 @@ public final class DemandGenerator {
   }
 
   /** A bid and the simulated instant it arrives. */
-  public record Arrival(Instant at, BidRequest bid) {}
+  public record Arrival(Instant at, DemandBid bid) {}
 
   private DemandGenerator() {}
 
@@ -179,7 +179,7 @@ public final class DemandGenerator {
       out.add(
           new Arrival(
               Instant.ofEpochSecond(t),
-              new BidRequest(
+              new DemandBid(
                   new GpuModel(model),
                   nodes,
                   minNodes,

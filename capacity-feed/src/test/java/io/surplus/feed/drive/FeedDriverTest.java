@@ -14,7 +14,7 @@ import io.surplus.feed.protocol.FeedEvent;
 import io.surplus.feed.protocol.Heartbeat;
 import io.surplus.feed.protocol.WindowOpened;
 import io.surplus.feed.protocol.WindowRevoked;
-import io.surplus.feed.sim.BidRequest;
+import io.surplus.feed.sim.DemandBid;
 import io.surplus.feed.sim.DemandGenerator;
 import io.surplus.feed.sim.SimConfig;
 import io.surplus.feed.sim.SimEvent;
@@ -215,7 +215,7 @@ class FeedDriverTest {
     JsonMapper json = JsonMapper.builder().build();
     for (BidCall call : market.bidCalls()) {
       int index = Integer.parseInt(call.idempotencyKey().substring(d.bidKeyPrefix().length()));
-      BidRequest sim = day0.get(index).bid();
+      DemandBid sim = day0.get(index).bid();
       JsonNode body = json.readTree(call.body());
       int minutes = (int) Math.max(1, Math.round(sim.durationMinutes() / speed));
       assertEquals(minutes, body.get("durationMinutes").asInt(), call.body());

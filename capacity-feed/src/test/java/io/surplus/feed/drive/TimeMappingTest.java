@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.surplus.engine.GpuModel;
 import io.surplus.engine.TimeInForce;
-import io.surplus.feed.sim.BidRequest;
+import io.surplus.feed.sim.DemandBid;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
@@ -64,8 +64,8 @@ class TimeMappingTest {
   @Test
   void shouldKeepABidsShapeAndStretchItsLatestEndWhenTheRoundedDurationNoLongerFits() {
     TimeMapping m = TimeMapping.startingAt(SIM0, NOW, 60, 15);
-    BidRequest sim =
-        new BidRequest(
+    DemandBid sim =
+        new DemandBid(
             new GpuModel("H100-SXM-80GB"),
             8,
             4,
@@ -74,7 +74,7 @@ class TimeMappingTest {
             SIM0.plusSeconds(3600 + 900),
             "2.10",
             TimeInForce.GTC);
-    BidRequest real = DemandSchedule.toReal(sim, m, m.realStart().toEpochMilli(), 15);
+    DemandBid real = DemandSchedule.toReal(sim, m, m.realStart().toEpochMilli(), 15);
     assertEquals(m.realStart().plusSeconds(60), real.earliestStart());
     assertEquals(1, real.durationMinutes());
     // 15 real seconds of room cannot hold one minute: the end moves out to fit it.
@@ -86,8 +86,8 @@ class TimeMappingTest {
   @Test
   void shouldMoveAPassedEarliestStartToTheNextSlotOrSkipABidThatNoLongerFits() {
     TimeMapping m = TimeMapping.startingAt(SIM0, NOW, 60, 15);
-    BidRequest sim =
-        new BidRequest(
+    DemandBid sim =
+        new DemandBid(
             new GpuModel("H100-SXM-80GB"),
             1,
             1,
@@ -97,7 +97,7 @@ class TimeMappingTest {
             "2.00",
             TimeInForce.IOC);
     long late = m.realStart().toEpochMilli() + 20_500;
-    BidRequest real = DemandSchedule.toReal(sim, m, late, 15);
+    DemandBid real = DemandSchedule.toReal(sim, m, late, 15);
     assertEquals(m.realStart().plusSeconds(30), real.earliestStart());
     assertEquals(m.realStart().plusSeconds(180), real.latestEnd());
     assertNull(DemandSchedule.toReal(sim, m, m.realStart().toEpochMilli() + 150_000, 15));

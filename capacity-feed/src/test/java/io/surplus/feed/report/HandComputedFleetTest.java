@@ -12,7 +12,7 @@ import io.surplus.feed.protocol.FeedEvent;
 import io.surplus.feed.protocol.WindowExtended;
 import io.surplus.feed.protocol.WindowOpened;
 import io.surplus.feed.protocol.WindowRevoked;
-import io.surplus.feed.sim.BidRequest;
+import io.surplus.feed.sim.DemandBid;
 import io.surplus.feed.sim.DemandGenerator.Arrival;
 import io.surplus.feed.sim.PoolSpec;
 import io.surplus.feed.sim.SimEvent;
@@ -187,7 +187,7 @@ class HandComputedFleetTest {
       String arrives, int nodes, int minutes, String earliest, String latest, String limit) {
     return new Arrival(
         at(arrives),
-        new BidRequest(
+        new DemandBid(
             H100, nodes, nodes, minutes, at(earliest), at(latest), limit, TimeInForce.GTC));
   }
 }

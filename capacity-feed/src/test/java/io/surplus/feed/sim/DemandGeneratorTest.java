@@ -42,7 +42,7 @@ class DemandGeneratorTest {
     long id = 0;
     Instant previous = FROM;
     for (Arrival a : day(9)) {
-      BidRequest b = a.bid();
+      DemandBid b = a.bid();
       assertFalse(a.at().isBefore(previous));
       previous = a.at();
       assertFalse(b.earliestStart().isBefore(a.at()), "starts no earlier than it arrives");
