@@ -24,15 +24,12 @@ import io.surplus.market.settings.Settings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -40,11 +37,10 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /**
- * The bid API: place (one or a batch), list, show, cancel. A placement reserves the bid's worst
- * case cost in the bidder's account first (which also gives the bid its id and remembers the
- * idempotency key), then places it in its market; it is acknowledged ({@code 201}) only after the
- * market's journal write. A retry with the same key and body answers the same bid; with another
- * body it is refused.
+ * The bid API: place (one or a batch), preview, list, show, cancel. The routes parse, call and
+ * render; a bid's placement (reserve in the account, place in the market, confirm) is {@link
+ * BidPlacement}'s. A bid is acknowledged ({@code 201}) only after its market's journal write. A
+ * retry with the same key and body answers the same bid; with another body it is refused.
  */
 public final class BidRoutes {
 
@@ -109,16 +105,16 @@ public final class BidRoutes {
 
   public record BatchResult(int accepted, int rejected, List<BatchItem> results) {}
 
-  private final ActorSystem<?> system;
   private final Settings settings;
   private final ClusterSharding sharding;
   private final Duration timeout;
+  private final BidPlacement placement;
 
   public BidRoutes(ActorSystem<?> system, Settings settings) {
-    this.system = system;
     this.settings = settings;
     this.sharding = ClusterSharding.get(system);
     this.timeout = settings.askTimeout();
+    this.placement = new BidPlacement(system, settings);
   }
 
   public List<Endpoint> endpoints() {
@@ -144,17 +140,19 @@ public final class BidRoutes {
   private CompletionStage<HttpResponse> place(Call call) {
     String key = call.idempotencyKey();
     BidRequest request = Json.read(call.body(), BidRequest.class);
-    return placeOne(call.principal().account(), key, ApiKeys.sha256(call.body()), request)
+    BidPlacement.Priced p =
+        placement.price(key, ApiKeys.sha256(call.body()), request, System.currentTimeMillis());
+    return placement
+        .placeOne(call.principal().account(), p)
         .thenApply(
-            placed ->
-                Api.json(201, placed.view())
-                    .addHeader(RawHeader.create("Location", "/v1/bids/" + placed.view().id()))
-                    .addHeader(
-                        RawHeader.create(
-                            "Idempotent-Replayed", Boolean.toString(placed.replay()))));
+            placed -> {
+              BidView v = view(placed.entry(), placed.reason());
+              return Api.json(201, v)
+                  .addHeader(RawHeader.create("Location", "/v1/bids/" + v.id()))
+                  .addHeader(
+                      RawHeader.create("Idempotent-Replayed", Boolean.toString(placed.replay())));
+            });
   }
-
-  record Placed(BidView view, boolean replay) {}
 
   /** The id a previewed bid has on the market's copy: the account's, past any it will use. */
   static long previewId(long accountId) {
@@ -164,7 +162,7 @@ public final class BidRoutes {
   private CompletionStage<HttpResponse> preview(Call call) {
     BidRequest request = Json.read(call.body(), BidRequest.class);
     long accountId = call.principal().account();
-    Priced p = price(null, null, request, System.currentTimeMillis());
+    BidPlacement.Priced p = placement.price(null, null, request, System.currentTimeMillis());
     BidSpec spec = p.spec().withIdAndAccount(previewId(accountId), accountId);
     SlotClock clock = settings.clock();
     return market(p.model())
@@ -177,7 +175,7 @@ public final class BidRoutes {
               }
               Quote.Result quote = q.quote();
               if (quote.refused() != ResultCode.OK) {
-                throw refused(quote.refused()).failure();
+                throw BidPlacement.refused(quote.refused()).failure();
               }
               Lease l = quote.lease();
               return Api.json(
@@ -203,181 +201,6 @@ public final class BidRoutes {
             });
   }
 
-  /** A bid checked and priced at {@code now}, ready to reserve. */
-  private record Priced(
-      String model, BidSpec spec, long reserve, String key, String hash, long now) {}
-
-  private Priced price(String key, String hash, BidRequest request, long now) {
-    BidSpec spec = request.toSpec(settings, now);
-    String model = request.gpuModel();
-    long reserve =
-        Price.cost(
-            spec.limitPrice(),
-            spec.nodes(),
-            settings.gpusPerNode(model),
-            settings.clock().seconds(spec.durationSlots()));
-    return new Priced(model, spec, reserve, key, hash, now);
-  }
-
-  /** Validates, reserves, places one bid. */
-  CompletionStage<Placed> placeOne(long accountId, String key, String hash, BidRequest request) {
-    Priced p = price(key, hash, request, System.currentTimeMillis());
-    return account(accountId)
-        .<Account.Reservation>ask(
-            r ->
-                new Account.ReserveBid(
-                    key,
-                    hash,
-                    p.model(),
-                    p.spec(),
-                    p.reserve(),
-                    p.now(),
-                    p.now() + timeout.toMillis(),
-                    r),
-            timeout)
-        .thenCompose(reservation -> place(accountId, p, reservation));
-  }
-
-  /**
-   * What follows a bid's reservation: its market, then the account hears the outcome. A new bid is
-   * answered as soon as its market's write is durable; the account's confirmation follows without
-   * holding the answer up (one message, sent before the answer, so the bidder's next request finds
-   * it applied; were it lost, the reconciler confirms the bid from its market).
-   */
-  private CompletionStage<Placed> place(long accountId, Priced p, Account.Reservation reservation) {
-    ToPlace t = afterReservation(accountId, p, reservation);
-    if (t.answered() != null) {
-      return t.answered();
-    }
-    return market(p.model())
-        .<Market.Outcome>ask(o -> new MarketGate.Place(placement(t, o)), timeout)
-        .thenCompose(outcome -> afterMarket(accountId, t, outcome.code(), null));
-  }
-
-  /**
-   * A bid after its reservation: answered already (a refusal, or a replay of a bid its market has
-   * answered), or to be placed in its market as {@code bid}.
-   */
-  private record ToPlace(
-      CompletionStage<Placed> answered, Priced priced, Account.Reserved reserved, BidSpec bid) {}
-
-  /** The market command that places {@code t}'s bid, valid until this request times out. */
-  private Market.PlaceBid placement(ToPlace t, ActorRef<Market.Outcome> replyTo) {
-    long now = t.priced().now();
-    return new Market.PlaceBid(t.bid(), now, now + timeout.toMillis(), replyTo);
-  }
-
-  private ToPlace afterReservation(long accountId, Priced p, Account.Reservation reservation) {
-    if (reservation instanceof Account.KeyReused) {
-      throw Problem.keyReused().failure();
-    }
-    if (reservation instanceof Account.InsufficientCredit c) {
-      throw Problem.of(
-              422,
-              "insufficient-credit",
-              "Not enough credit",
-              "the bid may cost up to $"
-                  + Price.format(c.needed())
-                  + " but only $"
-                  + Price.format(Math.max(0, c.available()))
-                  + " of the credit limit is free",
-              "limitPrice")
-          .failure();
-    }
-    if (reservation instanceof Account.TooLate) {
-      throw new Api.Unavailable("the reservation came too late", null);
-    }
-    if (reservation instanceof Account.Settling) {
-      // the reconciler answers within the grace period: then this key gets its bid or 422
-      throw new Api.Unavailable("the bid of this Idempotency-Key is being settled", null);
-    }
-    if (!(reservation instanceof Account.Reserved r)) {
-      throw Problem.unauthorized("the account does not exist").failure();
-    }
-    if (r.replay() && r.status() == Account.BidStatus.REJECTED) {
-      throw Problem.of(
-              422,
-              "not-placed",
-              "The earlier request with this key was not placed",
-              "the bid made with this Idempotency-Key was never confirmed by its market"
-                  + " and is rejected; send the bid again with a new key",
-              "Idempotency-Key")
-          .failure();
-    }
-    if (r.replay() && r.status() != Account.BidStatus.PENDING) {
-      return new ToPlace(
-          show(accountId, r.bidId()).thenApply(v -> new Placed(v, true)), p, r, null);
-    }
-    return new ToPlace(null, p, r, p.spec().withIdAndAccount(r.bidId(), accountId));
-  }
-
-  /**
-   * A bid after its market's answer: confirmed (a batch collects its confirmations in {@code
-   * confirmTogether} to send them at once) and shown, or its reservation released and refused.
-   */
-  private CompletionStage<Placed> afterMarket(
-      long accountId, ToPlace t, ResultCode rc, List<Long> confirmTogether) {
-    Account.Reserved r = t.reserved();
-    Priced p = t.priced();
-    if (r.replay() && (rc == ResultCode.OK || rc == ResultCode.DUPLICATE_ID)) {
-      return account(accountId)
-          .<Done>ask(d -> new Account.ConfirmBid(r.bidId(), d), timeout)
-          .thenCompose(d -> show(accountId, r.bidId()))
-          .thenApply(v -> new Placed(v, true));
-    }
-    if (rc == ResultCode.OK) {
-      if (confirmTogether == null) {
-        account(accountId).tell(new Account.ConfirmBid(r.bidId(), system.ignoreRef()));
-      } else {
-        synchronized (confirmTogether) {
-          confirmTogether.add(r.bidId());
-        }
-      }
-      Account.BidEntry entry =
-          new Account.BidEntry(
-              r.bidId(),
-              p.model(),
-              t.bid(),
-              p.reserve(),
-              p.key(),
-              p.hash(),
-              p.now(),
-              Account.BidStatus.OPEN);
-      return CompletableFuture.completedFuture(new Placed(view(entry, Reason.NONE), false));
-    }
-    return account(accountId)
-        .<Done>ask(d -> new Account.CloseBid(r.bidId(), Account.BidStatus.REJECTED, d), timeout)
-        .thenApply(
-            d -> {
-              throw refused(rc).failure();
-            });
-  }
-
-  /** Completes {@code to} as {@code from} completes. */
-  private static <T> void relay(CompletionStage<T> from, CompletableFuture<T> to) {
-    from.whenComplete(
-        (value, failure) -> {
-          if (failure != null) {
-            to.completeExceptionally(failure);
-          } else {
-            to.complete(value);
-          }
-        });
-  }
-
-  /** A market's refusal of a bid that passed the checks here (the clock moved in between). */
-  static Problem refused(ResultCode rc) {
-    return switch (rc) {
-      case IN_THE_PAST -> Problem.invalid("latestEnd", "latestEnd is in the past");
-      case BEYOND_HORIZON -> Problem.invalid("latestEnd", "latestEnd is beyond the horizon");
-      case TOO_LATE_TO_FIT ->
-          Problem.invalid("durationMinutes", "the duration no longer fits before latestEnd");
-      default ->
-          Problem.of(
-              409, "refused", "The market refused the bid", "the market answered " + rc, null);
-    };
-  }
-
   private CompletionStage<HttpResponse> placeBatch(Call call) {
     String key = call.idempotencyKey();
     BatchRequest batch = Json.read(call.body(), BatchRequest.class);
@@ -392,14 +215,14 @@ public final class BidRoutes {
     long now = System.currentTimeMillis();
     int n = batch.bids().size();
     List<CompletableFuture<BatchItem>> items = new ArrayList<>(n);
-    List<Priced> valid = new ArrayList<>(n);
-    List<CompletableFuture<Placed>> validItems = new ArrayList<>(n);
+    List<BidPlacement.Priced> valid = new ArrayList<>(n);
+    List<CompletableFuture<BidPlacement.Placed>> validItems = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      CompletableFuture<Placed> placed = new CompletableFuture<>();
+      CompletableFuture<BidPlacement.Placed> placed = new CompletableFuture<>();
       try {
         String itemJson = Json.write(batch.bids().get(i));
         BidRequest request = Json.read(itemJson, BidRequest.class);
-        valid.add(price(batchItemKey(key, i), ApiKeys.sha256(itemJson), request, now));
+        valid.add(placement.price(batchItemKey(key, i), ApiKeys.sha256(itemJson), request, now));
         validItems.add(placed);
       } catch (RuntimeException e) {
         placed.completeExceptionally(e);
@@ -407,7 +230,7 @@ public final class BidRoutes {
       int index = i;
       items.add(
           placed
-              .thenApply(p -> new BatchItem(index, 201, p.view(), null))
+              .thenApply(p -> new BatchItem(index, 201, view(p.entry(), p.reason()), null))
               .exceptionally(
                   t ->
                       new BatchItem(
@@ -416,84 +239,18 @@ public final class BidRoutes {
                           null,
                           problemOf(t).withIndex(index))));
     }
-    if (!valid.isEmpty()) {
-      // every valid bid of the batch reserved in one journal write of the account
-      List<Account.BidToReserve> toReserve =
-          valid.stream()
-              .map(
-                  p ->
-                      new Account.BidToReserve(
-                          p.key(), p.hash(), p.model(), p.spec(), p.reserve(), now))
-              .toList();
-      List<Long> confirm = new ArrayList<>();
-      account(account)
-          .<Account.Reservations>ask(
-              r -> new Account.ReserveBids(toReserve, now + timeout.toMillis(), r), timeout)
+    List<CompletableFuture<BidPlacement.Placed>> placed = placement.placeAll(account, valid, now);
+    for (int j = 0; j < placed.size(); j++) {
+      CompletableFuture<BidPlacement.Placed> item = validItems.get(j);
+      placed
+          .get(j)
           .whenComplete(
-              (reservations, failure) -> {
-                List<CompletableFuture<Placed>> placements = new ArrayList<>(valid.size());
-                ToPlace[] toPlace = new ToPlace[valid.size()];
-                Map<String, List<Integer>> byMarket = new LinkedHashMap<>();
-                for (int j = 0; j < valid.size(); j++) {
-                  if (failure != null) {
-                    placements.add(CompletableFuture.failedFuture(failure));
-                    continue;
-                  }
-                  try {
-                    ToPlace t =
-                        afterReservation(account, valid.get(j), reservations.items().get(j));
-                    if (t.answered() != null) {
-                      placements.add(t.answered().toCompletableFuture());
-                    } else {
-                      toPlace[j] = t;
-                      placements.add(new CompletableFuture<>());
-                      byMarket.computeIfAbsent(t.priced().model(), m -> new ArrayList<>()).add(j);
-                    }
-                  } catch (RuntimeException e) {
-                    placements.add(CompletableFuture.failedFuture(e));
-                  }
+              (v, t) -> {
+                if (t != null) {
+                  item.completeExceptionally(t);
+                } else {
+                  item.complete(v);
                 }
-                // one message per market the batch touches; each bid's result comes back in it
-                byMarket.forEach(
-                    (model, indexes) -> {
-                      List<Market.PlaceBid> bids =
-                          indexes.stream().map(j -> placement(toPlace[j], null)).toList();
-                      market(model)
-                          .<MarketGate.Outcomes>ask(o -> new MarketGate.PlaceAll(bids, o), timeout)
-                          .whenComplete(
-                              (outcomes, e) -> {
-                                for (int k = 0; k < indexes.size(); k++) {
-                                  int j = indexes.get(k);
-                                  CompletableFuture<Placed> placement = placements.get(j);
-                                  ResultCode rc = e == null ? outcomes.results().get(k) : null;
-                                  if (rc == null) {
-                                    placement.completeExceptionally(
-                                        e != null
-                                            ? e
-                                            : new java.util.concurrent.TimeoutException(
-                                                "the market took the bid after its deadline"));
-                                    continue;
-                                  }
-                                  relay(afterMarket(account, toPlace[j], rc, confirm), placement);
-                                }
-                              });
-                    });
-                // the batch's confirmations in one write, sent once every market has answered
-                // and before any item is answered
-                CompletableFuture.allOf(placements.toArray(CompletableFuture[]::new))
-                    .whenComplete(
-                        (v, t) -> {
-                          List<Long> ids;
-                          synchronized (confirm) {
-                            ids = List.copyOf(confirm);
-                          }
-                          if (!ids.isEmpty()) {
-                            account(account).tell(new Account.ConfirmBids(ids, system.ignoreRef()));
-                          }
-                          for (int j = 0; j < placements.size(); j++) {
-                            relay(placements.get(j), validItems.get(j));
-                          }
-                        });
               });
     }
     return CompletableFuture.allOf(items.toArray(CompletableFuture[]::new))
@@ -533,7 +290,9 @@ public final class BidRoutes {
       // a nested item's field names are relative to the item
       return p;
     }
-    if (c instanceof java.util.concurrent.TimeoutException || c instanceof Api.Unavailable) {
+    if (c instanceof java.util.concurrent.TimeoutException
+        || c instanceof Api.Unavailable
+        || Api.storeBusy(c)) {
       return Problem.unavailable("the write could not be confirmed in time; retry the item");
     }
     // a bug, not an outage: a retry would meet it again, so never tell the client to retry
@@ -622,24 +381,9 @@ public final class BidRoutes {
     return show(call.principal().account(), id).thenApply(v -> Api.json(200, v));
   }
 
-  /** The bid as its account knows it, with its live reason from the market while it is open. */
-  CompletionStage<BidView> show(long accountId, long bidId) {
-    return account(accountId)
-        .<Account.BidView>ask(r -> new Account.GetBid(bidId, r), timeout)
-        .thenCompose(
-            v -> {
-              if (v.entry() == null) {
-                throw Problem.notFound("no bid " + Ids.bid(bidId) + " in this account").failure();
-              }
-              Account.BidEntry e = v.entry();
-              if (e.status().closed()) {
-                return CompletableFuture.completedFuture(view(e, null));
-              }
-              return market(e.market())
-                  .<Market.BidSummary>ask(
-                      r -> new MarketGate.Forward(new Market.GetBid(bidId, r)), timeout)
-                  .thenApply(s -> view(e, s.open() ? s.reason() : null));
-            });
+  /** The bid as {@link BidPlacement#bid} finds it, rendered. */
+  private CompletionStage<BidView> show(long accountId, long bidId) {
+    return placement.bid(accountId, bidId).thenApply(b -> view(b.entry(), b.reason()));
   }
 
   private CompletionStage<HttpResponse> cancel(Call call) {
@@ -647,7 +391,7 @@ public final class BidRoutes {
     long accountId = call.principal().account();
     call.header("Idempotency-Key").ifPresent(k -> call.idempotencyKey());
     return account(accountId)
-        .<Account.BidView>ask(r -> new Account.GetBid(id, r), timeout)
+        .<Account.BidFound>ask(r -> new Account.GetBid(id, r), timeout)
         .thenCompose(
             v -> {
               if (v.entry() == null) {

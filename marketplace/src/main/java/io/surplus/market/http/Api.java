@@ -459,7 +459,7 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
    * node tried failed or none was free, the driver or a replica timed out, or the node is
    * overloaded or lacks replicas.
    */
-  static boolean storeBusy(Throwable c) {
+  public static boolean storeBusy(Throwable c) {
     return c instanceof com.datastax.oss.driver.api.core.AllNodesFailedException
         || c instanceof com.datastax.oss.driver.api.core.DriverTimeoutException
         || c instanceof com.datastax.oss.driver.api.core.servererrors.QueryExecutionException
