@@ -1,13 +1,13 @@
 package io.surplus.feed.drive;
 
-import io.surplus.feed.sim.SimConfig;
+import io.surplus.feed.sim.FleetOptions;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,6 +30,8 @@ public final class FeedSimulateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  @Mixin FleetOptions sim;
+
   @Option(
       names = "--url",
       required = true,
@@ -50,12 +52,6 @@ public final class FeedSimulateCommand implements Callable<Integer> {
   String bidderKey;
 
   @Option(
-      names = "--seed",
-      defaultValue = "7",
-      description = "Random seed (default ${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(
       names = "--speed",
       defaultValue = "60",
       description = "Simulated seconds per real second (default ${DEFAULT-VALUE}).")
@@ -72,19 +68,6 @@ public final class FeedSimulateCommand implements Callable<Integer> {
           "Stop after this many real seconds (default: run until the simulation ends or Ctrl-C).")
   Long duration;
 
-  @Option(
-      names = "--days",
-      defaultValue = "" + SimConfig.DEFAULT_DAYS,
-      description = "Simulated days (default ${DEFAULT-VALUE}).")
-  int days;
-
-  @Option(
-      names = "--fleet",
-      defaultValue = "default",
-      description =
-          "default or reference (the 2,048-node Llama 3 cluster) (default ${DEFAULT-VALUE}).")
-  String fleet;
-
   public static void main(String[] args) {
     System.exit(new CommandLine(new FeedSimulateCommand()).execute(args));
   }
@@ -100,23 +83,15 @@ public final class FeedSimulateCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--duration must be > 0: " + duration);
     }
-    SimConfig sim =
-        switch (fleet.toLowerCase(Locale.ROOT)) {
-          case "default" -> SimConfig.defaults();
-          case "reference" -> SimConfig.referenceFleet();
-          default ->
-              throw new CommandLine.ParameterException(
-                  spec.commandLine(), "--fleet must be default or reference: " + fleet);
-        };
     DriverConfig config;
     try {
       config =
           DriverConfig.builder(url, key)
               .bidderKey(bidderKey == null || bidderKey.isBlank() ? null : bidderKey)
-              .seed(seed)
+              .seed(sim.seed)
               .speed(speed)
               .slotSeconds(slotSeconds == null ? 0 : slotSeconds)
-              .simConfig(sim.withDays(days))
+              .simConfig(sim.config())
               .build();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
@@ -130,9 +105,9 @@ public final class FeedSimulateCommand implements Callable<Integer> {
         url,
         speed,
         config.slotSeconds(),
-        seed,
+        sim.seed,
         config.bidderKey().isPresent() ? "with demand" : "no demand",
-        sim.start(),
+        config.simConfig().start(),
         driver.timeMapping().realStart());
     out.flush();
     long stopAt = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration * 1_000_000_000L;

@@ -4,6 +4,7 @@ import io.surplus.engine.Price;
 import io.surplus.engine.RevocationKind;
 import io.surplus.engine.SlotClock;
 import io.surplus.feed.sim.DemandGenerator;
+import io.surplus.feed.sim.FleetOptions;
 import io.surplus.feed.sim.PoolSpec;
 import io.surplus.feed.sim.SimConfig;
 import io.surplus.feed.sim.SimEvent.Cause;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,23 +34,7 @@ import picocli.CommandLine.Option;
             + " the surplus would earn.")
 public final class EarningsReport implements Callable<Integer> {
 
-  @Option(
-      names = "--seed",
-      defaultValue = "7",
-      description = "Random seed of the fleet and the demand (default ${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(
-      names = "--days",
-      defaultValue = "" + SimConfig.DEFAULT_DAYS,
-      description = "Simulated days (default ${DEFAULT-VALUE}).")
-  int days;
-
-  @Option(
-      names = "--fleet",
-      defaultValue = "default",
-      description = "default or reference (default ${DEFAULT-VALUE}).")
-  String fleet;
+  @Mixin FleetOptions fleetOptions;
 
   @Option(
       names = "--epoch-seconds",
@@ -69,16 +55,9 @@ public final class EarningsReport implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    SimConfig config;
-    switch (fleet.toLowerCase(Locale.ROOT)) {
-      case "default" -> config = SimConfig.defaults();
-      case "reference" -> config = SimConfig.referenceFleet();
-      default -> {
-        System.err.println("report: --fleet must be default or reference: " + fleet);
-        return 2;
-      }
-    }
-    config = config.withDays(days);
+    SimConfig config = fleetOptions.config();
+    long seed = fleetOptions.seed;
+    int days = fleetOptions.days;
     long started = System.nanoTime();
     SimResult sim = TrainingFleetSim.run(config, seed);
     EarningsReplay.Outcome o =
@@ -92,8 +71,7 @@ public final class EarningsReport implements Callable<Integer> {
             epochSeconds);
     long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
     ReportPage.Run run =
-        new ReportPage.Run(
-            seed, fleet.toLowerCase(Locale.ROOT), config.start(), days, epochSeconds);
+        new ReportPage.Run(seed, fleetOptions.fleet.label(), config.start(), days, epochSeconds);
     String summary = summary(run, config.fleet(), o, sim.offeredNodeSeconds());
     System.out.print(summary);
     ReportPage.write(out, ReportPage.data(run, config.fleet(), o.ledger()), summary);

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /**
  * Runs the training-window simulator and prints what came of it: interruptions against the
@@ -21,32 +21,7 @@ import picocli.CommandLine.Option;
     description = "Simulates a training fleet's capacity feed and prints its statistics.")
 public final class SimStats implements Callable<Integer> {
 
-  /** Which fleet to simulate. */
-  enum Fleet {
-    /** {@link SimConfig#DEFAULT_FLEET}: five pools, three GPU models, three regions. */
-    DEFAULT,
-    /** {@link SimConfig#REFERENCE_FLEET}: the Llama 3 405B cluster, 2,048 H100 nodes. */
-    REFERENCE
-  }
-
-  @Option(
-      names = "--seed",
-      defaultValue = "7",
-      description = "Random seed (default ${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(
-      names = "--days",
-      defaultValue = "" + SimConfig.DEFAULT_DAYS,
-      description = "Simulated days (default ${DEFAULT-VALUE}).")
-  int days;
-
-  @Option(
-      names = "--fleet",
-      defaultValue = "DEFAULT",
-      description = "DEFAULT or REFERENCE (default ${DEFAULT-VALUE}).",
-      converter = FleetConverter.class)
-  Fleet fleet;
+  @Mixin FleetOptions sim;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new SimStats()).execute(args));
@@ -54,11 +29,7 @@ public final class SimStats implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    SimConfig config =
-        (fleet == Fleet.REFERENCE ? SimConfig.referenceFleet() : SimConfig.defaults())
-            .withDays(days);
-    System.out.print(
-        report(TrainingFleetSim.run(config, seed), fleet.name().toLowerCase(Locale.ROOT)));
+    System.out.print(report(TrainingFleetSim.run(sim.config(), sim.seed), sim.fleet.label()));
     return 0;
   }
 
@@ -190,10 +161,4 @@ public final class SimStats implements Callable<Integer> {
   }
 
   /** Accepts the fleet's name in any case. */
-  static final class FleetConverter implements CommandLine.ITypeConverter<Fleet> {
-    @Override
-    public Fleet convert(String value) {
-      return Fleet.valueOf(value.toUpperCase(Locale.ROOT));
-    }
-  }
 }
