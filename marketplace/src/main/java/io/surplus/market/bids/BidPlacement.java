@@ -214,7 +214,7 @@ final class BidPlacement {
   }
 
   /** Completes {@code to} as {@code from} completes. */
-  private static <T> void relay(CompletionStage<T> from, CompletableFuture<T> to) {
+  static <T> void relay(CompletionStage<T> from, CompletableFuture<T> to) {
     from.whenComplete(
         (value, failure) -> {
           if (failure != null) {

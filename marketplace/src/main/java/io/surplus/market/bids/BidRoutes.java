@@ -241,17 +241,7 @@ public final class BidRoutes {
     }
     List<CompletableFuture<BidPlacement.Placed>> placed = placement.placeAll(account, valid, now);
     for (int j = 0; j < placed.size(); j++) {
-      CompletableFuture<BidPlacement.Placed> item = validItems.get(j);
-      placed
-          .get(j)
-          .whenComplete(
-              (v, t) -> {
-                if (t != null) {
-                  item.completeExceptionally(t);
-                } else {
-                  item.complete(v);
-                }
-              });
+      BidPlacement.relay(placed.get(j), validItems.get(j));
     }
     return CompletableFuture.allOf(items.toArray(CompletableFuture[]::new))
         .thenApply(
