@@ -126,20 +126,7 @@ class ShrinkingClearingTest {
   static Market numbered(List<WindowSpec> windows, List<BidSpec> bids) {
     List<WindowSpec> ws = new ArrayList<>();
     for (int i = 0; i < windows.size(); i++) {
-      WindowSpec w = windows.get(i);
-      ws.add(
-          new WindowSpec(
-              i + 1,
-              w.provider(),
-              w.pool(),
-              w.region(),
-              w.nodes(),
-              w.gpusPerNode(),
-              w.startSlot(),
-              w.endSlot(),
-              w.reservePrice(),
-              w.noticeSeconds(),
-              w.confidencePpm()));
+      ws.add(ClearingPropertiesTest.withWindowId(windows.get(i), i + 1));
     }
     List<BidSpec> bs = new ArrayList<>();
     for (int i = 0; i < bids.size(); i++) {

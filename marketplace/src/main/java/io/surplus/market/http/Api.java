@@ -463,7 +463,6 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
     return c instanceof com.datastax.oss.driver.api.core.AllNodesFailedException
         || c instanceof com.datastax.oss.driver.api.core.DriverTimeoutException
         || c instanceof com.datastax.oss.driver.api.core.servererrors.QueryExecutionException
-        || c instanceof com.datastax.oss.driver.api.core.servererrors.OverloadedException
         || c instanceof com.datastax.oss.driver.api.core.NodeUnavailableException;
   }
 

@@ -201,25 +201,39 @@ public final class ProviderStatements {
    * thousands).
    */
   private CompletionStage<Done> sold(String market, List<Lease> leases) {
+    // each window's owner found once (at most one read), then the leases of the owned windows
+    // written; both steps MAX_IN_FLIGHT at a time
+    List<Long> windows = leases.stream().map(Lease::windowId).distinct().toList();
+    Map<Long, Owner> owned = new ConcurrentHashMap<>();
     return ReadSideHandler.inTurns(
-        leases,
-        l ->
-            withOwner(
-                market,
-                l.windowId(),
-                o ->
-                    run(
-                        insertLease.bind(
-                            o.provider(),
-                            o.month(),
-                            market,
-                            l.windowId(),
-                            l.id(),
-                            l.nodes(),
-                            l.gpusPerNode(),
-                            clock.start(l.startSlot()),
-                            clock.start(l.endSlot()),
-                            l.price()))));
+            windows,
+            w ->
+                withOwner(
+                    market,
+                    w,
+                    o -> {
+                      owned.put(w, o);
+                      return done();
+                    }))
+        .thenCompose(
+            d ->
+                ReadSideHandler.inTurns(
+                    leases.stream().filter(l -> owned.containsKey(l.windowId())).toList(),
+                    l -> {
+                      Owner o = owned.get(l.windowId());
+                      return run(
+                          insertLease.bind(
+                              o.provider(),
+                              o.month(),
+                              market,
+                              l.windowId(),
+                              l.id(),
+                              l.nodes(),
+                              l.gpusPerNode(),
+                              clock.start(l.startSlot()),
+                              clock.start(l.endSlot()),
+                              l.price()));
+                    }));
   }
 
   /**
