@@ -47,19 +47,18 @@ public final class TestService implements AutoCloseable {
     return ConfigFactory.parseString(
             extra
                 + "\n"
-                + "surplus.http.port = 0\n"
-                + "surplus.epoch-interval = 300ms\n"
-                + "surplus.pending-grace = 4s\n"
-                + "pekko.remote.artery.canonical.port = 0\n"
-                + "pekko.persistence.cassandra.journal.keyspace = j_"
-                + name
-                + "\n"
-                + "pekko.persistence.cassandra.snapshot.keyspace = s_"
-                + name
-                + "\n"
-                + "surplus.read-side.keyspace = r_"
-                + name
-                + "\n")
+                + """
+                surplus.http.port = 0
+                surplus.epoch-interval = 300ms
+                surplus.pending-grace = 4s
+                pekko.remote.artery.canonical.port = 0
+                pekko.persistence.cassandra.journal.keyspace = j_%1$s
+                pekko.persistence.cassandra.snapshot.keyspace = s_%1$s
+                surplus.read-side.keyspace = r_%1$s
+                # application.conf's list is resolved already, from the default keyspaces
+                datastax-java-driver.advanced.metadata.schema.refreshed-keyspaces = [j_%1$s, s_%1$s, r_%1$s]
+                """
+                    .formatted(name))
         .withFallback(ConfigFactory.load())
         .resolve();
   }
