@@ -1,8 +1,12 @@
 package io.surplus.market.board;
 
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.conditional;
+import static org.apache.pekko.http.javadsl.server.Directives.mapRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.respondWithHeaders;
+
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
-import io.surplus.market.http.EntityTags;
 import io.surplus.market.http.Problem;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,8 +22,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
@@ -30,14 +32,19 @@ import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
-import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.EntityTag;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The web board, served from the class path: its page at {@code /}, its scripts and styles at
  * {@code /board/<file>} (from {@code board/} in the jar), and ECharts at {@code
  * /webjars/echarts/<version>/<file>} from the {@code org.webjars:echarts} jar. These routes sit in
- * the endpoint table like every other (so metrics, 404 problems and the OpenAPI check cover them).
+ * the endpoint table like every other (so metrics, 404 problems and the OpenAPI check cover them),
+ * and answer with the routing DSL's {@code conditional} and {@code respondWithHeaders} directives.
+ * Not with {@code getFromResource}: its entity tag is a file's length and modification time, and a
+ * jar built reproducibly gives every entry the same time, so a new release of the same length would
+ * pass for the old one; here the tag is a hash of the bytes, and gzip is done once per file.
  *
  * <p>Promises: only flat file names of known types are served (a name is letters, digits, {@code
  * -}, {@code _} and single dots between them, so no {@code ..}, no slash, no hidden file); anything
@@ -109,9 +116,9 @@ public final class BoardRoutes {
 
   public List<Endpoint> endpoints() {
     return List.of(
-        Endpoint.of("GET", "/", Set.of(), c -> send(c, page, true)),
-        Endpoint.of("GET", "/board/{asset}", Set.of(), this::boardFile),
-        Endpoint.of("GET", "/webjars/echarts/{version}/{file}", Set.of(), this::echartsFile));
+        Endpoint.routed("GET", "/", Set.of(), c -> send(c, page, true)),
+        Endpoint.routed("GET", "/board/{asset}", Set.of(), this::boardFile),
+        Endpoint.routed("GET", "/webjars/echarts/{version}/{file}", Set.of(), this::echartsFile));
   }
 
   /** The ECharts version the board loads, as found on the class path. */
@@ -134,13 +141,13 @@ public final class BoardRoutes {
     return v;
   }
 
-  private CompletionStage<HttpResponse> boardFile(Call call) {
+  private Route boardFile(Call call) {
     String name = call.param("asset");
     return send(
         call, file(BOARD_RESOURCES, name, REVALIDATE, "no board file '" + name + "'"), false);
   }
 
-  private CompletionStage<HttpResponse> echartsFile(Call call) {
+  private Route echartsFile(Call call) {
     String version = call.param("version");
     String name = call.param("file");
     String what = "no ECharts file '" + version + "/" + name + "'";
@@ -168,14 +175,17 @@ public final class BoardRoutes {
     return a;
   }
 
-  private static CompletionStage<HttpResponse> send(Call call, Asset a, boolean page) {
+  /**
+   * The asset with its headers (also on a {@code 304}), answered {@code 304} by the {@code
+   * conditional} directive when the client's {@code If-None-Match} names its tag.
+   */
+  private static Route send(Call call, Asset a, boolean page) {
     boolean gzip = a.gzipped() != null && acceptsGzip(call.header("Accept-Encoding"));
     // the gzipped bytes are another representation, so they get another tag
-    String etag = "\"" + a.hash() + (gzip ? "-gz" : "") + "\"";
+    EntityTag tag = EntityTag.create(a.hash() + (gzip ? "-gz" : ""), false);
     List<HttpHeader> headers =
         new java.util.ArrayList<>(
             List.of(
-                RawHeader.create("ETag", etag),
                 RawHeader.create("Cache-Control", a.cacheControl()),
                 RawHeader.create("X-Content-Type-Options", "nosniff")));
     if (a.gzipped() != null) {
@@ -185,18 +195,23 @@ public final class BoardRoutes {
       headers.add(RawHeader.create("Content-Security-Policy", CSP));
       headers.add(RawHeader.create("Referrer-Policy", "no-referrer"));
     }
-    Optional<String> ifNoneMatch = call.header("If-None-Match");
-    if (ifNoneMatch.isPresent() && EntityTags.matches(ifNoneMatch.get(), etag)) {
-      return CompletableFuture.completedFuture(
-          HttpResponse.create().withStatus(StatusCodes.NOT_MODIFIED).addHeaders(headers));
-    }
-    if (gzip) {
-      headers.add(RawHeader.create("Content-Encoding", "gzip"));
-    }
-    return CompletableFuture.completedFuture(
+    HttpResponse body =
         HttpResponse.create()
-            .withEntity(HttpEntities.create(a.type(), gzip ? a.gzipped() : a.bytes()))
-            .addHeaders(headers));
+            .withEntity(HttpEntities.create(a.type(), gzip ? a.gzipped() : a.bytes()));
+    // If-Match guards writes; conditional would answer it 412 where a file has nothing to guard
+    return mapRequest(
+        r -> r.removeHeader("If-Match"),
+        () ->
+            respondWithHeaders(
+                headers,
+                () ->
+                    conditional(
+                        tag,
+                        () ->
+                            complete(
+                                gzip
+                                    ? body.addHeader(RawHeader.create("Content-Encoding", "gzip"))
+                                    : body))));
   }
 
   /** True when an Accept-Encoding header accepts gzip (listed without {@code q=0}). */

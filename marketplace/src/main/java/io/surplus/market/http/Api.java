@@ -1,11 +1,22 @@
 package io.surplus.market.http;
 
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
+import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
+import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
+import static org.apache.pekko.http.javadsl.server.Directives.mapRouteResultFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.method;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.reject;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.surplus.market.settings.Settings;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,12 +32,22 @@ import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpMethod;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
+import org.apache.pekko.http.javadsl.server.Complete;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MethodRejection;
+import org.apache.pekko.http.javadsl.server.Rejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.server.RouteResult;
+import org.apache.pekko.http.javadsl.server.RouteResults;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.pattern.AskTimeoutException;
 import org.apache.pekko.stream.Materializer;
@@ -36,9 +57,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP front as a table of endpoints: each is a method, a path template such as {@code
  * /v1/bids/{id}}, the roles that may call it (none: public) and a handler. The table is the single
- * source of the routes, so the OpenAPI document can be checked against it. Every failure becomes an
- * {@code application/problem+json} document; a request that cannot be persisted gets {@code 503}
- * with {@code Retry-After}.
+ * source of the routes, so the OpenAPI document can be checked against it; {@link #route()} turns
+ * it into a route of Pekko HTTP's routing DSL (a path matcher and a method directive per endpoint,
+ * a rejection handler for the paths and methods that match none). Every failure becomes an {@code
+ * application/problem+json} document; a request that cannot be persisted gets {@code 503} with
+ * {@code Retry-After}.
  */
 public final class Api implements Function<HttpRequest, CompletionStage<HttpResponse>> {
 
@@ -125,7 +148,8 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   /**
    * One route: {@code roles} empty means public; {@code bodyLimit} bytes of body at most; a body
    * (when the request has one) must come with one of {@code mediaTypes} as its {@code
-   * Content-Type}, else {@code 415}.
+   * Content-Type}, else {@code 415}. Once the caller is known and the body read, {@code route}
+   * answers: a handler's response, or a route of the DSL's own directives (the board's files).
    */
   public record Endpoint(
       String method,
@@ -133,24 +157,43 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
       Set<Role> roles,
       long bodyLimit,
       Set<String> mediaTypes,
-      Handler handler) {
+      Function<Call, Route> route) {
 
     public static Endpoint of(String method, String template, Set<Role> roles, Handler handler) {
+      return routed(method, template, roles, call -> completeWithFuture(handled(handler, call)));
+    }
+
+    /**
+     * The handler's answer; what it throws (a stack overflow too, but not a JVM out of memory or
+     * broken) fails the answer, and so becomes a problem document.
+     */
+    private static CompletionStage<HttpResponse> handled(Handler handler, Call call) {
+      try {
+        return handler.handle(call);
+      } catch (VirtualMachineError fatal) {
+        if (!(fatal instanceof StackOverflowError)) {
+          throw fatal;
+        }
+        return CompletableFuture.failedFuture(fatal);
+      } catch (RuntimeException | Error e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+
+    /** An endpoint answered by a route of the routing DSL, given the call. */
+    public static Endpoint routed(
+        String method, String template, Set<Role> roles, Function<Call, Route> route) {
       return new Endpoint(
-          method, template, roles, DEFAULT_BODY_LIMIT, Set.of(JSON_MEDIA_TYPE), handler);
+          method, template, roles, DEFAULT_BODY_LIMIT, Set.of(JSON_MEDIA_TYPE), route);
     }
 
     public Endpoint withBodyLimit(long limit) {
-      return new Endpoint(method, template, roles, limit, mediaTypes, handler);
+      return new Endpoint(method, template, roles, limit, mediaTypes, route);
     }
 
     /** The endpoint takes bodies of these media types (lower case, without parameters). */
     public Endpoint withMediaTypes(String... types) {
-      return new Endpoint(method, template, roles, bodyLimit, Set.of(types), handler);
-    }
-
-    String[] segments() {
-      return template.substring(1).split("/");
+      return new Endpoint(method, template, roles, bodyLimit, Set.of(types), route);
     }
   }
 
@@ -165,6 +208,9 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   private final Materializer materializer;
   private final MeterRegistry metrics;
   private final Duration bodyTimeout;
+  private final Route route;
+  private final org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>>
+      handler;
 
   public Api(
       ActorSystem<?> system, List<Endpoint> endpoints, Authenticator auth, MeterRegistry metrics) {
@@ -173,75 +219,158 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
     this.materializer = Materializer.matFromSystem(system);
     this.metrics = metrics;
     this.bodyTimeout = BodyTimeouts.from(system.settings().config()).body();
+    this.route = build();
+    this.handler = route.handler(system);
   }
 
   public List<Endpoint> endpoints() {
     return endpoints;
   }
 
+  /** The endpoint table as one route: what the server binds, and what route tests run. */
+  public Route route() {
+    return route;
+  }
+
   @Override
   public CompletionStage<HttpResponse> apply(HttpRequest request) {
-    long started = System.nanoTime();
-    // the server's own answer when a handler outlives pekko.http.server.request-timeout
-    request
-        .getHeader(TimeoutAccess.class)
-        .ifPresent(t -> t.timeoutAccess().updateHandler(Api::serverTimeout));
-    String path = request.getUri().path();
-    String method = request.method().value();
-    Endpoint found = null;
-    Map<String, String> params = null;
-    Set<String> allowed = new TreeSet<>();
-    for (Endpoint e : endpoints) {
-      Map<String, String> p = match(e, path);
-      if (p != null) {
-        allowed.add(e.method());
-        if (e.method().equals(method)) {
-          found = e;
-          params = p;
-          break;
-        }
-      }
-    }
-    if (found == null) {
-      HttpResponse r =
-          allowed.isEmpty()
-              ? problem(Problem.notFound("no route for " + method + " " + path))
-              : problem(
-                      Problem.of(
-                          405,
-                          "method-not-allowed",
-                          "Method not allowed",
-                          method + " is not allowed on " + path + "; allowed: " + allowed,
-                          null))
-                  .addHeader(RawHeader.create("Allow", String.join(", ", allowed)));
-      record(started, method, "unmatched", r);
-      return afterBody(request, r);
-    }
-    Endpoint endpoint = found;
-    Map<String, String> pathParams = params;
-    CompletionStage<HttpResponse> response;
     try {
-      response =
-          principal(endpoint, request)
-              .thenCompose(
-                  principal ->
-                      body(endpoint, request)
-                          .thenCompose(
-                              body ->
-                                  endpoint
-                                      .handler()
-                                      .handle(new Call(request, pathParams, principal, body))));
-    } catch (RuntimeException e) {
-      response = CompletableFuture.failedFuture(e);
+      return handler.apply(request);
+    } catch (Exception e) {
+      return CompletableFuture.completedFuture(toResponse(e));
     }
-    return response
-        .exceptionally(Api::toResponse)
-        .thenCompose(r -> r.status().intValue() >= 400 ? afterBody(request, r) : completed(r))
-        .thenApply(
-            r -> {
-              record(started, method, endpoint.template(), r);
-              return r;
-            });
+  }
+
+  private Route build() {
+    List<Route> routes = new ArrayList<>(endpoints.size());
+    for (Endpoint e : endpoints) {
+      routes.add(endpoint(e));
+    }
+    // an empty table rejects everything (a 404 from the handler below)
+    Route table = concat(reject(), routes.toArray(Route[]::new));
+    return extractRequest(
+        request -> {
+          long started = System.nanoTime();
+          // the server's own answer when a handler outlives pekko.http.server.request-timeout
+          request
+              .getHeader(TimeoutAccess.class)
+              .ifPresent(t -> t.timeoutAccess().updateHandler(Api::serverTimeout));
+          return mapRouteResultFuture(
+              result -> result.thenCompose(r -> afterRefusal(request, r)),
+              () ->
+                  handleExceptions(
+                      PROBLEMS, () -> handleRejections(unmatched(request, started), () -> table)));
+        });
+  }
+
+  /**
+   * One endpoint: its path and method, then the caller and the body, then its route; a failure
+   * anywhere in it is a problem document, and its time is recorded under its template.
+   */
+  private Route endpoint(Endpoint e) {
+    HttpMethod method =
+        HttpMethods.lookup(e.method())
+            .orElseThrow(() -> new IllegalArgumentException("no HTTP method " + e.method()));
+    return Templates.route(
+        e.template(),
+        params ->
+            method(
+                method,
+                () ->
+                    extractRequest(
+                        request -> {
+                          long started = System.nanoTime();
+                          return mapResponse(
+                              r -> {
+                                record(started, e.method(), e.template(), r);
+                                return r;
+                              },
+                              () ->
+                                  handleExceptions(
+                                      PROBLEMS,
+                                      () ->
+                                          onSuccess(
+                                              call(e, request, params).handle(Attempt::of),
+                                              attempt ->
+                                                  attempt.failure() == null
+                                                      ? e.route().apply(attempt.call())
+                                                      : complete(toResponse(attempt.failure())))));
+                        })));
+  }
+
+  /** The call an endpoint's route gets: its caller known and allowed, its body read. */
+  private CompletionStage<Call> call(Endpoint e, HttpRequest request, Map<String, String> params) {
+    try {
+      return principal(e, request)
+          .thenCompose(
+              principal ->
+                  body(e, request).thenApply(body -> new Call(request, params, principal, body)));
+    } catch (RuntimeException t) {
+      return CompletableFuture.failedFuture(t);
+    }
+  }
+
+  /** A call made, or why it could not be. */
+  private record Attempt(Call call, Throwable failure) {
+    static Attempt of(Call call, Throwable failure) {
+      return new Attempt(call, failure);
+    }
+  }
+
+  /** Whatever a route throws or fails with, as its problem document. */
+  private static final ExceptionHandler PROBLEMS =
+      ExceptionHandler.newBuilder().matchAny(t -> complete(toResponse(t))).build();
+
+  /**
+   * A request no endpoint takes: {@code 405} with {@code Allow} when its path is an endpoint's with
+   * another method, else {@code 404}. A rejection from an endpoint's own route (a directive of the
+   * DSL that refuses the request) is a {@code 400} naming it.
+   */
+  private RejectionHandler unmatched(HttpRequest request, long started) {
+    String method = request.method().value();
+    String path = request.getUri().path();
+    return RejectionHandler.newBuilder()
+        .handleAll(
+            Rejection.class,
+            rejections -> {
+              Set<String> allowed = new TreeSet<>();
+              for (Rejection m : rejections) {
+                if (!(m instanceof MethodRejection)) {
+                  HttpResponse refused =
+                      problem(Problem.of(400, "bad-request", "Bad request", m.toString(), null));
+                  record(started, method, "unmatched", refused);
+                  return complete(refused);
+                }
+                allowed.add(((MethodRejection) m).supported().value());
+              }
+              HttpResponse r =
+                  problem(
+                          Problem.of(
+                              405,
+                              "method-not-allowed",
+                              "Method not allowed",
+                              method + " is not allowed on " + path + "; allowed: " + allowed,
+                              null))
+                      .addHeader(RawHeader.create("Allow", String.join(", ", allowed)));
+              record(started, method, "unmatched", r);
+              return complete(r);
+            })
+        .handleNotFound(
+            extractRequest(
+                unused -> {
+                  HttpResponse r = problem(Problem.notFound("no route for " + method + " " + path));
+                  record(started, method, "unmatched", r);
+                  return complete(r);
+                }))
+        .build();
+  }
+
+  /** A refusal goes once the body is drained ({@link #afterBody}); any other result at once. */
+  private CompletionStage<RouteResult> afterRefusal(HttpRequest request, RouteResult result) {
+    if (result instanceof Complete c && c.getResponse().status().intValue() >= 400) {
+      return afterBody(request, c.getResponse()).thenApply(RouteResults::complete);
+    }
+    return CompletableFuture.completedFuture(result);
   }
 
   private static CompletionStage<HttpResponse> completed(HttpResponse r) {
@@ -385,31 +514,6 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
                 "the request was not answered in time; nothing may be acknowledged. Retry (a write"
                     + " with the same Idempotency-Key)"))
         .addHeader(RawHeader.create("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
-  }
-
-  /** The path parameters if {@code path} matches the endpoint's template, else null. */
-  static Map<String, String> match(Endpoint e, String path) {
-    if (path.isEmpty() || path.charAt(0) != '/') {
-      return null;
-    }
-    String[] want = e.segments();
-    String[] got = path.substring(1).split("/", -1);
-    if (want.length != got.length) {
-      return null;
-    }
-    Map<String, String> params = new HashMap<>(2);
-    for (int i = 0; i < want.length; i++) {
-      String w = want[i];
-      if (w.startsWith("{") && w.endsWith("}")) {
-        if (got[i].isEmpty()) {
-          return null;
-        }
-        params.put(w.substring(1, w.length() - 1), got[i]);
-      } else if (!w.equals(got[i])) {
-        return null;
-      }
-    }
-    return params;
   }
 
   static HttpResponse toResponse(Throwable t) {
