@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Which way the marketplace's packages may depend on each other (docs/MARKETPLACE.md, "Packages"):
  * the shared leaves ({@code http}, {@code ids}, {@code settings}, and {@link CborSerializable})
- * depend on no feature; no package but {@code app} depends on {@code app}, which wires them all;
+ * depend on no feature; no package but {@code app} depends on {@code app}, which wires them all; no
+ * feature but {@code app} depends on {@code bids}, the placement saga over accounts and markets;
  * and no feature reaches into another feature's routes (its HTTP layer) for anything.
  */
 class PackageRulesTest {
@@ -74,6 +75,20 @@ class PackageRulesTest {
         .dependOnClassesThat()
         .resideInAPackage(ROOT + ".app..")
         .because("app wires the features; none of them knows it")
+        .check(classes);
+  }
+
+  @Test
+  void shouldKeepTheBidsSagaOnTopOfTheAccountsAndMarketsItDrives() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages(ROOT + ".bids..", ROOT + ".app..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage(ROOT + ".bids..")
+        .because(
+            "a bid's placement drives accounts and markets (and settles what a crash left"
+                + " pending through Account.BookLookup); neither of them knows it")
         .check(classes);
   }
 

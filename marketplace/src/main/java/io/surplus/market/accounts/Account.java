@@ -108,55 +108,61 @@ public final class Account
     boolean settled() {
       return charged >= cost;
     }
+
+    /** The lease cut short: held until {@code end}, costing {@code newCost} in all. */
+    LeaseEntry cutTo(long end, long newCost) {
+      return new LeaseEntry(
+          leaseKey, bidId, price, nodes, gpusPerNode, startMillis, end, newCost, charged);
+    }
+
+    /** The lease with {@code amount} more charged. */
+    LeaseEntry plusCharged(long amount) {
+      return new LeaseEntry(
+          leaseKey,
+          bidId,
+          price,
+          nodes,
+          gpusPerNode,
+          startMillis,
+          endMillis,
+          cost,
+          charged + amount);
+    }
   }
 
-  /** Mutated in place by the event handler only. */
+  /**
+   * An account's state in four parts, each changed by its own events: who it is ({@link
+   * AccountIdentity}), its money and commitments ({@link Ledger}), its provider side ({@link
+   * ProviderFeed}) and where its notices go ({@link Webhook}); and the one sequence its bid and
+   * window ids come from. Mutated in place by the event handler only.
+   */
   public static final class State {
-    boolean exists;
-    long id;
-    Role role;
-    String name;
-    long creditLimit;
-    final Set<String> keyHashes = new HashSet<>();
+    AccountIdentity identity = new AccountIdentity();
+
+    /** The next id of this account's bids and windows (one sequence for both). */
     long nextSeq = 1;
-    final LinkedHashMap<Long, BidEntry> bids = new LinkedHashMap<>();
-    final Map<String, Long> byIdempotencyKey = new HashMap<>();
-    final Map<String, Long> lastEpochByMarket = new HashMap<>();
 
-    /** The last feed sequence number applied for this provider. */
-    long feedSeq;
-
-    /** Per market, the last revocation whose cuts this account has applied. */
-    final Map<String, Long> lastRevocationByMarket = new HashMap<>();
+    Ledger ledger = new Ledger();
+    ProviderFeed feed = new ProviderFeed();
 
     /** Where preemption notices go, and the secret that signs them; null when none. */
     Webhook webhook;
 
-    /** Window idempotency keys: key to {window id, request hash}. */
-    final Map<String, WindowIdReserved> windowKeys = new HashMap<>();
-
-    final LinkedHashMap<String, LeaseEntry> leases = new LinkedHashMap<>();
-    long reserved;
-    long leased;
-    long charged;
-    long chargedThroughMillis;
-    int closedBids;
-
     long available() {
-      return creditLimit - reserved - leased - charged;
+      return identity.creditLimit - ledger.committed();
     }
 
     Balance balance() {
       return new Balance(
-          id,
-          role,
-          name,
-          creditLimit,
-          reserved,
-          leased,
-          charged,
+          identity.id,
+          identity.role,
+          identity.name,
+          identity.creditLimit,
+          ledger.reserved,
+          ledger.leased,
+          ledger.charged,
           available(),
-          chargedThroughMillis);
+          ledger.chargedThroughMillis);
     }
   }
 
@@ -427,10 +433,22 @@ public final class Account
 
   public record BidPage(List<BidEntry> bids, long nextAfter) implements CborSerializable {}
 
-  public sealed interface Event extends CborSerializable {}
+  /** What happens to an account, in four kinds: one per part of its state. */
+  public sealed interface Event extends CborSerializable
+      permits IdentityEvent, LedgerEvent, FeedEvent, WebhookSet {}
+
+  /** Changes {@link AccountIdentity}. */
+  public sealed interface IdentityEvent extends Event permits AccountCreated {}
+
+  /** Changes the {@link Ledger}. */
+  public sealed interface LedgerEvent extends Event
+      permits BidReserved, BidConfirmed, BidClosed, EpochRecorded, CutsRecorded, Charged {}
+
+  /** Changes the {@link ProviderFeed}. */
+  public sealed interface FeedEvent extends Event permits WindowIdReserved, FeedAdvanced {}
 
   public record AccountCreated(long id, Role role, String name, long creditLimit, String keyHash)
-      implements Event {}
+      implements IdentityEvent {}
 
   public record BidReserved(
       long bidId,
@@ -440,21 +458,22 @@ public final class Account
       String idempotencyKey,
       String requestHash,
       long atMillis)
-      implements Event {}
+      implements LedgerEvent {}
 
-  public record BidConfirmed(long bidId) implements Event {}
+  public record BidConfirmed(long bidId) implements LedgerEvent {}
 
-  public record FeedAdvanced(long seq) implements Event {}
+  public record FeedAdvanced(long seq) implements FeedEvent {}
 
   public record CutsRecorded(String market, long revocation, List<CutLease> cuts)
-      implements Event {}
+      implements LedgerEvent {}
 
   public record WebhookSet(String url, String secret) implements Event {}
 
   public record WindowIdReserved(
-      long windowId, String market, String idempotencyKey, String requestHash) implements Event {}
+      long windowId, String market, String idempotencyKey, String requestHash)
+      implements FeedEvent {}
 
-  public record BidClosed(long bidId, BidStatus status) implements Event {}
+  public record BidClosed(long bidId, BidStatus status) implements LedgerEvent {}
 
   public record EpochRecorded(
       String market,
@@ -462,10 +481,10 @@ public final class Account
       List<Fill> fills,
       List<Long> expiredBidIds,
       List<Long> unfilledBidIds)
-      implements Event {}
+      implements LedgerEvent {}
 
   /** Charges up to {@code asOfMillis}: lease key to micro-dollars charged now. */
-  public record Charged(long asOfMillis, Map<String, Long> charges) implements Event {}
+  public record Charged(long asOfMillis, Map<String, Long> charges) implements LedgerEvent {}
 
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "Account");
@@ -481,20 +500,38 @@ public final class Account
    * {@code billingInterval}; one passivated for lack of traffic catches up exactly on its next
    * message, since what is due follows from the leases and the clock.
    */
-  public static void init(ActorSystem<?> system, Duration billingInterval, Duration pendingGrace) {
+  public static void init(
+      ActorSystem<?> system, Duration billingInterval, Duration pendingGrace, BookLookup books) {
     ClusterSharding.get(system)
         .init(
             Entity.of(
                     ENTITY_KEY,
-                    ctx -> create(Long.parseLong(ctx.getEntityId()), billingInterval, pendingGrace))
+                    ctx ->
+                        create(
+                            Long.parseLong(ctx.getEntityId()),
+                            billingInterval,
+                            pendingGrace,
+                            books))
                 .withStopMessage(new Stop()));
+  }
+
+  /**
+   * How the reconciler learns whether a pending bid reached its market's book. The placement gives
+   * it ({@code io.surplus.market.bids.BidPlacement#inBook}, wired by the app): a bid's placement
+   * and the settling of what a crash left pending are one saga, kept in one place, and the account
+   * knows no market.
+   */
+  @FunctionalInterface
+  public interface BookLookup {
+    /** Whether {@code market} holds bid {@code bidId} in its book now. */
+    java.util.concurrent.CompletionStage<Boolean> inBook(String market, long bidId);
   }
 
   /** An account without the pending-bid reconciler (it needs Cluster Sharding): for tests. */
   public static Behavior<Command> create(long id, Duration billingInterval) {
     return Behaviors.withTimers(
         timers -> {
-          Account a = new Account(id, null, null);
+          Account a = new Account(id, null, null, null);
           a.timers = timers;
           a.billingInterval = billingInterval;
           return a;
@@ -504,14 +541,15 @@ public final class Account
   /**
    * A sharded account: bills every {@code billingInterval}, and resolves bids still pending {@code
    * pendingGrace} after their reservation (their placement's outcome never came back) by asking
-   * their market.
+   * {@code books} whether their market holds them.
    */
-  public static Behavior<Command> create(long id, Duration billingInterval, Duration pendingGrace) {
+  public static Behavior<Command> create(
+      long id, Duration billingInterval, Duration pendingGrace, BookLookup books) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
-                  Account a = new Account(id, ctx, pendingGrace);
+                  Account a = new Account(id, ctx, pendingGrace, books);
                   a.timers = timers;
                   a.billingInterval = billingInterval;
                   return a;
@@ -536,7 +574,8 @@ public final class Account
                 if (ctx != null) {
                   timers.startTimerWithFixedDelay(
                       ReconcileTick.INSTANCE, pendingGrace.dividedBy(2).plusMillis(1));
-                  if (state.bids.values().stream().anyMatch(b -> b.status() == BidStatus.PENDING)) {
+                  if (state.ledger.bids.values().stream()
+                      .anyMatch(b -> b.status() == BidStatus.PENDING)) {
                     ctx.getSelf().tell(ReconcileTick.RECOVERED);
                   }
                 }
@@ -547,6 +586,7 @@ public final class Account
 
   private final org.apache.pekko.actor.typed.javadsl.ActorContext<Command> ctx;
   private final Duration pendingGrace;
+  private final BookLookup books;
 
   /** Bids whose market is being asked, so a slow answer is not asked for twice. */
   private final Set<Long> reconciling = new HashSet<>();
@@ -560,7 +600,8 @@ public final class Account
   private Account(
       long id,
       org.apache.pekko.actor.typed.javadsl.ActorContext<Command> ctx,
-      Duration pendingGrace) {
+      Duration pendingGrace,
+      BookLookup books) {
     super(
         persistenceId(id),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
@@ -570,6 +611,7 @@ public final class Account
     this.id = id;
     this.ctx = ctx;
     this.pendingGrace = pendingGrace;
+    this.books = books;
     this.groupWrites = ctx != null;
   }
 
@@ -583,7 +625,22 @@ public final class Account
     return RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
   }
 
-  /** A snapshot: an immutable copy of the state, taken in the entity. */
+  /**
+   * A snapshot: an immutable copy of each part of the state, taken in the entity. The parts'
+   * records are round-tripped one by one by {@code AccountSnapshotTest}.
+   */
+  public record PartsSnapshot(
+      AccountIdentity.Snapshot identity,
+      long nextSeq,
+      Ledger.Snapshot ledger,
+      ProviderFeed.Snapshot feed,
+      Webhook webhook)
+      implements CborSerializable {}
+
+  /**
+   * The snapshot of the state before it was split into parts, as older snapshots in the store hold
+   * it: read, never written.
+   */
   public record AccountSnapshot(
       boolean exists,
       long id,
@@ -604,7 +661,26 @@ public final class Account
       long charged,
       long chargedThroughMillis,
       int closedBids)
-      implements CborSerializable {}
+      implements CborSerializable {
+
+    PartsSnapshot parts() {
+      return new PartsSnapshot(
+          new AccountIdentity.Snapshot(exists, id, role, name, creditLimit, keyHashes),
+          nextSeq,
+          new Ledger.Snapshot(
+              bids,
+              lastEpochByMarket,
+              lastRevocationByMarket,
+              leases,
+              reserved,
+              leased,
+              charged,
+              chargedThroughMillis,
+              closedBids),
+          new ProviderFeed.Snapshot(windowKeys, feedSeq),
+          webhook);
+    }
+  }
 
   /** The state mutates in place, so the store gets a copy made here, on the entity's thread. */
   @Override
@@ -614,60 +690,26 @@ public final class Account
 
   /**
    * The state to its snapshot record and back ({@code AccountSnapshotTest} round-trips every field
-   * through the journal's serializer).
+   * through the journal's serializer); a snapshot of the old shape is read as well.
    */
   static final SnapshotAdapter<State> SNAPSHOTS =
       new SnapshotAdapter<>() {
         @Override
         public Object toJournal(State s) {
-          return new AccountSnapshot(
-              s.exists,
-              s.id,
-              s.role,
-              s.name,
-              s.creditLimit,
-              List.copyOf(s.keyHashes),
-              s.nextSeq,
-              List.copyOf(s.bids.values()),
-              Map.copyOf(s.lastEpochByMarket),
-              List.copyOf(s.windowKeys.values()),
-              s.feedSeq,
-              Map.copyOf(s.lastRevocationByMarket),
-              s.webhook,
-              List.copyOf(s.leases.values()),
-              s.reserved,
-              s.leased,
-              s.charged,
-              s.chargedThroughMillis,
-              s.closedBids);
+          return new PartsSnapshot(
+              s.identity.snapshot(), s.nextSeq, s.ledger.snapshot(), s.feed.snapshot(), s.webhook);
         }
 
         @Override
         public State fromJournal(Object from) {
-          AccountSnapshot a = (AccountSnapshot) from;
+          PartsSnapshot p =
+              from instanceof AccountSnapshot old ? old.parts() : (PartsSnapshot) from;
           State s = new State();
-          s.exists = a.exists();
-          s.id = a.id();
-          s.role = a.role();
-          s.name = a.name();
-          s.creditLimit = a.creditLimit();
-          s.keyHashes.addAll(a.keyHashes());
-          s.nextSeq = a.nextSeq();
-          for (BidEntry b : a.bids()) {
-            s.bids.put(b.bidId(), b);
-            s.byIdempotencyKey.put(b.idempotencyKey(), b.bidId());
-          }
-          s.lastEpochByMarket.putAll(a.lastEpochByMarket());
-          a.windowKeys().forEach(w -> s.windowKeys.put(w.idempotencyKey(), w));
-          s.feedSeq = a.feedSeq();
-          s.lastRevocationByMarket.putAll(a.lastRevocationByMarket());
-          s.webhook = a.webhook();
-          a.leases().forEach(l -> s.leases.put(l.leaseKey(), l));
-          s.reserved = a.reserved();
-          s.leased = a.leased();
-          s.charged = a.charged();
-          s.chargedThroughMillis = a.chargedThroughMillis();
-          s.closedBids = a.closedBids();
+          s.identity = AccountIdentity.of(p.identity());
+          s.nextSeq = p.nextSeq();
+          s.ledger = Ledger.of(p.ledger());
+          s.feed = ProviderFeed.of(p.feed());
+          s.webhook = p.webhook();
           return s;
         }
       };
@@ -684,8 +726,8 @@ public final class Account
                 Effect()
                     .reply(
                         c.replyTo(),
-                        s.exists && s.keyHashes.contains(c.keyHash())
-                            ? new Principal(s.id, s.role)
+                        s.identity.exists && s.identity.keyHashes.contains(c.keyHash())
+                            ? new Principal(s.identity.id, s.identity.role)
                             : new Principal(id, null)))
         .onCommand(ReserveBid.class, this::onReserve)
         .onCommand(ReserveWindow.class, this::onReserveWindow)
@@ -700,27 +742,28 @@ public final class Account
         .onCommand(
             FindWindow.class,
             (s, c) ->
-                Effect().reply(c.replyTo(), new WindowRef(s.windowKeys.get(c.idempotencyKey()))))
+                Effect()
+                    .reply(c.replyTo(), new WindowRef(s.feed.windowKeys.get(c.idempotencyKey()))))
         .onCommand(
             FindWindows.class,
             (s, c) -> {
               List<WindowIdReserved> found = new ArrayList<>(c.idempotencyKeys().size());
               for (String key : c.idempotencyKeys()) {
-                found.add(s.windowKeys.get(key));
+                found.add(s.feed.windowKeys.get(key));
               }
               return Effect().reply(c.replyTo(), new WindowRefs(found));
             })
         .onCommand(
             AdvanceFeed.class,
             (s, c) ->
-                c.seq() <= s.feedSeq
+                c.seq() <= s.feed.feedSeq
                     ? Effect().reply(c.replyTo(), Done.getInstance())
                     : Effect()
                         .persist(new FeedAdvanced(c.seq()))
                         .thenReply(c.replyTo(), st -> Done.getInstance()))
         .onCommand(
             GetFeedPosition.class,
-            (s, c) -> Effect().reply(c.replyTo(), new FeedPosition(s.feedSeq)))
+            (s, c) -> Effect().reply(c.replyTo(), new FeedPosition(s.feed.feedSeq)))
         .onCommand(RecordCuts.class, this::onRecordCuts)
         .onCommand(
             SetWebhook.class,
@@ -739,13 +782,13 @@ public final class Account
         .onCommand(GetBalance.class, (s, c) -> Effect().reply(c.replyTo(), s.balance()))
         .onCommand(
             GetBid.class,
-            (s, c) -> read(s, c.replyTo(), st -> new BidFound(st.bids.get(c.bidId()))))
+            (s, c) -> read(s, c.replyTo(), st -> new BidFound(st.ledger.bids.get(c.bidId()))))
         .onCommand(ListBids.class, (s, c) -> read(s, c.replyTo(), st -> page(st, c)))
         .build();
   }
 
   private ReplyEffect<Event, State> onCreate(State s, CreateAccount c) {
-    if (s.exists || System.currentTimeMillis() > c.deadlineMillis()) {
+    if (s.identity.exists || System.currentTimeMillis() > c.deadlineMillis()) {
       return Effect().reply(c.replyTo(), new Created(false));
     }
     return Effect()
@@ -755,7 +798,7 @@ public final class Account
 
   /** Why a reservation cannot be considered at all, or null. */
   private static Reservation cannotReserve(State s, long deadlineMillis) {
-    if (!s.exists) {
+    if (!s.identity.exists) {
       return new NoSuchAccount();
     }
     if (System.currentTimeMillis() > deadlineMillis) {
@@ -823,10 +866,10 @@ public final class Account
     List<Reservation> decide(List<BidToReserve> bids, long deadlineMillis, List<Event> events) {
       List<Reservation> items = new ArrayList<>(bids.size());
       for (BidToReserve b : bids) {
-        Long earlier = s.byIdempotencyKey.get(b.idempotencyKey());
+        Long earlier = s.ledger.byIdempotencyKey.get(b.idempotencyKey());
         BidReserved inThisWrite = keys.get(b.idempotencyKey());
         if (earlier != null) {
-          BidEntry e = s.bids.get(earlier);
+          BidEntry e = s.ledger.bids.get(earlier);
           items.add(
               e.requestHash().equals(b.requestHash())
                   ? replay(e, deadlineMillis)
@@ -961,7 +1004,7 @@ public final class Account
       confirms.add(c);
       taken += c.bidIds().size();
       for (long bidId : c.bidIds()) {
-        BidEntry e = s.bids.get(bidId);
+        BidEntry e = s.ledger.bids.get(bidId);
         if (e != null && e.status() == BidStatus.PENDING && confirming.add(bidId)) {
           events.add(new BidConfirmed(bidId));
         }
@@ -974,7 +1017,7 @@ public final class Account
       CloseBid c = waitingCloses.remove(0);
       closes.add(c);
       taken++;
-      BidEntry e = s.bids.get(c.bidId());
+      BidEntry e = s.ledger.bids.get(c.bidId());
       if (e != null && !e.status().closed() && closing.add(c.bidId())) {
         events.add(new BidClosed(c.bidId(), c.status()));
         freed += e.reserved();
@@ -1055,7 +1098,7 @@ public final class Account
    * new one whose event joins {@code events}.
    */
   private Reservation reserveWindow(State s, WindowToReserve w, List<WindowIdReserved> events) {
-    WindowIdReserved earlier = s.windowKeys.get(w.idempotencyKey());
+    WindowIdReserved earlier = s.feed.windowKeys.get(w.idempotencyKey());
     for (int i = 0; earlier == null && i < events.size(); i++) {
       if (events.get(i).idempotencyKey().equals(w.idempotencyKey())) {
         earlier = events.get(i);
@@ -1072,8 +1115,8 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onRecordCuts(State s, RecordCuts c) {
-    Long last = s.lastRevocationByMarket.get(c.market());
-    if (!s.exists || (last != null && c.revocation() <= last)) {
+    Long last = s.ledger.lastRevocationByMarket.get(c.market());
+    if (!s.identity.exists || (last != null && c.revocation() <= last)) {
       return Effect().reply(c.replyTo(), Done.getInstance());
     }
     return Effect()
@@ -1091,8 +1134,8 @@ public final class Account
   }
 
   private ReplyEffect<Event, State> onRecordEpoch(State s, RecordEpoch c) {
-    Long last = s.lastEpochByMarket.get(c.market());
-    if (!s.exists || (last != null && c.epoch() <= last)) {
+    Long last = s.ledger.lastEpochByMarket.get(c.market());
+    if (!s.identity.exists || (last != null && c.epoch() <= last)) {
       return Effect().reply(c.replyTo(), Done.getInstance());
     }
     return Effect()
@@ -1104,7 +1147,7 @@ public final class Account
 
   private ReplyEffect<Event, State> onBill(State s, Bill c) {
     Map<String, Long> charges = due(s, c.asOfMillis());
-    if (charges.isEmpty() || c.asOfMillis() <= s.chargedThroughMillis) {
+    if (charges.isEmpty() || c.asOfMillis() <= s.ledger.chargedThroughMillis) {
       return Effect().reply(c.replyTo(), s.balance());
     }
     return Effect()
@@ -1124,20 +1167,13 @@ public final class Account
     boolean confirmOnly = t == ReconcileTick.RECOVERED;
     long cutoff =
         confirmOnly ? Long.MAX_VALUE : System.currentTimeMillis() - pendingGrace.toMillis();
-    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
-    for (BidEntry b : s.bids.values()) {
+    for (BidEntry b : s.ledger.bids.values()) {
       if (b.status() == BidStatus.PENDING && b.atMillis() < cutoff && reconciling.add(b.bidId())) {
         long bidId = b.bidId();
         ctx.pipeToSelf(
-            sharding
-                .entityRefFor(io.surplus.market.markets.MarketGate.ENTITY_KEY, b.market())
-                .<io.surplus.market.markets.Market.BidSummary>ask(
-                    r ->
-                        new io.surplus.market.markets.MarketGate.Forward(
-                            new io.surplus.market.markets.Market.GetBid(bidId, r)),
-                    Duration.ofSeconds(10)),
-            (summary, failure) ->
-                new Reconciled(bidId, failure == null ? summary.open() : null, confirmOnly));
+            books.inBook(b.market(), bidId),
+            (inBook, failure) ->
+                new Reconciled(bidId, failure == null ? inBook : null, confirmOnly));
       }
     }
     return Effect().noReply();
@@ -1145,7 +1181,7 @@ public final class Account
 
   private ReplyEffect<Event, State> onReconciled(State s, Reconciled r) {
     reconciling.remove(r.bidId());
-    BidEntry b = s.bids.get(r.bidId());
+    BidEntry b = s.ledger.bids.get(r.bidId());
     if (r.inBook() == null || b == null || b.status() != BidStatus.PENDING) {
       return Effect().noReply();
     }
@@ -1171,7 +1207,7 @@ public final class Account
   private ReplyEffect<Event, State> onBillTick(State s, BillTick t) {
     long now = System.currentTimeMillis();
     Map<String, Long> charges = due(s, now);
-    if (charges.isEmpty() || now <= s.chargedThroughMillis) {
+    if (charges.isEmpty() || now <= s.ledger.chargedThroughMillis) {
       return Effect().noReply();
     }
     return Effect().persist(new Charged(now, charges)).thenNoReply();
@@ -1179,7 +1215,7 @@ public final class Account
 
   private static Map<String, Long> due(State s, long asOfMillis) {
     Map<String, Long> charges = new LinkedHashMap<>();
-    for (LeaseEntry l : s.leases.values()) {
+    for (LeaseEntry l : s.ledger.leases.values()) {
       long due = l.dueBy(asOfMillis) - l.charged();
       if (due > 0) {
         charges.put(l.leaseKey(), due);
@@ -1192,7 +1228,7 @@ public final class Account
     List<BidEntry> page = new ArrayList<>();
     long next = 0;
     // newest first: walk the insertion order backwards
-    List<BidEntry> all = new ArrayList<>(s.bids.values());
+    List<BidEntry> all = new ArrayList<>(s.ledger.bids.values());
     for (int i = all.size() - 1; i >= 0; i--) {
       BidEntry e = all.get(i);
       if (c.afterBidId() > 0 && e.bidId() >= c.afterBidId()) {
@@ -1215,46 +1251,27 @@ public final class Account
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(
-            AccountCreated.class,
+            IdentityEvent.class,
             (s, e) -> {
-              s.exists = true;
-              s.id = e.id();
-              s.role = e.role();
-              s.name = e.name();
-              s.creditLimit = e.creditLimit();
-              s.keyHashes.add(e.keyHash());
+              s.identity.apply(e);
               return s;
             })
         .onEvent(
-            BidReserved.class,
+            LedgerEvent.class,
             (s, e) -> {
-              s.nextSeq++;
-              s.bids.put(
-                  e.bidId(),
-                  new BidEntry(
-                      e.bidId(),
-                      e.market(),
-                      e.spec(),
-                      e.reserve(),
-                      e.idempotencyKey(),
-                      e.requestHash(),
-                      e.atMillis(),
-                      BidStatus.PENDING));
-              s.byIdempotencyKey.put(e.idempotencyKey(), e.bidId());
-              s.reserved += e.reserve();
+              if (e instanceof BidReserved) {
+                s.nextSeq++;
+              }
+              s.ledger.apply(e);
               return s;
             })
         .onEvent(
-            WindowIdReserved.class,
+            FeedEvent.class,
             (s, e) -> {
-              s.nextSeq++;
-              s.windowKeys.put(e.idempotencyKey(), e);
-              return s;
-            })
-        .onEvent(
-            FeedAdvanced.class,
-            (s, e) -> {
-              s.feedSeq = Math.max(s.feedSeq, e.seq());
+              if (e instanceof WindowIdReserved) {
+                s.nextSeq++;
+              }
+              s.feed.apply(e);
               return s;
             })
         .onEvent(
@@ -1263,170 +1280,6 @@ public final class Account
               s.webhook = e.url() == null ? null : new Webhook(e.url(), e.secret());
               return s;
             })
-        .onEvent(
-            CutsRecorded.class,
-            (s, e) -> {
-              s.lastRevocationByMarket.put(e.market(), e.revocation());
-              for (CutLease c : e.cuts()) {
-                LeaseEntry l = s.leases.get(c.leaseKey());
-                if (l == null) {
-                  continue; // already settled
-                }
-                // billed up to the preemption, less the notice it was owed and not given
-                long billEnd =
-                    Math.max(
-                        l.startMillis(),
-                        Math.min(
-                            l.endMillis(), c.preemptAtMillis() - c.shortfallSeconds() * 1000L));
-                long cost =
-                    Math.max(
-                        l.charged(),
-                        Price.cost(
-                            l.price(),
-                            l.nodes(),
-                            l.gpusPerNode(),
-                            (billEnd - l.startMillis()) / 1000L));
-                LeaseEntry cut =
-                    new LeaseEntry(
-                        l.leaseKey(),
-                        l.bidId(),
-                        l.price(),
-                        l.nodes(),
-                        l.gpusPerNode(),
-                        l.startMillis(),
-                        billEnd,
-                        cost,
-                        l.charged());
-                s.leased += (cost - l.charged()) - (l.cost() - l.charged());
-                if (cut.settled()) {
-                  s.leases.remove(c.leaseKey());
-                } else {
-                  s.leases.put(c.leaseKey(), cut);
-                }
-                BidEntry bid = s.bids.get(c.bidId());
-                if (c.requeued() && bid != null && bid.status() == BidStatus.FILLED) {
-                  // back in the book for the time it lost: what the cut freed stays reserved for it
-                  long freed = l.cost() - cost;
-                  s.bids.put(
-                      c.bidId(),
-                      new BidEntry(
-                          bid.bidId(),
-                          bid.market(),
-                          bid.spec(),
-                          freed,
-                          bid.idempotencyKey(),
-                          bid.requestHash(),
-                          bid.atMillis(),
-                          BidStatus.OPEN));
-                  s.reserved += freed;
-                  s.closedBids--;
-                }
-              }
-              return s;
-            })
-        .onEvent(
-            BidConfirmed.class,
-            (s, e) -> {
-              s.bids.computeIfPresent(e.bidId(), (k, b) -> b.withStatus(BidStatus.OPEN));
-              return s;
-            })
-        .onEvent(
-            BidClosed.class,
-            (s, e) -> {
-              close(s, e.bidId(), e.status());
-              return s;
-            })
-        .onEvent(
-            EpochRecorded.class,
-            (s, e) -> {
-              s.lastEpochByMarket.put(e.market(), e.epoch());
-              for (Fill f : e.fills()) {
-                close(s, f.bidId(), BidStatus.FILLED);
-                if (!s.leases.containsKey(f.leaseKey())) {
-                  long cost =
-                      Price.cost(
-                          f.price(),
-                          f.nodes(),
-                          f.gpusPerNode(),
-                          (f.endMillis() - f.startMillis()) / 1000L);
-                  s.leases.put(
-                      f.leaseKey(),
-                      new LeaseEntry(
-                          f.leaseKey(),
-                          f.bidId(),
-                          f.price(),
-                          f.nodes(),
-                          f.gpusPerNode(),
-                          f.startMillis(),
-                          f.endMillis(),
-                          cost,
-                          0));
-                  s.leased += cost;
-                }
-              }
-              e.expiredBidIds().forEach(b -> close(s, b, BidStatus.EXPIRED));
-              e.unfilledBidIds().forEach(b -> close(s, b, BidStatus.UNFILLED));
-              return s;
-            })
-        .onEvent(
-            Charged.class,
-            (s, e) -> {
-              s.chargedThroughMillis = e.asOfMillis();
-              e.charges()
-                  .forEach(
-                      (key, amount) -> {
-                        LeaseEntry l = s.leases.get(key);
-                        if (l == null) {
-                          return;
-                        }
-                        LeaseEntry after =
-                            new LeaseEntry(
-                                l.leaseKey(),
-                                l.bidId(),
-                                l.price(),
-                                l.nodes(),
-                                l.gpusPerNode(),
-                                l.startMillis(),
-                                l.endMillis(),
-                                l.cost(),
-                                l.charged() + amount);
-                        s.leased -= amount;
-                        s.charged += amount;
-                        if (after.settled()) {
-                          s.leases.remove(key);
-                        } else {
-                          s.leases.put(key, after);
-                        }
-                      });
-              return s;
-            })
         .build();
-  }
-
-  /** Frees a bid's reservation once, and forgets the oldest closed bids past the bound. */
-  private static void close(State s, long bidId, BidStatus status) {
-    BidEntry b = s.bids.get(bidId);
-    if (b != null && b.status() == BidStatus.REJECTED && status == BidStatus.FILLED) {
-      // the reconciler gave up on it while its fill was on the way: it did fill
-      s.bids.put(bidId, b.withStatus(BidStatus.FILLED));
-      return;
-    }
-    if (b == null || b.status().closed()) {
-      return;
-    }
-    s.bids.put(bidId, b.withStatus(status));
-    s.reserved -= b.reserved();
-    s.closedBids++;
-    if (s.closedBids > CLOSED_BIDS_KEPT) {
-      var it = s.bids.values().iterator();
-      while (it.hasNext() && s.closedBids > CLOSED_BIDS_KEPT) {
-        BidEntry old = it.next();
-        if (old.status().closed()) {
-          it.remove();
-          s.byIdempotencyKey.remove(old.idempotencyKey());
-          s.closedBids--;
-        }
-      }
-    }
   }
 }

@@ -1,10 +1,10 @@
 package io.surplus.market.accounts;
 
 import io.surplus.engine.Price;
-import io.surplus.market.bids.BidRequest;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
+import io.surplus.market.http.Fields;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
 import io.surplus.market.http.Role;
@@ -95,7 +95,7 @@ public final class AccountRoutes {
     if (body.name().isBlank() || body.name().length() > 100) {
       throw Problem.invalid("name", "name must be 1-100 characters").failure();
     }
-    long limit = role == Role.BIDDER ? BidRequest.amount("creditLimit", body.creditLimit()) : 0;
+    long limit = role == Role.BIDDER ? Fields.amount("creditLimit", body.creditLimit()) : 0;
     // the id follows from the admin and the key, so a retry cannot make a second account
     long id =
         1000

@@ -10,6 +10,7 @@ import io.surplus.market.accounts.AccountEpochs;
 import io.surplus.market.accounts.AccountRoutes;
 import io.surplus.market.accounts.ApiKeys;
 import io.surplus.market.accounts.KeyIndex;
+import io.surplus.market.bids.BidPlacement;
 import io.surplus.market.bids.BidRoutes;
 import io.surplus.market.board.BoardRoutes;
 import io.surplus.market.feed.FeedRoutes;
@@ -117,7 +118,8 @@ public final class SurplusService {
             () -> MarketGate.wake(system, settings.markets().keySet()),
             system.executionContext());
     management(system);
-    Account.init(system, settings.billingInterval(), settings.pendingGrace());
+    BidPlacement placement = new BidPlacement(system, settings);
+    Account.init(system, settings.billingInterval(), settings.pendingGrace(), placement);
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmGcMetrics().bindTo(metrics);
     new JvmThreadMetrics().bindTo(metrics);
@@ -149,7 +151,7 @@ public final class SurplusService {
               backfill(system, keys);
               Api.Authenticator auth = authenticator(system, settings.askTimeout(), keys);
               List<Api.Endpoint> endpoints = new ArrayList<>();
-              endpoints.addAll(new BidRoutes(system, settings).endpoints());
+              endpoints.addAll(new BidRoutes(system, settings, placement).endpoints());
               MarketRoutes markets = new MarketRoutes(system, settings, topics);
               endpoints.addAll(markets.endpoints());
               endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
@@ -165,7 +167,7 @@ public final class SurplusService {
               Api api = new Api(system, endpoints, auth, metrics);
               return Http.get(system)
                   .newServerAt(settings.httpHost(), settings.httpPort())
-                  .bind(api::apply)
+                  .bind(api.route())
                   .thenApply(
                       b -> {
                         b.addToCoordinatedShutdown(Duration.ofSeconds(10), system);

@@ -31,10 +31,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * durable; the account then hears that its market holds it (confirm) or that it was refused (close,
  * freeing the reservation). A batch reserves all its bids in one write of the account, sends one
  * message per market it touches and confirms in one write. What a crash leaves pending (reserved,
- * never confirmed) the account's reconciler settles from the market ({@code Account}). Refusals are
- * failures carrying the problem the API answers with; {@code BidRoutes} parses and renders.
+ * never confirmed) is settled from here too: the account's reconciler, on a timer and after its
+ * recovery, asks {@link #inBook} whether the bid's market holds it, then confirms or frees it.
+ * Refusals are failures carrying the problem the API answers with; {@code BidRoutes} parses and
+ * renders.
  */
-final class BidPlacement {
+public final class BidPlacement implements Account.BookLookup {
 
   /** A bid as it stands: its account's entry, and while it is open its market's reason. */
   record Shown(Account.BidEntry entry, Reason reason) {}
@@ -47,7 +49,10 @@ final class BidPlacement {
   private final ClusterSharding sharding;
   private final Duration timeout;
 
-  BidPlacement(ActorSystem<?> system, Settings settings) {
+  /** How long the reconciler waits for a market's answer about a pending bid. */
+  static final Duration BOOK_LOOKUP_TIMEOUT = Duration.ofSeconds(10);
+
+  public BidPlacement(ActorSystem<?> system, Settings settings) {
     this.system = system;
     this.settings = settings;
     this.sharding = ClusterSharding.get(system);
@@ -60,6 +65,18 @@ final class BidPlacement {
 
   private EntityRef<MarketGate.Message> market(String model) {
     return sharding.entityRefFor(MarketGate.ENTITY_KEY, model);
+  }
+
+  /**
+   * Whether {@code market} holds the bid in its book: for the account's reconciler, about a bid
+   * reserved whose placement never reported back (a crash, a lost answer).
+   */
+  @Override
+  public CompletionStage<Boolean> inBook(String market, long bidId) {
+    return market(market)
+        .<Market.BidSummary>ask(
+            r -> new MarketGate.Forward(new Market.GetBid(bidId, r)), BOOK_LOOKUP_TIMEOUT)
+        .thenApply(Market.BidSummary::open);
   }
 
   /** A bid checked and priced at {@code now}, ready to reserve. */

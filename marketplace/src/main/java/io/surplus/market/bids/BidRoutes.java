@@ -110,11 +110,11 @@ public final class BidRoutes {
   private final Duration timeout;
   private final BidPlacement placement;
 
-  public BidRoutes(ActorSystem<?> system, Settings settings) {
+  public BidRoutes(ActorSystem<?> system, Settings settings, BidPlacement placement) {
     this.settings = settings;
     this.sharding = ClusterSharding.get(system);
     this.timeout = settings.askTimeout();
-    this.placement = new BidPlacement(system, settings);
+    this.placement = placement;
   }
 
   public List<Endpoint> endpoints() {

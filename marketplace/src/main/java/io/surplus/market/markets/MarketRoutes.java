@@ -8,11 +8,11 @@ import io.surplus.engine.book.Depth;
 import io.surplus.engine.book.WindowProfile;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.accounts.ApiKeys;
-import io.surplus.market.bids.BidRequest;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
 import io.surplus.market.http.EntityTags;
+import io.surplus.market.http.Fields;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
 import io.surplus.market.http.Role;
@@ -102,7 +102,7 @@ public final class MarketRoutes {
           io.surplus.engine.BidSpec.MAX_NODES,
           Math.max(1, clock.slotSeconds() / 60),
           horizonSeconds / 60,
-          BidRequest.MAX_NOTICE_SECONDS,
+          Fields.MAX_NOTICE_SECONDS,
           settings.epochInterval().toString(),
           settings.pricing().name(),
           List.of("GTC", "IOC"),
@@ -547,14 +547,13 @@ public final class MarketRoutes {
               "gpusPerNode", w.gpuModel() + " nodes have " + gpus + " GPUs in this market")
           .failure();
     }
-    long reserve = BidRequest.price("reservePrice", w.reservePrice());
+    long reserve = Fields.price("reservePrice", w.reservePrice());
     if (w.noticeSeconds() == null) {
       throw Problem.missing("noticeSeconds").failure();
     }
-    if (w.noticeSeconds() < 0 || w.noticeSeconds() > BidRequest.MAX_NOTICE_SECONDS) {
+    if (w.noticeSeconds() < 0 || w.noticeSeconds() > Fields.MAX_NOTICE_SECONDS) {
       throw Problem.invalid(
-              "noticeSeconds",
-              "noticeSeconds must be between 0 and " + BidRequest.MAX_NOTICE_SECONDS)
+              "noticeSeconds", "noticeSeconds must be between 0 and " + Fields.MAX_NOTICE_SECONDS)
           .failure();
     }
     int confidence = 1_000_000;
@@ -571,8 +570,8 @@ public final class MarketRoutes {
             .failure();
       }
     }
-    Instant start = BidRequest.instant("start", w.start());
-    Instant end = BidRequest.instant("end", w.end());
+    Instant start = Fields.instant("start", w.start());
+    Instant end = Fields.instant("end", w.end());
     WindowSlots slots = WindowSlots.of(settings.clock(), start, end, now);
     int s = slots.start();
     int e = slots.end();

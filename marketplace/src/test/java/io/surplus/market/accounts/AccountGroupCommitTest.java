@@ -107,7 +107,10 @@ class AccountGroupCommitTest {
   @BeforeEach
   void fresh() {
     id = nextId++;
-    account = kit.spawn(Account.create(id, Duration.ofHours(1), Duration.ofHours(1)));
+    account =
+        kit.spawn(
+            Account.create(
+                id, Duration.ofHours(1), Duration.ofHours(1), AccountTest.NEVER_ANSWERS));
     TestProbe<Account.Created> created = kit.createTestProbe();
     account.tell(
         new Account.CreateAccount(Role.BIDDER, "t", LIMIT, "h", Long.MAX_VALUE, created.getRef()));

@@ -30,6 +30,11 @@ class AccountTest {
               .withFallback(ConfigFactory.load()));
 
   static final long HOUR = 3_600_000L;
+
+  /** A market that never answers the reconciler: these tests settle no pending bid. */
+  static final Account.BookLookup NEVER_ANSWERS =
+      (market, bidId) -> new java.util.concurrent.CompletableFuture<>();
+
   static final long T0 = 1_800_000_000_000L;
 
   EventSourcedBehaviorTestKit<Account.Command, Account.Event, Account.State> account;
@@ -119,8 +124,10 @@ class AccountTest {
     assertEquals(
         List.of(new Account.BidConfirmed((7L << 32) | 2), new Account.BidConfirmed((7L << 32) | 3)),
         confirmed.events());
-    assertEquals(Account.BidStatus.OPEN, account.getState().bids.get((7L << 32) | 3).status());
-    assertEquals(Account.BidStatus.PENDING, account.getState().bids.get((7L << 32) | 1).status());
+    assertEquals(
+        Account.BidStatus.OPEN, account.getState().ledger.bids.get((7L << 32) | 3).status());
+    assertEquals(
+        Account.BidStatus.PENDING, account.getState().ledger.bids.get((7L << 32) | 1).status());
   }
 
   @Test
@@ -128,7 +135,7 @@ class AccountTest {
     EventSourcedBehaviorTestKit<Account.Command, Account.Event, Account.State> sharded =
         EventSourcedBehaviorTestKit.create(
             kit.system(),
-            Account.create(8, Duration.ofHours(1), Duration.ofHours(1)),
+            Account.create(8, Duration.ofHours(1), Duration.ofHours(1), NEVER_ANSWERS),
             EventSourcedBehaviorTestKit.disabledSerializationSettings());
     sharded.<Account.Created>runCommand(
         r -> new Account.CreateAccount(Role.BIDDER, "t", 1_000_000_000L, "h", Long.MAX_VALUE, r));
@@ -179,7 +186,7 @@ class AccountTest {
     Account.Balance b = account.<Account.Balance>runCommand(Account.GetBalance::new).reply();
     assertEquals(0, b.reserved());
     assertEquals(48_000_000, b.leased());
-    assertEquals(Account.BidStatus.FILLED, account.getState().bids.get(r.bidId()).status());
+    assertEquals(Account.BidStatus.FILLED, account.getState().ledger.bids.get(r.bidId()).status());
 
     // 10 min 59 s held: 10 whole minutes = $8
     Account.Balance after10 =
@@ -192,7 +199,7 @@ class AccountTest {
     assertEquals(48_000_000, done.charged());
     assertEquals(0, done.leased());
     assertEquals(1_000_000_000L - 48_000_000, done.available());
-    assertTrue(account.getState().leases.isEmpty());
+    assertTrue(account.getState().ledger.leases.isEmpty());
   }
 
   @Test
@@ -204,7 +211,7 @@ class AccountTest {
     account.<Done>runCommand(d -> new Account.CloseBid(b.bidId(), Account.BidStatus.CANCELLED, d));
     assertEquals(
         0, account.<Account.Balance>runCommand(Account.GetBalance::new).reply().reserved());
-    assertEquals(Account.BidStatus.EXPIRED, account.getState().bids.get(a.bidId()).status());
+    assertEquals(Account.BidStatus.EXPIRED, account.getState().ledger.bids.get(a.bidId()).status());
   }
 
   @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.surplus.market.bids.BidRequest;
 import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -169,7 +168,7 @@ class BidFlowTest {
     assertEquals(168 * 60, rules.get("maxDurationMinutes").asInt());
     assertEquals("PT0.3S", rules.get("epochInterval").asText());
     assertEquals("PAY_AS_CLEAR", rules.get("pricingRule").asText());
-    assertEquals(BidRequest.MAX_NOTICE_SECONDS, rules.get("maxNoticeSeconds").asInt());
+    assertEquals(Fields.MAX_NOTICE_SECONDS, rules.get("maxNoticeSeconds").asInt());
     assertTrue(rules.get("regions").size() > 0, rules.toString());
 
     // the validation holds to them: past the longest duration, a tick too fine, each named
