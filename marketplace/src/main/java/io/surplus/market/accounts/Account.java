@@ -148,6 +148,22 @@ public final class Account
     /** Where preemption notices go, and the secret that signs them; null when none. */
     Webhook webhook;
 
+    /** Each event to the part it changes; a bid's or a window's id takes the next number. */
+    void apply(Event event) {
+      if (event instanceof BidReserved || event instanceof WindowIdReserved) {
+        nextSeq++;
+      }
+      if (event instanceof IdentityEvent e) {
+        identity.apply(e);
+      } else if (event instanceof LedgerEvent e) {
+        ledger.apply(e);
+      } else if (event instanceof FeedEvent e) {
+        feed.apply(e);
+      } else if (event instanceof WebhookSet e) {
+        webhook = e.url() == null ? null : new Webhook(e.url(), e.secret());
+      }
+    }
+
     long available() {
       return identity.creditLimit - ledger.committed();
     }
@@ -513,6 +529,24 @@ public final class Account
                             pendingGrace,
                             books))
                 .withStopMessage(new Stop()));
+  }
+
+  /**
+   * Asks the sharded account {@code id} to be created with one key (its hash) unless it exists, by
+   * {@code deadlineMillis}: {@link Created#created()} says whether this call created it.
+   */
+  public static java.util.concurrent.CompletionStage<Created> create(
+      ActorSystem<?> system,
+      long id,
+      Role role,
+      String name,
+      long creditLimit,
+      String keyHash,
+      long deadlineMillis,
+      Duration timeout) {
+    return ClusterSharding.get(system)
+        .entityRefFor(ENTITY_KEY, Long.toString(id))
+        .ask(r -> new CreateAccount(role, name, creditLimit, keyHash, deadlineMillis, r), timeout);
   }
 
   /**
@@ -1251,33 +1285,9 @@ public final class Account
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(
-            IdentityEvent.class,
+            Event.class,
             (s, e) -> {
-              s.identity.apply(e);
-              return s;
-            })
-        .onEvent(
-            LedgerEvent.class,
-            (s, e) -> {
-              if (e instanceof BidReserved) {
-                s.nextSeq++;
-              }
-              s.ledger.apply(e);
-              return s;
-            })
-        .onEvent(
-            FeedEvent.class,
-            (s, e) -> {
-              if (e instanceof WindowIdReserved) {
-                s.nextSeq++;
-              }
-              s.feed.apply(e);
-              return s;
-            })
-        .onEvent(
-            WebhookSet.class,
-            (s, e) -> {
-              s.webhook = e.url() == null ? null : new Webhook(e.url(), e.secret());
+              s.apply(e);
               return s;
             })
         .build();

@@ -54,11 +54,13 @@ public final class AccountRoutes {
   public record CreatedAccount(
       long account, String role, String name, String creditLimit, String apiKey) {}
 
+  private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final Duration timeout;
   private final KeyIndex keys;
 
   public AccountRoutes(ActorSystem<?> system, Settings settings, KeyIndex keys) {
+    this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.timeout = settings.askTimeout();
     this.keys = keys;
@@ -112,13 +114,8 @@ public final class AccountRoutes {
             })
         .thenCompose(
             registered ->
-                sharding
-                    .entityRefFor(Account.ENTITY_KEY, Long.toString(id))
-                    .<Account.Created>ask(
-                        r ->
-                            new Account.CreateAccount(
-                                role, body.name(), limit, ApiKeys.hash(apiKey), deadline, r),
-                        timeout))
+                Account.create(
+                    system, id, role, body.name(), limit, ApiKeys.hash(apiKey), deadline, timeout))
         .thenApply(
             c -> {
               if (!c.created()) {

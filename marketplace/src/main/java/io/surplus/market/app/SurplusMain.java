@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -271,12 +270,14 @@ public final class SurplusMain implements Callable<Integer> {
     String key = ApiKeys.generate(id);
     index.register(ApiKeys.hash(key), id).toCompletableFuture().join();
     Account.Created c =
-        ClusterSharding.get(system)
-            .entityRefFor(Account.ENTITY_KEY, Long.toString(id))
-            .<Account.Created>ask(
-                r ->
-                    new Account.CreateAccount(
-                        role, name, credit, ApiKeys.hash(key), Long.MAX_VALUE, r),
+        Account.create(
+                system,
+                id,
+                role,
+                name,
+                credit,
+                ApiKeys.hash(key),
+                Long.MAX_VALUE,
                 Duration.ofSeconds(30))
             .toCompletableFuture()
             .join();

@@ -391,17 +391,12 @@ public final class BidRoutes {
                 return CompletableFuture.completedFuture(view(v.entry(), null));
               }
               if (v.entry().status().closed()) {
-                throw Problem.of(
-                        409,
-                        "bid-closed",
-                        "The bid is closed",
-                        "bid "
-                            + Ids.bid(id)
-                            + " is "
-                            + v.entry().status().name().toLowerCase(Locale.ROOT)
-                            + " and cannot be cancelled",
-                        null)
-                    .failure();
+                throw bidClosed(
+                    "bid "
+                        + Ids.bid(id)
+                        + " is "
+                        + v.entry().status().name().toLowerCase(Locale.ROOT)
+                        + " and cannot be cancelled");
               }
               return market(v.entry().market())
                   .<Market.Outcome>ask(
@@ -409,15 +404,10 @@ public final class BidRoutes {
                   .thenCompose(
                       o -> {
                         if (o.code() != ResultCode.OK) {
-                          throw Problem.of(
-                                  409,
-                                  "bid-closed",
-                                  "The bid is closed",
-                                  "bid "
-                                      + Ids.bid(id)
-                                      + " is no longer in the book (filled or expired)",
-                                  null)
-                              .failure();
+                          throw bidClosed(
+                              "bid "
+                                  + Ids.bid(id)
+                                  + " is no longer in the book (filled or expired)");
                         }
                         return account(accountId)
                             .<Done>ask(
@@ -427,6 +417,11 @@ public final class BidRoutes {
                   .thenCompose(d -> show(accountId, id));
             })
         .thenApply(v -> Api.json(200, v));
+  }
+
+  /** A cancel that came too late: the bid is closed, for the reason {@code detail} gives. */
+  private static Problem.Failure bidClosed(String detail) {
+    return Problem.of(409, "bid-closed", "The bid is closed", detail, null).failure();
   }
 
   /** The bid id of the path, which must belong to the caller (else 404: no leak of others' ids). */

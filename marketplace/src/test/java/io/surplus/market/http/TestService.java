@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * The whole service in this JVM against the test run's Cassandra node, on a free port, in keyspaces
@@ -218,12 +217,14 @@ public final class TestService implements AutoCloseable {
       }
     }
     Account.Created c =
-        ClusterSharding.get(system)
-            .entityRefFor(Account.ENTITY_KEY, Long.toString(id))
-            .<Account.Created>ask(
-                r ->
-                    new Account.CreateAccount(
-                        role, "test " + id, creditMicros, ApiKeys.hash(key), Long.MAX_VALUE, r),
+        Account.create(
+                system,
+                id,
+                role,
+                "test " + id,
+                creditMicros,
+                ApiKeys.hash(key),
+                Long.MAX_VALUE,
                 WAIT)
             .toCompletableFuture()
             .join();
