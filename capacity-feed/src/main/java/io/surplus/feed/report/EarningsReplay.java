@@ -206,24 +206,7 @@ public final class EarningsReplay {
       counts.refuse("bid no longer fits its span");
       return;
     }
-    BidSpec spec =
-        new BidSpec(
-            ++nextBidId,
-            1,
-            b.nodes(),
-            b.minNodes(),
-            slots,
-            start,
-            end,
-            b.limitPriceMicros(),
-            0,
-            BidSpec.ANY_REGION,
-            b.timeInForce(),
-            BidSpec.NO_EXPIRY,
-            false,
-            0,
-            java.util.List.of(),
-            false);
+    BidSpec spec = b.toSpec(++nextBidId, 1, slots, start, end);
     ResultCode rc = book.place(spec, now);
     if (rc == ResultCode.OK) {
       counts.bidsPlaced++;

@@ -52,4 +52,21 @@ public record DemandBid(
   public long limitPriceMicros() {
     return Price.parse(limitPrice);
   }
+
+  /**
+   * This bid as the engine holds it, made as the API makes it: any region, no minimum notice, no
+   * expiry, no requeue, no confidence floor and no avoided pool.
+   *
+   * @param bidId the engine's bid id
+   * @param accountId the engine's account id
+   * @param slots {@link #durationMinutes()} in slots
+   * @param startSlot the first slot the bid may start in ({@link #earliestStart()} in slots)
+   * @param endSlot the slot the bid must end by ({@link #latestEnd()} in slots)
+   * @throws IllegalArgumentException when the slots break a rule of {@link BidSpec}
+   */
+  public BidSpec toSpec(long bidId, long accountId, int slots, int startSlot, int endSlot) {
+    return BidSpec.gtc(
+            bidId, accountId, nodes, minNodes, slots, startSlot, endSlot, limitPriceMicros())
+        .withTimeInForce(timeInForce, BidSpec.NO_EXPIRY);
+  }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.surplus.engine.BidSpec;
 import io.surplus.engine.SlotClock;
 import io.surplus.engine.TimeInForce;
 import io.surplus.feed.sim.DemandGenerator.Arrival;
@@ -52,23 +51,12 @@ class DemandGeneratorTest {
       assertEquals(0, b.durationMinutes() % 15);
       assertTrue(b.limitPrice().matches("[0-9]+\\.[0-9]{2}"), b.limitPrice());
       // Rounded inward to slots, the bid still has room for its duration.
-      new BidSpec(
+      b.toSpec(
           ++id,
           1,
-          b.nodes(),
-          b.minNodes(),
           clock.slotsFor(Duration.ofMinutes(b.durationMinutes())),
           clock.slotAtOrAfter(b.earliestStart()),
-          clock.slotAtOrBefore(b.latestEnd()),
-          b.limitPriceMicros(),
-          0,
-          BidSpec.ANY_REGION,
-          b.timeInForce(),
-          BidSpec.NO_EXPIRY,
-          false,
-          0,
-          java.util.List.of(),
-          false);
+          clock.slotAtOrBefore(b.latestEnd()));
     }
   }
 
