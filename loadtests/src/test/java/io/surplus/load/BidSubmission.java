@@ -1,7 +1,6 @@
 package io.surplus.load;
 
 import static io.gatling.javaapi.core.CoreDsl.details;
-import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.holdFor;
 import static io.gatling.javaapi.core.CoreDsl.reachRps;
 
@@ -67,8 +66,7 @@ public class BidSubmission extends MeasuredSimulation {
     if (killed) {
       return a; // requests fail while the service is down; the audit is the check
     }
-    a.add(global().responseTime().percentile(99.0).lte(config.p99Millis()));
-    a.add(global().failedRequests().count().is(0L));
+    a.addAll(p99AndNoFailure(config));
     if (batchShare < 1) {
       a.add(details("place bid").responseTime().percentile(50.0).lte(config.p99Millis()));
       a.add(details("place bid").responseTime().percentile(99.0).lte(config.p99Millis()));

@@ -1,7 +1,5 @@
 package io.surplus.load;
 
-import static io.gatling.javaapi.core.CoreDsl.global;
-
 import java.util.List;
 import java.util.Map;
 
@@ -27,9 +25,7 @@ public class FeedIngestion extends MeasuredSimulation {
   {
     setUp(feeds.feed(config.rate(), config.durationSeconds(), 0))
         .protocols(Protocol.of(config))
-        .assertions(
-            global().responseTime().percentile(99.0).lte(config.p99Millis()),
-            global().failedRequests().count().is(0L));
+        .assertions(p99AndNoFailure(config));
   }
 
   @Override

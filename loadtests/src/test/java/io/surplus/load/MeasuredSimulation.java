@@ -1,6 +1,10 @@
 package io.surplus.load;
 
+import static io.gatling.javaapi.core.CoreDsl.global;
+
+import io.gatling.javaapi.core.Assertion;
 import io.gatling.javaapi.core.Simulation;
+import java.util.List;
 
 /**
  * A simulation whose load phase is timed: Gatling calls {@link #before()} once the set-up
@@ -13,6 +17,16 @@ public abstract class MeasuredSimulation extends Simulation {
   @Override
   public void before() {
     Results.loadStarts();
+  }
+
+  /**
+   * The pass mark over all requests: the 99th percentile of response times within {@code
+   * surplus.p99Millis} and no failed request.
+   */
+  static List<Assertion> p99AndNoFailure(LoadConfig config) {
+    return List.of(
+        global().responseTime().percentile(99.0).lte(config.p99Millis()),
+        global().failedRequests().count().is(0L));
   }
 
   /**

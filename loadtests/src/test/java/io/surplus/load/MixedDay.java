@@ -1,7 +1,5 @@
 package io.surplus.load;
 
-import static io.gatling.javaapi.core.CoreDsl.global;
-
 import io.gatling.javaapi.core.PopulationBuilder;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,11 +37,7 @@ public class MixedDay extends MeasuredSimulation {
     all.add(reads.reads(config.rate() * 2, seconds, 0, 0)); // the open model: a day's arrivals
     all.add(feeds.feed(config.rate() / 2, seconds, 0));
     all.add(reads.subscribers(Integer.getInteger(LoadConfig.SUBSCRIBERS, 250), seconds, lag));
-    setUp(all)
-        .protocols(Protocol.of(config))
-        .assertions(
-            global().responseTime().percentile(99.0).lte(config.p99Millis()),
-            global().failedRequests().count().is(0L));
+    setUp(all).protocols(Protocol.of(config)).assertions(p99AndNoFailure(config));
   }
 
   @Override
