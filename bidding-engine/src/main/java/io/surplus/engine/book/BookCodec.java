@@ -150,16 +150,7 @@ final class BookCodec {
       OrderBook book = new OrderBook(clock, pricing, repair, Math.max(16, bidCount));
       BidStore b = book.store();
       for (int i = 0; i < bidCount; i++) {
-        long id = in.readLong();
-        long account = in.readLong();
-        int nodes = in.readInt();
-        int minNodes = in.readInt();
-        int duration = in.readInt();
-        int earliest = in.readInt();
-        int latest = in.readInt();
-        long limit = in.readLong();
-        int minNotice = in.readInt();
-        long regions = in.readLong();
+        BidHead head = BidHead.read(in);
         byte flags = in.readByte();
         long expiresAt = in.readLong();
         long bidSeq = in.readLong();
@@ -172,17 +163,7 @@ final class BookCodec {
           avoid = readPools(in);
         }
         BidSpec spec =
-            new BidSpec(
-                id,
-                account,
-                nodes,
-                minNodes,
-                duration,
-                earliest,
-                latest,
-                limit,
-                minNotice,
-                regions,
+            head.spec(
                 (flags & BidStore.FLAG_IOC) != 0
                     ? io.surplus.engine.TimeInForce.IOC
                     : io.surplus.engine.TimeInForce.GTC,
@@ -296,38 +277,79 @@ final class BookCodec {
   }
 
   private static BidSpec readSpec(DataInputStream in) throws IOException {
-    long id = in.readLong();
-    long account = in.readLong();
-    int nodes = in.readInt();
-    int minNodes = in.readInt();
-    int duration = in.readInt();
-    int earliest = in.readInt();
-    int latest = in.readInt();
-    long limit = in.readLong();
-    int minNotice = in.readInt();
-    long regions = in.readLong();
+    BidHead head = BidHead.read(in);
     io.surplus.engine.TimeInForce tif = io.surplus.engine.TimeInForce.values()[in.readByte()];
     long expiresAt = in.readLong();
     int flags = in.readByte();
     boolean steered = (flags & SPEC_STEERED) != 0;
     int minConf = steered ? in.readInt() : 0;
     List<Integer> avoid = steered ? readPools(in) : List.of();
-    return new BidSpec(
-        id,
-        account,
-        nodes,
-        minNodes,
-        duration,
-        earliest,
-        latest,
-        limit,
-        minNotice,
-        regions,
+    return head.spec(
         tif,
         expiresAt,
         (flags & SPEC_REQUEUE) != 0,
         minConf,
         avoid,
         (flags & SPEC_REQUEUE_AVOIDS_POOL) != 0);
+  }
+
+  /**
+   * The fields a bid's image opens with, the same in the book's bids and in requeue specs (what
+   * follows them differs: flags, sequence and reason for a bid in the book; time in force and flags
+   * for a spec).
+   */
+  private record BidHead(
+      long id,
+      long account,
+      int nodes,
+      int minNodes,
+      int duration,
+      int earliest,
+      int latest,
+      long limit,
+      int minNotice,
+      long regions) {
+
+    /** Reads the fields in the order {@code write} and {@code writeSpec} write them. */
+    static BidHead read(DataInputStream in) throws IOException {
+      return new BidHead(
+          in.readLong(),
+          in.readLong(),
+          in.readInt(),
+          in.readInt(),
+          in.readInt(),
+          in.readInt(),
+          in.readInt(),
+          in.readLong(),
+          in.readInt(),
+          in.readLong());
+    }
+
+    /** The bid these fields open, with the ones that follow them. */
+    BidSpec spec(
+        io.surplus.engine.TimeInForce tif,
+        long expiresAt,
+        boolean requeue,
+        int minConf,
+        List<Integer> avoid,
+        boolean requeueAvoidsPool) {
+      return new BidSpec(
+          id,
+          account,
+          nodes,
+          minNodes,
+          duration,
+          earliest,
+          latest,
+          limit,
+          minNotice,
+          regions,
+          tif,
+          expiresAt,
+          requeue,
+          minConf,
+          avoid,
+          requeueAvoidsPool);
+    }
   }
 }
