@@ -22,7 +22,23 @@ public record Lease(
     return (long) nodes * gpusPerNode * (endSlot - startSlot);
   }
 
+  /** The same lease ending at slot {@code newEnd}. */
   public Lease withEnd(int newEnd) {
+    return copy(newEnd, price, epoch);
+  }
+
+  /** The same lease at {@code newPrice} micro-dollars per GPU-hour. */
+  public Lease withPrice(long newPrice) {
+    return copy(endSlot, newPrice, epoch);
+  }
+
+  /** The same lease as if made in epoch {@code newEpoch}. */
+  public Lease withEpoch(long newEpoch) {
+    return copy(endSlot, price, newEpoch);
+  }
+
+  /** This lease with the fields the withers change set anew. */
+  private Lease copy(int newEnd, long newPrice, long newEpoch) {
     return new Lease(
         id,
         bidId,
@@ -32,8 +48,8 @@ public record Lease(
         gpusPerNode,
         startSlot,
         newEnd,
-        price,
+        newPrice,
         limitPrice,
-        epoch);
+        newEpoch);
   }
 }

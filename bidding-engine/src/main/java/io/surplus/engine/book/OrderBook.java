@@ -716,19 +716,7 @@ public final class OrderBook {
       WindowCapacity w = windows.get(l.windowId());
       long reserve = w.spec.reservePrice();
       long pays = pricing == PricingRule.PAY_AS_BID ? l.limitPrice() : Math.max(price, reserve);
-      Lease p =
-          new Lease(
-              l.id(),
-              l.bidId(),
-              l.account(),
-              l.windowId(),
-              l.nodes(),
-              l.gpusPerNode(),
-              l.startSlot(),
-              l.endSlot(),
-              pays,
-              l.limitPrice(),
-              l.epoch());
+      Lease p = l.withPrice(pays);
       w.leases.add(p);
       priced.add(p);
     }

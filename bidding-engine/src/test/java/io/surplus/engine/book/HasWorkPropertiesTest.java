@@ -197,19 +197,7 @@ class HasWorkPropertiesTest {
   private static List<Lease> withoutEpoch(List<Lease> leases) {
     List<Lease> out = new ArrayList<>();
     for (Lease l : leases) {
-      out.add(
-          new Lease(
-              l.id(),
-              l.bidId(),
-              l.account(),
-              l.windowId(),
-              l.nodes(),
-              l.gpusPerNode(),
-              l.startSlot(),
-              l.endSlot(),
-              l.price(),
-              l.limitPrice(),
-              0));
+      out.add(l.withEpoch(0));
     }
     return out;
   }
