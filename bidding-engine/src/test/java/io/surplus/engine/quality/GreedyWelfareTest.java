@@ -2,12 +2,10 @@ package io.surplus.engine.quality;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.ortools.Loader;
 import io.surplus.engine.book.EpochResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,20 +30,12 @@ class GreedyWelfareTest {
   static final double REPAIR_P5_FLOOR = 0.88; // 0.8821
   static final double REPAIR_WORST_FLOOR = 0.74; // 0.7409 (seed 100), its priority bound too
 
-  @BeforeAll
-  static void loadSolver() {
-    Loader.loadNativeLibraries();
-  }
-
   @Test
   void shouldStayCloseToTheExactOptimumOnSmallInstances() {
     List<Double> greedy = new ArrayList<>();
     List<Double> repaired = new ArrayList<>();
     List<Double> reachable = new ArrayList<>();
-    long greedySlots = 0;
-    long repairSlots = 0;
-    int fills = 0;
-    int moves = 0;
+    Welfare.Totals totals = new Welfare.Totals();
     int proven = 0;
     StringBuilder report = new StringBuilder();
     StringBuilder unreachable = new StringBuilder();
@@ -61,10 +51,7 @@ class GreedyWelfareTest {
       assertTrue(wr >= wg, "the repair pass lowered welfare on seed " + seed);
       assertTrue(wr <= reach.bound() + 1e-6, "repair beats the priority optimum: seed " + seed);
       assertTrue(reach.value() <= opt.bound() + 1e-6, "model wrong on seed " + seed);
-      greedySlots += Welfare.gpuSlots(g);
-      repairSlots += Welfare.gpuSlots(r);
-      fills += r.repairFills();
-      moves += r.repairMoves();
+      totals.add(g, r);
       // where a solve is not proven optimal its bound stands in: a conservative ratio
       double ref = opt.reference();
       if (ref == 0) {
@@ -90,20 +77,14 @@ class GreedyWelfareTest {
         Locale.ROOT,
         "small set, %d instances with any fill (%d of %d pairs of solves proven optimal),"
             + " welfare / optimum:%n"
-            + "  greedy          %s, %.2f GPU-h sold%n"
-            + "  greedy + repair %s, %.2f GPU-h sold (%d fills added, %d leases moved)%n"
+            + "%s"
             + "  priority bound  %s (best any pass keeping the greedy's fills can reach)%n"
             + "  below 0.999 after repair (seed:greedy/repair/bound):%s%n"
             + "  priority bound below 0.90 (seed:bound):%s%n",
         greedy.size(),
         proven,
         SEEDS,
-        Welfare.format(sg),
-        Welfare.gpuHours(greedySlots),
-        Welfare.format(sr),
-        Welfare.gpuHours(repairSlots),
-        fills,
-        moves,
+        totals.lines(sg, sr),
         Welfare.format(sb),
         report,
         unreachable);
@@ -113,6 +94,6 @@ class GreedyWelfareTest {
     assertTrue(sr[0] >= REPAIR_MEAN_FLOOR, "repair mean " + sr[0]);
     assertTrue(sr[1] >= REPAIR_P5_FLOOR, "repair p5 " + sr[1]);
     assertTrue(sr[2] >= REPAIR_WORST_FLOOR, "repair worst " + sr[2]);
-    assertTrue(repairSlots > greedySlots, "the pass sold no more GPU-hours");
+    assertTrue(totals.repairSlots > totals.greedySlots, "the pass sold no more GPU-hours");
   }
 }

@@ -1,6 +1,5 @@
 package io.surplus.engine.quality;
 
-import com.google.ortools.Loader;
 import io.surplus.engine.book.EpochResult;
 import java.util.Locale;
 
@@ -11,7 +10,6 @@ import java.util.Locale;
 public final class MediumBoundProbe {
 
   public static void main(String[] args) {
-    Loader.loadNativeLibraries();
     double seconds = Double.parseDouble(args[0]);
     int workers = Integer.parseInt(args[1]);
     int lin = Integer.parseInt(args[2]);

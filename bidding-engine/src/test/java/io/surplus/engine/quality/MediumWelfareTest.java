@@ -2,13 +2,11 @@ package io.surplus.engine.quality;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.ortools.Loader;
 import com.google.ortools.sat.CpSolverStatus;
 import io.surplus.engine.book.EpochResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,20 +40,12 @@ class MediumWelfareTest {
     return s.status() == CpSolverStatus.UNKNOWN || s.bound() <= 0 ? 1 : 1 - s.value() / s.bound();
   }
 
-  @BeforeAll
-  static void loadSolver() {
-    Loader.loadNativeLibraries();
-  }
-
   @Test
   void shouldStayCloseToTheSolversBoundOnMediumInstances() {
     List<Double> greedy = new ArrayList<>();
     List<Double> repaired = new ArrayList<>();
     List<Double> ofSolution = new ArrayList<>();
-    long greedySlots = 0;
-    long repairSlots = 0;
-    int fills = 0;
-    int moves = 0;
+    Welfare.Totals totals = new Welfare.Totals();
     int proven = 0;
     int retried = 0;
     int bids = 0;
@@ -86,10 +76,7 @@ class MediumWelfareTest {
           "repair beats the solver bound: seed " + seed);
       assertTrue(opt.status() != CpSolverStatus.UNKNOWN, "no solution in time on seed " + seed);
       proven += opt.optimal() ? 1 : 0;
-      greedySlots += Welfare.gpuSlots(g);
-      repairSlots += Welfare.gpuSlots(r);
-      fills += r.repairFills();
-      moves += r.repairMoves();
+      totals.add(g, r);
       double ref = opt.reference();
       System.out.printf(
           Locale.ROOT,
@@ -121,8 +108,7 @@ class MediumWelfareTest {
         Locale.ROOT,
         "medium set, %d instances (%d bids, %d windows in all; %d proven optimal, else the"
             + " bound; %d solves given more time), welfare / reference:%n"
-            + "  greedy          %s, %.2f GPU-h sold%n"
-            + "  greedy + repair %s, %.2f GPU-h sold (%d fills added, %d leases moved)%n"
+            + "%s"
             + "  greedy + repair / the solver's best solution in the time: %s%n"
             + "  per seed (greedy/repair, solver's own gap):%s%n",
         SEEDS,
@@ -130,18 +116,13 @@ class MediumWelfareTest {
         windows,
         proven,
         retried,
-        Welfare.format(sg),
-        Welfare.gpuHours(greedySlots),
-        Welfare.format(sr),
-        Welfare.gpuHours(repairSlots),
-        fills,
-        moves,
+        totals.lines(sg, sr),
         Welfare.format(Welfare.summary(ofSolution)),
         report);
     assertTrue(sg[0] >= GREEDY_MEAN_FLOOR, "greedy mean " + sg[0]);
     assertTrue(sr[0] >= REPAIR_MEAN_FLOOR, "repair mean " + sr[0]);
     assertTrue(sr[2] >= REPAIR_WORST_FLOOR, "repair worst " + sr[2]);
     assertTrue(sr[0] - sg[0] >= REPAIR_GAIN_FLOOR, "the pass gains " + (sr[0] - sg[0]));
-    assertTrue(repairSlots > greedySlots, "the pass sold no more GPU-hours");
+    assertTrue(totals.repairSlots > totals.greedySlots, "the pass sold no more GPU-hours");
   }
 }

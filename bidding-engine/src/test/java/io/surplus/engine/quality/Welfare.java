@@ -2,6 +2,7 @@ package io.surplus.engine.quality;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.ortools.Loader;
 import com.google.ortools.sat.BoolVar;
 import com.google.ortools.sat.CpModel;
 import com.google.ortools.sat.CpSolver;
@@ -39,6 +40,11 @@ final class Welfare {
 
   /** Medium markets: windows up to 16 nodes, bids up to 8 nodes and 2 hours. */
   static final RandomMarket.Shape MEDIUM = new RandomMarket.Shape(16, 8, 8, 2, 0.3, 0.1, 0.1);
+
+  static {
+    // every user solves with CP-SAT, whose native libraries load once per JVM
+    Loader.loadNativeLibraries();
+  }
 
   private Welfare() {}
 
@@ -99,6 +105,42 @@ final class Welfare {
       total += l.gpuSlots();
     }
     return total;
+  }
+
+  /**
+   * What the repair pass adds over a set of instances: GPU-slots sold by the greedy alone and with
+   * the pass, fills the pass added and leases it moved.
+   */
+  static final class Totals {
+    long greedySlots;
+    long repairSlots;
+    int fills;
+    int moves;
+
+    /** Adds one instance, cleared by the greedy alone ({@code g}) and with the pass ({@code r}). */
+    void add(EpochResult g, EpochResult r) {
+      greedySlots += gpuSlots(g);
+      repairSlots += gpuSlots(r);
+      fills += r.repairFills();
+      moves += r.repairMoves();
+    }
+
+    /**
+     * The report's two lines on the greedy and the pass: {@code greedy} and {@code repaired} (from
+     * {@link #summary}) and what each sold, then the fills added and leases moved.
+     */
+    String lines(double[] greedy, double[] repaired) {
+      return String.format(
+          Locale.ROOT,
+          "  greedy          %s, %.2f GPU-h sold%n"
+              + "  greedy + repair %s, %.2f GPU-h sold (%d fills added, %d leases moved)%n",
+          format(greedy),
+          gpuHours(greedySlots),
+          format(repaired),
+          gpuHours(repairSlots),
+          fills,
+          moves);
+    }
   }
 
   /** The nodes of every bid filled in {@code r}: what priority says must stay filled. */
