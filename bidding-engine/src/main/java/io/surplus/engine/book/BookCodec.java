@@ -312,17 +312,18 @@ final class BookCodec {
 
     /** Reads the fields in the order {@code write} and {@code writeSpec} write them. */
     static BidHead read(DataInputStream in) throws IOException {
+      long id = in.readLong();
+      long account = in.readLong();
+      int nodes = in.readInt();
+      int minNodes = in.readInt();
+      int duration = in.readInt();
+      int earliest = in.readInt();
+      int latest = in.readInt();
+      long limit = in.readLong();
+      int minNotice = in.readInt();
+      long regions = in.readLong();
       return new BidHead(
-          in.readLong(),
-          in.readLong(),
-          in.readInt(),
-          in.readInt(),
-          in.readInt(),
-          in.readInt(),
-          in.readInt(),
-          in.readLong(),
-          in.readInt(),
-          in.readLong());
+          id, account, nodes, minNodes, duration, earliest, latest, limit, minNotice, regions);
     }
 
     /** The bid these fields open, with the ones that follow them. */
