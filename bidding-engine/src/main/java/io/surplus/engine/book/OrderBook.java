@@ -1027,6 +1027,12 @@ public final class OrderBook {
       }
       a0 = until + 1; // no start before it fits anywhere
     }
+    // bestSpot applies the same rule to the repair pass's windows, apart on purpose: this scan, the
+    // greedy's per bid, reads the index's columns so that a window which cannot hold the bid is
+    // passed over without touching its object (maxFree first); bestSpot walks window objects,
+    // charges the pass's work budget per window and may ask for a number of GPUs per node. The tail
+    // both share (earliest run, best fit) updates three locals their loop tests read, which one
+    // method could hand back only through an object or fields, here on the hot path
     for (int wi = 0; wi < n; wi++) {
       int ws = starts[wi];
       if (ws > lastStart || ws > bestStart) {
@@ -2004,6 +2010,9 @@ public final class OrderBook {
     WindowCapacity bestW = null;
     int bestStart = Integer.MAX_VALUE;
     int bestLeft = Integer.MAX_VALUE;
+    // search applies the same rule to the greedy's window index, apart on purpose: this loop walks
+    // window objects, charges the pass's work budget (bidLeft) for every window it looks at and may
+    // ask for a number of GPUs per node; search reads the index's columns and has no budget
     for (int wi = 0; wi < count; wi++) {
       WindowCapacity w = ws[wi];
       if (w.start > lastStart || w.start > bestStart) {
