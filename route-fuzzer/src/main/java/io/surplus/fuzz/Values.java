@@ -1,6 +1,5 @@
 package io.surplus.fuzz;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -229,12 +228,7 @@ final class Values {
   }
 
   static String cursor(String partition, byte[] pagingState) {
-    byte[] p = partition.getBytes(StandardCharsets.US_ASCII);
-    byte[] out = new byte[1 + p.length + pagingState.length];
-    out[0] = (byte) p.length;
-    System.arraycopy(p, 0, out, 1, p.length);
-    System.arraycopy(pagingState, 0, out, 1 + p.length, pagingState.length);
-    return b64(out);
+    return Cursors.unsigned(partition, pagingState);
   }
 
   private static String b64(byte[] b) {

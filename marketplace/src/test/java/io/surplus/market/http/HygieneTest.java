@@ -19,7 +19,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -94,18 +93,9 @@ class HygieneTest {
     return p;
   }
 
-  static String b64(byte[] bytes) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-  }
-
-  /** A cursor in the unsigned form of the old code: partition length, partition, paging state. */
+  /** A cursor in the unsigned form of the old code (the fuzzer's forgery of it). */
   static String unsignedCursor(String partition, byte[] pagingState) {
-    byte[] p = partition.getBytes(StandardCharsets.US_ASCII);
-    byte[] out = new byte[1 + p.length + pagingState.length];
-    out[0] = (byte) p.length;
-    System.arraycopy(p, 0, out, 1, p.length);
-    System.arraycopy(pagingState, 0, out, 1 + p.length, pagingState.length);
-    return b64(out);
+    return io.surplus.fuzz.Cursors.unsigned(partition, pagingState);
   }
 
   // ------------------------------------------------------------------ bounded reads (finding 3)
