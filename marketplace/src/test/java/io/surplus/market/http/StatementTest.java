@@ -47,14 +47,7 @@ class StatementTest {
           service.post("/v1/windows", provider, "stm-w", Bodies.window(H100, 2, 1, 5, "1.00"));
       assertEquals(201, posted.status(), posted.body());
       // 2 nodes for 2 hours: only s-1 is that long, so it fills there over slots 2..10
-      String body =
-          "{\"gpuModel\":\""
-              + H100
-              + "\",\"nodes\":2,\"durationMinutes\":120,\"earliestStart\":\""
-              + at[2]
-              + "\",\"latestEnd\":\""
-              + at[10]
-              + "\",\"limitPrice\":\"2.00\"}";
+      String body = Bodies.bidAt(H100, 2, 120, at[2], at[10], "2.00");
       String id = service.post("/v1/bids", bidder, "stm-1", body).json().get("id").asText();
       BidFlowTest.await(
           () -> service.get("/v1/bids/" + id, bidder),

@@ -64,14 +64,7 @@ class WindowTimelineTest {
               opened(3, "t-3", "ash-pool-a", "us-east", 2, at[3], at[5], "2.50"));
       assertEquals(200, fed.status(), fed.body());
       // 2 nodes for an hour (4 slots) from slot 1 on: only t-1 holds it that early, at 1..5
-      String body =
-          "{\"gpuModel\":\""
-              + H100
-              + "\",\"nodes\":2,\"durationMinutes\":60,\"earliestStart\":\""
-              + at[1]
-              + "\",\"latestEnd\":\""
-              + at[9]
-              + "\",\"limitPrice\":\"2.00\"}";
+      String body = Bodies.bidAt(H100, 2, 60, at[1], at[9], "2.00");
       String id = service.post("/v1/bids", bidder, "tl-1", body).json().get("id").asText();
       BidFlowTest.await(
           () -> service.get("/v1/bids/" + id, bidder),
