@@ -80,6 +80,23 @@ public final class SurplusCli {
     this.env = Map.copyOf(env);
   }
 
+  /** What one command printed, to standard output and to standard error, and its exit code. */
+  public record Result(int code, String out, String err) {}
+
+  /**
+   * Runs one command in this JVM over {@code env}, as {@code surplus} would in a shell, and keeps
+   * what it printed (for embedding the CLI, and for its tests).
+   */
+  public static Result execute(Map<String, String> env, String... args) {
+    CommandLine cl = commandLine(env);
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int code = cl.execute(args);
+    return new Result(code, out.toString(), err.toString());
+  }
+
   /** The command line over {@code env}, with the CLI's error handling and exit codes. */
   public static CommandLine commandLine(Map<String, String> env) {
     SurplusCli cli = new SurplusCli(env);

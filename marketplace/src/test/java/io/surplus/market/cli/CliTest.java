@@ -10,8 +10,6 @@ import io.surplus.market.http.Json;
 import io.surplus.market.http.Role;
 import io.surplus.market.http.TestService;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The bidder CLI (module bidder-cli) run in-process against the live service on the real Cassandra
@@ -89,13 +86,8 @@ class CliTest {
   }
 
   static Run cli(Map<String, String> env, String... args) {
-    CommandLine cl = SurplusCli.commandLine(env);
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
+    SurplusCli.Result r = SurplusCli.execute(env, args);
+    return new Run(r.code(), r.out(), r.err());
   }
 
   static Map<String, String> env(String key) {
