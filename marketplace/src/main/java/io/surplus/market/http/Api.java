@@ -80,10 +80,13 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   /** Seconds a client should wait before retrying after a 503. */
   public static final int RETRY_AFTER_SECONDS = 2;
 
-  /** What a handler sees of a request. */
   /** Longest Idempotency-Key accepted. */
   public static final int MAX_KEY_LENGTH = 255;
 
+  /**
+   * What a handler sees of a request: the request, its path parameters by name, the caller (null on
+   * a public endpoint) and the body, read whole (empty for a GET or a streamed body).
+   */
   public record Call(
       HttpRequest request, Map<String, String> params, Principal principal, String body) {
 
