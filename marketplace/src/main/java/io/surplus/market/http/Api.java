@@ -2,7 +2,6 @@ package io.surplus.market.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
-import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
@@ -10,7 +9,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
 import static org.apache.pekko.http.javadsl.server.Directives.mapRouteResultFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.method;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
-import static org.apache.pekko.http.javadsl.server.Directives.reject;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -245,12 +243,12 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   }
 
   private Route build() {
-    List<Route> routes = new ArrayList<>(endpoints.size());
+    List<Templates.Leaf> leaves = new ArrayList<>(endpoints.size());
     for (Endpoint e : endpoints) {
-      routes.add(endpoint(e));
+      leaves.add(endpoint(e));
     }
     // an empty table rejects everything (a 404 from the handler below)
-    Route table = concat(reject(), routes.toArray(Route[]::new));
+    Route table = Templates.tree(leaves);
     return extractRequest(
         request -> {
           long started = System.nanoTime();
@@ -270,11 +268,11 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
    * One endpoint: its path and method, then the caller and the body, then its route; a failure
    * anywhere in it is a problem document, and its time is recorded under its template.
    */
-  private Route endpoint(Endpoint e) {
+  private Templates.Leaf endpoint(Endpoint e) {
     HttpMethod method =
         HttpMethods.lookup(e.method())
             .orElseThrow(() -> new IllegalArgumentException("no HTTP method " + e.method()));
-    return Templates.route(
+    return new Templates.Leaf(
         e.template(),
         params ->
             method(

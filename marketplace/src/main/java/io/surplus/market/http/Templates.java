@@ -1,7 +1,10 @@
 package io.surplus.market.http;
 
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.pathSingleSlash;
+import static org.apache.pekko.http.javadsl.server.Directives.reject;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +32,68 @@ final class Templates {
   static final Pattern PARAMETER = Pattern.compile("[A-Za-z0-9._~-]+");
 
   private Templates() {}
+
+  /** A template and what answers it, given its parameters by name. */
+  record Leaf(String template, Function<Map<String, String>, Route> inner) {
+
+    String[] segments() {
+      return template.equals("/") ? new String[0] : template.substring(1).split("/");
+    }
+  }
+
+  /**
+   * The leaves as one route, in their order, with the literal segments they start with shared: a
+   * run of neighbours that share a segment sits under one {@code pathPrefix} of it, so a request
+   * tries the few alternatives under its own prefix instead of every template in turn. Only
+   * neighbours are merged, so the leaf a request reaches first is the one the table lists first, as
+   * with every template tried in turn.
+   */
+  static Route tree(List<Leaf> leaves) {
+    return level(leaves, 0);
+  }
+
+  private static Route level(List<Leaf> leaves, int depth) {
+    List<Route> alternatives = new ArrayList<>();
+    int i = 0;
+    while (i < leaves.size()) {
+      Leaf leaf = leaves.get(i);
+      String[] segments = leaf.segments();
+      String literal = literalAt(segments, depth);
+      if (literal == null) {
+        alternatives.add(rest(leaf, segments, depth));
+        i++;
+        continue;
+      }
+      int j = i + 1;
+      while (j < leaves.size() && literal.equals(literalAt(leaves.get(j).segments(), depth))) {
+        j++;
+      }
+      // built once, here: the supplier runs for every request that gets this far
+      Route under = level(List.copyOf(leaves.subList(i, j)), depth + 1);
+      alternatives.add(pathPrefix(literal, () -> under));
+      i = j;
+    }
+    return concat(reject(), alternatives.toArray(Route[]::new));
+  }
+
+  /** The literal segment at {@code depth} when more segments follow it, else null. */
+  private static String literalAt(String[] segments, int depth) {
+    if (depth >= segments.length - 1) {
+      return null; // a template's last segment is matched with the path's end, by rest
+    }
+    String s = segments[depth];
+    return s.startsWith("{") ? null : s;
+  }
+
+  /** The leaf's segments from {@code depth} on (the ones before matched), to the path's end. */
+  private static Route rest(Leaf leaf, String[] segments, int depth) {
+    if (segments.length == 0) {
+      return pathSingleSlash(() -> leaf.inner().apply(Map.of()));
+    }
+    String suffix =
+        "/" + String.join("/", java.util.Arrays.asList(segments).subList(depth, segments.length));
+    return route(suffix, leaf.inner());
+  }
 
   /**
    * The route that matches {@code template} and hands its parameters, by name, to {@code inner}.
