@@ -61,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * application/problem+json} document; a request that cannot be persisted gets {@code 503} with
  * {@code Retry-After}.
  */
-public final class Api implements Function<HttpRequest, CompletionStage<HttpResponse>> {
+public final class Api {
 
   private static final Logger log = LoggerFactory.getLogger(Api.class);
 
@@ -210,8 +210,6 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   private final MeterRegistry metrics;
   private final Duration bodyTimeout;
   private final Route route;
-  private final org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>>
-      handler;
 
   public Api(
       ActorSystem<?> system, List<Endpoint> endpoints, Authenticator auth, MeterRegistry metrics) {
@@ -221,7 +219,6 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
     this.metrics = metrics;
     this.bodyTimeout = BodyTimeouts.from(system.settings().config()).body();
     this.route = build();
-    this.handler = route.handler(system);
   }
 
   public List<Endpoint> endpoints() {
@@ -231,15 +228,6 @@ public final class Api implements Function<HttpRequest, CompletionStage<HttpResp
   /** The endpoint table as one route: what the server binds, and what route tests run. */
   public Route route() {
     return route;
-  }
-
-  @Override
-  public CompletionStage<HttpResponse> apply(HttpRequest request) {
-    try {
-      return handler.apply(request);
-    } catch (Exception e) {
-      return CompletableFuture.completedFuture(toResponse(e));
-    }
   }
 
   private Route build() {
