@@ -117,7 +117,8 @@ tree_ticks() {
 
 # Samples CPU use every second into $1 until stopped, a line each: epoch millis, then cumulative
 # clock ticks of the whole box (all cores), of its idle time, of the service, of its Cassandra node
-# and of the load generator (the Maven process running simulation $2, with the JVM it forks).
+# and of the load generator (the Maven process running simulation $2, with the JVM it forks, and
+# wrk when it makes the reads).
 sample_cpu() {
   local file=$1 sim=$2
   : >"$file"
@@ -127,13 +128,13 @@ sample_cpu() {
      cass=$(pgrep -f "var/load/cassandra.*CassandraDaemon" | head -1)
      echo "$(date +%s%3N) $(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)" \
        "$(awk '{print $14 + $15}' "/proc/$LOAD_SERVICE_PID/stat" 2>/dev/null || echo 0)" \
-       "$(tree_ticks "$cass")" "$(tree_ticks "$gen")"
+       "$(tree_ticks "$cass")" "$(tree_ticks "$gen" $(pgrep -x wrk))"
    done >>"$file") &
   LOAD_CPU_SAMPLER_PID=$!
 }
 
 run_load() {
-  local sims=() rate="" duration="" smoke=0 ceilings=1 warmup=0 cql=127.0.0.1:9142 extra=() kill_after=""
+  local sims=() rate="" duration="" smoke=0 ceilings=1 warmup=0 cql=127.0.0.1:9142 extra=() kill_after="" wrk=0
   LOAD_URL="" LOAD_ADMIN="" LOAD_JOURNAL=surplus_journal LOAD_JFR=
   local bidder_keys="" provider_keys=""
   while (($#)); do
@@ -151,6 +152,7 @@ run_load() {
       --warmup) warmup=$2; shift 2 ;;
       --jfr) LOAD_JFR=1; shift ;;
       --kill-after) kill_after=$2; shift 2 ;;
+      --wrk) wrk=1; shift ;;
       -D*) extra+=("$1"); shift ;;
       -*) echo "surplus load: unknown option '$1'" >&2; exit 2 ;;
       *) sims+=("$1"); shift ;;
@@ -165,6 +167,10 @@ run_load() {
       *) echo "surplus load: unknown simulation '$sim' (known: BidSubmission, FeedIngestion, MarketReaders, MixedDay)" >&2; exit 2 ;;
     esac
   done
+  if ((wrk)); then
+    [[ ${sims[*]} == MarketReaders ]] || { echo "surplus load: --wrk runs MarketReaders alone" >&2; exit 2; }
+    ensure_packages wrk
+  fi
   if [[ -n $kill_after ]]; then
     [[ -z $LOAD_URL ]] || { echo "surplus load: --kill-after needs the service this command starts (no --url)" >&2; exit 2; }
     [[ ${sims[*]} == BidSubmission ]] || { echo "surplus load: --kill-after runs BidSubmission alone" >&2; exit 2; }
@@ -198,12 +204,17 @@ run_load() {
     fi
     [[ -n $rate ]] && props+=(-Dsurplus.rate="$rate")
     [[ -n $duration ]] && props+=(-Dsurplus.duration="$duration")
+    ((wrk)) && props+=(-Dsurplus.readsBy=wrk)
     props+=("${extra[@]}")
     echo "== $sim against $LOAD_URL (results: $out)" >&2
-    if ((ceilings)); then
+    if ((ceilings && wrk)); then
+      wrk_run alive 0 "$ceiling_seconds" "$out" WrkCeiling || { echo "surplus load: the wrk ceiling failed; see $out/WrkCeiling.log" >&2; status=1; }
+    elif ((ceilings)); then
       "${MVN[@]}" -q -pl loadtests gatling:test -Dgatling.simulationClass=io.surplus.load.HttpCeiling \
         -Dgatling.noReports=true "${props[@]}" -Dsurplus.duration=$ceiling_seconds >"$out/ceiling-http.log" 2>&1 \
         || { echo "surplus load: the HTTP ceiling failed; see $out/ceiling-http.log" >&2; status=1; }
+    fi
+    if ((ceilings)); then
       java -cp "$cp" io.surplus.load.tools.CassandraCeiling "$cql" $ceiling_seconds 128 "$out" \
         >"$out/ceiling-cassandra.log" 2>&1 \
         || { echo "surplus load: the Cassandra ceiling failed; see $out/ceiling-cassandra.log" >&2; status=1; }
@@ -212,9 +223,16 @@ run_load() {
       # the same load for a while first, its figures thrown away: the service's JIT, its caches and
       # Cassandra's are warm when the measured run starts, as in a service that has been running
       echo "== $sim: warming up for $warmup s (not measured)" >&2
+      local warm_reads=""
+      if ((wrk)); then
+        rm -f "$out/warmup/load-started"
+        wrk_reads "${rate:-2000}" "$warmup" "$out/warmup" &
+        warm_reads=$!
+      fi
       "${MVN[@]}" -q -pl loadtests gatling:test -Dgatling.simulationClass="io.surplus.load.$sim" \
         -Dgatling.noReports=true "${props[@]}" -Dsurplus.duration="$warmup" -Dsurplus.prefill=0 \
         -Dsurplus.out="$out/warmup" >"$out/warmup.log" 2>&1 || true
+      if [[ -n $warm_reads ]]; then stop_waiting_reads "$warm_reads" "$out/warmup"; wait "$warm_reads" || true; fi
     fi
     sample_heap "$out/heap.txt"
     sample_cpu "$out/cpu.txt" "$sim"
@@ -226,11 +244,20 @@ run_load() {
       kill_and_restart "$kill_after" "$out" &
       killer=$!
     fi
-    if ! "${MVN[@]}" -pl loadtests gatling:test -Dgatling.simulationClass="io.surplus.load.$sim" "${props[@]}" \
+    local reader=""
+    if ((wrk)); then
+      wrk_reads "${rate:-2000}" "${duration:-30}" "$out" &
+      reader=$!
+    fi
+    if ! ${SURPLUS_GATLING_NICE:+nice -n "$SURPLUS_GATLING_NICE"} "${MVN[@]}" -pl loadtests gatling:test -Dgatling.simulationClass="io.surplus.load.$sim" "${props[@]}" \
          -Dsurplus.gatling.gclog="$out/gatling-gc.log" 2>&1 | tee "$out/gatling.log"; then
       status=1
     fi
     grep -q "BUILD SUCCESS" "$out/gatling.log" || status=1
+    if [[ -n $reader ]]; then
+      stop_waiting_reads "$reader" "$out"
+      wait "$reader" || { echo "surplus load: wrk's reads failed; see $out/WrkReads.log" >&2; status=1; }
+    fi
     if [[ -n $killer ]]; then
       wait "$killer" || true
       LOAD_SERVICE_PID=$(cat "$out/restarted.pid" 2>/dev/null || echo "$LOAD_SERVICE_PID")
@@ -260,6 +287,41 @@ run_load() {
   [[ -z ${LOAD_SERVICE_STARTED:-} ]] || gc_pauses "service (whole run)" "$run_dir/service-gc.log"
   if ((status)); then echo "surplus load: FAILED" >&2; else echo "surplus load: passed" >&2; fi
   return $status
+}
+
+# Runs wrk for $3 seconds against the service with loadtests/wrk/reads.lua in mode $1 (reads:
+# the MarketReaders mix over every market; alive: the bare route), each of its connections pausing
+# $2 ms after an answer; its output goes to <$4>/<$5>.log and the figures it prints to
+# <$4>/<$5>.properties. One thread, 32 connections (the ceiling's as well as the reads'), so one
+# core at most and far less in practice: the generator's CPU share is in the report.
+wrk_run() {
+  local mode=$1 pause=$2 seconds=$3 dir=$4 name=$5 markets=()
+  if [[ $mode == reads ]]; then
+    mapfile -t markets < <(curl -fs "$LOAD_URL/v1/markets" | grep -oE '"gpuModel":"[^"]*"' | cut -d'"' -f4)
+    ((${#markets[@]})) || { echo "surplus load: the service lists no markets" >&2; return 1; }
+  fi
+  mkdir -p "$dir"
+  ${SURPLUS_WRK_NICE:+nice -n "$SURPLUS_WRK_NICE"} wrk -t1 -c32 -d"${seconds}s" --timeout 10s -s "$ROOT/loadtests/wrk/reads.lua" "$LOAD_URL" -- \
+    "$mode" "$pause" "${markets[@]}" >"$dir/$name.log" 2>&1 || return 1
+  grep -E '^[A-Za-z0-9]+=[0-9.]+$' "$dir/$name.log" >"$dir/$name.properties"
+  [[ -s $dir/$name.properties ]]
+}
+
+# The reads of MarketReaders --wrk, rate $1 per second offered for $2 s: waits for the simulation
+# to start its load (<$3>/load-started), then runs wrk. 32 connections, each pausing after an
+# answer so that together they offer about the rate at 1 ms an answer (a slower answer lowers it:
+# the report gives what was answered).
+wrk_reads() {
+  local rate=$1 seconds=$2 dir=$3 pause
+  pause=$(awk -v r="$rate" 'BEGIN { p = int(32000 / r) - 1; print (p < 0 ? 0 : p) }')
+  # (a simulation that fails before its load never writes it: the harness then stops this wait)
+  until [[ -e $dir/load-started ]]; do sleep 0.2; done
+  wrk_run reads "$pause" "$seconds" "$dir" WrkReads
+}
+
+# Stops wrk_reads $1 if it still waits for a load that never started (<$2>/load-started missing).
+stop_waiting_reads() {
+  [[ -e $2/load-started ]] || kill "$1" 2>/dev/null || true
 }
 
 # One line on a JVM's stop-the-world pauses from its -Xlog:gc file: how many, median, p90, p99,

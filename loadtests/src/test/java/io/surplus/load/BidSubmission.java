@@ -81,19 +81,6 @@ public class BidSubmission extends MeasuredSimulation {
   }
 
   @Override
-  public void before() {
-    super.before();
-    try {
-      // tells the harness the load has started: a fault run counts its kill from here
-      java.nio.file.Files.createDirectories(config.out());
-      java.nio.file.Files.writeString(
-          config.out().resolve("load-started"), Long.toString(System.currentTimeMillis()));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  @Override
   public void after() {
     Acked.write(config.out().resolve("acked-bids.txt"));
     Map<String, Object> figures = new HashMap<>();

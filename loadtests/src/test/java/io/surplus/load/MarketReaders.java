@@ -3,11 +3,14 @@ package io.surplus.load;
 import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.global;
 
+import io.gatling.javaapi.core.Assertion;
+import io.gatling.javaapi.core.PopulationBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +25,12 @@ import java.util.Map;
  * subscriber's epochs and no stream closed by the server as too slow. With {@code
  * -Dsurplus.prefill=N} every market's book holds N more open bids, placed before the clock starts
  * ({@link Setup#prefill}): the reads of a full book.
+ *
+ * <p>With {@code -Dsurplus.readsBy=wrk} ({@code ./surplus load MarketReaders --wrk}) this
+ * simulation makes no reads: the harness makes them with wrk (the same mix, {@code
+ * loadtests/wrk/reads.lua}) from the moment the load starts, and takes the ceiling with wrk too, so
+ * the reads' figures and their ceiling come from a generator that costs the box a fraction of what
+ * a JVM's does. The subscribers and the background bids stay here.
  */
 public class MarketReaders extends MeasuredSimulation {
 
@@ -30,6 +39,9 @@ public class MarketReaders extends MeasuredSimulation {
    * its share of the rate; 0: the open model.
    */
   static final String READERS = "surplus.readers";
+
+  /** Who makes the reads: {@code gatling} (this simulation, the default) or {@code wrk}. */
+  static final String READS_BY = "surplus.readsBy";
 
   private final LoadConfig config = LoadConfig.fromSystemProperties(2000, 20);
   private final Setup setup = new Setup(config);
@@ -50,24 +62,34 @@ public class MarketReaders extends MeasuredSimulation {
           taken, markets.size(), (System.nanoTime() - started) / 1e9);
     }
     ReadScenarios reads = new ReadScenarios(markets);
-    setUp(
-            new BidScenarios(bidders, markets, 1).background(20, config.durationSeconds() + 12),
-            reads.subscribers(config.subscribers(), config.durationSeconds(), lag),
-            reads.reads(
-                config.rate(), config.durationSeconds(), 5, Integer.getInteger(READERS, 64)))
-        .protocols(Protocol.of(config))
-        .assertions(
-            details("book").responseTime().percentile(99.0).lte(config.p99Millis()),
-            details("markets").responseTime().percentile(99.0).lte(config.p99Millis()),
-            details("candles").responseTime().percentile(99.0).lte(config.p99Millis()),
-            details("trades").responseTime().percentile(99.0).lte(config.p99Millis()),
-            global().failedRequests().count().is(0L));
+    List<PopulationBuilder> load =
+        new ArrayList<>(
+            List.of(
+                new BidScenarios(bidders, markets, 1).background(20, config.durationSeconds() + 12),
+                reads.subscribers(config.subscribers(), config.durationSeconds(), lag)));
+    List<Assertion> checks = new ArrayList<>();
+    if (readsHere()) {
+      load.add(
+          reads.reads(config.rate(), config.durationSeconds(), 5, Integer.getInteger(READERS, 64)));
+      for (String read : List.of("book", "markets", "candles", "trades")) {
+        checks.add(details(read).responseTime().percentile(99.0).lte(config.p99Millis()));
+      }
+    }
+    checks.add(global().failedRequests().count().is(0L));
+    setUp(load).protocols(Protocol.of(config)).assertions(checks);
+  }
+
+  /** Whether this simulation makes the reads (not wrk). */
+  static boolean readsHere() {
+    return !"wrk".equals(System.getProperty(READS_BY, "gatling"));
   }
 
   @Override
   public void after() {
     Map<String, Object> figures = new HashMap<>(lag.figures());
     figures.put("offeredReadsPerSecond", config.rate());
+    figures.put("readsBy", readsHere() ? "gatling" : "wrk");
+    figures.put("readsP99LimitMillis", config.p99Millis());
     figures.put("subscribers", config.subscribers());
     figures.put("durationSeconds", config.durationSeconds());
     long closed = streamsClosedTooSlow();

@@ -14,9 +14,22 @@ import java.util.List;
  */
 public abstract class MeasuredSimulation extends Simulation {
 
+  /**
+   * Notes the load's start for the report, and tells the harness in {@code <out>/load-started}
+   * (epoch millis): a fault run counts its kill from it, and the reads wrk makes for {@link
+   * MarketReaders} start with it.
+   */
   @Override
   public void before() {
     Results.loadStarts();
+    LoadConfig config = LoadConfig.fromSystemProperties(0, 0);
+    try {
+      java.nio.file.Files.createDirectories(config.out());
+      java.nio.file.Files.writeString(
+          config.out().resolve("load-started"), Long.toString(System.currentTimeMillis()));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**

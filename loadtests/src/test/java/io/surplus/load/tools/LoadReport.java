@@ -64,6 +64,7 @@ public final class LoadReport {
         line(rateKey + " / Cassandra ceiling", String.format("%.3f", rate / cqlCeiling));
       }
     }
+    wrkReads(sim);
     for (String count : List.of("ackedBids", "appliedEvents", "epochMessages")) {
       if (sim.getProperty(count) != null && number(sim, count) == 0) {
         failures.add(count + " is 0: the simulation did nothing it claims to measure");
@@ -104,6 +105,45 @@ public final class LoadReport {
       if (simulation.equals("MixedDay") && max >= HEAP_LIMIT_BYTES) {
         failures.add("service heap peaked at " + (max >> 20) + " MiB, over 1 GiB");
       }
+    }
+  }
+
+  /**
+   * The reads wrk made ({@code ./surplus load MarketReaders --wrk}): their rate against the bare
+   * route's ceiling wrk measured in the same run, and their latency, held to the simulation's p99
+   * limit with no failed answer.
+   */
+  private void wrkReads(Properties sim) throws IOException {
+    Properties reads = load("WrkReads");
+    if (!"wrk".equals(sim.getProperty("readsBy"))) {
+      return;
+    }
+    if (reads.isEmpty()) {
+      failures.add("wrk's reads left no figures");
+      return;
+    }
+    double rate = number(reads, "perSecond");
+    line("reads by wrk: answered", fmt(number(reads, "requests")));
+    line("reads by wrk: per second", fmt(rate));
+    for (String p : List.of("p50", "p90", "p99", "p999", "max")) {
+      line(
+          "reads by wrk: " + p + " (ms)", String.format("%.1f", number(reads, p + "Micros") / 1e3));
+    }
+    Properties ceiling = load("WrkCeiling");
+    double bare = number(ceiling, "perSecond");
+    if (bare > 0) {
+      line("ceiling by wrk: bare HTTP route, requests/s", fmt(bare));
+      line(
+          "ceiling by wrk: bare route p99 (ms)",
+          String.format("%.1f", number(ceiling, "p99Micros") / 1e3));
+      line("reads by wrk / their ceiling", String.format("%.3f", rate / bare));
+    }
+    check(reads, "non2xx", "reads answered with a status other than 2xx");
+    check(reads, "socketErrors", "reads that met a socket error or a 10 s timeout");
+    double limit = number(sim, "readsP99LimitMillis");
+    double p99 = number(reads, "p99Micros") / 1e3;
+    if (limit > 0 && p99 > limit) {
+      failures.add(String.format("reads p99 %.1f ms over the limit of %.0f ms", p99, limit));
     }
   }
 

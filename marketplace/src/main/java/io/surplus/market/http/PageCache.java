@@ -26,20 +26,50 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
  * while it loads share that one load. Only {@code 200}s are kept (an error or a refusal is never
  * served to the next reader); each page carries an {@code ETag}, so a reader that has it gets a
  * {@code 304}. At most {@code maxPages} pages are kept, least recently read dropped first.
+ *
+ * <p>Stale while revalidating: once a page is older than {@code ttl}, the next reader starts its
+ * reload, and until the reload answers every reader (that one included) gets the page it replaces,
+ * so no reader of a page already rendered waits for Cassandra: a busy store's tail stays out of the
+ * reads' tail. A page older than {@code maxStale} is never served: its readers wait for the reload,
+ * as the first readers of a page do. A reload that fails or does not answer {@code 200} keeps the
+ * old page for another {@code ttl} (one reload per {@code ttl}, never one per reader, while the
+ * store fails).
  */
 public final class PageCache {
 
-  /** A rendered page: its bytes and their tag. */
-  private record Page(byte[] json, String etag) {}
+  /** A rendered page: its bytes, their tag, and when its load started. */
+  private record Page(byte[] json, String etag, long bornNanos) {}
 
-  private record Entry(CompletableFuture<Optional<Page>> page, long bornNanos) {}
+  /**
+   * The latest load of a page, started at {@code bornNanos}, and the page it replaces ({@code
+   * null}: none young enough), served while the load runs.
+   */
+  private record Entry(CompletableFuture<Optional<Page>> page, long bornNanos, Page stale) {
+
+    /** The newest page this entry can serve: its load's, when done, else the one it replaces. */
+    Page latest() {
+      Optional<Page> loaded =
+          page.isDone() && !page.isCompletedExceptionally() ? page.join() : null;
+      return loaded != null && loaded.isPresent() ? loaded.get() : stale;
+    }
+  }
 
   private final long ttlNanos;
+  private final long maxStaleNanos;
   private final LongSupplier nanoClock;
   private final Map<String, Entry> pages;
 
+  /** A cache whose pages are served up to ten {@code ttl}s old while they reload. */
   public PageCache(Duration ttl, int maxPages, LongSupplier nanoClock) {
+    this(ttl, ttl.multipliedBy(10), maxPages, nanoClock);
+  }
+
+  public PageCache(Duration ttl, Duration maxStale, int maxPages, LongSupplier nanoClock) {
+    if (maxStale.compareTo(ttl) < 0) {
+      throw new IllegalArgumentException("maxStale " + maxStale + " is under the ttl " + ttl);
+    }
     this.ttlNanos = ttl.toNanos();
+    this.maxStaleNanos = maxStale.toNanos();
     this.nanoClock = nanoClock;
     this.pages =
         new LinkedHashMap<>(16, 0.75f, true) {
@@ -56,7 +86,8 @@ public final class PageCache {
 
   /**
    * The page named {@code key}: from memory when it was rendered less than {@code ttl} ago (or is
-   * being rendered now), else from {@code load}, whose answer is kept when it is a {@code 200}.
+   * being rendered now, and an older page is young enough to serve meanwhile), else from {@code
+   * load}, whose answer is kept when it is a {@code 200}.
    */
   public CompletionStage<HttpResponse> get(
       Api.Call call, String key, Supplier<CompletionStage<HttpResponse>> load) {
@@ -66,42 +97,66 @@ public final class PageCache {
     synchronized (pages) {
       entry = pages.get(key);
       if (entry == null || now - entry.bornNanos() >= ttlNanos) {
+        Page last = entry == null ? null : entry.latest();
+        if (last != null && now - last.bornNanos() >= maxStaleNanos) {
+          last = null;
+        }
         mine = new CompletableFuture<>();
-        entry = new Entry(mine, now);
+        entry = new Entry(mine, now, last);
         pages.put(key, entry);
       }
     }
     if (mine == null) {
-      // another reader's load: its page, or (when it was not a 200) a load of our own
+      Page latest = entry.latest();
+      if (latest != null && now - latest.bornNanos() < maxStaleNanos) {
+        return send(call, latest);
+      }
+      // another reader's first load: its page, or (when it was not a 200) a load of our own
       return entry.page().thenCompose(p -> p.map(page -> send(call, page)).orElseGet(load));
     }
     CompletableFuture<Optional<Page>> page = mine;
     Entry loading = entry;
+    Page stale = entry.stale();
     CompletionStage<HttpResponse> loaded;
     try {
       loaded = load.get();
     } catch (RuntimeException e) {
-      forget(key, loading);
-      page.complete(Optional.empty());
+      failed(key, loading);
       throw e;
     }
-    return loaded
-        .thenApply(
-            response -> {
-              Optional<Page> kept = keepable(response);
-              if (kept.isEmpty()) {
-                forget(key, loading);
-              }
-              page.complete(kept);
-              return kept.map(p -> sendNow(call, p)).orElse(response);
-            })
-        .whenComplete(
-            (response, failure) -> {
-              if (failure != null) {
-                forget(key, loading);
-                page.complete(Optional.empty());
-              }
-            });
+    CompletionStage<HttpResponse> answered =
+        loaded
+            .thenApply(
+                response -> {
+                  Optional<Page> kept = keepable(response, now);
+                  if (kept.isEmpty()) {
+                    failed(key, loading);
+                  } else {
+                    page.complete(kept);
+                  }
+                  return kept.map(p -> sendNow(call, p)).orElse(response);
+                })
+            .whenComplete(
+                (response, failure) -> {
+                  if (failure != null) {
+                    failed(key, loading);
+                  }
+                });
+    // a reload that has not answered yet, or did not give a page: this reader gets the old one
+    boolean renewed = page.isDone() && page.join().isPresent();
+    return stale != null && !renewed ? send(call, stale) : answered;
+  }
+
+  /**
+   * A load that failed or did not answer {@code 200}: with an older page to serve, the entry keeps
+   * it (the next reload comes a {@code ttl} after this one started); without one, the entry goes,
+   * so the next reader loads again and no error is ever served from memory.
+   */
+  private void failed(String key, Entry entry) {
+    if (entry.stale() == null) {
+      forget(key, entry);
+    }
+    entry.page().complete(Optional.empty());
   }
 
   private void forget(String key, Entry entry) {
@@ -111,13 +166,13 @@ public final class PageCache {
   }
 
   /** A 200 with a strict JSON body becomes a page; anything else is passed on, not kept. */
-  private static Optional<Page> keepable(HttpResponse response) {
+  private static Optional<Page> keepable(HttpResponse response, long bornNanos) {
     if (response.status() != StatusCodes.OK
         || !(response.entity() instanceof HttpEntity.Strict strict)) {
       return Optional.empty();
     }
     byte[] json = strict.getData().toArray();
-    return Optional.of(new Page(json, tag(json)));
+    return Optional.of(new Page(json, tag(json), bornNanos));
   }
 
   private static CompletionStage<HttpResponse> send(Api.Call call, Page page) {

@@ -668,6 +668,14 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
                   m.meters = links.meters();
                   com.typesafe.config.Config config = ctx.getSystem().settings().config();
                   m.repairPass = config.hasPath(REPAIR_PASS) && config.getBoolean(REPAIR_PASS);
+                  if (config.hasPath("surplus.markets")) {
+                    List<String> models =
+                        config.getConfigList("surplus.markets").stream()
+                            .map(c -> new GpuModel(c.getString("gpu-model")).name())
+                            .toList();
+                    m.rank = models.indexOf(model.name());
+                    m.markets = models.size();
+                  }
                   return m;
                 }));
   }
@@ -769,6 +777,31 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   private TimerScheduler<Command> timers;
   private Duration interval;
 
+  /** This market's place among the configured markets, and how many there are (-1, 0: unknown). */
+  private int rank = -1;
+
+  private int markets;
+
+  /**
+   * How long from {@code nowMillis} to this market's next epoch tick. The markets take turns: the
+   * i-th of n ticks at {@code i / n} of the interval past each multiple of it on the wall clock, so
+   * their epochs, and their deliveries to every subscriber, never fall on the same instant and a
+   * read waits behind one market's at most. A market not in the list ticks one interval from now.
+   */
+  Duration firstTick(long nowMillis) {
+    return firstTick(nowMillis, interval, rank, markets);
+  }
+
+  static Duration firstTick(long nowMillis, Duration interval, int rank, int markets) {
+    if (rank < 0 || markets <= 0) {
+      return interval;
+    }
+    long period = interval.toMillis();
+    long phase = period * rank / markets;
+    long wait = Math.floorMod(phase - nowMillis, period);
+    return Duration.ofMillis(wait == 0 ? period : wait);
+  }
+
   /**
    * Starts the epoch timer once the book is recovered, and again after every restart, and finishes
    * an epoch the journal cut but never cleared: a restart (after a failed write) cancels an actor's
@@ -781,7 +814,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
             RecoveryCompleted.instance(),
             state -> {
               if (timers != null) {
-                timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
+                timers.startTimerAtFixedRate(
+                    Tick.INSTANCE, Tick.INSTANCE, firstTick(wallClock.getAsLong()), interval);
                 if (views != null) {
                   timers.startTimerWithFixedDelay(ViewTick.INSTANCE, interval);
                 }

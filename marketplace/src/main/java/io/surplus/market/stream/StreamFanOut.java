@@ -68,6 +68,42 @@ public final class StreamFanOut {
 
   private record Published(Object event) implements Command {}
 
+  /** The next share of the deliveries under way. */
+  private enum Continue implements Command {
+    INSTANCE
+  }
+
+  /**
+   * How an event reaches many streams: {@code chunk} streams at a time, {@code pause} between two
+   * shares. A thousand streams' writes at once hold the node's dispatcher for tens of milliseconds,
+   * and every request that arrives meanwhile waits behind them; shares of {@code chunk} let the
+   * requests in between. {@code chunk <= 0}: every stream at once.
+   */
+  public record Pacing(int chunk, Duration pause) {
+
+    public static final Pacing AT_ONCE = new Pacing(0, Duration.ZERO);
+
+    public Pacing {
+      if (pause.isNegative()) {
+        throw new IllegalArgumentException("pause must not be negative: " + pause);
+      }
+    }
+  }
+
+  /**
+   * One event's delivery: the message, the streams it goes to (as of its publication), the next.
+   */
+  private static final class Delivery {
+    final Message message;
+    final Subscriber[] to;
+    int next;
+
+    Delivery(Message message, Subscriber[] to) {
+      this.message = message;
+      this.to = to;
+    }
+  }
+
   private record TopicTaken(String topic, boolean ok) implements Command {}
 
   /** How long this actor waits for a topic to confirm its subscription before it asks again. */
@@ -123,6 +159,11 @@ public final class StreamFanOut {
   private final BiFunction<List<String>, Map<String, Long>, String> subscribed;
   private final int buffer;
   private final Meters meters;
+  private final Pacing pacing;
+
+  /** Deliveries under way, oldest first: each stream gets its events in publication order. */
+  private final java.util.ArrayDeque<Delivery> deliveries = new java.util.ArrayDeque<>();
+
   private final Map<String, List<Subscriber>> byMarket = new HashMap<>();
   private final Map<Long, List<Subscriber>> byAccount = new HashMap<>();
 
@@ -133,24 +174,28 @@ public final class StreamFanOut {
       ActorContext<Command> context,
       BiFunction<List<String>, Map<String, Long>, String> subscribed,
       int buffer,
-      Meters meters) {
+      Meters meters,
+      Pacing pacing) {
     this.context = context;
     this.subscribed = subscribed;
     this.buffer = buffer;
     this.meters = meters;
+    this.pacing = pacing;
   }
 
   /**
    * The fan-out of one node: subscribes to {@code topics}, stashes joins until every topic has
    * confirmed, then serves. {@code subscribed} renders a stream's first message from the markets it
    * follows and the latest epoch of each market this fan-out has passed on (so the first epoch the
-   * stream gets is the next one); {@code buffer} is each stream's queue size.
+   * stream gets is the next one); {@code buffer} is each stream's queue size; {@code pacing} how an
+   * event reaches many streams.
    */
   public static Behavior<Command> create(
       MarketTopics topics,
       BiFunction<List<String>, Map<String, Long>, String> subscribed,
       int buffer,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      Pacing pacing) {
     return Behaviors.withStash(
         STASH,
         stash ->
@@ -160,7 +205,7 @@ public final class StreamFanOut {
                   subscribe(context, "epochs", topics.epochs(), events.narrow());
                   subscribe(context, "revocations", topics.revocations(), events.narrow());
                   subscribe(context, "lease-notices", topics.leaseNotices(), events.narrow());
-                  return new StreamFanOut(context, subscribed, buffer, new Meters(registry))
+                  return new StreamFanOut(context, subscribed, buffer, new Meters(registry), pacing)
                       .starting(stash, topics, events, new HashMap<>());
                 }));
   }
@@ -224,6 +269,7 @@ public final class StreamFanOut {
   private Behavior<Command> serving() {
     return Behaviors.receive(Command.class)
         .onMessage(Published.class, p -> same(() -> publish(p.event())))
+        .onMessage(Continue.class, c -> same(this::deliver))
         .onMessage(Join.class, j -> same(() -> join(j.subscriber())))
         .onMessage(Leave.class, l -> same(() -> leave(l.subscriber())))
         .onMessage(TopicTaken.class, t -> Behaviors.same())
@@ -311,10 +357,27 @@ public final class StreamFanOut {
       return;
     }
     meters.rendered.increment();
+    boolean idle = deliveries.isEmpty();
+    deliveries.add(new Delivery(m, to.toArray(new Subscriber[0])));
+    if (idle) {
+      deliver();
+    }
+  }
+
+  /**
+   * Offers the oldest delivery's next share (all of it when not paced), then asks for the next
+   * share after the pause. A stream that left meanwhile refuses the offer and is let go again.
+   */
+  private void deliver() {
+    Delivery d = deliveries.peek();
+    if (d == null) {
+      return;
+    }
+    int end = pacing.chunk() <= 0 ? d.to.length : Math.min(d.to.length, d.next + pacing.chunk());
     List<Subscriber> gone = null;
-    for (int i = 0, n = to.size(); i < n; i++) {
-      Subscriber s = to.get(i);
-      QueueOfferResult r = s.queue().offer(m);
+    for (int i = d.next; i < end; i++) {
+      Subscriber s = d.to[i];
+      QueueOfferResult r = s.queue().offer(d.message);
       if (r == QueueOfferResult.enqueued()) {
         continue;
       }
@@ -333,6 +396,22 @@ public final class StreamFanOut {
     }
     if (gone != null) {
       gone.forEach(this::leave);
+    }
+    d.next = end;
+    if (end == d.to.length) {
+      deliveries.poll();
+    }
+    if (deliveries.isEmpty()) {
+      return;
+    }
+    if (pacing.pause().isZero()) {
+      context.getSelf().tell(Continue.INSTANCE);
+    } else {
+      // the JDK's delay thread, not Pekko's scheduler: its 10 ms tick would stretch the pauses
+      ActorRef<Command> self = context.getSelf();
+      java.util.concurrent.CompletableFuture.delayedExecutor(
+              pacing.pause().toNanos(), TimeUnit.NANOSECONDS)
+          .execute(() -> self.tell(Continue.INSTANCE));
     }
   }
 }

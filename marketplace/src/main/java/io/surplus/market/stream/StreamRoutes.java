@@ -152,10 +152,22 @@ public final class StreamRoutes {
                 topics,
                 (followed, seen) -> Json.write(subscribed(followed, seen)),
                 clientBuffer,
-                metrics),
+                metrics,
+                pacing(config)),
             "stream-fan-out",
             Props.empty());
     this.sockets = new ClosingWebSocket(system);
+  }
+
+  /** How the fan-out paces an event to many streams ({@code surplus.stream.fan-out-*}). */
+  static StreamFanOut.Pacing pacing(Config config) {
+    String chunk = "surplus.stream.fan-out-chunk";
+    String pause = "surplus.stream.fan-out-pause";
+    if (!config.hasPath(chunk)) {
+      return StreamFanOut.Pacing.AT_ONCE;
+    }
+    return new StreamFanOut.Pacing(
+        config.getInt(chunk), config.hasPath(pause) ? config.getDuration(pause) : Duration.ZERO);
   }
 
   static Object message(Object e) {

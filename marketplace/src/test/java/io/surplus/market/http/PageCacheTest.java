@@ -19,7 +19,10 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.junit.jupiter.api.Test;
 
-/** Shared public pages: one load per page and period, readers of a loading page share it. */
+/**
+ * Shared public pages: one load per page and period, readers of a loading page share it, and a page
+ * being reloaded is served as it was meanwhile (up to its stale limit).
+ */
 class PageCacheTest {
 
   private final AtomicLong clock = new AtomicLong();
@@ -70,6 +73,72 @@ class PageCacheTest {
     assertEquals("{\"page\":\"slow\"}", body(first));
     assertEquals("{\"page\":\"slow\"}", body(second));
     assertEquals(1, loads.get());
+  }
+
+  private Supplier<CompletionStage<HttpResponse>> pending(CompletableFuture<HttpResponse> answer) {
+    return () -> {
+      loads.incrementAndGet();
+      return answer;
+    };
+  }
+
+  private void advance(long millis) {
+    clock.addAndGet(Duration.ofMillis(millis).toNanos());
+  }
+
+  @Test
+  void shouldServeTheOldPageAtOnceWhileItReloads() throws Exception {
+    assertEquals("{\"page\":\"a\"}", body(cache.get(call(), "k", page("a"))));
+    advance(500);
+    CompletableFuture<HttpResponse> slow = new CompletableFuture<>();
+    CompletionStage<HttpResponse> trigger = cache.get(call(), "k", pending(slow));
+    assertTrue(trigger.toCompletableFuture().isDone(), "the reader who reloads waits for nothing");
+    assertEquals("{\"page\":\"a\"}", body(trigger));
+    CompletionStage<HttpResponse> meanwhile = cache.get(call(), "k", page("other"));
+    assertTrue(meanwhile.toCompletableFuture().isDone());
+    assertEquals("{\"page\":\"a\"}", body(meanwhile));
+    assertEquals(2, loads.get(), "one reload, however many read");
+    slow.complete(Api.json(200, Map.of("page", "b")));
+    assertEquals("{\"page\":\"b\"}", body(cache.get(call(), "k", page("other"))));
+    assertEquals(2, loads.get());
+  }
+
+  @Test
+  void shouldKeepTheOldPageWhenAReloadFailsAndRetryOncePerPeriod() throws Exception {
+    assertEquals("{\"page\":\"a\"}", body(cache.get(call(), "k", page("a"))));
+    advance(500);
+    assertEquals(
+        "{\"page\":\"a\"}",
+        body(
+            cache.get(
+                call(),
+                "k",
+                pending(CompletableFuture.failedFuture(new IllegalStateException("down"))))));
+    advance(100);
+    assertEquals("{\"page\":\"a\"}", body(cache.get(call(), "k", page("never"))));
+    assertEquals(2, loads.get(), "no reload of its own for a reader while the store fails");
+    advance(400);
+    CompletableFuture<HttpResponse> refused = new CompletableFuture<>();
+    assertEquals("{\"page\":\"a\"}", body(cache.get(call(), "k", pending(refused))));
+    refused.complete(Api.json(503, Map.of("detail", "busy")));
+    assertEquals("{\"page\":\"a\"}", body(cache.get(call(), "k", page("never"))));
+    assertEquals(3, loads.get());
+    advance(500);
+    assertEquals("{\"page\":\"c\"}", body(cache.get(call(), "k", page("c"))));
+  }
+
+  @Test
+  void shouldNeverServeAPageOlderThanItsStaleLimit() throws Exception {
+    assertEquals("{\"page\":\"a\"}", body(cache.get(call(), "k", page("a"))));
+    advance(5_000); // ten periods: the default stale limit
+    CompletableFuture<HttpResponse> slow = new CompletableFuture<>();
+    CompletionStage<HttpResponse> reader = cache.get(call(), "k", pending(slow));
+    CompletionStage<HttpResponse> another = cache.get(call(), "k", page("other"));
+    assertTrue(!reader.toCompletableFuture().isDone() && !another.toCompletableFuture().isDone());
+    slow.complete(Api.json(200, Map.of("page", "b")));
+    assertEquals("{\"page\":\"b\"}", body(reader));
+    assertEquals("{\"page\":\"b\"}", body(another));
+    assertEquals(2, loads.get());
   }
 
   @Test

@@ -1,0 +1,129 @@
+package io.surplus.market.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.surplus.market.markets.Market;
+import io.surplus.market.markets.MarketTopics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fan-out paced in shares: every stream still gets every event once, in publication order,
+ * after its {@code subscribed}, whatever the share and the pause, and as it does all at once.
+ */
+class StreamFanOutTest {
+
+  private static final ActorTestKit KIT =
+      ActorTestKit.create("fan-out-test", ConfigFactory.parseString("pekko.loglevel = WARNING"));
+
+  private static final String MARKET = "H100-SXM-80GB";
+
+  @AfterAll
+  static void stop() {
+    KIT.shutdownTestKit();
+  }
+
+  /** A stream as the fan-out sees it, whose messages land in {@code received}. */
+  private record Stream(StreamFanOut.Subscriber subscriber, BlockingQueue<String> received) {}
+
+  private static Stream stream() {
+    Pair<BoundedSourceQueue<Message>, Source<Message, org.apache.pekko.NotUsed>> q =
+        Source.<Message>queue(64).preMaterialize(KIT.system());
+    BlockingQueue<String> received = new LinkedBlockingQueue<>();
+    q.second()
+        .runWith(Sink.foreach(m -> received.add(m.asTextMessage().getStrictText())), KIT.system());
+    return new Stream(
+        new StreamFanOut.Subscriber(
+            Set.of(MARKET), List.of(MARKET), 0, q.first(), new AtomicReference<>()),
+        received);
+  }
+
+  private static String next(Stream s) throws InterruptedException {
+    String m = s.received().poll(10, TimeUnit.SECONDS);
+    assertNotNull(m, "a message within 10 s");
+    return m;
+  }
+
+  /** Each of {@code n} streams' messages after three epochs published through the topic. */
+  private static List<List<String>> deliver(StreamFanOut.Pacing pacing, int n, String name)
+      throws InterruptedException {
+    MarketTopics topics =
+        new MarketTopics(
+            KIT.spawn(Market.epochTopic(), name + "-epochs"),
+            KIT.spawn(Market.revocationTopic(), name + "-revocations"),
+            KIT.spawn(Market.leaseNoticeTopic(), name + "-notices"),
+            KIT.spawn(Market.viewTopic(), name + "-views"));
+    ActorRef<StreamFanOut.Command> fanOut =
+        KIT.spawn(
+            StreamFanOut.create(
+                topics,
+                (followed, seen) -> "subscribed " + seen,
+                64,
+                new SimpleMeterRegistry(),
+                pacing),
+            name);
+    List<Stream> streams = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Stream s = stream();
+      fanOut.tell(new StreamFanOut.Join(s.subscriber()));
+      streams.add(s);
+    }
+    for (Stream s : streams) {
+      assertEquals("subscribed {}", next(s)); // its subscriptions are live from here on
+    }
+    for (long epoch = 1; epoch <= 3; epoch++) {
+      topics
+          .epochs()
+          .tell(
+              Topic.publish(
+                  new Market.EpochPublished(MARKET, epoch, 1_000 * epoch, 0, 0, 0, 0, new int[0])));
+    }
+    List<List<String>> all = new ArrayList<>();
+    for (Stream s : streams) {
+      List<String> got = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        got.add(next(s).replaceAll(".*\"epoch\":(\\d+).*", "$1"));
+      }
+      all.add(got);
+    }
+    // a late stream is told the latest epoch, and gets none it was not told of
+    Stream late = stream();
+    fanOut.tell(new StreamFanOut.Join(late.subscriber()));
+    assertEquals("subscribed " + Map.of(MARKET, 3L), next(late));
+    assertTrue(late.received().isEmpty(), "nothing before the next epoch");
+    return all;
+  }
+
+  @Test
+  void shouldDeliverEveryEpochToEveryStreamInOrderInShares() throws Exception {
+    List<List<String>> paced =
+        deliver(new StreamFanOut.Pacing(3, Duration.ofMillis(1)), 10, "paced");
+    for (List<String> got : paced) {
+      assertEquals(List.of("1", "2", "3"), got);
+    }
+    List<List<String>> unpaused = deliver(new StreamFanOut.Pacing(4, Duration.ZERO), 10, "shares");
+    assertEquals(paced, unpaused);
+    assertEquals(paced, deliver(StreamFanOut.Pacing.AT_ONCE, 10, "at-once"));
+  }
+}
