@@ -204,6 +204,9 @@ run_load() {
     fi
     [[ -n $rate ]] && props+=(-Dsurplus.rate="$rate")
     [[ -n $duration ]] && props+=(-Dsurplus.duration="$duration")
+    # what wrk offers and for how long: the simulation's rate and duration, as set above
+    local reads_rate=${rate:-2000} reads_seconds=${duration:-30}
+    if ((smoke)); then reads_rate=${rate:-50}; reads_seconds=${duration:-5}; fi
     ((wrk)) && props+=(-Dsurplus.readsBy=wrk)
     props+=("${extra[@]}")
     echo "== $sim against $LOAD_URL (results: $out)" >&2
@@ -226,7 +229,7 @@ run_load() {
       local warm_reads=""
       if ((wrk)); then
         rm -f "$out/warmup/load-started"
-        wrk_reads "${rate:-2000}" "$warmup" "$out/warmup" &
+        wrk_reads "$reads_rate" "$warmup" "$out/warmup" &
         warm_reads=$!
       fi
       "${MVN[@]}" -q -pl loadtests gatling:test -Dgatling.simulationClass="io.surplus.load.$sim" \
@@ -246,7 +249,7 @@ run_load() {
     fi
     local reader=""
     if ((wrk)); then
-      wrk_reads "${rate:-2000}" "${duration:-30}" "$out" &
+      wrk_reads "$reads_rate" "$reads_seconds" "$out" &
       reader=$!
     fi
     if ! ${SURPLUS_GATLING_NICE:+nice -n "$SURPLUS_GATLING_NICE"} "${MVN[@]}" -pl loadtests gatling:test -Dgatling.simulationClass="io.surplus.load.$sim" "${props[@]}" \
