@@ -286,6 +286,27 @@ class BoardTest {
     }
   }
 
+  /** How many candles of {@code interval} the API has now. */
+  static int candles(String interval) {
+    return service
+        .get("/v1/markets/" + H100 + "/candles?interval=" + interval, null)
+        .json()
+        .get("candles")
+        .size();
+  }
+
+  /** How many candles the chart draws, once it shows {@code interval}; -1 before. */
+  static int candlesDrawn(String interval) {
+    return ((Number)
+            eval(
+                "(() => { try { return surplusBoard.panels.candles.loadedInterval === '"
+                    + interval
+                    + "' ? "
+                    + chartOption("chart-candles")
+                    + ".series[0].data.length : -1; } catch (e) { return -1; } })()"))
+        .intValue();
+  }
+
   /** The market's trades as the API has them now, newest first. */
   static JsonNode trades() {
     return service.get("/v1/markets/" + H100 + "/trades", null).json().get("trades");
@@ -426,27 +447,13 @@ class BoardTest {
     assertEquals(200, service.delete("/v1/bids/" + outlier, bidder).status());
     assertThat(page.locator("#depth-outliers")).not().containsText("99.00", contains());
 
-    int oneMinute =
-        service
-            .get("/v1/markets/" + H100 + "/candles?interval=1m", null)
-            .json()
-            .get("candles")
-            .size();
-    waitFor(chartOption("chart-candles") + ".series[0].data.length === " + oneMinute);
+    // the chart against the API's candles at that moment (a new minute may add one meanwhile)
+    until(() -> candlesDrawn("1m") == candles("1m"), "the 1m candle chart has the API's candles");
     assertTrue(paintedPixels("chart-candles") > 2000, "the candle chart is drawn");
 
     page.click("#intervals button[data-interval='15m']");
-    int fifteen =
-        service
-            .get("/v1/markets/" + H100 + "/candles?interval=15m", null)
-            .json()
-            .get("candles")
-            .size();
-    waitFor(
-        "surplusBoard.panels.candles.loadedInterval === '15m' && "
-            + chartOption("chart-candles")
-            + ".series[0].data.length === "
-            + fifteen);
+    until(
+        () -> candlesDrawn("15m") == candles("15m"), "the 15m candle chart has the API's candles");
     assertThat(page.locator("#intervals button[data-interval='15m']"))
         .hasClass(Pattern.compile(".*\\bon\\b.*"));
     page.locator(".area-candles")
