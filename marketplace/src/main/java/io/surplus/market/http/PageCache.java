@@ -59,9 +59,13 @@ public final class PageCache {
   private final LongSupplier nanoClock;
   private final Map<String, Entry> pages;
 
-  /** A cache whose pages are served up to ten {@code ttl}s old while they reload. */
+  /**
+   * A cache whose pages are served up to two {@code ttl}s old while they reload: a reader who comes
+   * back after more than that (a client that fetches once after an event) always waits for a fresh
+   * page, so what it sees is never older than its own previous fetch's reload.
+   */
   public PageCache(Duration ttl, int maxPages, LongSupplier nanoClock) {
-    this(ttl, ttl.multipliedBy(10), maxPages, nanoClock);
+    this(ttl, ttl.multipliedBy(2), maxPages, nanoClock);
   }
 
   public PageCache(Duration ttl, Duration maxStale, int maxPages, LongSupplier nanoClock) {
