@@ -46,11 +46,14 @@ public final class PageCache {
    */
   private record Entry(CompletableFuture<Optional<Page>> page, long bornNanos, Page stale) {
 
+    /** Its load's page, once the load has given one (the future never completes exceptionally). */
+    Optional<Page> loaded() {
+      return page.getNow(Optional.empty());
+    }
+
     /** The newest page this entry can serve: its load's, when done, else the one it replaces. */
     Page latest() {
-      Optional<Page> loaded =
-          page.isDone() && !page.isCompletedExceptionally() ? page.join() : null;
-      return loaded != null && loaded.isPresent() ? loaded.get() : stale;
+      return loaded().orElse(stale);
     }
   }
 
@@ -147,8 +150,7 @@ public final class PageCache {
                   }
                 });
     // a reload that has not answered yet, or did not give a page: this reader gets the old one
-    boolean renewed = page.isDone() && page.join().isPresent();
-    return stale != null && !renewed ? send(call, stale) : answered;
+    return stale != null && loading.loaded().isEmpty() ? send(call, stale) : answered;
   }
 
   /**
