@@ -125,37 +125,94 @@ final class BidStore {
    * observable), the id index copied.
    */
   BidStore(BidStore o) {
-    int c = Math.max(16, o.highWater);
-    id = Arrays.copyOf(o.id, c);
-    account = Arrays.copyOf(o.account, c);
-    limit = Arrays.copyOf(o.limit, c);
-    expiresAt = Arrays.copyOf(o.expiresAt, c);
-    regions = Arrays.copyOf(o.regions, c);
-    avoidMask = Arrays.copyOf(o.avoidMask, c);
-    avoid = Arrays.copyOf(o.avoid, c);
-    minConf = Arrays.copyOf(o.minConf, c);
-    key = Arrays.copyOf(o.key, c);
-    failedEpoch = Arrays.copyOf(o.failedEpoch, c);
-    nodes = Arrays.copyOf(o.nodes, c);
-    minNodes = Arrays.copyOf(o.minNodes, c);
-    duration = Arrays.copyOf(o.duration, c);
-    earliest = Arrays.copyOf(o.earliest, c);
-    latest = Arrays.copyOf(o.latest, c);
-    minNotice = Arrays.copyOf(o.minNotice, c);
-    flags = Arrays.copyOf(o.flags, c);
-    reason = Arrays.copyOf(o.reason, c);
-    freeSlots = Arrays.copyOf(o.freeSlots, Math.max(16, o.freeTop));
+    this(o.highWater);
+    copyFrom(o);
+  }
+
+  /**
+   * Makes this store a deep copy of {@code o} in place, reusing its arrays wherever they are long
+   * enough: the slots and entries in use are copied, the slots this store used past {@code o}'s are
+   * cleared (capacity is not observable), and the id index and the levels are refilled. A market
+   * that clears a copy of its book every epoch copies into the book the last epoch replaced, so an
+   * epoch allocates nothing here once the arrays have grown to the book.
+   */
+  void copyFrom(BidStore o) {
+    final int n = o.highWater;
+    final int dirty = highWater;
+    id = into(id, o.id, n, dirty);
+    account = into(account, o.account, n, dirty);
+    limit = into(limit, o.limit, n, dirty);
+    expiresAt = into(expiresAt, o.expiresAt, n, dirty);
+    regions = into(regions, o.regions, n, dirty);
+    avoidMask = into(avoidMask, o.avoidMask, n, dirty);
+    minConf = into(minConf, o.minConf, n, dirty);
+    key = into(key, o.key, n, dirty);
+    failedEpoch = into(failedEpoch, o.failedEpoch, n, dirty);
+    nodes = into(nodes, o.nodes, n, dirty);
+    minNodes = into(minNodes, o.minNodes, n, dirty);
+    duration = into(duration, o.duration, n, dirty);
+    earliest = into(earliest, o.earliest, n, dirty);
+    latest = into(latest, o.latest, n, dirty);
+    minNotice = into(minNotice, o.minNotice, n, dirty);
+    flags = into(flags, o.flags, n, dirty);
+    reason = into(reason, o.reason, n, dirty);
+    if (avoid.length < n) {
+      avoid = new int[capacityFor(n)][];
+    }
+    System.arraycopy(o.avoid, 0, avoid, 0, n);
+    if (dirty > n) {
+      Arrays.fill(avoid, n, Math.min(dirty, avoid.length), null);
+    }
+    freeSlots = into(freeSlots, o.freeSlots, o.freeTop, 0);
     freeTop = o.freeTop;
-    highWater = o.highWater;
+    highWater = n;
     live = o.live;
-    index = new Long2LongHashMap(o.index);
-    levels = new Long2LongHashMap(o.levels);
-    orderKey = Arrays.copyOf(o.orderKey, Math.max(16, o.orderLength));
-    orderSlot = Arrays.copyOf(o.orderSlot, Math.max(16, o.orderLength));
+    index.clear();
+    index.putAll(o.index);
+    levels.clear();
+    levels.putAll(o.levels);
+    orderKey = into(orderKey, o.orderKey, o.orderLength, 0);
+    orderSlot = into(orderSlot, o.orderSlot, o.orderLength, 0);
     orderLength = o.orderLength;
-    pendingKey = Arrays.copyOf(o.pendingKey, Math.max(64, o.pendingLength));
-    pendingSlot = Arrays.copyOf(o.pendingSlot, Math.max(64, o.pendingLength));
+    pendingKey = into(pendingKey, o.pendingKey, o.pendingLength, 0);
+    pendingSlot = into(pendingSlot, o.pendingSlot, o.pendingLength, 0);
     pendingLength = o.pendingLength;
+  }
+
+  /** Room for {@code n} entries and an eighth more, so that a slowly growing book reuses it. */
+  private static int capacityFor(int n) {
+    return Math.max(16, n + (n >>> 3));
+  }
+
+  /**
+   * {@code src[0..n)} in {@code dst} (a new array when {@code dst} is too short), with {@code
+   * dst[n..dirty)}, what this store used past them, cleared.
+   */
+  private static long[] into(long[] dst, long[] src, int n, int dirty) {
+    long[] d = dst.length >= n ? dst : new long[capacityFor(n)];
+    System.arraycopy(src, 0, d, 0, n);
+    if (dirty > n && d == dst) {
+      Arrays.fill(d, n, Math.min(dirty, d.length), 0L);
+    }
+    return d;
+  }
+
+  private static int[] into(int[] dst, int[] src, int n, int dirty) {
+    int[] d = dst.length >= n ? dst : new int[capacityFor(n)];
+    System.arraycopy(src, 0, d, 0, n);
+    if (dirty > n && d == dst) {
+      Arrays.fill(d, n, Math.min(dirty, d.length), 0);
+    }
+    return d;
+  }
+
+  private static byte[] into(byte[] dst, byte[] src, int n, int dirty) {
+    byte[] d = dst.length >= n ? dst : new byte[capacityFor(n)];
+    System.arraycopy(src, 0, d, 0, n);
+    if (dirty > n && d == dst) {
+      Arrays.fill(d, n, Math.min(dirty, d.length), (byte) 0);
+    }
+    return d;
   }
 
   static long packKey(long limitPrice, long seq) {

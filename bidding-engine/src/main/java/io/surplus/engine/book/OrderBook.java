@@ -2077,6 +2077,35 @@ public final class OrderBook {
   }
 
   /**
+   * {@link #copy()} made in {@code spare}, a book nobody uses any more, reusing its arrays: the
+   * same snapshot, and the same results from every operation that follows, as a fresh copy. A
+   * market clears a copy of its book every epoch and keeps the book that copy replaced as the next
+   * epoch's spare, so that an epoch does not allocate (and the collector does not carry) a whole
+   * book. Returns {@code spare}, or a fresh copy when {@code spare} is null, this book, or of
+   * another clock, pricing rule or repair setting. {@code spare} must not be read or changed by
+   * anyone else from here on.
+   */
+  public OrderBook copyInto(OrderBook spare) {
+    if (spare == null
+        || spare == this
+        || !spare.clock.equals(clock)
+        || spare.pricing != pricing
+        || spare.repair != repair) {
+      return copy();
+    }
+    spare.bids.copyFrom(bids);
+    spare.windows.clear();
+    spare.requeueSpecs.clear();
+    spare.copyRestFrom(this);
+    // what a fresh copy starts without: the order by start and the epoch's gained windows are
+    // rebuilt at the next clear, the slot index is built again when that clear needs it
+    spare.byStart = new WindowCapacity[0];
+    spare.gainedCount = 0;
+    spare.slotsBuilt = false;
+    return spare;
+  }
+
+  /**
    * A deep copy of {@code o}, sharing nothing mutable: the bid arrays, windows (capacity, free
    * profile, leases), requeue specs, gains and counters are copied; caches and scratch start empty
    * and are rebuilt when used. Reads {@code o} only.
@@ -2086,6 +2115,11 @@ public final class OrderBook {
     this.pricing = o.pricing;
     this.repair = repair;
     this.bids = new BidStore(o.bids);
+    copyRestFrom(o);
+  }
+
+  /** Copies everything but the bids from {@code o} into this book, whose windows are empty. */
+  private void copyRestFrom(OrderBook o) {
     for (WindowCapacity w : o.windows.values()) {
       windows.put(w.id(), new WindowCapacity(w));
     }

@@ -367,6 +367,94 @@ class ClearingPropertiesTest {
   }
 
   /**
+   * A market clears a copy of its book each epoch and keeps the book that copy replaced as the next
+   * epoch's spare ({@link OrderBook#copyInto}). Epoch after epoch, with the book growing and
+   * shrinking (so the spare is sometimes larger than the book, sometimes smaller), through the slot
+   * index or the window walk, the recycled copies clear exactly as one book cleared in place, which
+   * is what replay does: the same leases, reasons and snapshot, and nothing of a spare's past
+   * leaks.
+   */
+  @Property(tries = 40)
+  void shouldClearARecycledCopyExactlyAsTheBookInPlace(
+      @ForAll long seed, @ForAll boolean repair, @ForAll boolean steer, @ForAll boolean indexed) {
+    RandomMarket m = new RandomMarket(seed, CLOCK, RandomMarket.Shape.SMALL);
+    OrderBook inPlace = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, repair);
+    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, repair);
+    OrderBook spare = null;
+    Map<Long, WindowSpec> windows = new HashMap<>();
+    List<Long> ids = new ArrayList<>();
+    long now = CLOCK.startMillis(START_SLOT);
+    int recycled = 0;
+    if (indexed) {
+      OrderBook.slotIndexMinPairs = 0;
+    }
+    try {
+      for (int e = 0; e < 12; e++) {
+        int nowSlot = CLOCK.slotAtOrAfter(now);
+        for (int i = 0; i < 1 + m.random().nextInt(3); i++) {
+          WindowSpec w = m.window(nowSlot, 32);
+          ResultCode rc = inPlace.offer(w, now);
+          assertEquals(rc, book.offer(w, now));
+          if (rc == ResultCode.OK) {
+            windows.put(w.id(), w);
+          }
+        }
+        int newBids = e % 4 == 0 ? 60 : m.random().nextInt(8);
+        for (int i = 0; i < newBids; i++) {
+          BidSpec b = m.bid(nowSlot, 32);
+          b = steer ? steered(b, m.random(), windows.values()) : b;
+          ResultCode rc = inPlace.place(b, now);
+          assertEquals(rc, book.place(b, now));
+          if (rc == ResultCode.OK) {
+            ids.add(b.id());
+          }
+        }
+        int cancelOneIn = e % 4 == 2 ? 2 : 12; // now and then most of the book goes at once
+        for (Long id : List.copyOf(ids)) {
+          if (m.random().nextInt(cancelOneIn) == 0) {
+            assertEquals(inPlace.cancel(id), book.cancel(id));
+            ids.remove(id);
+          } else if (m.random().nextInt(16) == 0 && inPlace.bid(id) != null) {
+            BidSpec open = inPlace.bid(id);
+            int nodes = 1 + m.random().nextInt(open.nodes());
+            long limit = Math.max(1, open.limitPrice() + m.random().nextLong(-200_000, 200_000));
+            assertEquals(
+                inPlace.amend(id, nodes, limit, open.expiresAtMillis()),
+                book.amend(id, nodes, limit, open.expiresAtMillis()));
+          }
+        }
+        if (e % 3 == 1 && !windows.isEmpty()) {
+          List<Long> wids = new ArrayList<>(windows.keySet());
+          wids.sort(null);
+          long wid = wids.get(m.random().nextInt(wids.size()));
+          if (inPlace.window(wid) != null) {
+            int keep = m.random().nextInt(windows.get(wid).nodes());
+            long from = now + m.random().nextLong(0, 8 * SLOT_MILLIS);
+            assertEquals(
+                inPlace.revoke(wid, keep, from, RevocationKind.EMERGENCY, now).cuts(),
+                book.revoke(wid, keep, from, RevocationKind.EMERGENCY, now).cuts());
+          }
+        }
+        byte[] before = book.snapshot();
+        OrderBook copy = book.copyInto(spare);
+        recycled += copy == spare ? 1 : 0;
+        assertArrayEquals(before, copy.snapshot(), "epoch " + e + ": the copy differs");
+        EpochResult expected = inPlace.clear(now);
+        EpochResult got = copy.clear(now);
+        assertSameResult(expected, got);
+        assertArrayEquals(before, book.snapshot(), "epoch " + e + ": clearing the copy moved it");
+        assertArrayEquals(inPlace.snapshot(), copy.snapshot(), "epoch " + e);
+        spare = book;
+        book = copy;
+        now += SLOT_MILLIS;
+      }
+    } finally {
+      OrderBook.slotIndexMinPairs = OrderBook.SLOT_INDEX_MIN_PAIRS;
+    }
+    assertEquals(11, recycled, "every epoch after the first clears a recycled copy");
+  }
+
+  /**
    * The depth's demand, kept per price level as bids are placed, amended, cancelled, filled,
    * expired and requeued, reads the same as one grouped from the open bids themselves, in the book,
    * its copy and the book restored from its snapshot.
