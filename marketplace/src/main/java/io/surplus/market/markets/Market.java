@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -233,7 +234,8 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   }
 
   /** The copy taken at the cut has cleared on the clearing thread. */
-  private record EpochComputed(long token, OrderBook cleared, EpochResult result, long nanos)
+  private record EpochComputed(
+      long token, OrderBook cleared, EpochResult result, long startedNanos, long nanos)
       implements Command {}
 
   /** Clearing the copy threw: the market restarts from its journal and clears that cut again. */
@@ -710,6 +712,29 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    * is. A new object (after the supervisor restarts the market) starts again from a random number.
    */
   private long clearings = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+
+  /**
+   * The book the last epoch's result replaced, which nobody reads any more: the next epoch's copy
+   * is made in it ({@link OrderBook#copyInto}), so an epoch at a full book does not allocate a new
+   * book of arrays for the collector to carry. Null while a clearing has it, or before the first.
+   */
+  private OrderBook spare;
+
+  /** An epoch whose cut took longer than this to be durable is logged with where its time went. */
+  private static final long SLOW_EPOCH_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
+
+  /**
+   * When the epoch under way reached each stage (System.nanoTime): the tick that cut it, its cut
+   * written, its copy made, its result back from the clearing thread; with the clearing thread's
+   * own start and time, for the slow-epoch log.
+   */
+  private long tickedAt;
+
+  private long cutWrittenAt;
+  private long copiedAt;
+  private long computedAt;
+  private long clearStartedAt;
+  private long clearNanos;
 
   /**
    * Replies owed to commands written while an epoch cleared whose answer depends on it (a cancel,
@@ -1428,6 +1453,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     if (state.cutAt != null || state.book.openBids() == 0 || !state.book.hasWork(at)) {
       return Effect().none(); // clearing, or nothing new to try: no epoch is written
     }
+    tickedAt = System.nanoTime();
     return Effect().persist(new EpochCut(at)).thenRun(this::startClearing);
   }
 
@@ -1436,7 +1462,10 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     if (context == null || state.cutAt == null) {
       return;
     }
-    OrderBook copy = state.book.copy();
+    cutWrittenAt = System.nanoTime();
+    OrderBook copy = state.book.copyInto(spare);
+    spare = null; // the clearing thread's now
+    copiedAt = System.nanoTime();
     long at = state.cutAt;
     long token = ++clearings;
     context.pipeToSelf(
@@ -1444,7 +1473,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
             () -> {
               long started = System.nanoTime();
               EpochResult r = copy.clear(at);
-              return new EpochComputed(token, copy, r, System.nanoTime() - started);
+              return new EpochComputed(token, copy, r, started, System.nanoTime() - started);
             },
             clearing),
         (done, failure) -> failure == null ? done : new EpochFailed(token, failure));
@@ -1459,13 +1488,18 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     if (c.token() != clearings || state.cutAt == null) {
       return Effect().none(); // a clearing started before the latest one (or before a restart)
     }
+    spare = state.book; // read by nobody from here on: every reader copies it or reads state.book
     state.book = c.cleared();
+    computedAt = System.nanoTime();
+    clearStartedAt = c.startedNanos();
+    clearNanos = c.nanos();
     measured(state, c.result(), c.nanos());
     EpochCleared e = EpochCleared.of(state.cutAt, c.result());
     return Effect()
         .persist(e)
         .thenRun(
             s -> {
+              logIfSlow(e);
               List<Deferred> owed = List.copyOf(deferred);
               deferred.clear();
               for (Deferred d : owed) {
@@ -1476,6 +1510,38 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
               published(s, e);
             })
         .thenUnstashAll();
+  }
+
+  /**
+   * Logs an epoch that took more than {@link #SLOW_EPOCH_NANOS} from its tick to its result
+   * written, with the time of each stage: what a subscriber's lag is made of, to read beside the
+   * metrics.
+   */
+  private void logIfSlow(EpochCleared e) {
+    long now = System.nanoTime();
+    long ticked = tickedAt;
+    tickedAt = 0; // an epoch cleared again at recovery has no tick of its own
+    if (ticked == 0 || now - ticked < SLOW_EPOCH_NANOS) {
+      return;
+    }
+    org.slf4j.LoggerFactory.getLogger(Market.class)
+        .warn(
+            "slow epoch {} of {}: {} ms from its tick to its result written: cut written in {} ms,"
+                + " book copied in {}, clearing thread free after {}, cleared in {}, result back"
+                + " after {}, result written in {}",
+            e.epoch(),
+            model,
+            millis(now - ticked),
+            millis(cutWrittenAt - ticked),
+            millis(copiedAt - cutWrittenAt),
+            millis(clearStartedAt - copiedAt),
+            millis(clearNanos),
+            millis(computedAt - clearStartedAt - clearNanos),
+            millis(now - computedAt));
+  }
+
+  private static long millis(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onEpochFailed(
