@@ -288,6 +288,7 @@ run_load() {
   done
   stop_load_service
   [[ -z ${LOAD_SERVICE_STARTED:-} ]] || gc_pauses "service (whole run)" "$run_dir/service-gc.log"
+  [[ -z ${LOAD_SERVICE_STARTED:-} ]] || gc_pauses "Cassandra node (whole run)" var/load/cassandra/logs/gc.log
   if ((status)); then echo "surplus load: FAILED" >&2; else echo "surplus load: passed" >&2; fi
   return $status
 }

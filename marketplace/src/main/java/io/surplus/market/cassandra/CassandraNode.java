@@ -187,6 +187,9 @@ public final class CassandraNode implements AutoCloseable {
       cmd.add("-Xms" + settings.heap());
       cmd.add("-Xmx" + settings.heap());
       cmd.add("-XX:+UseG1GC");
+      // its pauses show in every write's latency: logged beside its other logs (./surplus load
+      // reports them)
+      cmd.add("-Xlog:gc:file=" + logs.resolve("gc.log"));
       cmd.add("-XX:ActiveProcessorCount=2");
       cmd.add("-Djdk.attach.allowAttachSelf=true");
       cmd.addAll(JAVA17_FLAGS);

@@ -724,9 +724,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   private static final long SLOW_EPOCH_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
 
   /**
-   * When the epoch under way reached each stage (System.nanoTime): the tick that cut it, its cut
-   * written, its copy made, its result back from the clearing thread; with the clearing thread's
-   * own start and time, for the slow-epoch log.
+   * When the epoch under way reached each stage (System.nanoTime): the tick that cut it, its copy
+   * made, its cut written, its result taken by the market; with the clearing thread's own start and
+   * time, for the slow-epoch log.
    */
   private long tickedAt;
 
@@ -853,7 +853,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
               deferred.clear();
               snapshotAt = -1;
               // the journal ends inside an epoch (its result was never written): clear that cut
-              startClearing(state);
+              finishCut(state);
             })
         .onSignal(
             PreRestart.instance(),
@@ -1440,9 +1440,12 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   /**
    * The epoch timer: when a bid is open, no epoch is clearing and the book has something new to try
    * ({@link OrderBook#hasWork}: a change since the last epoch, a new slot, a bid expiring), writes
-   * the cut, then clears a copy of the book on the clearing thread. An epoch with nothing new to
-   * try is never written, so replay never runs it either. Bids, cancels and feed changes go on
-   * being written meanwhile; they wait in the state's pending changes for the epoch's result.
+   * the cut and meanwhile clears a copy of the book on the clearing thread: the result is taken
+   * only once the cut is written (a market takes no command while it writes), and dropped with the
+   * market if the write fails, so a cut that never became durable never clears. An epoch with
+   * nothing new to try is never written, so replay never runs it either. Bids, cancels and feed
+   * changes go on being written meanwhile; they wait in the state's pending changes for the epoch's
+   * result.
    */
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onTick(
       State state, Tick t) {
@@ -1454,19 +1457,29 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       return Effect().none(); // clearing, or nothing new to try: no epoch is written
     }
     tickedAt = System.nanoTime();
-    return Effect().persist(new EpochCut(at)).thenRun(this::startClearing);
+    // the book as of the cut (the cut's event changes nothing in it) clears while the cut is
+    // written; its result is handled once the cut is durable (commands wait during a write)
+    clearCopy(state.book, at);
+    return Effect().persist(new EpochCut(at)).thenRun(s -> cutWrittenAt = System.nanoTime());
   }
 
-  /** Clears a copy of the book as of the cut on the clearing thread; the result comes back here. */
-  private void startClearing(State state) {
-    if (context == null || state.cutAt == null) {
+  /** At recovery: an epoch the journal cut but never cleared is cleared again. */
+  private void finishCut(State state) {
+    if (state.cutAt != null) {
+      clearCopy(state.book, state.cutAt);
+    }
+  }
+
+  /**
+   * Clears a copy of {@code book} as of {@code at} on the clearing thread; the result comes back.
+   */
+  private void clearCopy(OrderBook book, long at) {
+    if (context == null) {
       return;
     }
-    cutWrittenAt = System.nanoTime();
-    OrderBook copy = state.book.copyInto(spare);
+    OrderBook copy = book.copyInto(spare);
     spare = null; // the clearing thread's now
     copiedAt = System.nanoTime();
-    long at = state.cutAt;
     long token = ++clearings;
     context.pipeToSelf(
         CompletableFuture.supplyAsync(
@@ -1526,18 +1539,16 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     }
     org.slf4j.LoggerFactory.getLogger(Market.class)
         .warn(
-            "slow epoch {} of {}: {} ms from its tick to its result written: cut written in {} ms,"
-                + " book copied in {}, clearing thread free after {}, cleared in {}, result back"
-                + " after {}, result written in {}",
+            "slow epoch {} of {}: its result written {} ms after its tick; from the tick, in ms:"
+                + " book copied {}, cleared from {} to {}, cut written {}, result taken {}",
             e.epoch(),
             model,
             millis(now - ticked),
+            millis(copiedAt - ticked),
+            millis(clearStartedAt - ticked),
+            millis(clearStartedAt + clearNanos - ticked),
             millis(cutWrittenAt - ticked),
-            millis(copiedAt - cutWrittenAt),
-            millis(clearStartedAt - copiedAt),
-            millis(clearNanos),
-            millis(computedAt - clearStartedAt - clearNanos),
-            millis(now - computedAt));
+            millis(computedAt - ticked));
   }
 
   private static long millis(long nanos) {
