@@ -2094,7 +2094,16 @@ public final class OrderBook {
       return copy();
     }
     spare.bids.copyFrom(bids);
-    spare.windows.clear();
+    // a window the spare still holds is copied into (its arrays reused), one it lacks is copied
+    spare.windows.values().removeIf(w -> windows.get(w.id()) == null);
+    for (WindowCapacity w : windows.values()) {
+      WindowCapacity mine = spare.windows.get(w.id());
+      if (mine != null && mine.spec == w.spec) {
+        mine.copyFrom(w);
+      } else {
+        spare.windows.put(w.id(), new WindowCapacity(w));
+      }
+    }
     spare.requeueSpecs.clear();
     spare.copyRestFrom(this);
     // what a fresh copy starts without: the order by start and the epoch's gained windows are
@@ -2115,14 +2124,14 @@ public final class OrderBook {
     this.pricing = o.pricing;
     this.repair = repair;
     this.bids = new BidStore(o.bids);
-    copyRestFrom(o);
-  }
-
-  /** Copies everything but the bids from {@code o} into this book, whose windows are empty. */
-  private void copyRestFrom(OrderBook o) {
     for (WindowCapacity w : o.windows.values()) {
       windows.put(w.id(), new WindowCapacity(w));
     }
+    copyRestFrom(o);
+  }
+
+  /** Copies everything but the bids and the windows from {@code o} into this book. */
+  private void copyRestFrom(OrderBook o) {
     this.windowsChanged = true; // the order by start is rebuilt from these windows
     o.requeueSpecs.forEach(this.requeueSpecs::put);
     this.gains = o.gains.clone();

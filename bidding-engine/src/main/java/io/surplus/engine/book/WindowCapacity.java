@@ -85,6 +85,30 @@ final class WindowCapacity {
     this.leases.addAll(o.leases);
   }
 
+  /**
+   * Makes this window, a copy of {@code o} from an earlier epoch (the same spec), equal to a fresh
+   * {@link #WindowCapacity(WindowCapacity) copy} of {@code o} again, reusing its arrays: offered
+   * and free nodes and leases copied, the epoch's profile and the run caches made stale, the repair
+   * pass's fills and the index positions forgotten.
+   */
+  void copyFrom(WindowCapacity o) {
+    this.end = o.end;
+    if (cap.length == o.cap.length) {
+      System.arraycopy(o.cap, 0, cap, 0, cap.length);
+    } else {
+      cap = o.cap.clone();
+    }
+    free.copyFrom(o.free);
+    leases.clear();
+    leases.addAll(o.leases);
+    copiedInEpoch = -1;
+    version++;
+    position[0] = -1;
+    position[1] = -1;
+    fillCount = 0;
+    fillsEpoch = -1;
+  }
+
   long id() {
     return spec.id();
   }
