@@ -31,9 +31,6 @@ import org.openjdk.jmh.annotations.Warmup;
  *       that gained capacity in their range. Target <= 2 ms.
  *   <li>{@code copy}: {@link OrderBook#copy()} of that same book at its next epoch's cut (the 1,000
  *       new bids still pending), as a market takes one to clear on another thread. Target <= 5 ms.
- *   <li>{@code copyIntoSpare}: the same copy made with {@link OrderBook#copyInto} in the book the
- *       last epoch replaced (its arrays grown past this book, as a few epochs leave them): run with
- *       {@code -prof gc} to see what each of the two allocates.
  *   <li>{@code depth}: {@link OrderBook#depth(long)} of that same book, as a market renders its
  *       view after every epoch, on its own actor.
  * </ul>
@@ -64,7 +61,6 @@ public class ClearingEpochBenchmark {
   private BidSpec[] newBids;
   private WindowSpec[] newWindows;
   private OrderBook book;
-  private OrderBook spare;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -96,11 +92,6 @@ public class ClearingEpochBenchmark {
       for (WindowSpec w : newWindows) {
         book.offer(w, Markets.NOW);
       }
-      // a spare as a market holds one after a few epochs: its arrays grown past this book's bids
-      spare =
-          params.getBenchmark().endsWith("copyIntoSpare")
-              ? book.copyInto(OrderBook.restore(cleared))
-              : null;
     }
   }
 
@@ -117,11 +108,6 @@ public class ClearingEpochBenchmark {
   @Benchmark
   public OrderBook copy() {
     return book.copy();
-  }
-
-  @Benchmark
-  public OrderBook copyIntoSpare() {
-    return book.copyInto(spare);
   }
 
   /** The depth a market publishes in its view after each epoch, of the same book as {@link #copy}. */

@@ -720,7 +720,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   private OrderBook spare;
 
-  /** An epoch whose cut took longer than this to be durable is logged with where its time went. */
+  /** An epoch slower than this from its tick to its result written is logged, stage by stage. */
   private static final long SLOW_EPOCH_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
 
   /**
