@@ -235,7 +235,12 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   /** The copy taken at the cut has cleared on the clearing thread. */
   private record EpochComputed(
-      long token, OrderBook cleared, EpochResult result, long startedNanos, long nanos)
+      long token,
+      OrderBook cleared,
+      EpochResult result,
+      long copiedAt,
+      long startedNanos,
+      long nanos)
       implements Command {}
 
   /** Clearing the copy threw: the market restarts from its journal and clears that cut again. */
@@ -720,21 +725,18 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   private OrderBook spare;
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Market.class);
+
   /** An epoch slower than this from its tick to its result written is logged, stage by stage. */
   private static final long SLOW_EPOCH_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
 
   /**
-   * When the epoch under way reached each stage (System.nanoTime): the tick that cut it, its copy
-   * made, its cut written, its result taken by the market; with the clearing thread's own start and
-   * time, for the slow-epoch log.
+   * When the epoch under way was cut by its tick, and when its cut was written (System.nanoTime),
+   * for the slow-epoch log; the clearing's own stages come back with its result.
    */
   private long tickedAt;
 
   private long cutWrittenAt;
-  private long copiedAt;
-  private long computedAt;
-  private long clearStartedAt;
-  private long clearNanos;
 
   /**
    * Replies owed to commands written while an epoch cleared whose answer depends on it (a cancel,
@@ -1112,7 +1114,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
                                 io.surplus.engine.whatif.Quote.of(copy, c.bid(), c.atMillis()),
                                 false);
                       } catch (RuntimeException e) { // a bug: the caller gets a 503, not silence
-                        org.slf4j.LoggerFactory.getLogger(Market.class).error("quote failed", e);
+                        LOG.error("quote failed", e);
                         answer = new Quoted(null, true);
                       }
                       c.replyTo().tell(answer);
@@ -1479,14 +1481,15 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     }
     OrderBook copy = book.copyInto(spare);
     spare = null; // the clearing thread's now
-    copiedAt = System.nanoTime();
+    long copiedAt = System.nanoTime();
     long token = ++clearings;
     context.pipeToSelf(
         CompletableFuture.supplyAsync(
             () -> {
               long started = System.nanoTime();
               EpochResult r = copy.clear(at);
-              return new EpochComputed(token, copy, r, started, System.nanoTime() - started);
+              return new EpochComputed(
+                  token, copy, r, copiedAt, started, System.nanoTime() - started);
             },
             clearing),
         (done, failure) -> failure == null ? done : new EpochFailed(token, failure));
@@ -1503,16 +1506,14 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     }
     spare = state.book; // read by nobody from here on: every reader copies it or reads state.book
     state.book = c.cleared();
-    computedAt = System.nanoTime();
-    clearStartedAt = c.startedNanos();
-    clearNanos = c.nanos();
+    long computedAt = System.nanoTime();
     measured(state, c.result(), c.nanos());
     EpochCleared e = EpochCleared.of(state.cutAt, c.result());
     return Effect()
         .persist(e)
         .thenRun(
             s -> {
-              logIfSlow(e);
+              logIfSlow(e, c, computedAt);
               List<Deferred> owed = List.copyOf(deferred);
               deferred.clear();
               for (Deferred d : owed) {
@@ -1530,25 +1531,24 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    * written, with the time of each stage: what a subscriber's lag is made of, to read beside the
    * metrics.
    */
-  private void logIfSlow(EpochCleared e) {
+  private void logIfSlow(EpochCleared e, EpochComputed c, long computedAt) {
     long now = System.nanoTime();
     long ticked = tickedAt;
     tickedAt = 0; // an epoch cleared again at recovery has no tick of its own
     if (ticked == 0 || now - ticked < SLOW_EPOCH_NANOS) {
       return;
     }
-    org.slf4j.LoggerFactory.getLogger(Market.class)
-        .warn(
-            "slow epoch {} of {}: its result written {} ms after its tick; from the tick, in ms:"
-                + " book copied {}, cleared from {} to {}, cut written {}, result taken {}",
-            e.epoch(),
-            model,
-            millis(now - ticked),
-            millis(copiedAt - ticked),
-            millis(clearStartedAt - ticked),
-            millis(clearStartedAt + clearNanos - ticked),
-            millis(cutWrittenAt - ticked),
-            millis(computedAt - ticked));
+    LOG.warn(
+        "slow epoch {} of {}: its result written {} ms after its tick; from the tick, in ms:"
+            + " book copied {}, cleared from {} to {}, cut written {}, result taken {}",
+        e.epoch(),
+        model,
+        millis(now - ticked),
+        millis(c.copiedAt() - ticked),
+        millis(c.startedNanos() - ticked),
+        millis(c.startedNanos() + c.nanos() - ticked),
+        millis(cutWrittenAt - ticked),
+        millis(computedAt - ticked));
   }
 
   private static long millis(long nanos) {
