@@ -23,6 +23,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -392,13 +393,27 @@ public final class Api {
   }
 
   private void record(long started, String method, String template, HttpResponse r) {
-    Timer.builder("surplus.http.requests")
-        .tag("method", method)
-        .tag("route", template)
-        .tag("status", Integer.toString(r.status().intValue()))
+    timers
+        .computeIfAbsent(new TimerKey(method, template, r.status().intValue()), this::timer)
+        .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** What names a request timer: method, route template, status. */
+  private record TimerKey(String method, String template, int status) {}
+
+  /**
+   * The request timers, each looked up in the registry once: building a meter's id per request cost
+   * every read a builder, its tags and a registry lookup.
+   */
+  private final ConcurrentHashMap<TimerKey, Timer> timers = new ConcurrentHashMap<>();
+
+  private Timer timer(TimerKey k) {
+    return Timer.builder("surplus.http.requests")
+        .tag("method", k.method())
+        .tag("route", k.template())
+        .tag("status", Integer.toString(k.status()))
         .publishPercentileHistogram(false)
-        .register(metrics)
-        .record(Duration.ofNanos(System.nanoTime() - started));
+        .register(metrics);
   }
 
   private CompletionStage<Principal> principal(Endpoint e, HttpRequest request) {

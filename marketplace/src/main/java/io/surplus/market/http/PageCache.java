@@ -18,6 +18,7 @@ import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.util.ByteString;
 
 /**
  * Public pages that every reader shares, rendered once and served from memory for {@link #ttl}: the
@@ -192,7 +193,10 @@ public final class PageCache {
       return HttpResponse.create().withStatus(StatusCodes.NOT_MODIFIED).addHeader(etag);
     }
     return HttpResponse.create()
-        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, page.json()))
+        // a page's bytes are never written again: every response shares them, none copies them
+        .withEntity(
+            HttpEntities.create(
+                ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(page.json())))
         .addHeader(etag);
   }
 

@@ -36,6 +36,7 @@ import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.util.ByteString;
 
 /**
  * Public market data from the live books ({@code /v1/markets}, the aggregated depth) and the
@@ -290,6 +291,15 @@ public final class MarketRoutes {
 
   /** Sends a view's bytes with its entity tag; a client that has them gets a 304. */
   private static CompletionStage<HttpResponse> send(Call call, String etag, byte[] json) {
+    return send(call, etag, ByteString.fromArrayUnsafe(json));
+  }
+
+  /**
+   * Sends {@code json} with its entity tag. The bytes are a view's, rendered once and never written
+   * again, so every response shares them instead of copying them (at a full book the book's bytes
+   * were a fifth of what the reads allocated).
+   */
+  private static CompletionStage<HttpResponse> send(Call call, String etag, ByteString json) {
     RawHeader tag = RawHeader.create("ETag", etag);
     Optional<String> ifNoneMatch = call.header("If-None-Match");
     if (ifNoneMatch.isPresent() && EntityTags.matches(ifNoneMatch.get(), etag)) {
@@ -327,7 +337,7 @@ public final class MarketRoutes {
     }
     json[at++] = ']';
     json[at++] = '}';
-    return send(call, etag.append('"').toString(), java.util.Arrays.copyOf(json, at));
+    return send(call, etag.append('"').toString(), ByteString.fromArrayUnsafe(json, 0, at));
   }
 
   /** {@code GET /v1/markets/{gpuModel}}: one market's line of the list, its rules included. */
