@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -43,6 +44,11 @@ import org.apache.pekko.stream.QueueOfferResult;
  * stops reading costs the others nothing and never silently loses a message. The same holds for the
  * rare event that cannot be rendered (its streams are closed with {@code 1011}) and for the node
  * shutting down (every stream is closed with {@code 1001}).
+ *
+ * <p>Heartbeats come from here too, on one timer for every stream: a stream sent nothing for two
+ * thirds of the heartbeat period is sent {@code {"type":"heartbeat"}} at the next of the ticks a
+ * third of a period apart, so no stream is silent for longer than the period (and the timer's
+ * lateness). A per-stream idle timer cost each delivery a timer cancelled and another scheduled.
  */
 public final class StreamFanOut {
 
@@ -51,14 +57,51 @@ public final class StreamFanOut {
 
   /**
    * An open stream: the markets it follows, the account whose lease notices it gets ({@code <= 0}:
-   * none), its queue, and where the close code and reason go when the fan-out cuts it off.
+   * none), its queue, and where the close code and reason go when the fan-out cuts it off. Two
+   * streams are never equal, however alike. Only the fan-out's actor reads and writes when it was
+   * last sent something.
    */
-  public record Subscriber(
-      Set<String> markets,
-      List<String> followed,
-      long account,
-      BoundedSourceQueue<Message> queue,
-      AtomicReference<ClosingWebSocket.Close> close) {}
+  public static final class Subscriber {
+    private final Set<String> markets;
+    private final List<String> followed;
+    private final long account;
+    private final BoundedSourceQueue<Message> queue;
+    private final AtomicReference<ClosingWebSocket.Close> close;
+    private long lastSentNanos;
+
+    public Subscriber(
+        Set<String> markets,
+        List<String> followed,
+        long account,
+        BoundedSourceQueue<Message> queue,
+        AtomicReference<ClosingWebSocket.Close> close) {
+      this.markets = markets;
+      this.followed = followed;
+      this.account = account;
+      this.queue = queue;
+      this.close = close;
+    }
+
+    public Set<String> markets() {
+      return markets;
+    }
+
+    public List<String> followed() {
+      return followed;
+    }
+
+    public long account() {
+      return account;
+    }
+
+    public BoundedSourceQueue<Message> queue() {
+      return queue;
+    }
+
+    public AtomicReference<ClosingWebSocket.Close> close() {
+      return close;
+    }
+  }
 
   /** A stream opens: it is sent {@code subscribed}, then every event it wants. */
   public record Join(Subscriber subscriber) implements Command {}
@@ -72,6 +115,14 @@ public final class StreamFanOut {
   private enum Continue implements Command {
     INSTANCE
   }
+
+  /** Time to send a heartbeat to the streams that have been idle (the timer's, or a test's). */
+  enum Heartbeat implements Command {
+    INSTANCE
+  }
+
+  /** What a stream is sent when its markets have been quiet, rendered once. */
+  static final Message HEARTBEAT_MESSAGE = TextMessage.create("{\"type\":\"heartbeat\"}");
 
   /**
    * How an event reaches many streams: {@code chunk} streams at a time, {@code pause} between two
@@ -160,6 +211,8 @@ public final class StreamFanOut {
   private final int buffer;
   private final Meters meters;
   private final Pacing pacing;
+  private final long idleNanos;
+  private final LongSupplier nanoClock;
 
   /** Deliveries under way, oldest first: each stream gets its events in publication order. */
   private final java.util.ArrayDeque<Delivery> deliveries = new java.util.ArrayDeque<>();
@@ -175,12 +228,16 @@ public final class StreamFanOut {
       BiFunction<List<String>, Map<String, Long>, String> subscribed,
       int buffer,
       Meters meters,
-      Pacing pacing) {
+      Pacing pacing,
+      Duration heartbeat,
+      LongSupplier nanoClock) {
     this.context = context;
     this.subscribed = subscribed;
     this.buffer = buffer;
     this.meters = meters;
     this.pacing = pacing;
+    this.idleNanos = heartbeat.toNanos() / 3 * 2;
+    this.nanoClock = nanoClock;
   }
 
   /**
@@ -188,26 +245,67 @@ public final class StreamFanOut {
    * confirmed, then serves. {@code subscribed} renders a stream's first message from the markets it
    * follows and the latest epoch of each market this fan-out has passed on (so the first epoch the
    * stream gets is the next one); {@code buffer} is each stream's queue size; {@code pacing} how an
-   * event reaches many streams.
+   * event reaches many streams; {@code heartbeat} the longest a stream stays silent.
    */
   public static Behavior<Command> create(
       MarketTopics topics,
       BiFunction<List<String>, Map<String, Long>, String> subscribed,
       int buffer,
       MeterRegistry registry,
-      Pacing pacing) {
+      Pacing pacing,
+      Duration heartbeat) {
+    return create(
+        topics,
+        subscribed,
+        buffer,
+        registry,
+        pacing,
+        heartbeat,
+        heartbeat.dividedBy(3),
+        System::nanoTime);
+  }
+
+  /**
+   * As above, with heartbeat ticks {@code tick} apart and the time read from {@code nanoClock}: a
+   * test's clock and ticks of its own make the heartbeats deterministic.
+   */
+  static Behavior<Command> create(
+      MarketTopics topics,
+      BiFunction<List<String>, Map<String, Long>, String> subscribed,
+      int buffer,
+      MeterRegistry registry,
+      Pacing pacing,
+      Duration heartbeat,
+      Duration tick,
+      LongSupplier nanoClock) {
+    if (heartbeat.isNegative() || heartbeat.isZero() || tick.isNegative() || tick.isZero()) {
+      throw new IllegalArgumentException(
+          "the heartbeat and its tick must be positive: " + heartbeat + ", " + tick);
+    }
     return Behaviors.withStash(
         STASH,
         stash ->
             Behaviors.setup(
-                context -> {
-                  ActorRef<Object> events = context.messageAdapter(Object.class, Published::new);
-                  subscribe(context, "epochs", topics.epochs(), events.narrow());
-                  subscribe(context, "revocations", topics.revocations(), events.narrow());
-                  subscribe(context, "lease-notices", topics.leaseNotices(), events.narrow());
-                  return new StreamFanOut(context, subscribed, buffer, new Meters(registry), pacing)
-                      .starting(stash, topics, events, new HashMap<>());
-                }));
+                context ->
+                    Behaviors.withTimers(
+                        timers -> {
+                          ActorRef<Object> events =
+                              context.messageAdapter(Object.class, Published::new);
+                          subscribe(context, "epochs", topics.epochs(), events.narrow());
+                          subscribe(context, "revocations", topics.revocations(), events.narrow());
+                          subscribe(
+                              context, "lease-notices", topics.leaseNotices(), events.narrow());
+                          timers.startTimerWithFixedDelay(Heartbeat.INSTANCE, tick);
+                          return new StreamFanOut(
+                                  context,
+                                  subscribed,
+                                  buffer,
+                                  new Meters(registry),
+                                  pacing,
+                                  heartbeat,
+                                  nanoClock)
+                              .starting(stash, topics, events, new HashMap<>());
+                        })));
   }
 
   /**
@@ -258,6 +356,7 @@ public final class StreamFanOut {
               publish(p.event()); // no stream has joined yet: nobody wants it
               return Behaviors.same();
             })
+        .onMessage(Heartbeat.class, h -> Behaviors.same()) // no stream yet
         .onAnyMessage(
             m -> {
               stash.stash(m);
@@ -270,6 +369,7 @@ public final class StreamFanOut {
     return Behaviors.receive(Command.class)
         .onMessage(Published.class, p -> same(() -> publish(p.event())))
         .onMessage(Continue.class, c -> same(this::deliver))
+        .onMessage(Heartbeat.class, h -> same(this::heartbeat))
         .onMessage(Join.class, j -> same(() -> join(j.subscriber())))
         .onMessage(Leave.class, l -> same(() -> leave(l.subscriber())))
         .onMessage(TopicTaken.class, t -> Behaviors.same())
@@ -288,6 +388,7 @@ public final class StreamFanOut {
         != QueueOfferResult.enqueued()) {
       return; // the stream is already gone
     }
+    s.lastSentNanos = nanoClock.getAsLong();
     for (String m : s.markets()) {
       byMarket.computeIfAbsent(m, k -> new ArrayList<>()).add(s);
     }
@@ -365,6 +466,46 @@ public final class StreamFanOut {
   }
 
   /**
+   * Sends the heartbeat to every stream that has been sent nothing for {@link #idleNanos}. A stream
+   * that refuses it (gone, or full) is let go as a delivery would let it go.
+   */
+  private void heartbeat() {
+    long now = nanoClock.getAsLong();
+    Set<Subscriber> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<Subscriber> gone = new ArrayList<>();
+    for (List<Subscriber> streams : byMarket.values()) {
+      for (Subscriber s : streams) {
+        if (seen.add(s)
+            && now - s.lastSentNanos >= idleNanos
+            && !offer(s, HEARTBEAT_MESSAGE, now)) {
+          gone.add(s);
+        }
+      }
+    }
+    gone.forEach(this::leave);
+  }
+
+  /**
+   * Offers {@code m} to {@code s}: false when {@code s} is gone, or had read none of its last
+   * {@code buffer} messages and is cut off now (it has missed nothing so far, and will miss nothing
+   * silently: what it was sent still goes out before the close frame). Either way it is to be let
+   * go.
+   */
+  private boolean offer(Subscriber s, Message m, long now) {
+    QueueOfferResult r = s.queue().offer(m);
+    if (r == QueueOfferResult.enqueued()) {
+      s.lastSentNanos = now;
+      return true;
+    }
+    if (r == QueueOfferResult.dropped()) {
+      s.close().set(tooSlow(buffer));
+      s.queue().complete();
+      meters.cutOff.increment();
+    }
+    return false;
+  }
+
+  /**
    * Offers the oldest delivery's next share (all of it when not paced), then asks for the next
    * share after the pause. A stream that left meanwhile refuses the offer and is let go again.
    */
@@ -375,19 +516,11 @@ public final class StreamFanOut {
     }
     int end = pacing.chunk() <= 0 ? d.to.length : Math.min(d.to.length, d.next + pacing.chunk());
     List<Subscriber> gone = null;
+    long now = nanoClock.getAsLong();
     for (int i = d.next; i < end; i++) {
       Subscriber s = d.to[i];
-      QueueOfferResult r = s.queue().offer(d.message);
-      if (r == QueueOfferResult.enqueued()) {
+      if (offer(s, d.message, now)) {
         continue;
-      }
-      if (r == QueueOfferResult.dropped()) {
-        // the queue is full: the client has read none of the last `buffer` messages. Cut it off now
-        // (it has missed nothing so far, and will miss nothing silently); the messages already
-        // queued still go out before the close frame.
-        s.close().set(tooSlow(buffer));
-        s.queue().complete();
-        meters.cutOff.increment();
       }
       if (gone == null) {
         gone = new ArrayList<>(1);

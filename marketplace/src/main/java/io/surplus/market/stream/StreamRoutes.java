@@ -35,7 +35,6 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.ws.Message;
-import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -64,7 +63,10 @@ public final class StreamRoutes {
   /** {@link #CLIENT_BUFFER_KEY} unless configured: about a minute of every market's epochs. */
   public static final int DEFAULT_CLIENT_BUFFER = 256;
 
-  /** Heartbeat period on an otherwise idle stream. */
+  /** The longest a stream stays silent: its heartbeat period ({@code surplus.stream.heartbeat}). */
+  public static final String HEARTBEAT_KEY = "surplus.stream.heartbeat";
+
+  /** {@link #HEARTBEAT_KEY} unless configured. */
   public static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
   public record EpochMessage(
@@ -117,9 +119,6 @@ public final class StreamRoutes {
   /** A new stream token: {@code POST /v1/stream/tokens}. */
   public record TokenReply(String token, long account, String expiresAt) {}
 
-  /** A heartbeat, rendered once. */
-  private static final Message HEARTBEAT_MESSAGE = TextMessage.create("{\"type\":\"heartbeat\"}");
-
   private final Settings settings;
   private final StreamTokens tokens;
   private final MarketViews views;
@@ -153,7 +152,8 @@ public final class StreamRoutes {
                 (followed, seen) -> Json.write(subscribed(followed, seen)),
                 clientBuffer,
                 metrics,
-                pacing(config)),
+                pacing(config),
+                config.hasPath(HEARTBEAT_KEY) ? config.getDuration(HEARTBEAT_KEY) : HEARTBEAT),
             "stream-fan-out",
             Props.empty());
     this.sockets = new ClosingWebSocket(system);
@@ -309,8 +309,7 @@ public final class StreamRoutes {
                 (s, done) -> {
                   done.whenComplete((d, failure) -> fanOut.tell(new StreamFanOut.Leave(s)));
                   return NotUsed.getInstance();
-                })
-            .keepAlive(HEARTBEAT, () -> HEARTBEAT_MESSAGE);
+                });
     Flow<Message, Message, NotUsed> flow = Flow.fromSinkAndSourceCoupled(Sink.ignore(), events);
     return CompletableFuture.completedFuture(sockets.handle(upgrade.get(), flow, close));
   }

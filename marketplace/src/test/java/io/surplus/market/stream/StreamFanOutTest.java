@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -48,6 +49,10 @@ class StreamFanOutTest {
   private record Stream(StreamFanOut.Subscriber subscriber, BlockingQueue<String> received) {}
 
   private static Stream stream() {
+    return stream(MARKET);
+  }
+
+  private static Stream stream(String market) {
     Pair<BoundedSourceQueue<Message>, Source<Message, org.apache.pekko.NotUsed>> q =
         Source.<Message>queue(64).preMaterialize(KIT.system());
     BlockingQueue<String> received = new LinkedBlockingQueue<>();
@@ -55,7 +60,7 @@ class StreamFanOutTest {
         .runWith(Sink.foreach(m -> received.add(m.asTextMessage().getStrictText())), KIT.system());
     return new Stream(
         new StreamFanOut.Subscriber(
-            Set.of(MARKET), List.of(MARKET), 0, q.first(), new AtomicReference<>()),
+            Set.of(market), List.of(market), 0, q.first(), new AtomicReference<>()),
         received);
   }
 
@@ -81,7 +86,8 @@ class StreamFanOutTest {
                 (followed, seen) -> "subscribed " + seen,
                 64,
                 new SimpleMeterRegistry(),
-                pacing),
+                pacing,
+                StreamRoutes.HEARTBEAT),
             name);
     List<Stream> streams = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -113,6 +119,68 @@ class StreamFanOutTest {
     assertEquals("subscribed " + Map.of(MARKET, 3L), next(late));
     assertTrue(late.received().isEmpty(), "nothing before the next epoch");
     return all;
+  }
+
+  private static MarketTopics topics(String name) {
+    return new MarketTopics(
+        KIT.spawn(Market.epochTopic(), name + "-epochs"),
+        KIT.spawn(Market.revocationTopic(), name + "-revocations"),
+        KIT.spawn(Market.leaseNoticeTopic(), name + "-notices"),
+        KIT.spawn(Market.viewTopic(), name + "-views"));
+  }
+
+  private static void publish(MarketTopics topics, String market, long epoch) {
+    topics
+        .epochs()
+        .tell(
+            Topic.publish(
+                new Market.EpochPublished(market, epoch, 1_000 * epoch, 0, 0, 0, 0, new int[0])));
+  }
+
+  /**
+   * One timer for all streams: at a tick, a stream sent nothing for two thirds of the period gets a
+   * heartbeat, and a stream its markets keep busy gets none. The fan-out's clock and ticks are the
+   * test's (its own timer ticks once an hour), so nothing here waits on time.
+   */
+  @Test
+  void shouldSendTheHeartbeatOnlyToStreamsSentNothingForTwoThirdsOfItsPeriod() throws Exception {
+    String other = "H200-SXM-141GB";
+    MarketTopics topics = topics("beats");
+    AtomicLong clock = new AtomicLong();
+    ActorRef<StreamFanOut.Command> fanOut =
+        KIT.spawn(
+            StreamFanOut.create(
+                topics,
+                (followed, seen) -> "subscribed",
+                64,
+                new SimpleMeterRegistry(),
+                StreamFanOut.Pacing.AT_ONCE,
+                Duration.ofSeconds(15),
+                Duration.ofHours(1),
+                clock::get),
+            "beats");
+    Stream quiet = stream();
+    Stream busy = stream(other);
+    fanOut.tell(new StreamFanOut.Join(quiet.subscriber()));
+    fanOut.tell(new StreamFanOut.Join(busy.subscriber()));
+    assertEquals("subscribed", next(quiet));
+    assertEquals("subscribed", next(busy)); // both were last sent something at 0 s
+
+    clock.set(TimeUnit.SECONDS.toNanos(9)); // under 10 s (2/3 of 15): nobody is idle yet
+    fanOut.tell(StreamFanOut.Heartbeat.INSTANCE);
+    publish(topics, other, 1);
+    assertTrue(next(busy).contains("\"epoch\":1"), "the busy stream's epoch, at 9 s");
+
+    clock.set(TimeUnit.SECONDS.toNanos(12)); // quiet: 12 s since its last; busy: 3 s
+    fanOut.tell(StreamFanOut.Heartbeat.INSTANCE);
+    // fences: what each stream gets after the tick, through the topic, so after it
+    publish(topics, other, 2);
+    publish(topics, MARKET, 1);
+
+    assertEquals("{\"type\":\"heartbeat\"}", next(quiet), "one heartbeat, at 12 s only");
+    assertTrue(next(quiet).contains("\"epoch\":1"), "then its market's epoch: " + quiet);
+    assertTrue(next(busy).contains("\"epoch\":2"), "no heartbeat for the busy stream");
+    assertTrue(quiet.received().isEmpty() && busy.received().isEmpty(), "nothing else");
   }
 
   @Test
