@@ -115,10 +115,24 @@ tree_ticks() {
   echo "$total"
 }
 
+# The milliseconds the threads of a process and its descendants have spent runnable but waiting
+# for a core (the scheduler's run delay, /proc/<pid>/task/<tid>/schedstat), summed over threads.
+tree_wait() {
+  local total=0 pid t
+  for pid in "$@"; do
+    [[ -n $pid ]] || continue
+    t=$(cat /proc/"$pid"/task/*/schedstat 2>/dev/null | awk '{w += $2} END {printf "%.0f", w / 1e6}') && total=$((total + ${t:-0}))
+    # shellcheck disable=SC2046
+    t=$(tree_wait $(pgrep -P "$pid")) && total=$((total + t))
+  done
+  echo "$total"
+}
+
 # Samples CPU use every second into $1 until stopped, a line each: epoch millis, then cumulative
 # clock ticks of the whole box (all cores), of its idle time, of the service, of its Cassandra node
 # and of the load generator (the Maven process running simulation $2, with the JVM it forks, and
-# wrk when it makes the reads).
+# wrk when it makes the reads); then the milliseconds the threads of the same three have waited
+# for a core (tree_wait).
 sample_cpu() {
   local file=$1 sim=$2
   : >"$file"
@@ -128,7 +142,8 @@ sample_cpu() {
      cass=$(pgrep -f "var/load/cassandra.*CassandraDaemon" | head -1)
      echo "$(date +%s%3N) $(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)" \
        "$(awk '{print $14 + $15}' "/proc/$LOAD_SERVICE_PID/stat" 2>/dev/null || echo 0)" \
-       "$(tree_ticks "$cass")" "$(tree_ticks "$gen" $(pgrep -x wrk))"
+       "$(tree_ticks "$cass")" "$(tree_ticks "$gen" $(pgrep -x wrk))" \
+       "$(tree_wait "$LOAD_SERVICE_PID")" "$(tree_wait "$cass")" "$(tree_wait "$gen" $(pgrep -x wrk))"
    done >>"$file") &
   LOAD_CPU_SAMPLER_PID=$!
 }
@@ -228,7 +243,7 @@ run_load() {
       echo "== $sim: warming up for $warmup s (not measured)" >&2
       local warm_reads=""
       if ((wrk)); then
-        rm -f "$out/warmup/load-started"
+        rm -f "$out/warmup/load-started" "$out/warmup/subscribers-connected"
         wrk_reads "$reads_rate" "$warmup" "$out/warmup" &
         warm_reads=$!
       fi
@@ -241,7 +256,7 @@ run_load() {
     sample_cpu "$out/cpu.txt" "$sim"
     local marker="$out/.started" killer=""
     touch "$marker"
-    rm -f "$out/load-started" "$out/restarted-at"
+    rm -f "$out/load-started" "$out/subscribers-connected" "$out/restarted-at"
     if [[ -n $kill_after ]]; then
       props+=(-Dsurplus.killAfter="$kill_after")
       kill_and_restart "$kill_after" "$out" &
@@ -311,21 +326,23 @@ wrk_run() {
   [[ -s $dir/$name.properties ]]
 }
 
-# The reads of MarketReaders --wrk, rate $1 per second offered for $2 s: waits for the simulation
-# to start its load (<$3>/load-started), then runs wrk. 32 connections, each pausing after an
-# answer so that together they offer about the rate at 1 ms an answer (a slower answer lowers it:
-# the report gives what was answered).
+# The reads of MarketReaders --wrk, rate $1 per second offered for $2 s: waits until the
+# simulation has every subscriber connected (<$3>/subscribers-connected, written by it: the
+# steady state the figures describe, not the storm of connections opening), then runs wrk. 32
+# connections, each pausing after an answer so that together they offer about the rate at 1 ms an
+# answer (a slower answer lowers it: the report gives what was answered).
 wrk_reads() {
   local rate=$1 seconds=$2 dir=$3 pause
   pause=$(awk -v r="$rate" 'BEGIN { p = int(32000 / r) - 1; print (p < 0 ? 0 : p) }')
-  # (a simulation that fails before its load never writes it: the harness then stops this wait)
-  until [[ -e $dir/load-started ]]; do sleep 0.2; done
+  # (a simulation that fails before then never writes it: the harness then stops this wait)
+  until [[ -e $dir/subscribers-connected ]]; do sleep 0.2; done
   wrk_run reads "$pause" "$seconds" "$dir" WrkReads
 }
 
-# Stops wrk_reads $1 if it still waits for a load that never started (<$2>/load-started missing).
+# Stops wrk_reads $1 if it still waits for subscribers that never all connected
+# (<$2>/subscribers-connected missing).
 stop_waiting_reads() {
-  [[ -e $2/load-started ]] || kill "$1" 2>/dev/null || true
+  [[ -e $2/subscribers-connected ]] || kill "$1" 2>/dev/null || true
 }
 
 # One line on a JVM's stop-the-world pauses from its -Xlog:gc file: how many, median, p90, p99,

@@ -80,14 +80,30 @@ public final class ReadScenarios {
                             .check(status().is(200)))));
   }
 
+  /** How long the subscribers take to arrive, all of them: one after another, evenly. */
+  public static final int SUBSCRIBERS_RAMP_SECONDS = 10;
+
   /**
-   * {@code count} subscribers arriving over ten seconds, each reading its stream once a second
-   * until {@code seconds} after the last one arrived, then closing.
+   * {@code count} subscribers arriving over {@link #SUBSCRIBERS_RAMP_SECONDS}, each reading its
+   * stream once a second for {@code seconds} after it connected, then closing.
    */
   public PopulationBuilder subscribers(int count, int seconds, EpochLag lag) {
+    return subscribers(count, seconds, lag, () -> {});
+  }
+
+  /**
+   * As above, and {@code connected} is run as each subscriber's stream has opened: a simulation
+   * counts them to know when all are there.
+   */
+  public PopulationBuilder subscribers(int count, int seconds, EpochLag lag, Runnable connected) {
     return scenario("subscribers")
         .exec(s -> s.set("epochs", EpochLag.newSubscriberState()))
         .exec(ws("stream").connect("/v1/stream"))
+        .exec(
+            s -> {
+              connected.run();
+              return s;
+            })
         .during(Duration.ofSeconds(seconds))
         .on(
             exec(s -> s)
@@ -100,6 +116,6 @@ public final class ReadScenarios {
                           return s;
                         })))
         .exec(ws("stream").close())
-        .injectOpen(rampUsers(count).during(Duration.ofSeconds(10)));
+        .injectOpen(rampUsers(count).during(Duration.ofSeconds(SUBSCRIBERS_RAMP_SECONDS)));
   }
 }

@@ -149,8 +149,11 @@ public final class LoadReport {
 
   /**
    * Who used the box's CPU during the load phase, from the samples {@code ./surplus load} took
-   * every second ({@code cpu.txt}: millis, box ticks, idle ticks, service, Cassandra, generator):
-   * each as a share of the whole box (all cores), so a generator that eats the box shows.
+   * every second ({@code cpu.txt}: millis, box ticks, idle ticks, service, Cassandra, generator,
+   * then the milliseconds the threads of the last three waited for a core): each as a share of the
+   * whole box (all cores), so a generator that eats the box shows; and how long each one's threads
+   * were runnable but not running, per second of the load, summed over its threads (a request waits
+   * for a core while its thread does).
    */
   private void cpuShares(Properties sim) throws IOException {
     Path file = out.resolve("cpu.txt");
@@ -163,11 +166,11 @@ public final class LoadReport {
     long[] last = null;
     for (String line : Files.readAllLines(file)) {
       String[] f = line.trim().split("\\s+");
-      if (f.length != 6) {
+      if (f.length != 6 && f.length != 9) {
         continue;
       }
-      long[] v = new long[6];
-      for (int i = 0; i < 6; i++) {
+      long[] v = new long[9];
+      for (int i = 0; i < f.length; i++) {
         v[i] = Long.parseLong(f[i]);
       }
       if (v[0] >= from && v[0] <= to) {
@@ -186,6 +189,12 @@ public final class LoadReport {
       line(
           "CPU share of the box during the load: " + names[i],
           String.format("%.0f%%", 100 * (last[i + 2] - first[i + 2]) / box));
+    }
+    double seconds = (last[0] - first[0]) / 1000.0;
+    for (int i = 1; i < names.length && last[i + 5] > 0; i++) {
+      line(
+          "waiting for a core during the load (ms/s, all threads): " + names[i],
+          String.format("%.0f", (last[i + 5] - first[i + 5]) / seconds));
     }
   }
 
