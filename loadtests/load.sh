@@ -103,47 +103,51 @@ sample_heap() {
   LOAD_SAMPLER_PID=$!
 }
 
-# The CPU clock ticks a process and its descendants have used (0 for no process).
-tree_ticks() {
-  local total=0 pid t
+# Processes $@ and all their descendants, a pid a line (empty arguments skipped).
+tree_pids() {
+  local pid
   for pid in "$@"; do
     [[ -n $pid ]] || continue
-    t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) && total=$((total + t))
+    echo "$pid"
     # shellcheck disable=SC2046
-    t=$(tree_ticks $(pgrep -P "$pid")) && total=$((total + t))
+    tree_pids $(pgrep -P "$pid")
+  done
+}
+
+# The CPU clock ticks processes $@ have used (0 for none).
+ticks_of() {
+  local total=0 pid t
+  for pid in "$@"; do
+    t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) && total=$((total + t))
   done
   echo "$total"
 }
 
-# The milliseconds the threads of a process and its descendants have spent runnable but waiting
-# for a core (the scheduler's run delay, /proc/<pid>/task/<tid>/schedstat), summed over threads.
-tree_wait() {
-  local total=0 pid t
-  for pid in "$@"; do
-    [[ -n $pid ]] || continue
-    t=$(cat /proc/"$pid"/task/*/schedstat 2>/dev/null | awk '{w += $2} END {printf "%.0f", w / 1e6}') && total=$((total + ${t:-0}))
-    # shellcheck disable=SC2046
-    t=$(tree_wait $(pgrep -P "$pid")) && total=$((total + t))
-  done
-  echo "$total"
+# The milliseconds the threads of processes $@ have spent runnable but waiting for a core (the
+# scheduler's run delay, /proc/<pid>/task/<tid>/schedstat), summed over threads (0 for none).
+wait_of() {
+  local files=() pid
+  for pid in "$@"; do files+=(/proc/"$pid"/task/*/schedstat); done
+  cat "${files[@]}" 2>/dev/null </dev/null | awk '{w += $2} END {printf "%.0f", w / 1e6}'
 }
 
 # Samples CPU use every second into $1 until stopped, a line each: epoch millis, then cumulative
 # clock ticks of the whole box (all cores), of its idle time, of the service, of its Cassandra node
 # and of the load generator (the Maven process running simulation $2, with the JVM it forks, and
 # wrk when it makes the reads); then the milliseconds the threads of the same three have waited
-# for a core (tree_wait).
+# for a core (wait_of). Each one's process tree is walked once a sample.
 sample_cpu() {
   local file=$1 sim=$2
   : >"$file"
   (while sleep 1; do
-     local gen cass
-     gen=$(pgrep -f "simulationClass=io.surplus.load.$sim " | head -1)
-     cass=$(pgrep -f "var/load/cassandra.*CassandraDaemon" | head -1)
+     local cass_tree gen_tree
+     # shellcheck disable=SC2046
+     mapfile -t cass_tree < <(tree_pids $(pgrep -f "var/load/cassandra.*CassandraDaemon" | head -1))
+     # shellcheck disable=SC2046
+     mapfile -t gen_tree < <(tree_pids $(pgrep -f "simulationClass=io.surplus.load.$sim " | head -1) $(pgrep -x wrk))
      echo "$(date +%s%3N) $(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)" \
-       "$(awk '{print $14 + $15}' "/proc/$LOAD_SERVICE_PID/stat" 2>/dev/null || echo 0)" \
-       "$(tree_ticks "$cass")" "$(tree_ticks "$gen" $(pgrep -x wrk))" \
-       "$(tree_wait "$LOAD_SERVICE_PID")" "$(tree_wait "$cass")" "$(tree_wait "$gen" $(pgrep -x wrk))"
+       "$(ticks_of "$LOAD_SERVICE_PID")" "$(ticks_of "${cass_tree[@]}")" "$(ticks_of "${gen_tree[@]}")" \
+       "$(wait_of "$LOAD_SERVICE_PID")" "$(wait_of "${cass_tree[@]}")" "$(wait_of "${gen_tree[@]}")"
    done >>"$file") &
   LOAD_CPU_SAMPLER_PID=$!
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Market readers: {@code surplus.rate} anonymous book, market list, candle and trade reads per
@@ -87,8 +88,7 @@ public class MarketReaders extends MeasuredSimulation {
     setUp(load).protocols(Protocol.of(config)).assertions(checks);
   }
 
-  private final java.util.concurrent.atomic.AtomicInteger connected =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger connected = new AtomicInteger();
 
   /**
    * With wrk making the reads: once every subscriber's stream is open, tells the harness in {@code
@@ -99,16 +99,7 @@ public class MarketReaders extends MeasuredSimulation {
    */
   private void subscriberConnected() {
     if (connected.incrementAndGet() == config.subscribers()) {
-      allSubscribed();
-    }
-  }
-
-  private void allSubscribed() {
-    try {
-      java.nio.file.Files.writeString(
-          config.out().resolve(SUBSCRIBERS_CONNECTED), Long.toString(System.currentTimeMillis()));
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      tellHarness(config, SUBSCRIBERS_CONNECTED);
     }
   }
 
@@ -119,7 +110,7 @@ public class MarketReaders extends MeasuredSimulation {
   public void before() {
     super.before();
     if (!readsHere() && config.subscribers() == 0) {
-      allSubscribed(); // nobody to wait for
+      tellHarness(config, SUBSCRIBERS_CONNECTED); // nobody to wait for
     }
   }
 

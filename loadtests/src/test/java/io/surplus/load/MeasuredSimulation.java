@@ -22,11 +22,15 @@ public abstract class MeasuredSimulation extends Simulation {
   @Override
   public void before() {
     Results.loadStarts();
-    LoadConfig config = LoadConfig.fromSystemProperties(0, 0);
+    tellHarness(LoadConfig.fromSystemProperties(0, 0), "load-started");
+  }
+
+  /** Tells the harness that a moment came: {@code <out>/<file>} holds it (epoch millis). */
+  static void tellHarness(LoadConfig config, String file) {
     try {
       java.nio.file.Files.createDirectories(config.out());
       java.nio.file.Files.writeString(
-          config.out().resolve("load-started"), Long.toString(System.currentTimeMillis()));
+          config.out().resolve(file), Long.toString(System.currentTimeMillis()));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

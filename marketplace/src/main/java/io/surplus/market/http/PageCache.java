@@ -12,13 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.util.ByteString;
 
 /**
  * Public pages that every reader shares, rendered once and served from memory for {@link #ttl}: the
@@ -187,17 +183,7 @@ public final class PageCache {
   }
 
   private static HttpResponse sendNow(Api.Call call, Page page) {
-    RawHeader etag = RawHeader.create("ETag", page.etag());
-    Optional<String> ifNoneMatch = call.header("If-None-Match");
-    if (ifNoneMatch.isPresent() && EntityTags.matches(ifNoneMatch.get(), page.etag())) {
-      return HttpResponse.create().withStatus(StatusCodes.NOT_MODIFIED).addHeader(etag);
-    }
-    return HttpResponse.create()
-        // a page's bytes are never written again: every response shares them, none copies them
-        .withEntity(
-            HttpEntities.create(
-                ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(page.json())))
-        .addHeader(etag);
+    return EntityTags.json(call, page.etag(), page.json(), page.json().length);
   }
 
   /** A strong tag of the page's bytes: the first 96 bits of their SHA-256. */

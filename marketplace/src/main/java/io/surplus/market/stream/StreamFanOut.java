@@ -471,7 +471,7 @@ public final class StreamFanOut {
    */
   private void heartbeat() {
     long now = nanoClock.getAsLong();
-    Set<Subscriber> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    Set<Subscriber> seen = new java.util.HashSet<>(); // a stream of several markets, once
     List<Subscriber> gone = new ArrayList<>();
     for (List<Subscriber> streams : byMarket.values()) {
       for (Subscriber s : streams) {

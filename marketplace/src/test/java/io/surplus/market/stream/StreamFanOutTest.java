@@ -73,12 +73,7 @@ class StreamFanOutTest {
   /** Each of {@code n} streams' messages after three epochs published through the topic. */
   private static List<List<String>> deliver(StreamFanOut.Pacing pacing, int n, String name)
       throws InterruptedException {
-    MarketTopics topics =
-        new MarketTopics(
-            KIT.spawn(Market.epochTopic(), name + "-epochs"),
-            KIT.spawn(Market.revocationTopic(), name + "-revocations"),
-            KIT.spawn(Market.leaseNoticeTopic(), name + "-notices"),
-            KIT.spawn(Market.viewTopic(), name + "-views"));
+    MarketTopics topics = topics(name);
     ActorRef<StreamFanOut.Command> fanOut =
         KIT.spawn(
             StreamFanOut.create(
@@ -99,11 +94,7 @@ class StreamFanOutTest {
       assertEquals("subscribed {}", next(s)); // its subscriptions are live from here on
     }
     for (long epoch = 1; epoch <= 3; epoch++) {
-      topics
-          .epochs()
-          .tell(
-              Topic.publish(
-                  new Market.EpochPublished(MARKET, epoch, 1_000 * epoch, 0, 0, 0, 0, new int[0])));
+      publish(topics, MARKET, epoch);
     }
     List<List<String>> all = new ArrayList<>();
     for (Stream s : streams) {
