@@ -608,8 +608,7 @@ public final class Account
                 if (ctx != null) {
                   timers.startTimerWithFixedDelay(
                       ReconcileTick.INSTANCE, pendingGrace.dividedBy(2).plusMillis(1));
-                  if (state.ledger.bids.values().stream()
-                      .anyMatch(b -> b.status() == BidStatus.PENDING)) {
+                  if (!state.ledger.pending.isEmpty()) {
                     ctx.getSelf().tell(ReconcileTick.RECOVERED);
                   }
                 }
@@ -1201,8 +1200,9 @@ public final class Account
     boolean confirmOnly = t == ReconcileTick.RECOVERED;
     long cutoff =
         confirmOnly ? Long.MAX_VALUE : System.currentTimeMillis() - pendingGrace.toMillis();
-    for (BidEntry b : s.ledger.bids.values()) {
-      if (b.status() == BidStatus.PENDING && b.atMillis() < cutoff && reconciling.add(b.bidId())) {
+    for (long id : s.ledger.pending) {
+      BidEntry b = s.ledger.bids.get(id);
+      if (b.atMillis() < cutoff && reconciling.add(b.bidId())) {
         long bidId = b.bidId();
         ctx.pipeToSelf(
             books.inBook(b.market(), bidId),

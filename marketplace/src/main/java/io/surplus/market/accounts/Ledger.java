@@ -7,6 +7,7 @@ import io.surplus.market.accounts.Account.BidStatus;
 import io.surplus.market.accounts.Account.LeaseEntry;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -22,6 +23,14 @@ import java.util.Map;
 final class Ledger {
 
   final LinkedHashMap<Long, BidEntry> bids = new LinkedHashMap<>();
+
+  /**
+   * The bids still {@link BidStatus#PENDING} (reserved, their placement not yet confirmed), in the
+   * order they were reserved: what the reconciler asks the markets about, without walking every bid
+   * the account holds (tens of thousands for a large bidder) each time it runs.
+   */
+  final LinkedHashSet<Long> pending = new LinkedHashSet<>();
+
   final Map<String, Long> byIdempotencyKey = new HashMap<>();
   final Map<String, Long> lastEpochByMarket = new HashMap<>();
 
@@ -54,9 +63,11 @@ final class Ledger {
               e.atMillis(),
               BidStatus.PENDING));
       byIdempotencyKey.put(e.idempotencyKey(), e.bidId());
+      pending.add(e.bidId());
       reserved += e.reserve();
     } else if (event instanceof Account.BidConfirmed e) {
       bids.computeIfPresent(e.bidId(), (k, b) -> b.withStatus(BidStatus.OPEN));
+      pending.remove(e.bidId());
     } else if (event instanceof Account.BidClosed e) {
       close(e.bidId(), e.status());
     } else if (event instanceof Account.EpochRecorded e) {
@@ -172,6 +183,7 @@ final class Ledger {
       return;
     }
     bids.put(bidId, b.withStatus(status));
+    pending.remove(bidId);
     reserved -= b.reserved();
     closedBids++;
     if (closedBids > Account.CLOSED_BIDS_KEPT) {
@@ -218,6 +230,9 @@ final class Ledger {
     for (BidEntry b : s.bids()) {
       l.bids.put(b.bidId(), b);
       l.byIdempotencyKey.put(b.idempotencyKey(), b.bidId());
+      if (b.status() == BidStatus.PENDING) {
+        l.pending.add(b.bidId());
+      }
     }
     l.lastEpochByMarket.putAll(s.lastEpochByMarket());
     l.lastRevocationByMarket.putAll(s.lastRevocationByMarket());

@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
@@ -246,10 +247,8 @@ public final class Api {
               .getHeader(TimeoutAccess.class)
               .ifPresent(t -> t.timeoutAccess().updateHandler(Api::serverTimeout));
           return mapRouteResultFuture(
-              result -> result.thenCompose(r -> afterRefusal(request, r)),
-              () ->
-                  handleExceptions(
-                      PROBLEMS, () -> handleRejections(unmatched(request, started), () -> table)));
+              result -> result.thenCompose(r -> afterRefusal(request, r, started)),
+              () -> handleExceptions(PROBLEMS, () -> handleRejections(UNMATCHED, () -> table)));
         });
   }
 
@@ -311,54 +310,77 @@ public final class Api {
   private static final ExceptionHandler PROBLEMS =
       ExceptionHandler.newBuilder().matchAny(t -> complete(toResponse(t))).build();
 
+  /** Marks the answer to a request no endpoint took: it is timed as {@code unmatched}. */
+  private static final AttributeKey<Boolean> UNMATCHED_ANSWER =
+      AttributeKey.create("surplus-unmatched", Boolean.class);
+
   /**
    * A request no endpoint takes: {@code 405} with {@code Allow} when its path is an endpoint's with
    * another method, else {@code 404}. A rejection from an endpoint's own route (a directive of the
-   * DSL that refuses the request) is a {@code 400} naming it.
+   * DSL that refuses the request) is a {@code 400} naming it. Built once: each answer is marked
+   * ({@link #UNMATCHED_ANSWER}) and timed where the request's start is known ({@link
+   * #afterRefusal}).
    */
-  private RejectionHandler unmatched(HttpRequest request, long started) {
-    String method = request.method().value();
-    String path = request.getUri().path();
-    return RejectionHandler.newBuilder()
-        .handleAll(
-            Rejection.class,
-            rejections -> {
-              Set<String> allowed = new TreeSet<>();
-              for (Rejection m : rejections) {
-                if (!(m instanceof MethodRejection)) {
-                  HttpResponse refused =
-                      problem(Problem.of(400, "bad-request", "Bad request", m.toString(), null));
-                  record(started, method, "unmatched", refused);
-                  return complete(refused);
-                }
-                allowed.add(((MethodRejection) m).supported().value());
-              }
-              HttpResponse r =
-                  problem(
-                          Problem.of(
-                              405,
-                              "method-not-allowed",
-                              "Method not allowed",
-                              method + " is not allowed on " + path + "; allowed: " + allowed,
-                              null))
-                      .addHeader(RawHeader.create("Allow", String.join(", ", allowed)));
-              record(started, method, "unmatched", r);
-              return complete(r);
-            })
-        .handleNotFound(
-            extractRequest(
-                unused -> {
-                  HttpResponse r = problem(Problem.notFound("no route for " + method + " " + path));
-                  record(started, method, "unmatched", r);
-                  return complete(r);
-                }))
-        .build();
+  private static final RejectionHandler UNMATCHED =
+      RejectionHandler.newBuilder()
+          .handleAll(
+              Rejection.class,
+              rejections ->
+                  extractRequest(
+                      request -> {
+                        Set<String> allowed = new TreeSet<>();
+                        for (Rejection m : rejections) {
+                          if (!(m instanceof MethodRejection)) {
+                            return unmatched(
+                                problem(
+                                    Problem.of(
+                                        400, "bad-request", "Bad request", m.toString(), null)));
+                          }
+                          allowed.add(((MethodRejection) m).supported().value());
+                        }
+                        String method = request.method().value();
+                        return unmatched(
+                            problem(
+                                    Problem.of(
+                                        405,
+                                        "method-not-allowed",
+                                        "Method not allowed",
+                                        method
+                                            + " is not allowed on "
+                                            + request.getUri().path()
+                                            + "; allowed: "
+                                            + allowed,
+                                        null))
+                                .addHeader(RawHeader.create("Allow", String.join(", ", allowed))));
+                      }))
+          .handleNotFound(
+              extractRequest(
+                  request ->
+                      unmatched(
+                          problem(
+                              Problem.notFound(
+                                  "no route for "
+                                      + request.method().value()
+                                      + " "
+                                      + request.getUri().path())))))
+          .build();
+
+  private static Route unmatched(HttpResponse r) {
+    return complete(r.addAttribute(UNMATCHED_ANSWER, Boolean.TRUE));
   }
 
-  /** A refusal goes once the body is drained ({@link #afterBody}); any other result at once. */
-  private CompletionStage<RouteResult> afterRefusal(HttpRequest request, RouteResult result) {
+  /**
+   * A refusal goes once the body is drained ({@link #afterBody}); any other result at once. A
+   * request no endpoint took is timed here, from {@code started}.
+   */
+  private CompletionStage<RouteResult> afterRefusal(
+      HttpRequest request, RouteResult result, long started) {
     if (result instanceof Complete c && c.getResponse().status().intValue() >= 400) {
-      return afterBody(request, c.getResponse()).thenApply(RouteResults::complete);
+      HttpResponse r = c.getResponse();
+      if (r.getAttribute(UNMATCHED_ANSWER).isPresent()) {
+        record(started, request.method().value(), "unmatched", r);
+      }
+      return afterBody(request, r).thenApply(RouteResults::complete);
     }
     return CompletableFuture.completedFuture(result);
   }

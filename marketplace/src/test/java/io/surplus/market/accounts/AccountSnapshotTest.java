@@ -46,6 +46,21 @@ class AccountSnapshotTest {
           "hash-3",
           1_800_000_000_000L,
           Account.BidStatus.OPEN);
+
+  /**
+   * A bid reserved and not yet confirmed: the ledger's pending bids are rebuilt from its status.
+   */
+  static final Account.BidEntry PENDING_BID =
+      new Account.BidEntry(
+          (7L << 32) | 4,
+          H100,
+          BidSpec.gtc((7L << 32) | 4, 7, 2, 2, 4, 1_000, 1_200, 3_000_000),
+          24_000_000,
+          "idem-4",
+          "hash-4",
+          1_800_000_100_000L,
+          Account.BidStatus.PENDING);
+
   static final Account.LeaseEntry LEASE =
       new Account.LeaseEntry(
           H100 + "/17",
@@ -80,6 +95,9 @@ class AccountSnapshotTest {
     Ledger l = s.ledger;
     l.bids.put(BID.bidId(), BID);
     l.byIdempotencyKey.put(BID.idempotencyKey(), BID.bidId());
+    l.bids.put(PENDING_BID.bidId(), PENDING_BID);
+    l.byIdempotencyKey.put(PENDING_BID.idempotencyKey(), PENDING_BID.bidId());
+    l.pending.add(PENDING_BID.bidId());
     l.lastEpochByMarket.put(H100, 41L);
     l.lastRevocationByMarket.put(H100, 5L);
     l.leases.put(LEASE.leaseKey(), LEASE);
@@ -104,7 +122,7 @@ class AccountSnapshotTest {
         9_000_000_000L,
         List.of("h1", "h2"),
         12,
-        List.of(BID),
+        List.of(BID, PENDING_BID),
         Map.of(H100, 41L),
         List.of(WINDOW),
         99,
