@@ -1016,7 +1016,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   @Override
   public boolean shouldSnapshot(State state, Event event, long sequenceNr) {
     if (copying) {
-      return false; // the cut being written: the clearing thread copies the book; the next event
+      return false; // the cut: the clearing thread copies the book; a later event snapshots
     }
     if (snapshotAt < 0) {
       snapshotAt = sequenceNr - 1;
