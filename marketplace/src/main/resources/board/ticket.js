@@ -11,6 +11,9 @@ import { $, countdown, el, hm, hms, iso, Refresher } from './util.js';
 const STORE = 'surplus.bidderKey';
 const REASONS_LOOKED_UP = 25;
 
+/** Refreshes asked for a bid still listed open once its lease is there (see Ticket.settle). */
+const SETTLE_TRIES = 5;
+
 function newIdempotencyKey() {
   const b = new Uint8Array(16);
   crypto.getRandomValues(b);
@@ -51,6 +54,7 @@ export class Ticket {
     this.notices = new Map();
     this.seenLeases = null;
     this.seenBids = null;
+    this.settling = new Map();
     this.timesEdited = false;
     this.retry = null;
     this.quoteAsked = null;
@@ -158,6 +162,7 @@ export class Ticket {
       sessionStorage.setItem(STORE, key);
       this.seenLeases = null;
       this.seenBids = null;
+      this.settling.clear();
       this.log(`using ${a.role} key of account ${a.account}`);
       this.onKey(a.role === 'bidder' ? key : null);
       this.refresher.request();
@@ -210,6 +215,7 @@ export class Ticket {
       open.bids.map((b, i) => (i < REASONS_LOOKED_UP ? api.bid(key, b.id).catch(() => b) : b)),
     );
     const still = withReasons.filter((b) => b.status === 'open' || b.status === 'pending');
+    this.settle(still, leases.leases);
     this.noteChanges(still, leases.leases);
     this.bids = still;
     this.leases = leases.leases;
@@ -217,6 +223,28 @@ export class Ticket {
     this.renderAccount();
     this.renderBids();
     this.renderLeases();
+  }
+
+  /**
+   * A fill reaches the leases (the read side) and its bid's status (the bid's account) by two
+   * paths, either first: a bid still listed open when its lease appears is asked about again, a
+   * few times at most, until its account has it filled, so the ticket does not wait for the next
+   * epoch (there may be none for a while) to drop it.
+   */
+  settle(bids, leases) {
+    if (this.seenLeases) {
+      for (const l of leases) if (!this.seenLeases.has(l.id)) this.settling.set(l.bidId, SETTLE_TRIES);
+    }
+    let again = false;
+    for (const [id, left] of this.settling) {
+      if (left > 0 && bids.some((b) => b.id === id)) {
+        this.settling.set(id, left - 1);
+        again = true;
+      } else {
+        this.settling.delete(id);
+      }
+    }
+    if (again) this.refresher.request();
   }
 
   /** Logs new leases (fills) and open bids that closed without one. */

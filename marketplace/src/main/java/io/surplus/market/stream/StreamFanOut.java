@@ -421,7 +421,12 @@ public final class StreamFanOut {
   /** Closes {@code s} with {@code close} once what it was sent has gone out, and lets go of it. */
   private void cut(Subscriber s, ClosingWebSocket.Close close) {
     s.close().set(close);
-    s.queue().complete();
+    try {
+      s.queue().complete();
+    } catch (IllegalStateException ended) {
+      // the stream ended first (its Leave is on the way): nothing is left to close, and the
+      // other streams still are (at shutdown, closeAll would otherwise stop at this one)
+    }
     leave(s);
   }
 
