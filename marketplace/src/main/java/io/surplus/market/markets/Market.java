@@ -246,12 +246,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   /** Clearing the copy threw: the market restarts from its journal and clears that cut again. */
   private record EpochFailed(long token, Throwable cause) implements Command {}
 
-  /**
-   * The clearing thread has copied the book at the cut: the market may touch its book again (it
-   * took no command meanwhile).
-   */
-  private record BookCopied(long token) implements Command {}
-
   /** The view timer fired: publish the market's view if the book or the current slot moved. */
   enum ViewTick implements Command {
     INSTANCE
@@ -731,15 +725,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   private OrderBook spare;
 
-  /**
-   * True while the clearing thread copies the book at an epoch's cut: the market then takes no
-   * command (each waits in the stash, in order) and takes no snapshot, so nothing reads or changes
-   * the book on this thread until {@link BookCopied}. The copy runs while the cut is written, which
-   * a market waits for anyway, instead of on the dispatcher's thread, where it held a core's share
-   * of the reads for the copy's 4 ms at a full book.
-   */
-  private boolean copying;
-
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Market.class);
 
   /** An epoch slower than this from its tick to its result written is logged, stage by stage. */
@@ -869,7 +854,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
               // answers owed from before a restart are lost with it (their callers time out)
               deferred.clear();
               snapshotAt = -1;
-              copying = false; // a copy from before a restart is for a book no longer here
               // the journal ends inside an epoch (its result was never written): clear that cut
               finishCut(state);
             })
@@ -1015,9 +999,12 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   @Override
   public boolean shouldSnapshot(State state, Event event, long sequenceNr) {
+<<<<<<< HEAD
     if (copying) {
       return false; // the cut: the clearing thread copies the book; a later event snapshots
     }
+=======
+>>>>>>> parent of 8fb41bb (The book's copy at an epoch's cut is made on the clearing thread while the cut is written, not on the dispatcher: the market stashes every command until BookCopied (in order; a cut that the retention rule snapshots, and recovery, still copy on the actor), takes no snapshot at the cut; new MarketClearingTest case (commands wait for the copy, then are taken in order))
     if (snapshotAt < 0) {
       snapshotAt = sequenceNr - 1;
       snapshotOpen = state.book.openBids();
@@ -1077,18 +1064,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
 
   @Override
   public CommandHandler<Command, Event, State> commandHandler() {
-    CommandHandler<Command, Event, State> handlers = handlers();
-    // while the clearing thread copies the book, every other command waits, in order
-    return (state, command) ->
-        copying
-                && !(command instanceof BookCopied
-                    || command instanceof EpochComputed
-                    || command instanceof EpochFailed)
-            ? Effect().stash()
-            : handlers.apply(state, command);
-  }
-
-  private CommandHandler<Command, Event, State> handlers() {
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Stop.class, (s, c) -> Effect().stop())
@@ -1108,7 +1083,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         .onCommand(Tick.class, this::onTick)
         .onCommand(EpochComputed.class, this::onEpochComputed)
         .onCommand(EpochFailed.class, this::onEpochFailed)
-        .onCommand(BookCopied.class, this::onBookCopied)
         .onCommand(
             ViewTick.class,
             (state, t) -> {
@@ -1491,72 +1465,40 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
       return Effect().none(); // clearing, or nothing new to try: no epoch is written
     }
     tickedAt = System.nanoTime();
-    // the book as of the cut (the cut's event changes nothing in it) is copied and cleared while
-    // the cut is written; its result is handled once the cut is durable (commands wait during a
-    // write, and after it until the copy is made). A cut that Pekko's retention rule snapshots
-    // (every RETAIN_EVERY events) is copied here: the snapshot copies the book on this thread.
-    boolean retained = context != null && (lastSequenceNumber(context) + 1) % RETAIN_EVERY == 0;
-    clearCopy(state.book, at, retained);
+    // the book as of the cut (the cut's event changes nothing in it) clears while the cut is
+    // written; its result is handled once the cut is durable (commands wait during a write)
+    clearCopy(state.book, at);
     return Effect().persist(new EpochCut(at)).thenRun(s -> cutWrittenAt = System.nanoTime());
   }
 
   /** At recovery: an epoch the journal cut but never cleared is cleared again. */
   private void finishCut(State state) {
     if (state.cutAt != null) {
-      clearCopy(state.book, state.cutAt, true);
+      clearCopy(state.book, state.cutAt);
     }
   }
 
   /**
    * Clears a copy of {@code book} as of {@code at} on the clearing thread; the result comes back.
-   * The copy is made here when {@code copyHere}, else as a first task on the clearing thread, the
-   * market {@link #copying} until it is made; the clearing is a task of its own after it.
    */
-  private void clearCopy(OrderBook book, long at, boolean copyHere) {
+  private void clearCopy(OrderBook book, long at) {
     if (context == null) {
       return;
     }
-    OrderBook into = spare;
+    OrderBook copy = book.copyInto(spare);
     spare = null; // the clearing thread's now
+    long copiedAt = System.nanoTime();
     long token = ++clearings;
-    copying = !copyHere;
-    CompletableFuture<Copied> copy;
-    if (copyHere) {
-      copy = CompletableFuture.completedFuture(new Copied(book.copyInto(into), System.nanoTime()));
-    } else {
-      ActorRef<Command> self = context.getSelf();
-      copy =
-          CompletableFuture.supplyAsync(
-              () -> {
-                Copied c = new Copied(book.copyInto(into), System.nanoTime());
-                self.tell(new BookCopied(token));
-                return c;
-              },
-              clearing);
-    }
     context.pipeToSelf(
-        copy.thenApplyAsync(
-            c -> {
+        CompletableFuture.supplyAsync(
+            () -> {
               long started = System.nanoTime();
-              EpochResult r = c.book().clear(at);
+              EpochResult r = copy.clear(at);
               return new EpochComputed(
-                  token, c.book(), r, c.atNanos(), started, System.nanoTime() - started);
+                  token, copy, r, copiedAt, started, System.nanoTime() - started);
             },
             clearing),
         (done, failure) -> failure == null ? done : new EpochFailed(token, failure));
-  }
-
-  /** The book's copy at a cut, and when it was made. */
-  private record Copied(OrderBook book, long atNanos) {}
-
-  /** The book is copied: the commands that waited for it are taken, in their order. */
-  private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onBookCopied(
-      State state, BookCopied c) {
-    if (c.token() != clearings) {
-      return Effect().none(); // from before a restart: the latest copy's own will come
-    }
-    copying = false;
-    return Effect().unstashAll();
   }
 
   /**
@@ -1568,7 +1510,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
     if (c.token() != clearings || state.cutAt == null) {
       return Effect().none(); // a clearing started before the latest one (or before a restart)
     }
-    copying = false; // its BookCopied came first; this holds without it
     spare = state.book; // read by nobody from here on: every reader copies it or reads state.book
     state.book = c.cleared();
     long computedAt = System.nanoTime();

@@ -51,40 +51,11 @@ class MarketClearingTest {
       held.add(clearing);
     }
 
-    /**
-     * The next epoch cut: its copy of the book made (the market takes no command until it is), its
-     * clearing held, not yet run.
-     */
+    /** The next epoch cut: its clearing, not yet run. */
     Runnable next() throws InterruptedException {
-      copy().run();
-      return take("the market never cleared the copy of its cut");
-    }
-
-    /** The next epoch cut: its copy of the book, not yet made. */
-    Runnable copy() throws InterruptedException {
-      return take("the market never cut an epoch");
-    }
-
-    private Runnable take(String missing) throws InterruptedException {
-      Runnable task = held.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-      assertNotNull(task, missing);
-      return task;
-    }
-  }
-
-  /**
-   * Copies the book at the one cut it sees and never clears it (its first task is the copy, the
-   * second the clearing): a market that dies mid-epoch.
-   */
-  static final class CopyOnly implements Executor {
-    private final java.util.concurrent.atomic.AtomicInteger tasks =
-        new java.util.concurrent.atomic.AtomicInteger();
-
-    @Override
-    public void execute(Runnable task) {
-      if (tasks.getAndIncrement() == 0) {
-        task.run();
-      }
+      Runnable clearing = held.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertNotNull(clearing, "the market never cut an epoch");
+      return clearing;
     }
   }
 
@@ -102,16 +73,6 @@ class MarketClearingTest {
             Duration.ofHours(1),
             () -> NOW,
             links(clearing)));
-  }
-
-  /** A market holding window W1 and {@code bid}. */
-  static ActorRef<Market.Command> withOneBid(
-      ActorTestKit kit, GpuModel model, Executor clearing, BidSpec bid) {
-    ActorRef<Market.Command> market = spawn(kit, model, clearing);
-    TestProbe<Market.Outcome> outcome = kit.createTestProbe();
-    assertEquals(ResultCode.OK, offer(market, outcome, W1));
-    assertEquals(ResultCode.OK, place(market, outcome, bid));
-    return market;
   }
 
   static final WindowSpec W1 = new WindowSpec(1, 1, 0, 0, 8, 8, S, S + 16, 1_000_000, 300, 950_000);
@@ -294,49 +255,17 @@ class MarketClearingTest {
   }
 
   @Test
-  void shouldTakeNoCommandWhileTheClearingThreadCopiesItsBookAndThenTakeThemInOrder()
-      throws Exception {
-    GpuModel model = new GpuModel("COPY-" + System.nanoTime());
-    HeldExecutor clearing = new HeldExecutor();
-    ActorTestKit kit = testKit();
-    try {
-      ActorRef<Market.Command> market =
-          withOneBid(kit, model, clearing, BidSpec.gtc(1, 7, 4, 4, 4, S, S + 16, 2_000_000));
-      market.tell(Market.Tick.INSTANCE);
-      Runnable copy = clearing.copy(); // the cut is taken; the book is not copied yet
-
-      // a bid and its cancel, sent while the book is being copied: neither is taken yet
-      TestProbe<Market.Outcome> placed = kit.createTestProbe();
-      TestProbe<Market.Outcome> cancelled = kit.createTestProbe();
-      market.tell(
-          Market.PlaceBid.of(BidSpec.gtc(2, 8, 1, 1, 4, S, S + 16, 900_000), NOW, placed.ref()));
-      market.tell(new Market.CancelBid(2, cancelled.ref()));
-      placed.expectNoMessage(Duration.ofMillis(50));
-
-      copy.run();
-      // taken in the order sent: the bid is written and answered, its cancel waits for the epoch
-      assertEquals(ResultCode.OK, placed.expectMessageClass(Market.Outcome.class, WAIT).code());
-      cancelled.expectNoMessage(Duration.ofMillis(1));
-      clearing.take("the market never cleared the copy of its cut").run();
-      assertEquals(ResultCode.OK, cancelled.expectMessageClass(Market.Outcome.class, WAIT).code());
-      TestProbe<Market.BidSummary> bids = kit.createTestProbe();
-      assertFalse(open(market, bids, 1)); // filled by the epoch
-      assertFalse(open(market, bids, 2)); // cancelled after it
-    } finally {
-      kit.shutdownTestKit();
-    }
-  }
-
-  @Test
   void shouldSkipAnEpochWithNothingNewToTry() throws Exception {
     GpuModel model = new GpuModel("IDLE-" + System.nanoTime());
     HeldExecutor clearing = new HeldExecutor();
     ActorTestKit kit = testKit();
     try {
-      // below W1's reserve: open after every epoch
-      ActorRef<Market.Command> market =
-          withOneBid(kit, model, clearing, BidSpec.gtc(1, 7, 4, 4, 4, S, S + 16, 900_000));
+      ActorRef<Market.Command> market = spawn(kit, model, clearing);
       TestProbe<Market.Outcome> outcome = kit.createTestProbe();
+      assertEquals(ResultCode.OK, offer(market, outcome, W1));
+      // below W1's reserve: open after every epoch
+      assertEquals(
+          ResultCode.OK, place(market, outcome, BidSpec.gtc(1, 7, 4, 4, 4, S, S + 16, 900_000)));
       market.tell(Market.Tick.INSTANCE);
       clearing.next().run();
       TestProbe<Market.BidSummary> bids = kit.createTestProbe();
@@ -366,7 +295,7 @@ class MarketClearingTest {
     ActorTestKit kit = testKit();
     try {
       ActorRef<Market.Command> market =
-          spawn(kit, model, new CopyOnly()); // never clears: the market dies mid-epoch
+          spawn(kit, model, clearing -> {}); // never clears: the market dies mid-epoch
       TestProbe<Market.Outcome> outcome = kit.createTestProbe();
       assertEquals(ResultCode.OK, offer(market, outcome, W1));
       assertEquals(
