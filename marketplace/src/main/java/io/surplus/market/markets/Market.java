@@ -999,12 +999,6 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   @Override
   public boolean shouldSnapshot(State state, Event event, long sequenceNr) {
-<<<<<<< HEAD
-    if (copying) {
-      return false; // the cut: the clearing thread copies the book; a later event snapshots
-    }
-=======
->>>>>>> parent of 8fb41bb (The book's copy at an epoch's cut is made on the clearing thread while the cut is written, not on the dispatcher: the market stashes every command until BookCopied (in order; a cut that the retention rule snapshots, and recovery, still copy on the actor), takes no snapshot at the cut; new MarketClearingTest case (commands wait for the copy, then are taken in order))
     if (snapshotAt < 0) {
       snapshotAt = sequenceNr - 1;
       snapshotOpen = state.book.openBids();
