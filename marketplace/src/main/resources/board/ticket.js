@@ -215,8 +215,8 @@ export class Ticket {
       open.bids.map((b, i) => (i < REASONS_LOOKED_UP ? api.bid(key, b.id).catch(() => b) : b)),
     );
     const still = withReasons.filter((b) => b.status === 'open' || b.status === 'pending');
-    this.settle(still, leases.leases);
     this.noteChanges(still, leases.leases);
+    this.settle(still);
     this.bids = still;
     this.leases = leases.leases;
     this.onMine(this.bids);
@@ -229,15 +229,14 @@ export class Ticket {
    * A fill reaches the leases (the read side) and its bid's status (the bid's account) by two
    * paths, either first: a bid still listed open when its lease appears is asked about again, a
    * few times at most, until its account has it filled, so the ticket does not wait for the next
-   * epoch (there may be none for a while) to drop it.
+   * epoch (there may be none for a while) to drop it. {@link noteChanges} marks the bids of new
+   * leases.
    */
-  settle(bids, leases) {
-    if (this.seenLeases) {
-      for (const l of leases) if (!this.seenLeases.has(l.id)) this.settling.set(l.bidId, SETTLE_TRIES);
-    }
+  settle(bids) {
+    const listed = new Set(bids.map((b) => b.id));
     let again = false;
     for (const [id, left] of this.settling) {
-      if (left > 0 && bids.some((b) => b.id === id)) {
+      if (left > 0 && listed.has(id)) {
         this.settling.set(id, left - 1);
         again = true;
       } else {
@@ -247,13 +246,14 @@ export class Ticket {
     if (again) this.refresher.request();
   }
 
-  /** Logs new leases (fills) and open bids that closed without one. */
+  /** Logs new leases (fills), marking their bids to settle, and open bids that closed without one. */
   noteChanges(bids, leases) {
     const leaseIds = new Set(leases.map((l) => l.id));
     const bidIds = new Set(bids.map((b) => b.id));
     if (this.seenLeases) {
       for (const l of leases) {
         if (!this.seenLeases.has(l.id)) {
+          this.settling.set(l.bidId, SETTLE_TRIES);
           this.log(`filled ${l.bidId} → ${l.id}: ${l.nodes} nodes @ ${dec.show(l.price)}, ${hm(l.start)}→${hm(l.end)}`);
         }
       }

@@ -1200,10 +1200,9 @@ public final class Account
     boolean confirmOnly = t == ReconcileTick.RECOVERED;
     long cutoff =
         confirmOnly ? Long.MAX_VALUE : System.currentTimeMillis() - pendingGrace.toMillis();
-    for (long id : s.ledger.pending) {
-      BidEntry b = s.ledger.bids.get(id);
-      if (b.atMillis() < cutoff && reconciling.add(b.bidId())) {
-        long bidId = b.bidId();
+    for (long bidId : s.ledger.pending) {
+      BidEntry b = s.ledger.bids.get(bidId);
+      if (b.atMillis() < cutoff && reconciling.add(bidId)) {
         ctx.pipeToSelf(
             books.inBook(b.market(), bidId),
             (inBook, failure) ->
