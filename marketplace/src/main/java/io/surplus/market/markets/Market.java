@@ -1547,7 +1547,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
         millis(c.copiedAt() - ticked),
         millis(c.startedNanos() - ticked),
         millis(c.startedNanos() + c.nanos() - ticked),
-        millis(cutWrittenAt - ticked),
+        cutWrittenAt >= ticked ? millis(cutWrittenAt - ticked) : "not since the tick",
         millis(computedAt - ticked));
   }
 
