@@ -420,6 +420,12 @@ public final class StreamFanOut {
 
   /** Closes {@code s} with {@code close} once what it was sent has gone out, and lets go of it. */
   private void cut(Subscriber s, ClosingWebSocket.Close close) {
+    end(s, close);
+    leave(s);
+  }
+
+  /** Sets {@code s}'s close and completes its queue, so what it was sent goes out first. */
+  private static void end(Subscriber s, ClosingWebSocket.Close close) {
     s.close().set(close);
     try {
       s.queue().complete();
@@ -427,7 +433,6 @@ public final class StreamFanOut {
       // the stream ended first (its Leave is on the way): nothing is left to close, and the
       // other streams still are (at shutdown, closeAll would otherwise stop at this one)
     }
-    leave(s);
   }
 
   private void closeAll(ClosingWebSocket.Close close) {
@@ -503,8 +508,7 @@ public final class StreamFanOut {
       return true;
     }
     if (r == QueueOfferResult.dropped()) {
-      s.close().set(tooSlow(buffer));
-      s.queue().complete();
+      end(s, tooSlow(buffer));
       meters.cutOff.increment();
     }
     return false;
