@@ -50,7 +50,7 @@ start_load_service() {
 # the CQL port is reused); sets LOAD_SERVICE_PID.
 launch_load_service() {
   local log=$1
-  SURPLUS_HTTP_PORT=8081 SURPLUS_CLUSTER_PORT=25521 SURPLUS_JOURNAL_KEYSPACE="${LOAD_KEYSPACE}_j" \
+  SURPLUS_HTTP_PORT=8081 SURPLUS_MARKET_DATA_PORT=8091 SURPLUS_CLUSTER_PORT=25521 SURPLUS_JOURNAL_KEYSPACE="${LOAD_KEYSPACE}_j" \
     SURPLUS_SNAPSHOT_KEYSPACE="${LOAD_KEYSPACE}_s" SURPLUS_READ_KEYSPACE="${LOAD_KEYSPACE}_r" \
     setsid java -Xmx2g ${SURPLUS_SERVICE_GC:--XX:+UseG1GC} -Xlog:gc:file="${log%.log}-gc.log" ${LOAD_JFR:+"-XX:StartFlightRecording=filename=$LOAD_JFR,settings=profile,dumponexit=true"} -cp "marketplace/target/classes:$(cat marketplace/target/service.classpath)" \
     io.surplus.market.app.SurplusMain --embedded-cassandra \
@@ -154,13 +154,14 @@ sample_cpu() {
 
 run_load() {
   local sims=() rate="" duration="" smoke=0 ceilings=1 warmup=0 cql=127.0.0.1:9142 extra=() kill_after="" wrk=0
-  LOAD_URL="" LOAD_ADMIN="" LOAD_JOURNAL=surplus_journal LOAD_JFR=
+  LOAD_URL="" LOAD_ADMIN="" LOAD_JOURNAL=surplus_journal LOAD_JFR= LOAD_STREAM_URL=""
   local bidder_keys="" provider_keys=""
   while (($#)); do
     case "$1" in
       --rate) rate=$2; shift 2 ;;
       --duration) duration=$2; shift 2 ;;
       --url) LOAD_URL=${2%/}; shift 2 ;;
+      --stream-url) LOAD_STREAM_URL=${2%/}; shift 2 ;;
       --admin-key) LOAD_ADMIN=$2; shift 2 ;;
       --bidder-keys) bidder_keys=$2; shift 2 ;;
       --provider-keys) provider_keys=$2; shift 2 ;;
@@ -203,6 +204,9 @@ run_load() {
     [[ -n $LOAD_JFR ]] && LOAD_JFR="$run_dir/service.jfr"
     start_load_service "$run_dir/service.log"
     LOAD_SERVICE_STARTED=1
+    # the subscribers on the service's market-data port, unless SURPLUS_LOAD_STREAM=api puts them
+    # on the API's own port (the same stream through Pekko HTTP, for comparison)
+    [[ ${SURPLUS_LOAD_STREAM:-} == api ]] || LOAD_STREAM_URL=ws://127.0.0.1:8091
   fi
   local status=0 ceiling_seconds=10
   ((smoke)) && ceiling_seconds=2
@@ -210,7 +214,7 @@ run_load() {
     local out="$run_dir/$sim" props=()
     mkdir -p "$out"
     props=(-Dsurplus.url="$LOAD_URL" -Dsurplus.out="$out" -Dsurplus.adminKey="$LOAD_ADMIN"
-      -Dsurplus.bidderKeys="$bidder_keys" -Dsurplus.providerKeys="$provider_keys")
+      -Dsurplus.bidderKeys="$bidder_keys" -Dsurplus.providerKeys="$provider_keys" -Dsurplus.streamUrl="$LOAD_STREAM_URL")
     if ((smoke)); then
       # a few seconds at a low rate so the simulations never rot; the bounds are loose on purpose
       props+=(-Dsurplus.duration=5 -Dsurplus.batchSize=5 -Dsurplus.subscribers=20 -Dsurplus.p99Millis=5000 -Dsurplus.lagLimitMillis=5000

@@ -58,6 +58,12 @@ public record LoadConfig(
   /** The p99 response time the run must hold, in milliseconds. */
   public static final String P99_MILLIS = "surplus.p99Millis";
 
+  /**
+   * Where the subscribers open {@code /v1/stream}: the service's market-data port ({@code
+   * ws://host:port}); empty: the API's own port, {@link #URL}.
+   */
+  public static final String STREAM_URL = "surplus.streamUrl";
+
   /** WebSocket subscribers on /v1/stream (MarketReaders, MixedDay). */
   public static final String SUBSCRIBERS = "surplus.subscribers";
 
@@ -88,7 +94,9 @@ public record LoadConfig(
     return Arrays.stream(csv.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
   }
 
+  /** The WebSocket base the subscribers connect to: {@link #STREAM_URL}, else the API's port. */
   public String wsUrl() {
-    return url.replaceFirst("^http", "ws");
+    String stream = System.getProperty(STREAM_URL, "").replaceAll("/+$", "");
+    return stream.isEmpty() ? url.replaceFirst("^http", "ws") : stream;
   }
 }

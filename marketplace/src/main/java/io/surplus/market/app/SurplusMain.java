@@ -141,6 +141,14 @@ public final class SurplusMain implements Callable<Integer> {
         SurplusService.start(system, settings).toCompletableFuture().get(180, TimeUnit.SECONDS);
     String base = "http://" + settings.httpHost() + ":" + service.port();
     System.out.println("surplus: listening on " + base + " (the web board: " + base + "/)");
+    if (service.marketDataPort() >= 0) {
+      System.out.println(
+          "surplus: market data on ws://"
+              + settings.httpHost()
+              + ":"
+              + service.marketDataPort()
+              + "/v1/stream");
+    }
     if (demo || demoAccounts) {
       Properties keys = demoAccounts(system, service.keyIndex());
       if (demo) {

@@ -24,6 +24,7 @@ import io.surplus.market.readside.ReadSide;
 import io.surplus.market.readside.ReadSideRoutes;
 import io.surplus.market.readside.ReadSideSettings;
 import io.surplus.market.settings.Settings;
+import io.surplus.market.stream.MarketDataServer;
 import io.surplus.market.stream.StreamRoutes;
 import io.surplus.market.stream.StreamTokens;
 import io.surplus.market.webhooks.EgressPolicy;
@@ -59,14 +60,26 @@ public final class SurplusService {
   private final ServerBinding binding;
   private final Api api;
   private final KeyIndex keyIndex;
+  private final MarketDataServer marketData;
 
   private SurplusService(
-      ActorSystem<?> system, Settings settings, ServerBinding binding, Api api, KeyIndex keyIndex) {
+      ActorSystem<?> system,
+      Settings settings,
+      ServerBinding binding,
+      Api api,
+      KeyIndex keyIndex,
+      MarketDataServer marketData) {
     this.system = system;
     this.settings = settings;
     this.binding = binding;
     this.api = api;
     this.keyIndex = keyIndex;
+    this.marketData = marketData;
+  }
+
+  /** The market-data port ({@code surplus.stream.market-data-port}), or -1 when it is off. */
+  public int marketDataPort() {
+    return marketData == null ? -1 : marketData.port();
   }
 
   /** Where every new API key must be registered before its account is created. */
@@ -156,9 +169,11 @@ public final class SurplusService {
               endpoints.addAll(markets.endpoints());
               endpoints.addAll(new ReadSideRoutes(settings, readSide).endpoints());
               endpoints.addAll(new AccountRoutes(system, settings, keys).endpoints());
-              endpoints.addAll(
-                  new StreamRoutes(system, settings, streamTokens, topics, markets.views(), metrics)
-                      .endpoints());
+              StreamRoutes stream =
+                  new StreamRoutes(
+                      system, settings, streamTokens, topics, markets.views(), metrics);
+              endpoints.addAll(stream.endpoints());
+              MarketDataServer marketData = marketData(system, settings, stream);
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
               endpoints.addAll(new WebhookRoutes(system, settings, sender, egress).endpoints());
               endpoints.addAll(
@@ -177,9 +192,36 @@ public final class SurplusService {
                                 "Surplus listening on http://{}:{}",
                                 settings.httpHost(),
                                 b.localAddress().getPort());
-                        return new SurplusService(system, settings, b, api, keys);
+                        return new SurplusService(system, settings, b, api, keys, marketData);
                       });
             });
+  }
+
+  /**
+   * The market-data port, when {@code surplus.stream.market-data-port} is not -1; it closes once
+   * the actor system has terminated, after the fan-out has sent its streams their close frames.
+   */
+  private static MarketDataServer marketData(
+      ActorSystem<?> system, Settings settings, StreamRoutes stream) {
+    var config = system.settings().config();
+    int port = config.getInt("surplus.stream.market-data-port");
+    if (port < 0) {
+      return null;
+    }
+    try {
+      MarketDataServer server =
+          MarketDataServer.start(
+              stream,
+              settings.httpHost(),
+              port,
+              config.getInt("surplus.stream.market-data-send-buffer"));
+      system.getWhenTerminated().thenRun(server::close);
+      system.log().info("Market data on ws://{}:{}/v1/stream", settings.httpHost(), server.port());
+      return server;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while binding the market-data port", e);
+    }
   }
 
   /**

@@ -55,9 +55,86 @@ public final class StreamFanOut {
   /** What the fan-out is told: a stream joins or leaves, a topic delivers, the topics are ready. */
   public interface Command {}
 
+  /** What an offer to a stream came to. */
+  public enum Offered {
+    /** Queued: it goes out after what the stream was sent before. */
+    ENQUEUED,
+    /** The stream's buffer is full: its client has not read its last messages. */
+    FULL,
+    /** The stream has ended. */
+    GONE
+  }
+
+  /**
+   * Where a stream's messages go: a Pekko stream's bounded queue ({@code /v1/stream} on the API's
+   * port) or a market-data channel ({@link MarketDataServer}). Called from the fan-out's actor
+   * only.
+   */
+  public interface Outlet {
+    /** Queues {@code m} without waiting. */
+    Offered offer(Rendered m);
+
+    /**
+     * Ends the stream once what it was sent has gone out, with the subscriber's close when one is
+     * set; a stream that has ended already may throw {@link IllegalStateException}.
+     */
+    void complete();
+  }
+
+  /** An event rendered once, as every kind of stream sends it: a Pekko message, and its bytes. */
+  public static final class Rendered {
+    private final String text;
+    private final Message message;
+    private final io.netty.buffer.ByteBuf bytes;
+
+    public Rendered(String text) {
+      this.text = text;
+      this.message = TextMessage.create(text);
+      // one read-only buffer that every channel's frame shares (a duplicate each), never freed
+      this.bytes =
+          io.netty.buffer.Unpooled.unreleasableBuffer(
+              io.netty.buffer.Unpooled.wrappedBuffer(
+                      text.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                  .asReadOnly());
+    }
+
+    public String text() {
+      return text;
+    }
+
+    /** The Pekko message: immutable, shared by every stream. */
+    public Message message() {
+      return message;
+    }
+
+    /** The UTF-8 bytes: a duplicate of the shared buffer, for one channel's frame. */
+    public io.netty.buffer.ByteBuf bytes() {
+      return bytes.duplicate();
+    }
+  }
+
+  /** A Pekko stream's bounded queue as an outlet. */
+  static Outlet of(BoundedSourceQueue<Message> queue) {
+    return new Outlet() {
+      @Override
+      public Offered offer(Rendered m) {
+        QueueOfferResult r = queue.offer(m.message());
+        if (r == QueueOfferResult.enqueued()) {
+          return Offered.ENQUEUED;
+        }
+        return r == QueueOfferResult.dropped() ? Offered.FULL : Offered.GONE;
+      }
+
+      @Override
+      public void complete() {
+        queue.complete();
+      }
+    };
+  }
+
   /**
    * An open stream: the markets it follows, the account whose lease notices it gets ({@code <= 0}:
-   * none), its queue, and where the close code and reason go when the fan-out cuts it off. Two
+   * none), its outlet, and where the close code and reason go when the fan-out cuts it off. Two
    * streams are never equal, however alike. Only the fan-out's actor reads and writes when it was
    * last sent something.
    */
@@ -65,7 +142,7 @@ public final class StreamFanOut {
     private final Set<String> markets;
     private final List<String> followed;
     private final long account;
-    private final BoundedSourceQueue<Message> queue;
+    private final Outlet outlet;
     private final AtomicReference<ClosingWebSocket.Close> close;
     private long lastSentNanos;
 
@@ -73,13 +150,23 @@ public final class StreamFanOut {
         Set<String> markets,
         List<String> followed,
         long account,
-        BoundedSourceQueue<Message> queue,
+        Outlet outlet,
         AtomicReference<ClosingWebSocket.Close> close) {
       this.markets = markets;
       this.followed = followed;
       this.account = account;
-      this.queue = queue;
+      this.outlet = outlet;
       this.close = close;
+    }
+
+    /** A stream of Pekko HTTP's, fed through {@code queue}. */
+    public Subscriber(
+        Set<String> markets,
+        List<String> followed,
+        long account,
+        BoundedSourceQueue<Message> queue,
+        AtomicReference<ClosingWebSocket.Close> close) {
+      this(markets, followed, account, of(queue), close);
     }
 
     public Set<String> markets() {
@@ -94,8 +181,8 @@ public final class StreamFanOut {
       return account;
     }
 
-    public BoundedSourceQueue<Message> queue() {
-      return queue;
+    public Outlet outlet() {
+      return outlet;
     }
 
     public AtomicReference<ClosingWebSocket.Close> close() {
@@ -122,7 +209,7 @@ public final class StreamFanOut {
   }
 
   /** What a stream is sent when its markets have been quiet, rendered once. */
-  static final Message HEARTBEAT_MESSAGE = TextMessage.create("{\"type\":\"heartbeat\"}");
+  static final Rendered HEARTBEAT_MESSAGE = new Rendered("{\"type\":\"heartbeat\"}");
 
   /**
    * How an event reaches many streams: {@code chunk} streams at a time, {@code pause} between two
@@ -145,11 +232,11 @@ public final class StreamFanOut {
    * One event's delivery: the message, the streams it goes to (as of its publication), the next.
    */
   private static final class Delivery {
-    final Message message;
+    final Rendered message;
     final Subscriber[] to;
     int next;
 
-    Delivery(Message message, Subscriber[] to) {
+    Delivery(Rendered message, Subscriber[] to) {
       this.message = message;
       this.to = to;
     }
@@ -384,8 +471,8 @@ public final class StreamFanOut {
 
   private void join(Subscriber s) {
     // first the stream's own first message, then (in this actor's order) every later event
-    if (s.queue().offer(TextMessage.create(subscribed.apply(s.followed(), lastEpochs)))
-        != QueueOfferResult.enqueued()) {
+    if (s.outlet().offer(new Rendered(subscribed.apply(s.followed(), lastEpochs)))
+        != Offered.ENQUEUED) {
       return; // the stream is already gone
     }
     s.lastSentNanos = nanoClock.getAsLong();
@@ -428,7 +515,7 @@ public final class StreamFanOut {
   private static void end(Subscriber s, ClosingWebSocket.Close close) {
     s.close().set(close);
     try {
-      s.queue().complete();
+      s.outlet().complete();
     } catch (IllegalStateException ended) {
       // the stream ended first (its Leave is on the way): nothing is left to close, and the
       // other streams still are (at shutdown, closeAll would otherwise stop at this one)
@@ -458,9 +545,9 @@ public final class StreamFanOut {
     if (to == null || to.isEmpty()) {
       return;
     }
-    Message m;
+    Rendered m;
     try {
-      m = TextMessage.create(Json.write(StreamRoutes.message(e)));
+      m = new Rendered(Json.write(StreamRoutes.message(e)));
     } catch (RuntimeException failure) {
       // a stream that would silently miss this event is closed instead, and this actor goes on
       context.getLog().error("could not render {} for the streams", e, failure);
@@ -501,13 +588,13 @@ public final class StreamFanOut {
    * silently: what it was sent still goes out before the close frame). Either way it is to be let
    * go.
    */
-  private boolean offer(Subscriber s, Message m, long now) {
-    QueueOfferResult r = s.queue().offer(m);
-    if (r == QueueOfferResult.enqueued()) {
+  private boolean offer(Subscriber s, Rendered m, long now) {
+    Offered r = s.outlet().offer(m);
+    if (r == Offered.ENQUEUED) {
       s.lastSentNanos = now;
       return true;
     }
-    if (r == QueueOfferResult.dropped()) {
+    if (r == Offered.FULL) {
       end(s, tooSlow(buffer));
       meters.cutOff.increment();
     }

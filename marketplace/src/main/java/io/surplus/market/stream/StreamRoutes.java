@@ -230,14 +230,22 @@ public final class StreamRoutes {
         reasons);
   }
 
+  /** What a stream asks for: the markets it follows, and the account of its token (-1: none). */
+  record Request(Set<String> markets, List<String> followed, long account) {}
+
   /**
-   * With a stream token ({@code ?token=}, from {@code POST /v1/stream/tokens}), the stream also
-   * carries that bidder's own lease notices ({@code lease.notified}, as the webhook gets them);
-   * without one, only public events. An API key is refused here in any form: in the URL it would be
-   * kept by every log and history on the way, and the stream needs no more than a token gives.
+   * Reads a stream's request, whichever port it came to: {@code query} gives a query parameter,
+   * {@code authorization} whether the request has that header. With a stream token ({@code
+   * ?token=}, from {@code POST /v1/stream/tokens}), the stream also carries that bidder's own lease
+   * notices ({@code lease.notified}, as the webhook gets them); without one, only public events. An
+   * API key is refused here in any form: in the URL it would be kept by every log and history on
+   * the way, and the stream needs no more than a token gives.
+   *
+   * @throws Problem.Failure naming the parameter at fault
    */
-  private CompletionStage<HttpResponse> stream(Call call) {
-    if (call.query("key").isPresent() || call.header("Authorization").isPresent()) {
+  Request request(
+      java.util.function.Function<String, Optional<String>> query, boolean authorization) {
+    if (query.apply("key").isPresent() || authorization) {
       throw Problem.of(
               400,
               "stream-token-required",
@@ -245,30 +253,26 @@ public final class StreamRoutes {
               "an API key is refused on the stream (a URL is kept in logs and histories): POST"
                   + " /v1/stream/tokens with the key as 'Authorization: Bearer <key>', then open"
                   + " /v1/stream?token=<token>",
-              call.query("key").isPresent() ? "key" : "Authorization")
+              query.apply("key").isPresent() ? "key" : "Authorization")
           .failure();
     }
-    Optional<String> token = call.query("token");
-    if (token.isEmpty()) {
-      return stream(call, -1);
+    long account = -1;
+    Optional<String> token = query.apply("token");
+    if (token.isPresent()) {
+      account = tokens.verify(token.get(), Instant.now().getEpochSecond());
+      if (account < 0) {
+        throw Problem.of(
+                401,
+                "stream-token-invalid",
+                "The stream token is not valid",
+                "the stream token is not valid or has expired; get a new one with POST"
+                    + " /v1/stream/tokens",
+                "token")
+            .failure();
+      }
     }
-    long account = tokens.verify(token.get(), Instant.now().getEpochSecond());
-    if (account < 0) {
-      throw Problem.of(
-              401,
-              "stream-token-invalid",
-              "The stream token is not valid",
-              "the stream token is not valid or has expired; get a new one with POST"
-                  + " /v1/stream/tokens",
-              "token")
-          .failure();
-    }
-    return stream(call, account);
-  }
-
-  private CompletionStage<HttpResponse> stream(Call call, long account) {
     Set<String> markets = new LinkedHashSet<>(settings.markets().keySet());
-    Optional<String> chosen = call.query("markets");
+    Optional<String> chosen = query.apply("markets");
     if (chosen.isPresent()) {
       markets = new LinkedHashSet<>(Arrays.asList(chosen.get().split(",")));
       for (String m : markets) {
@@ -283,31 +287,55 @@ public final class StreamRoutes {
         }
       }
     }
+    return new Request(Set.copyOf(markets), List.copyOf(markets), account);
+  }
+
+  /** The problem of a request for a stream that is not a WebSocket upgrade. */
+  static Problem.Failure websocketRequired(String where) {
+    return Problem.of(
+            400,
+            "websocket-required",
+            "A WebSocket upgrade is required",
+            "connect with a WebSocket client to " + where,
+            null)
+        .failure();
+  }
+
+  /** Each stream's buffer: messages its client may fall behind before it is cut off. */
+  int clientBuffer() {
+    return clientBuffer;
+  }
+
+  /** Hands {@code s} to the node's fan-out: it is sent {@code subscribed}, then its events. */
+  void join(StreamFanOut.Subscriber s) {
+    fanOut.tell(new StreamFanOut.Join(s));
+  }
+
+  /** Tells the node's fan-out that {@code s} has ended. */
+  void leave(StreamFanOut.Subscriber s) {
+    fanOut.tell(new StreamFanOut.Leave(s));
+  }
+
+  private CompletionStage<HttpResponse> stream(Call call) {
+    Request r = request(call::query, call.header("Authorization").isPresent());
     var upgrade = call.request().getAttribute(AttributeKeys.webSocketUpgrade);
     if (upgrade.isEmpty()) {
-      throw Problem.of(
-              400,
-              "websocket-required",
-              "A WebSocket upgrade is required",
-              "connect with a WebSocket client to ws://<host>/v1/stream",
-              null)
-          .failure();
+      throw websocketRequired("ws://<host>/v1/stream");
     }
-    Set<String> wanted = Set.copyOf(markets);
-    List<String> followed = List.copyOf(markets);
     AtomicReference<ClosingWebSocket.Close> close = new AtomicReference<>();
     Source<Message, NotUsed> events =
         Source.<Message>queue(clientBuffer)
             .mapMaterializedValue(
                 queue -> {
                   StreamFanOut.Subscriber s =
-                      new StreamFanOut.Subscriber(wanted, followed, account, queue, close);
-                  fanOut.tell(new StreamFanOut.Join(s));
+                      new StreamFanOut.Subscriber(
+                          r.markets(), r.followed(), r.account(), queue, close);
+                  join(s);
                   return s;
                 })
             .watchTermination(
                 (s, done) -> {
-                  done.whenComplete((d, failure) -> fanOut.tell(new StreamFanOut.Leave(s)));
+                  done.whenComplete((d, failure) -> leave(s));
                   return NotUsed.getInstance();
                 });
     Flow<Message, Message, NotUsed> flow = Flow.fromSinkAndSourceCoupled(Sink.ignore(), events);

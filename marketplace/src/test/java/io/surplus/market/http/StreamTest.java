@@ -17,17 +17,41 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** A WebSocket client on /v1/stream sees the epoch that fills a bid, with its price. */
 class StreamTest {
 
-  @Test
-  void shouldPushEachDurableEpochOfTheChosenMarketToWebSocketClients() throws Exception {
+  /**
+   * Where a test opens its streams: {@code /v1/stream} on the API's port (Pekko HTTP) or on the
+   * market-data port (MarketDataServer), the same stream served twice.
+   */
+  enum Port {
+    API,
+    MARKET_DATA;
+
+    String http(TestService s) {
+      return this == API ? s.base() : "http://127.0.0.1:" + s.service().marketDataPort();
+    }
+
+    String ws(TestService s) {
+      return http(s).replace("http:", "ws:") + "/v1/stream";
+    }
+
+    TestService.Reply get(TestService s, String path, String key) {
+      return s.sendTo(http(s), "GET", path, key, null, null);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Port.class)
+  void shouldPushEachDurableEpochOfTheChosenMarketToWebSocketClients(Port port) throws Exception {
     TestService service = TestService.start("strm" + System.nanoTime() % 1_000_000);
     try {
       String bidder = service.account(71, Role.BIDDER, 10_000_000_000L);
       String provider = service.account(72, Role.PROVIDER, 0);
-      Stream stream = listen(service, "?markets=H200-SXM-141GB");
+      Stream stream = listen(port, service, "?markets=H200-SXM-141GB");
       WebSocket ws = stream.ws();
       BlockingQueue<String> received = stream.received();
       String model = "H200-SXM-141GB";
@@ -66,7 +90,7 @@ class StreamTest {
       assertEquals("1.75", filled.get("clearingPrice").asText());
       assertEquals(2, filled.get("filledNodes").asInt());
       ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
-      assertEquals(400, service.get("/v1/stream", null).status());
+      assertEquals(400, port.get(service, "/v1/stream", null).status());
     } finally {
       service.close();
     }
@@ -77,8 +101,9 @@ class StreamTest {
    * message it was sent before that; another subscriber of the same market meanwhile gets every
    * epoch.
    */
-  @Test
-  void shouldCloseASubscriberThatStopsReadingAndKeepEveryEpochFlowingToTheOthers()
+  @ParameterizedTest
+  @EnumSource(Port.class)
+  void shouldCloseASubscriberThatStopsReadingAndKeepEveryEpochFlowingToTheOthers(Port port)
       throws Exception {
     TestService service =
         TestService.start(
@@ -87,7 +112,8 @@ class StreamTest {
                 + SLOW_BUFFER
                 + "\n"
                 // a small send buffer: a client that stops reading backs up to its stream sooner
-                + "pekko.http.server.socket-options.so-send-buffer-size = 4k\n");
+                + "pekko.http.server.socket-options.so-send-buffer-size = 4k\n"
+                + "surplus.stream.market-data-send-buffer = 4096\n");
     try {
       String bidder = service.account(70, Role.BIDDER, 10_000_000_000L);
       String provider = service.account(76, Role.PROVIDER, 0);
@@ -103,11 +129,9 @@ class StreamTest {
                 .status());
       }
       String h200 = "H200-SXM-141GB";
-      Stream normal = listen(service, "?markets=" + h200);
+      Stream normal = listen(port, service, "?markets=" + h200);
       Map<String, Long> normalFrom = epochs(normal.subscribed());
-      RawWebSocket slow =
-          RawWebSocket.open(
-              URI.create(service.base().replace("http:", "ws:") + "/v1/stream"), 2048);
+      RawWebSocket slow = RawWebSocket.open(URI.create(port.ws(service)), 2048);
       RawWebSocket.Frame first = slow.read();
       JsonNode subscribed = Json.MAPPER.readTree(first.text());
       assertEquals("subscribed", subscribed.get("type").asText(), first.text());
@@ -256,12 +280,17 @@ class StreamTest {
 
   /** Opens a stream and collects its text messages. */
   static Stream listen(TestService service, String query) throws Exception {
+    return listen(Port.API, service, query);
+  }
+
+  /** Opens a stream on {@code port} and collects its text messages. */
+  static Stream listen(Port port, TestService service, String query) throws Exception {
     BlockingQueue<String> received = new LinkedBlockingQueue<>();
     WebSocket ws =
         HttpClient.newHttpClient()
             .newWebSocketBuilder()
             .buildAsync(
-                URI.create(service.base().replace("http:", "ws:") + "/v1/stream" + query),
+                URI.create(port.ws(service) + query),
                 new WebSocket.Listener() {
                   final StringBuilder text = new StringBuilder();
 
@@ -362,8 +391,10 @@ class StreamTest {
     assertEquals(field, f == null ? null : f.asText(), r.body());
   }
 
-  @Test
-  void shouldOpenThePrivateStreamWithAShortLivedTokenAndRefuseAnyApiKeyThere() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Port.class)
+  void shouldOpenThePrivateStreamWithAShortLivedTokenAndRefuseAnyApiKeyThere(Port port)
+      throws Exception {
     TestService service = TestService.start("strt" + System.nanoTime() % 1_000_000);
     try {
       String bidder = service.account(76, Role.BIDDER, 10_000_000_000L);
@@ -372,11 +403,14 @@ class StreamTest {
 
       // a full key in the URL, valid or not, or in a header, is refused before anything else
       assertProblem(
-          service.get("/v1/stream?key=" + bidder, null), 400, "stream-token-required", "key");
+          port.get(service, "/v1/stream?key=" + bidder, null), 400, "stream-token-required", "key");
       assertProblem(
-          service.get("/v1/stream?key=sk_76_wrong", null), 400, "stream-token-required", "key");
+          port.get(service, "/v1/stream?key=sk_76_wrong", null),
+          400,
+          "stream-token-required",
+          "key");
       assertProblem(
-          service.get("/v1/stream", bidder), 400, "stream-token-required", "Authorization");
+          port.get(service, "/v1/stream", bidder), 400, "stream-token-required", "Authorization");
 
       TestService.Reply issued = service.post("/v1/stream/tokens", bidder, null, null);
       assertEquals(201, issued.status(), issued.body());
@@ -400,17 +434,29 @@ class StreamTest {
       // a token that names another account, or is cut short, does not verify
       String forged = token.replaceFirst("^st_76_", "st_77_");
       assertProblem(
-          service.get("/v1/stream?token=" + forged, null), 401, "stream-token-invalid", "token");
+          port.get(service, "/v1/stream?token=" + forged, null),
+          401,
+          "stream-token-invalid",
+          "token");
       assertProblem(
-          service.get("/v1/stream?token=" + token.substring(0, token.length() - 2), null),
+          port.get(service, "/v1/stream?token=" + token.substring(0, token.length() - 2), null),
           401,
           "stream-token-invalid",
           "token");
       // a genuine token passes; the plain GET then only lacks the WebSocket upgrade
-      TestService.Reply plain = service.get("/v1/stream?token=" + token, null);
+      TestService.Reply plain = port.get(service, "/v1/stream?token=" + token, null);
       assertProblem(plain, 400, "websocket-required", null);
 
-      Stream live = listen(service, "?token=" + token);
+      if (port == Port.MARKET_DATA) {
+        // the market-data port serves the stream alone, and only by GET
+        assertProblem(port.get(service, "/v1/markets", null), 404, "not-found", null);
+        assertProblem(
+            service.sendTo(port.http(service), "POST", "/v1/stream", null, null, "{}"),
+            405,
+            "method-not-allowed",
+            null);
+      }
+      Stream live = listen(port, service, "?token=" + token);
       assertNotNull(live.ws());
       live.ws().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
     } finally {

@@ -48,6 +48,7 @@ public final class TestService implements AutoCloseable {
                 + "\n"
                 + """
                 surplus.http.port = 0
+                surplus.stream.market-data-port = 0
                 surplus.epoch-interval = 300ms
                 surplus.pending-grace = 4s
                 pekko.remote.artery.canonical.port = 0
@@ -259,8 +260,14 @@ public final class TestService implements AutoCloseable {
   }
 
   public Reply send(String method, String path, String key, String idempotencyKey, String body) {
+    return sendTo(base(), method, path, key, idempotencyKey, body);
+  }
+
+  /** As {@link #send}, to the server at {@code base} (the market-data port's, say). */
+  public Reply sendTo(
+      String base, String method, String path, String key, String idempotencyKey, String body) {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(30));
+        HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
     if (key != null) {
       b.header("Authorization", "Bearer " + key);
     }
