@@ -46,13 +46,20 @@ start_load_service() {
   LOAD_ADMIN=$(grep '^admin=' var/load/demo-keys.properties | cut -d= -f2)
 }
 
+# The service JVM's collector flags unless SURPLUS_SERVICE_GC replaces them: G1, objects promoted
+# after surviving two young collections, where G1 copies them up to 15 times between survivor
+# spaces (docs/PERFORMANCE.md, "Market data on a port of its own": young pauses 211-260 ms against
+# 299-429 ms in the measured window, reads' p99 13.5-17.3 ms against 14.5-30.3 ms); ./surplus up
+# runs the service with the same flags.
+SERVICE_GC="-XX:+UseG1GC -XX:MaxTenuringThreshold=2"
+
 # Starts the load run's service JVM on the keyspaces of LOAD_KEYSPACE (a node already answering on
 # the CQL port is reused); sets LOAD_SERVICE_PID.
 launch_load_service() {
   local log=$1
   SURPLUS_HTTP_PORT=8081 SURPLUS_MARKET_DATA_PORT=8091 SURPLUS_CLUSTER_PORT=25521 SURPLUS_JOURNAL_KEYSPACE="${LOAD_KEYSPACE}_j" \
     SURPLUS_SNAPSHOT_KEYSPACE="${LOAD_KEYSPACE}_s" SURPLUS_READ_KEYSPACE="${LOAD_KEYSPACE}_r" \
-    setsid java -Xmx2g ${SURPLUS_SERVICE_GC:--XX:+UseG1GC} -Xlog:gc:file="${log%.log}-gc.log" ${LOAD_JFR:+"-XX:StartFlightRecording=filename=$LOAD_JFR,settings=profile,dumponexit=true"} -cp "marketplace/target/classes:$(cat marketplace/target/service.classpath)" \
+    setsid java -Xmx2g ${SURPLUS_SERVICE_GC:-$SERVICE_GC} -Xlog:gc:file="${log%.log}-gc.log" ${LOAD_JFR:+"-XX:StartFlightRecording=filename=$LOAD_JFR,settings=profile,dumponexit=true"} -cp "marketplace/target/classes:$(cat marketplace/target/service.classpath)" \
     io.surplus.market.app.SurplusMain --embedded-cassandra \
     --cassandra-classpath-file cassandra-node/target/cassandra.classpath --var var/load --demo-accounts \
     >"$log" 2>&1 &
@@ -153,7 +160,7 @@ sample_cpu() {
 }
 
 run_load() {
-  local sims=() rate="" duration="" smoke=0 ceilings=1 warmup=0 cql=127.0.0.1:9142 extra=() kill_after="" wrk=0
+  local sims=() rate="" duration="" smoke=0 ceilings=1 warmup=0 cql=127.0.0.1:9142 extra=() kill_after="" wrk=0 reads_share=""
   LOAD_URL="" LOAD_ADMIN="" LOAD_JOURNAL=surplus_journal LOAD_JFR= LOAD_STREAM_URL=""
   local bidder_keys="" provider_keys=""
   while (($#)); do
@@ -173,6 +180,7 @@ run_load() {
       --jfr) LOAD_JFR=1; shift ;;
       --kill-after) kill_after=$2; shift 2 ;;
       --wrk) wrk=1; shift ;;
+      --reads-share) reads_share=$2; shift 2 ;;
       -D*) extra+=("$1"); shift ;;
       -*) echo "surplus load: unknown option '$1'" >&2; exit 2 ;;
       *) sims+=("$1"); shift ;;
@@ -189,6 +197,7 @@ run_load() {
   done
   if ((wrk)); then
     [[ ${sims[*]} == MarketReaders ]] || { echo "surplus load: --wrk runs MarketReaders alone" >&2; exit 2; }
+    [[ -z $reads_share || -z $rate ]] || { echo "surplus load: --reads-share and --rate both set the reads' rate" >&2; exit 2; }
     ensure_packages wrk
   fi
   if [[ -n $kill_after ]]; then
@@ -235,6 +244,13 @@ run_load() {
     echo "== $sim against $LOAD_URL (results: $out)" >&2
     if ((ceilings && wrk)); then
       wrk_run alive 0 "$ceiling_seconds" "$out" WrkCeiling || { echo "surplus load: the wrk ceiling failed; see $out/WrkCeiling.log" >&2; status=1; }
+      if [[ -n $reads_share ]]; then
+        # the reads offered at that share of the ceiling just measured (the issue's line is a share)
+        reads_rate=$(awk -v s="$reads_share" -F= '$1 == "perSecond" { printf "%d", s * $2 + 0.5 }' "$out/WrkCeiling.properties")
+        [[ -n $reads_rate ]] || { echo "surplus load: no ceiling to take a share of" >&2; exit 1; }
+        echo "== reads offered: $reads_rate/s, $reads_share of the ceiling" >&2
+        props+=(-Dsurplus.rate="$reads_rate")
+      fi
     elif ((ceilings)); then
       "${MVN[@]}" -q -pl loadtests gatling:test -Dgatling.simulationClass=io.surplus.load.HttpCeiling \
         -Dgatling.noReports=true "${props[@]}" -Dsurplus.duration=$ceiling_seconds >"$out/ceiling-http.log" 2>&1 \
@@ -319,8 +335,8 @@ run_load() {
 # Runs wrk for $3 seconds against the service with loadtests/wrk/reads.lua in mode $1 (reads:
 # the MarketReaders mix over every market; alive: the bare route), each of its connections pausing
 # $2 ms after an answer; its output goes to <$4>/<$5>.log and the figures it prints to
-# <$4>/<$5>.properties. One thread, 32 connections (the ceiling's as well as the reads'), so one
-# core at most and far less in practice: the generator's CPU share is in the report.
+# <$4>/<$5>.properties. One thread, WRK_CONNECTIONS connections (32 unless wrk_reads sets more), so
+# one core at most and far less in practice: the generator's CPU share is in the report.
 wrk_run() {
   local mode=$1 pause=$2 seconds=$3 dir=$4 name=$5 markets=()
   if [[ $mode == reads ]]; then
@@ -328,7 +344,7 @@ wrk_run() {
     ((${#markets[@]})) || { echo "surplus load: the service lists no markets" >&2; return 1; }
   fi
   mkdir -p "$dir"
-  ${SURPLUS_WRK_NICE:+nice -n "$SURPLUS_WRK_NICE"} wrk -t1 -c32 -d"${seconds}s" --timeout 10s -s "$ROOT/loadtests/wrk/reads.lua" "$LOAD_URL" -- \
+  ${SURPLUS_WRK_NICE:+nice -n "$SURPLUS_WRK_NICE"} wrk -t1 -c"${WRK_CONNECTIONS:-32}" -d"${seconds}s" --timeout 10s -s "$ROOT/loadtests/wrk/reads.lua" "$LOAD_URL" -- \
     "$mode" "$pause" "${markets[@]}" >"$dir/$name.log" 2>&1 || return 1
   grep -E '^[A-Za-z0-9]+=[0-9.]+$' "$dir/$name.log" >"$dir/$name.properties"
   [[ -s $dir/$name.properties ]]
@@ -338,13 +354,20 @@ wrk_run() {
 # simulation has every subscriber connected (<$3>/subscribers-connected, written by it: the
 # steady state the figures describe, not the storm of connections opening), then runs wrk. 32
 # connections, each pausing after an answer so that together they offer about the rate at 1 ms an
-# answer (a slower answer lowers it: the report gives what was answered).
+# answer (a slower answer lowers it: the report gives what was answered); past 12,000 a second,
+# more connections.
 wrk_reads() {
-  local rate=$1 seconds=$2 dir=$3 pause
+  local rate=$1 seconds=$2 dir=$3 pause connections=32
   pause=$(awk -v r="$rate" 'BEGIN { p = int(32000 / r) - 1; print (p < 0 ? 0 : p) }')
+  if ((pause <= 1 && rate > 12000)); then
+    # the pause is whole milliseconds: past 12,000 a second more connections offer the rest (each
+    # one's turn here is the 1 ms pause and about 1.6 ms of answer and wrk)
+    pause=1
+    connections=$(awk -v r="$rate" 'BEGIN { printf "%d", r * 2.6 / 1000 + 0.999 }')
+  fi
   # (a simulation that fails before then never writes it: the harness then stops this wait)
   until [[ -e $dir/subscribers-connected ]]; do sleep 0.2; done
-  wrk_run reads "$pause" "$seconds" "$dir" WrkReads
+  WRK_CONNECTIONS=$connections wrk_run reads "$pause" "$seconds" "$dir" WrkReads
 }
 
 # Stops wrk_reads $1 if it still waits for subscribers that never all connected

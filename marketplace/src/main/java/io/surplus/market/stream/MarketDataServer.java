@@ -90,7 +90,7 @@ public final class MarketDataServer implements AutoCloseable {
   public static MarketDataServer start(StreamRoutes routes, String host, int port, int sendBuffer)
       throws InterruptedException {
     EventLoopGroup group =
-        new NioEventLoopGroup(1, new DefaultThreadFactory("surplus-market-data"));
+        new NioEventLoopGroup(1, new DefaultThreadFactory("surplus-market-data", true));
     try {
       ServerBootstrap b =
           new ServerBootstrap()

@@ -636,10 +636,12 @@ public final class StreamFanOut {
     if (pacing.pause().isZero()) {
       context.getSelf().tell(Continue.INSTANCE);
     } else {
-      // the JDK's delay thread, not Pekko's scheduler: its 10 ms tick would stretch the pauses
+      // the JDK's delay thread, not Pekko's scheduler: its 10 ms tick would stretch the pauses;
+      // and the tell on that thread itself, not handed to the common pool (the default), whose
+      // two threads anything in the JVM may hold: a delivery then waited seconds for its next share
       ActorRef<Command> self = context.getSelf();
       java.util.concurrent.CompletableFuture.delayedExecutor(
-              pacing.pause().toNanos(), TimeUnit.NANOSECONDS)
+              pacing.pause().toNanos(), TimeUnit.NANOSECONDS, Runnable::run)
           .execute(() -> self.tell(Continue.INSTANCE));
     }
   }
