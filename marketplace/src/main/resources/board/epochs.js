@@ -21,6 +21,7 @@ export class Epochs {
     this.byMarket = new Map();
     this.record = null;
     this.selectedEpoch = null;
+    this.wanted = null;
   }
 
   select(model) {
@@ -40,16 +41,35 @@ export class Epochs {
     if (msg.gpuModel === this.model) this.render();
   }
 
+  /**
+   * Shows epoch n's clearing record; while the read side has not written it yet (404) or does not
+   * answer (5xx), asks again every second, up to 20 times, unless another epoch's record has been
+   * asked for since.
+   */
   async loadRecord(model, n) {
+    this.wanted = n;
+    await this.fetchRecord(model, n, 20);
+  }
+
+  async fetchRecord(model, n, tries) {
     try {
       const r = await api.epoch(model, n);
-      if (model === this.model) {
+      if (model === this.model && this.wanted === n) {
         this.record = r;
         this.renderRecord();
       }
     } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 404) throw e;
-      $('#epoch-record').textContent = `epoch ${n}: not in the read side yet`;
+      if (!(e instanceof ApiError) || (e.status !== 404 && e.status < 500)) throw e;
+      if (model !== this.model || this.wanted !== n) return;
+      $('#epoch-record').textContent =
+        e.status === 404 ? `epoch ${n}: not in the read side yet` : `epoch ${n}: the read side did not answer`;
+      if (tries > 1) {
+        setTimeout(() => {
+          if (model === this.model && this.wanted === n) {
+            this.fetchRecord(model, n, tries - 1).catch((err) => console.warn(err.message));
+          }
+        }, 1000);
+      }
     }
   }
 
