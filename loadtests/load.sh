@@ -46,12 +46,6 @@ start_load_service() {
   LOAD_ADMIN=$(grep '^admin=' var/load/demo-keys.properties | cut -d= -f2)
 }
 
-# The service JVM's collector flags unless SURPLUS_SERVICE_GC replaces them: G1, objects promoted
-# after surviving two young collections, where G1 copies them up to 15 times between survivor
-# spaces (docs/PERFORMANCE.md, "Market data on a port of its own": young pauses 211-260 ms against
-# 299-429 ms in the measured window, reads' p99 13.5-17.3 ms against 14.5-30.3 ms); ./surplus up
-# runs the service with the same flags.
-SERVICE_GC="-XX:+UseG1GC -XX:MaxTenuringThreshold=2"
 
 # Starts the load run's service JVM on the keyspaces of LOAD_KEYSPACE (a node already answering on
 # the CQL port is reused); sets LOAD_SERVICE_PID.

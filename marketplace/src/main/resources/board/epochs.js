@@ -51,21 +51,26 @@ export class Epochs {
     await this.fetchRecord(model, n, 20);
   }
 
+  /** Whether epoch n of model is still the record to show. */
+  current(model, n) {
+    return model === this.model && this.wanted === n;
+  }
+
   async fetchRecord(model, n, tries) {
     try {
       const r = await api.epoch(model, n);
-      if (model === this.model && this.wanted === n) {
+      if (this.current(model, n)) {
         this.record = r;
         this.renderRecord();
       }
     } catch (e) {
       if (!(e instanceof ApiError) || (e.status !== 404 && e.status < 500)) throw e;
-      if (model !== this.model || this.wanted !== n) return;
+      if (!this.current(model, n)) return;
       $('#epoch-record').textContent =
         e.status === 404 ? `epoch ${n}: not in the read side yet` : `epoch ${n}: the read side did not answer`;
       if (tries > 1) {
         setTimeout(() => {
-          if (model === this.model && this.wanted === n) {
+          if (this.current(model, n)) {
             this.fetchRecord(model, n, tries - 1).catch((err) => console.warn(err.message));
           }
         }, 1000);

@@ -4,9 +4,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.surplus.market.http.Json;
 import io.surplus.market.markets.Market;
 import io.surplus.market.markets.MarketTopics;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -85,17 +88,15 @@ public final class StreamFanOut {
   public static final class Rendered {
     private final String text;
     private final Message message;
-    private final io.netty.buffer.ByteBuf bytes;
+    private final ByteBuf bytes;
 
     public Rendered(String text) {
       this.text = text;
       this.message = TextMessage.create(text);
       // one read-only buffer that every channel's frame shares (a duplicate each), never freed
       this.bytes =
-          io.netty.buffer.Unpooled.unreleasableBuffer(
-              io.netty.buffer.Unpooled.wrappedBuffer(
-                      text.getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                  .asReadOnly());
+          Unpooled.unreleasableBuffer(
+              Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8)).asReadOnly());
     }
 
     public String text() {
@@ -108,7 +109,7 @@ public final class StreamFanOut {
     }
 
     /** The UTF-8 bytes: a duplicate of the shared buffer, for one channel's frame. */
-    public io.netty.buffer.ByteBuf bytes() {
+    public ByteBuf bytes() {
       return bytes.duplicate();
     }
   }

@@ -28,6 +28,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -243,8 +244,7 @@ public final class StreamRoutes {
    *
    * @throws Problem.Failure naming the parameter at fault
    */
-  Request request(
-      java.util.function.Function<String, Optional<String>> query, boolean authorization) {
+  Request request(Function<String, Optional<String>> query, boolean authorization) {
     if (query.apply("key").isPresent() || authorization) {
       throw Problem.of(
               400,
