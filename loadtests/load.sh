@@ -237,14 +237,12 @@ run_load() {
     props+=("${extra[@]}")
     echo "== $sim against $LOAD_URL (results: $out)" >&2
     if ((ceilings && wrk)); then
-      wrk_run alive 0 "$ceiling_seconds" "$out" WrkCeiling || { echo "surplus load: the wrk ceiling failed; see $out/WrkCeiling.log" >&2; status=1; }
-      if [[ -n $reads_share ]]; then
-        # the reads offered at that share of the ceiling just measured (the line is a share)
-        reads_rate=$(awk -v s="$reads_share" -F= '$1 == "perSecond" { printf "%d", s * $2 + 0.5 }' "$out/WrkCeiling.properties")
-        [[ -n $reads_rate ]] || { echo "surplus load: no ceiling to take a share of" >&2; exit 1; }
-        echo "== reads offered: $reads_rate/s, $reads_share of the ceiling" >&2
-        props+=(-Dsurplus.rate="$reads_rate")
-      fi
+      # the bare route's ceiling by wrk, measured again after any warm-up (below): the service's
+      # JIT is cold now, and a cold ceiling is lower (9,400-17,000/s against 16,000-24,000/s warm)
+      local ceiling_name=WrkCeiling
+      ((warmup > 0)) && ceiling_name=WrkCeilingCold
+      wrk_ceiling "$ceiling_seconds" "$out" "$ceiling_name" "$reads_share" || status=1
+      [[ -n $reads_share ]] && reads_rate=$WRK_SHARE_RATE
     elif ((ceilings)); then
       "${MVN[@]}" -q -pl loadtests gatling:test -Dgatling.simulationClass=io.surplus.load.HttpCeiling \
         -Dgatling.noReports=true "${props[@]}" -Dsurplus.duration=$ceiling_seconds >"$out/ceiling-http.log" 2>&1 \
@@ -269,7 +267,12 @@ run_load() {
         -Dgatling.noReports=true "${props[@]}" -Dsurplus.duration="$warmup" -Dsurplus.prefill=0 \
         -Dsurplus.out="$out/warmup" >"$out/warmup.log" 2>&1 || true
       if [[ -n $warm_reads ]]; then stop_waiting_reads "$warm_reads" "$out/warmup"; wait "$warm_reads" || true; fi
+      if ((ceilings && wrk)); then
+        wrk_ceiling "$ceiling_seconds" "$out" WrkCeiling "$reads_share" || status=1
+        [[ -n $reads_share ]] && reads_rate=$WRK_SHARE_RATE
+      fi
     fi
+    if ((wrk)); then props+=(-Dsurplus.rate="$reads_rate"); fi
     sample_heap "$out/heap.txt"
     sample_cpu "$out/cpu.txt" "$sim"
     local marker="$out/.started" killer=""
@@ -327,41 +330,45 @@ run_load() {
 }
 
 # Runs wrk for $3 seconds against the service with loadtests/wrk/reads.lua in mode $1 (reads:
-# the MarketReaders mix over every market; alive: the bare route), each of its connections pausing
-# $2 ms after an answer; its output goes to <$4>/<$5>.log and the figures it prints to
+# the MarketReaders mix over every market; alive: the bare route), paced at $2 requests a second
+# (0: each connection asks again as soon as it is answered); its output goes to <$4>/<$5>.log and the figures it prints to
 # <$4>/<$5>.properties. One thread, WRK_CONNECTIONS connections (32 unless wrk_reads sets more), so
 # one core at most and far less in practice: the generator's CPU share is in the report.
 wrk_run() {
-  local mode=$1 pause=$2 seconds=$3 dir=$4 name=$5 markets=()
+  local mode=$1 rate=$2 seconds=$3 dir=$4 name=$5 markets=()
   if [[ $mode == reads ]]; then
     mapfile -t markets < <(curl -fs "$LOAD_URL/v1/markets" | grep -oE '"gpuModel":"[^"]*"' | cut -d'"' -f4)
     ((${#markets[@]})) || { echo "surplus load: the service lists no markets" >&2; return 1; }
   fi
   mkdir -p "$dir"
   ${SURPLUS_WRK_NICE:+nice -n "$SURPLUS_WRK_NICE"} wrk -t1 -c"${WRK_CONNECTIONS:-32}" -d"${seconds}s" --timeout 10s -s "$ROOT/loadtests/wrk/reads.lua" "$LOAD_URL" -- \
-    "$mode" "$pause" "${markets[@]}" >"$dir/$name.log" 2>&1 || return 1
+    "$mode" "$rate" "${markets[@]}" >"$dir/$name.log" 2>&1 || return 1
   grep -E '^[A-Za-z0-9]+=[0-9.]+$' "$dir/$name.log" >"$dir/$name.properties"
   [[ -s $dir/$name.properties ]]
 }
 
 # The reads of MarketReaders --wrk, rate $1 per second offered for $2 s: waits until the
 # simulation has every subscriber connected (<$3>/subscribers-connected, written by it: the
-# steady state the figures describe, not the storm of connections opening), then runs wrk. 32
-# connections, each pausing after an answer so that together they offer about the rate at 1 ms an
-# answer (a slower answer lowers it: the report gives what was answered); past 12,000 a second,
-# more connections.
+# steady state the figures describe, not the storm of connections opening), then runs wrk, paced
+# by reads.lua on one schedule (the rate offered holds while answers slow, as long as a connection
+# is free: one for each 1/3 ms of the schedule, at least 32; the report gives what was answered).
 wrk_reads() {
-  local rate=$1 seconds=$2 dir=$3 pause connections=32
-  pause=$(awk -v r="$rate" 'BEGIN { p = int(32000 / r) - 1; print (p < 0 ? 0 : p) }')
-  if ((pause <= 1 && rate > 12000)); then
-    # the pause is whole milliseconds: past 12,000 a second more connections offer the rest (each
-    # one's turn here is the 1 ms pause and about 1.6 ms of answer and wrk)
-    pause=1
-    connections=$(awk -v r="$rate" 'BEGIN { printf "%d", r * 2.6 / 1000 + 0.999 }')
-  fi
+  local rate=$1 seconds=$2 dir=$3 connections
+  connections=$(awk -v r="$rate" 'BEGIN { c = int(r * 3 / 1000 + 0.999); print (c < 32 ? 32 : c) }')
   # (a simulation that fails before then never writes it: the harness then stops this wait)
   until [[ -e $dir/subscribers-connected ]]; do sleep 0.2; done
-  WRK_CONNECTIONS=$connections wrk_run reads "$pause" "$seconds" "$dir" WrkReads
+  WRK_CONNECTIONS=$connections wrk_run reads "$rate" "$seconds" "$dir" WrkReads
+}
+
+# The bare route's ceiling by wrk for $1 s into <$2>/<$3>.properties; with a share $4, sets
+# WRK_SHARE_RATE to that share of it (the reads then offered: the line is a share).
+wrk_ceiling() {
+  local seconds=$1 dir=$2 name=$3 share=$4
+  wrk_run alive 0 "$seconds" "$dir" "$name" || { echo "surplus load: the wrk ceiling failed; see $dir/$name.log" >&2; return 1; }
+  [[ -n $share ]] || return 0
+  WRK_SHARE_RATE=$(awk -v s="$share" -F= '$1 == "perSecond" { printf "%d", s * $2 + 0.5 }' "$dir/$name.properties")
+  [[ -n $WRK_SHARE_RATE ]] || { echo "surplus load: no ceiling to take a share of" >&2; exit 1; }
+  echo "== $name: reads offered at $WRK_SHARE_RATE/s, $share of it" >&2
 }
 
 # Stops wrk_reads $1 if it still waits for subscribers that never all connected

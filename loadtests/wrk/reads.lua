@@ -3,19 +3,38 @@
 --   reads: book 30%, market list 10%, candles 30%, trades 30% (ReadScenarios' mix) over the
 --          markets given, in a fixed cycle;
 --   alive: the bare route (GET /health/alive), for the ceiling.
--- Each connection waits `pause` ms after an answer before its next request (0: at once).
--- Usage: wrk -s reads.lua URL -- <reads|alive> <pause ms> [<market> ...]
+-- Paced at `rate` requests a second (0: each connection asks again as soon as it is answered,
+-- for the ceiling): every request takes the next instant of one schedule on the wall clock, so
+-- the rate offered does not fall as answers slow, as long as a connection is free (a connection
+-- answered late sends at once until it is back on schedule; wrk's timers are whole milliseconds,
+-- the schedule is not).
+-- Usage: wrk -s reads.lua URL -- <reads|alive> <rate per second> [<market> ...]
 -- At the end it prints what it measured (requests, rate, latency percentiles in microseconds,
 -- non-2xx answers and socket errors) as properties, one per line.
 
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } surplus_timespec;
+  int clock_gettime(int clock, surplus_timespec *ts);
+]]
+local CLOCK_MONOTONIC = 1
+local ts = ffi.new("surplus_timespec")
+
+local function nowMillis()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+
 local mode = "reads"
-local pause = 0
+local interval = 0 -- ms between two requests of the schedule (0: unpaced)
+local nextAt = nil -- the schedule's next instant, ms
 local markets = {}
 local counter = 0
 
 function init(args)
   mode = args[1] or "reads"
-  pause = tonumber(args[2]) or 0
+  local rate = tonumber(args[2]) or 0
+  interval = rate > 0 and 1000 / rate or 0
   for i = 3, #args do
     markets[#markets + 1] = args[i]
   end
@@ -50,7 +69,16 @@ function request()
 end
 
 function delay()
-  return pause
+  if interval == 0 then
+    return 0
+  end
+  local now = nowMillis()
+  if nextAt == nil then
+    nextAt = now
+  end
+  nextAt = nextAt + interval
+  local wait = nextAt - now
+  return wait > 0 and math.floor(wait) or 0
 end
 
 function done(summary, latency, requests)

@@ -20,9 +20,7 @@ public final class MediumBoundProbe {
     double sumBest = 0;
     int n = 0;
     for (long seed = first; seed <= last; seed++) {
-      int wc = 20 + (int) (seed * 7 % 11);
-      int bc = 200 + (int) (seed * 37 % 101);
-      Welfare.Instance in = Welfare.medium(seed, wc, bc, 24);
+      Welfare.Instance in = Welfare.medium(seed);
       EpochResult r = Welfare.clear(in, true);
       long wr = Welfare.welfare(r);
       long t0 = System.nanoTime();

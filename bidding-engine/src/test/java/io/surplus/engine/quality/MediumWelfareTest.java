@@ -52,9 +52,9 @@ class MediumWelfareTest {
     int windows = 0;
     StringBuilder report = new StringBuilder();
     for (long seed = 1; seed <= SEEDS; seed++) {
-      int wc = 20 + (int) (seed * 7 % 11);
-      int bc = 200 + (int) (seed * 37 % 101);
-      Welfare.Instance in = Welfare.medium(seed, wc, bc, 24);
+      Welfare.Instance in = Welfare.medium(seed);
+      int wc = in.windows().size();
+      int bc = in.bids().size();
       bids += bc;
       windows += wc;
       EpochResult g = Welfare.clear(in, false);

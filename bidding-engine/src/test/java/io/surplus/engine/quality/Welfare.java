@@ -80,6 +80,14 @@ final class Welfare {
     return new Instance(windows, bids);
   }
 
+  /**
+   * The medium set's instance {@code seed}: 20-30 windows and 200-300 bids over a 24-slot range
+   * (the same for every seed on every machine).
+   */
+  static Instance medium(long seed) {
+    return medium(seed, 20 + (int) (seed * 7 % 11), 200 + (int) (seed * 37 % 101), 24);
+  }
+
   static long welfare(long limit, int nodes, int gpus, int slots) {
     return limit / 10_000 * nodes * gpus * slots; // cents x GPU-slots keeps the solver's sums small
   }
