@@ -46,7 +46,6 @@ start_load_service() {
   LOAD_ADMIN=$(grep '^admin=' var/load/demo-keys.properties | cut -d= -f2)
 }
 
-
 # Starts the load run's service JVM on the keyspaces of LOAD_KEYSPACE (a node already answering on
 # the CQL port is reused); sets LOAD_SERVICE_PID.
 launch_load_service() {
@@ -238,11 +237,10 @@ run_load() {
     echo "== $sim against $LOAD_URL (results: $out)" >&2
     if ((ceilings && wrk)); then
       # the bare route's ceiling by wrk, measured again after any warm-up (below): the service's
-      # JIT is cold now, and a cold ceiling is lower (9,400-17,000/s against 16,000-24,000/s warm)
+      # JIT is cold now, and a cold ceiling is lower (5,400-18,700/s against 25,200-28,800/s warm)
       local ceiling_name=WrkCeiling
       ((warmup > 0)) && ceiling_name=WrkCeilingCold
       wrk_ceiling "$ceiling_seconds" "$out" "$ceiling_name" "$reads_share" || status=1
-      [[ -n $reads_share ]] && reads_rate=$WRK_SHARE_RATE
     elif ((ceilings)); then
       "${MVN[@]}" -q -pl loadtests gatling:test -Dgatling.simulationClass=io.surplus.load.HttpCeiling \
         -Dgatling.noReports=true "${props[@]}" -Dsurplus.duration=$ceiling_seconds >"$out/ceiling-http.log" 2>&1 \
@@ -269,7 +267,6 @@ run_load() {
       if [[ -n $warm_reads ]]; then stop_waiting_reads "$warm_reads" "$out/warmup"; wait "$warm_reads" || true; fi
       if ((ceilings && wrk)); then
         wrk_ceiling "$ceiling_seconds" "$out" WrkCeiling "$reads_share" || status=1
-        [[ -n $reads_share ]] && reads_rate=$WRK_SHARE_RATE
       fi
     fi
     if ((wrk)); then props+=(-Dsurplus.rate="$reads_rate"); fi
@@ -331,8 +328,8 @@ run_load() {
 
 # Runs wrk for $3 seconds against the service with loadtests/wrk/reads.lua in mode $1 (reads:
 # the MarketReaders mix over every market; alive: the bare route), paced at $2 requests a second
-# (0: each connection asks again as soon as it is answered); its output goes to <$4>/<$5>.log and the figures it prints to
-# <$4>/<$5>.properties. One thread, WRK_CONNECTIONS connections (32 unless wrk_reads sets more), so
+# (0: each connection asks again as soon as it is answered); its output goes to <$4>/<$5>.log and
+# the figures it prints to <$4>/<$5>.properties. One thread, WRK_CONNECTIONS connections (32 unless wrk_reads sets more), so
 # one core at most and far less in practice: the generator's CPU share is in the report.
 wrk_run() {
   local mode=$1 rate=$2 seconds=$3 dir=$4 name=$5 markets=()
@@ -360,15 +357,15 @@ wrk_reads() {
   WRK_CONNECTIONS=$connections wrk_run reads "$rate" "$seconds" "$dir" WrkReads
 }
 
-# The bare route's ceiling by wrk for $1 s into <$2>/<$3>.properties; with a share $4, sets
-# WRK_SHARE_RATE to that share of it (the reads then offered: the line is a share).
+# The bare route's ceiling by wrk for $1 s into <$2>/<$3>.properties; with a share $4, sets the
+# caller's reads_rate (run_load's) to that share of it: the line is a share.
 wrk_ceiling() {
   local seconds=$1 dir=$2 name=$3 share=$4
   wrk_run alive 0 "$seconds" "$dir" "$name" || { echo "surplus load: the wrk ceiling failed; see $dir/$name.log" >&2; return 1; }
   [[ -n $share ]] || return 0
-  WRK_SHARE_RATE=$(awk -v s="$share" -F= '$1 == "perSecond" { printf "%d", s * $2 + 0.5 }' "$dir/$name.properties")
-  [[ -n $WRK_SHARE_RATE ]] || { echo "surplus load: no ceiling to take a share of" >&2; exit 1; }
-  echo "== $name: reads offered at $WRK_SHARE_RATE/s, $share of it" >&2
+  reads_rate=$(awk -v s="$share" -F= '$1 == "perSecond" { printf "%d", s * $2 + 0.5 }' "$dir/$name.properties")
+  [[ -n $reads_rate ]] || { echo "surplus load: no ceiling to take a share of" >&2; exit 1; }
+  echo "== $name: reads offered at $reads_rate/s, $share of it" >&2
 }
 
 # Stops wrk_reads $1 if it still waits for subscribers that never all connected

@@ -76,9 +76,7 @@ public final class MipBoundProbe {
         if (!Welfare.eligible(b, w)) {
           continue;
         }
-        int from = Math.max(Math.max(b.earliestStart(), Welfare.S), w.startSlot());
-        int last = Math.min(b.latestEnd(), w.endSlot()) - d;
-        for (int s = from; s <= last; s++) {
+        for (int s = Welfare.firstStart(b, w); s <= Welfare.lastStart(b, w); s++) {
           MPVariable x = solver.makeBoolVar("x");
           one.setCoefficient(x, 1);
           long per = Welfare.welfare(b.limitPrice(), 1, w.gpusPerNode(), d);

@@ -233,9 +233,7 @@ final class Welfare {
         if (!eligible(b, w)) {
           continue;
         }
-        int first = Math.max(Math.max(b.earliestStart(), S), w.startSlot());
-        int last = Math.min(b.latestEnd(), w.endSlot()) - d;
-        for (int s = first; s <= last; s++) {
+        for (int s = firstStart(b, w); s <= lastStart(b, w); s++) {
           if (hi - lo < INT_NODES_FROM) {
             // one boolean per node count: the tight formulation, exact and fast when few
             for (int k = lo; k <= hi; k++) {
@@ -301,6 +299,16 @@ final class Welfare {
             || status == CpSolverStatus.UNKNOWN,
         "solver status " + status);
     return new Solved(status, solver.objectiveValue(), solver.bestObjectiveBound());
+  }
+
+  /** The first slot bid {@code b} may start in window {@code w} (from now on). */
+  static int firstStart(BidSpec b, WindowSpec w) {
+    return Math.max(Math.max(b.earliestStart(), S), w.startSlot());
+  }
+
+  /** The last slot bid {@code b} may start in window {@code w}; below the first: none. */
+  static int lastStart(BidSpec b, WindowSpec w) {
+    return Math.min(b.latestEnd(), w.endSlot()) - b.durationSlots();
   }
 
   private static boolean is(Lease h, WindowSpec w, int start, int nodes) {
