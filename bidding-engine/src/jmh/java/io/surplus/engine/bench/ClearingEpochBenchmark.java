@@ -29,6 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code incrementalEpoch}: the same book after its first epoch, plus 1,000 new bids and 10
  *       new windows: the next epoch, where failed bids are searched again only against windows
  *       that gained capacity in their range. Target <= 2 ms.
+ *   <li>{@code quietEpoch}: the same book after its first epoch, plus 5 new bids and no window: a
+ *       full book's usual epoch in a market (a few bids a second, no capacity freed), where every
+ *       bid that failed before is skipped and only the new ones are searched.
  *   <li>{@code copy}: {@link OrderBook#copy()} of that same book at its next epoch's cut (the 1,000
  *       new bids still pending), as a market takes one to clear on another thread. Target <= 5 ms.
  *   <li>{@code depth}: {@link OrderBook#depth(long)} of that same book, as a market renders its
@@ -84,6 +87,11 @@ public class ClearingEpochBenchmark {
   public void restore(org.openjdk.jmh.infra.BenchmarkParams params) {
     if (params.getBenchmark().endsWith("fullEpoch")) {
       book = OrderBook.restore(fresh);
+    } else if (params.getBenchmark().endsWith("quietEpoch")) {
+      book = OrderBook.restore(cleared);
+      for (int i = 0; i < QUIET_BIDS; i++) {
+        book.place(newBids[i], Markets.NOW);
+      }
     } else {
       book = OrderBook.restore(cleared);
       for (BidSpec b : newBids) {
@@ -102,6 +110,14 @@ public class ClearingEpochBenchmark {
 
   @Benchmark
   public EpochResult incrementalEpoch() {
+    return book.clear(Markets.NOW + 1000);
+  }
+
+  /** New bids in {@link #quietEpoch}'s epoch. */
+  static final int QUIET_BIDS = 5;
+
+  @Benchmark
+  public EpochResult quietEpoch() {
     return book.clear(Markets.NOW + 1000);
   }
 
