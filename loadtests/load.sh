@@ -123,6 +123,26 @@ ticks_of() {
   echo "$total"
 }
 
+# The CPU clock ticks of each thread of process $1, a line each: its id, its name with the digits
+# dropped (so that a pool's threads share one name) and its ticks.
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s %s\n' "${t##*/}" "$(tr -d '0-9 ' <"$t/comm" 2>/dev/null)" \
+      "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
+  done
+}
+
+# The service's CPU by thread (pools summed) between two thread_ticks files $1 and $2, $3 seconds
+# apart: cores, largest first. Flight Recorder's samples misplace this (they favour threads that
+# run Java code, a few at a time); the kernel's own count does not.
+thread_cpu() {
+  awk -v secs="$3" 'NR == FNR { before[$1] = $3; next }
+    $3 != "" { cpu[$2] += $3 - ($1 in before ? before[$1] : 0) }
+    END { for (n in cpu) if (cpu[n] > 0) printf "  service CPU, %-34s %.3f cores\n", n, cpu[n] / secs / 100 }' \
+    "$1" "$2" | sort -k5 -rn | head -10
+}
+
 # The milliseconds the threads of processes $@ have spent runnable but waiting for a core (the
 # scheduler's run delay, /proc/<pid>/task/<tid>/schedstat), summed over threads (0 for none).
 wait_of() {
@@ -314,6 +334,8 @@ run_load() {
         "$out/acked-bids.txt" "$out" || status=1
     fi
     java -cp "$cp" io.surplus.load.tools.LoadReport "$out" "$sim" || status=1
+    # where the service's CPU went while wrk read (--wrk), by thread pool
+    [[ -s $out/service-threads.txt ]] && cat "$out/service-threads.txt"
     gc_pauses "generator" "$out/gatling-gc.log"
     local report
     report=$(find loadtests/target/gatling -maxdepth 1 -type d -newer "$marker" -iname "${sim}-*" | sort | tail -1)
@@ -354,7 +376,10 @@ wrk_reads() {
   connections=$(awk -v r="$rate" 'BEGIN { c = int(r * 3 / 1000 + 0.999); print (c < 32 ? 32 : c) }')
   # (a simulation that fails before then never writes it: the harness then stops this wait)
   until [[ -e $dir/subscribers-connected ]]; do sleep 0.2; done
+  thread_ticks "$LOAD_SERVICE_PID" >"$dir/threads-before.txt"
   WRK_CONNECTIONS=$connections wrk_run reads "$rate" "$seconds" "$dir" WrkReads
+  thread_ticks "$LOAD_SERVICE_PID" >"$dir/threads-after.txt"
+  thread_cpu "$dir/threads-before.txt" "$dir/threads-after.txt" "$seconds" >"$dir/service-threads.txt"
 }
 
 # The bare route's ceiling by wrk for $1 s into <$2>/<$3>.properties; with a share $4, sets the
