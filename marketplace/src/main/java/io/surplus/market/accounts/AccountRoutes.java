@@ -4,7 +4,6 @@ import io.surplus.engine.Price;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
-import io.surplus.market.http.Asks;
 import io.surplus.market.http.Fields;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
@@ -74,10 +73,9 @@ public final class AccountRoutes {
   }
 
   private CompletionStage<HttpResponse> balance(Call call) {
-    return Asks.direct(
-            sharding
-                .entityRefFor(Account.ENTITY_KEY, Long.toString(call.principal().account()))
-                .<Account.Balance>ask(Account.GetBalance::new, timeout))
+    return sharding
+        .entityRefFor(Account.ENTITY_KEY, Long.toString(call.principal().account()))
+        .<Account.Balance>ask(Account.GetBalance::new, timeout)
         .thenApply(b -> Api.json(200, BalanceView.of(b)));
   }
 

@@ -15,7 +15,6 @@ import io.surplus.market.bids.BidRoutes;
 import io.surplus.market.board.BoardRoutes;
 import io.surplus.market.feed.FeedRoutes;
 import io.surplus.market.http.Api;
-import io.surplus.market.http.Asks;
 import io.surplus.market.http.Principal;
 import io.surplus.market.http.Problem;
 import io.surplus.market.markets.MarketGate;
@@ -337,10 +336,9 @@ public final class SurplusService {
                 if (indexed != account) {
                   throw notValid();
                 }
-                return Asks.direct(
-                    sharding
-                        .entityRefFor(Account.ENTITY_KEY, Long.toString(account))
-                        .<Principal>ask(r -> new Account.Authenticate(hash, r), timeout));
+                return sharding
+                    .entityRefFor(Account.ENTITY_KEY, Long.toString(account))
+                    .<Principal>ask(r -> new Account.Authenticate(hash, r), timeout);
               })
           .thenApply(
               p -> {

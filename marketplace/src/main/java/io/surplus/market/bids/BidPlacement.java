@@ -6,7 +6,6 @@ import io.surplus.engine.Reason;
 import io.surplus.engine.ResultCode;
 import io.surplus.market.accounts.Account;
 import io.surplus.market.http.Api;
-import io.surplus.market.http.Asks;
 import io.surplus.market.http.Problem;
 import io.surplus.market.ids.Ids;
 import io.surplus.market.markets.Market;
@@ -74,10 +73,9 @@ public final class BidPlacement implements Account.BookLookup {
    */
   @Override
   public CompletionStage<Boolean> inBook(String market, long bidId) {
-    return Asks.direct(
-            market(market)
-                .<Market.BidSummary>ask(
-                    r -> new MarketGate.Forward(new Market.GetBid(bidId, r)), BOOK_LOOKUP_TIMEOUT))
+    return market(market)
+        .<Market.BidSummary>ask(
+            r -> new MarketGate.Forward(new Market.GetBid(bidId, r)), BOOK_LOOKUP_TIMEOUT)
         .thenApply(Market.BidSummary::open);
   }
 
@@ -98,20 +96,19 @@ public final class BidPlacement implements Account.BookLookup {
 
   /** Reserves and places one bid, checked and priced. */
   CompletionStage<Placed> placeOne(long accountId, Priced p) {
-    return Asks.direct(
-            account(accountId)
-                .<Account.Reservation>ask(
-                    r ->
-                        new Account.ReserveBid(
-                            p.key(),
-                            p.hash(),
-                            p.model(),
-                            p.spec(),
-                            p.reserve(),
-                            p.now(),
-                            p.now() + timeout.toMillis(),
-                            r),
-                    timeout))
+    return account(accountId)
+        .<Account.Reservation>ask(
+            r ->
+                new Account.ReserveBid(
+                    p.key(),
+                    p.hash(),
+                    p.model(),
+                    p.spec(),
+                    p.reserve(),
+                    p.now(),
+                    p.now() + timeout.toMillis(),
+                    r),
+            timeout)
         .thenCompose(reservation -> place(accountId, p, reservation));
   }
 
@@ -126,9 +123,8 @@ public final class BidPlacement implements Account.BookLookup {
     if (t.answered() != null) {
       return t.answered();
     }
-    return Asks.direct(
-            market(p.model())
-                .<Market.Outcome>ask(o -> new MarketGate.Place(placement(t, o)), timeout))
+    return market(p.model())
+        .<Market.Outcome>ask(o -> new MarketGate.Place(placement(t, o)), timeout)
         .thenCompose(outcome -> afterMarket(accountId, t, outcome.code(), null));
   }
 
@@ -201,8 +197,8 @@ public final class BidPlacement implements Account.BookLookup {
     Account.Reserved r = t.reserved();
     Priced p = t.priced();
     if (r.replay() && (rc == ResultCode.OK || rc == ResultCode.DUPLICATE_ID)) {
-      return Asks.direct(
-              account(accountId).<Done>ask(d -> new Account.ConfirmBid(r.bidId(), d), timeout))
+      return account(accountId)
+          .<Done>ask(d -> new Account.ConfirmBid(r.bidId(), d), timeout)
           .thenCompose(d -> bid(accountId, r.bidId()))
           .thenApply(b -> new Placed(b.entry(), b.reason(), true));
     }
@@ -226,10 +222,8 @@ public final class BidPlacement implements Account.BookLookup {
               Account.BidStatus.OPEN);
       return CompletableFuture.completedFuture(new Placed(entry, Reason.NONE, false));
     }
-    return Asks.direct(
-            account(accountId)
-                .<Done>ask(
-                    d -> new Account.CloseBid(r.bidId(), Account.BidStatus.REJECTED, d), timeout))
+    return account(accountId)
+        .<Done>ask(d -> new Account.CloseBid(r.bidId(), Account.BidStatus.REJECTED, d), timeout)
         .thenApply(
             d -> {
               throw refused(rc).failure();
@@ -280,10 +274,9 @@ public final class BidPlacement implements Account.BookLookup {
                         p.key(), p.hash(), p.model(), p.spec(), p.reserve(), now))
             .toList();
     List<Long> confirm = new ArrayList<>();
-    Asks.direct(
-            account(account)
-                .<Account.Reservations>ask(
-                    r -> new Account.ReserveBids(toReserve, now + timeout.toMillis(), r), timeout))
+    account(account)
+        .<Account.Reservations>ask(
+            r -> new Account.ReserveBids(toReserve, now + timeout.toMillis(), r), timeout)
         .whenComplete(
             (reservations, failure) -> {
               List<CompletableFuture<Placed>> placements = new ArrayList<>(valid.size());
@@ -312,10 +305,8 @@ public final class BidPlacement implements Account.BookLookup {
                   (model, indexes) -> {
                     List<Market.PlaceBid> bids =
                         indexes.stream().map(j -> placement(toPlace[j], null)).toList();
-                    Asks.direct(
-                            market(model)
-                                .<MarketGate.Outcomes>ask(
-                                    o -> new MarketGate.PlaceAll(bids, o), timeout))
+                    market(model)
+                        .<MarketGate.Outcomes>ask(o -> new MarketGate.PlaceAll(bids, o), timeout)
                         .whenComplete(
                             (outcomes, e) -> {
                               for (int k = 0; k < indexes.size(); k++) {
@@ -356,8 +347,8 @@ public final class BidPlacement implements Account.BookLookup {
 
   /** The bid as its account knows it, with its live reason from the market while it is open. */
   CompletionStage<Shown> bid(long accountId, long bidId) {
-    return Asks.direct(
-            account(accountId).<Account.BidFound>ask(r -> new Account.GetBid(bidId, r), timeout))
+    return account(accountId)
+        .<Account.BidFound>ask(r -> new Account.GetBid(bidId, r), timeout)
         .thenCompose(
             v -> {
               if (v.entry() == null) {
@@ -367,10 +358,9 @@ public final class BidPlacement implements Account.BookLookup {
               if (e.status().closed()) {
                 return CompletableFuture.completedFuture(new Shown(e, null));
               }
-              return Asks.direct(
-                      market(e.market())
-                          .<Market.BidSummary>ask(
-                              r -> new MarketGate.Forward(new Market.GetBid(bidId, r)), timeout))
+              return market(e.market())
+                  .<Market.BidSummary>ask(
+                      r -> new MarketGate.Forward(new Market.GetBid(bidId, r)), timeout)
                   .thenApply(s -> new Shown(e, s.open() ? s.reason() : null));
             });
   }

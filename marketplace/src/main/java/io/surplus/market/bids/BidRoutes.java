@@ -14,7 +14,6 @@ import io.surplus.market.accounts.ApiKeys;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
-import io.surplus.market.http.Asks;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
 import io.surplus.market.http.Role;
@@ -166,10 +165,9 @@ public final class BidRoutes {
     BidPlacement.Priced p = placement.price(null, null, request, System.currentTimeMillis());
     BidSpec spec = p.spec().withIdAndAccount(previewId(accountId), accountId);
     SlotClock clock = settings.clock();
-    return Asks.direct(
-            market(p.model())
-                .<Market.Quoted>ask(
-                    r -> new MarketGate.Forward(new Market.QuoteBid(spec, p.now(), r)), timeout))
+    return market(p.model())
+        .<Market.Quoted>ask(
+            r -> new MarketGate.Forward(new Market.QuoteBid(spec, p.now(), r)), timeout)
         .thenApply(
             q -> {
               if (q.busy()) {
@@ -322,9 +320,8 @@ public final class BidRoutes {
     }
     Account.BidStatus f = filter;
     long a = after;
-    return Asks.direct(
-            account(call.principal().account())
-                .<Account.BidPage>ask(r -> new Account.ListBids(f, a, limit, r), timeout))
+    return account(call.principal().account())
+        .<Account.BidPage>ask(r -> new Account.ListBids(f, a, limit, r), timeout)
         .thenApply(
             page ->
                 Api.json(
@@ -383,8 +380,8 @@ public final class BidRoutes {
     long id = ownBidId(call);
     long accountId = call.principal().account();
     call.header("Idempotency-Key").ifPresent(k -> call.idempotencyKey());
-    return Asks.direct(
-            account(accountId).<Account.BidFound>ask(r -> new Account.GetBid(id, r), timeout))
+    return account(accountId)
+        .<Account.BidFound>ask(r -> new Account.GetBid(id, r), timeout)
         .thenCompose(
             v -> {
               if (v.entry() == null) {
@@ -401,10 +398,9 @@ public final class BidRoutes {
                         + v.entry().status().name().toLowerCase(Locale.ROOT)
                         + " and cannot be cancelled");
               }
-              return Asks.direct(
-                      market(v.entry().market())
-                          .<Market.Outcome>ask(
-                              r -> new MarketGate.Forward(new Market.CancelBid(id, r)), timeout))
+              return market(v.entry().market())
+                  .<Market.Outcome>ask(
+                      r -> new MarketGate.Forward(new Market.CancelBid(id, r)), timeout)
                   .thenCompose(
                       o -> {
                         if (o.code() != ResultCode.OK) {
@@ -413,11 +409,10 @@ public final class BidRoutes {
                                   + Ids.bid(id)
                                   + " is no longer in the book (filled or expired)");
                         }
-                        return Asks.direct(
-                            account(accountId)
-                                .<Done>ask(
-                                    d -> new Account.CloseBid(id, Account.BidStatus.CANCELLED, d),
-                                    timeout));
+                        return account(accountId)
+                            .<Done>ask(
+                                d -> new Account.CloseBid(id, Account.BidStatus.CANCELLED, d),
+                                timeout);
                       })
                   .thenCompose(d -> show(accountId, id));
             })

@@ -16,7 +16,6 @@ import io.surplus.market.accounts.ApiKeys;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
-import io.surplus.market.http.Asks;
 import io.surplus.market.http.BodyTimeouts;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
@@ -117,9 +116,8 @@ public final class FeedRoutes {
   }
 
   private CompletionStage<HttpResponse> position(Call call) {
-    return Asks.direct(
-            account(call.principal().account())
-                .<Account.FeedPosition>ask(Account.GetFeedPosition::new, timeout))
+    return account(call.principal().account())
+        .<Account.FeedPosition>ask(Account.GetFeedPosition::new, timeout)
         .thenApply(p -> Api.json(200, new FeedReply(p.lastApplied(), 0, 0)));
   }
 
@@ -155,8 +153,8 @@ public final class FeedRoutes {
   }
 
   private CompletionStage<HttpResponse> apply(Call call, long provider) {
-    return Asks.direct(
-            account(provider).<Account.FeedPosition>ask(Account.GetFeedPosition::new, timeout))
+    return account(provider)
+        .<Account.FeedPosition>ask(Account.GetFeedPosition::new, timeout)
         .thenCompose(
             position -> {
               SequenceGate gate = new SequenceGate(position.lastApplied());
@@ -189,10 +187,9 @@ public final class FeedRoutes {
                   .applyToEither(silence.ended(), broken -> broken)
                   .thenCompose(
                       broken ->
-                          Asks.direct(
-                                  account(provider)
-                                      .<org.apache.pekko.Done>ask(
-                                          r -> new Account.AdvanceFeed(p.lastApplied, r), timeout))
+                          account(provider)
+                              .<org.apache.pekko.Done>ask(
+                                  r -> new Account.AdvanceFeed(p.lastApplied, r), timeout)
                               .thenApply(
                                   d -> {
                                     if (broken instanceof Silence.Silent) {
@@ -322,11 +319,10 @@ public final class FeedRoutes {
     CompletionStage<Account.Reservations> reserved =
         toReserve.isEmpty()
             ? CompletableFuture.completedFuture(new Account.Reservations(List.of()))
-            : Asks.direct(
-                account(provider)
-                    .ask(
-                        r -> new Account.ReserveWindows(toReserve, now + timeout.toMillis(), r),
-                        timeout));
+            : account(provider)
+                .ask(
+                    r -> new Account.ReserveWindows(toReserve, now + timeout.toMillis(), r),
+                    timeout);
     return reserved.thenCompose(
         res -> {
           // a window opened earlier in this chunk is known from its reservation
@@ -363,9 +359,8 @@ public final class FeedRoutes {
             return CompletableFuture.completedFuture(null);
           }
           List<String> keys = toFind.stream().map(Item::windowKey).toList();
-          return Asks.direct(
-                  account(provider)
-                      .<Account.WindowRefs>ask(r -> new Account.FindWindows(keys, r), timeout))
+          return account(provider)
+              .<Account.WindowRefs>ask(r -> new Account.FindWindows(keys, r), timeout)
               .thenAccept(
                   found -> {
                     for (int i = 0; i < toFind.size(); i++) {
@@ -419,10 +414,9 @@ public final class FeedRoutes {
       settle(items, from, runEnd, List.of(), p);
       return CompletableFuture.completedFuture(null);
     }
-    return Asks.direct(
-            market(model)
-                .<Market.FeedOutcomes>ask(
-                    o -> new MarketGate.Forward(new Market.ApplyFeed(run, o)), timeout))
+    return market(model)
+        .<Market.FeedOutcomes>ask(
+            o -> new MarketGate.Forward(new Market.ApplyFeed(run, o)), timeout)
         .thenCompose(
             o -> {
               int next = settle(items, from, runEnd, o.outcomes(), p);

@@ -11,7 +11,6 @@ import io.surplus.market.accounts.ApiKeys;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
-import io.surplus.market.http.Asks;
 import io.surplus.market.http.EntityTags;
 import io.surplus.market.http.Fields;
 import io.surplus.market.http.Json;
@@ -430,18 +429,13 @@ public final class MarketRoutes {
     long now = System.currentTimeMillis();
     WindowSpec spec = toSpec(w, now, 1);
     long provider = call.principal().account();
-    return Asks.direct(
-            sharding
-                .entityRefFor(Account.ENTITY_KEY, Long.toString(provider))
-                .<Account.Reservation>ask(
-                    r ->
-                        new Account.ReserveWindow(
-                            key,
-                            ApiKeys.sha256(call.body()),
-                            w.gpuModel(),
-                            now + timeout.toMillis(),
-                            r),
-                    timeout))
+    return sharding
+        .entityRefFor(Account.ENTITY_KEY, Long.toString(provider))
+        .<Account.Reservation>ask(
+            r ->
+                new Account.ReserveWindow(
+                    key, ApiKeys.sha256(call.body()), w.gpuModel(), now + timeout.toMillis(), r),
+            timeout)
         .thenCompose(
             res -> {
               if (res instanceof Account.KeyReused) {
@@ -467,13 +461,10 @@ public final class MarketRoutes {
                       placed.reservePrice(),
                       placed.noticeSeconds(),
                       placed.confidencePpm());
-              return Asks.direct(
-                      market(w.gpuModel())
-                          .<Market.Outcome>ask(
-                              o ->
-                                  new MarketGate.Forward(
-                                      new Market.OfferWindow(owned, w.pool(), now, o)),
-                              timeout))
+              return market(w.gpuModel())
+                  .<Market.Outcome>ask(
+                      o -> new MarketGate.Forward(new Market.OfferWindow(owned, w.pool(), now, o)),
+                      timeout)
                   .thenApply(
                       o -> {
                         if (o.code() != ResultCode.OK

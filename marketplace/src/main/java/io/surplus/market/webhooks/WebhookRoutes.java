@@ -5,7 +5,6 @@ import io.surplus.market.accounts.Account;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Api.Call;
 import io.surplus.market.http.Api.Endpoint;
-import io.surplus.market.http.Asks;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
 import io.surplus.market.http.Role;
@@ -84,9 +83,8 @@ public final class WebhookRoutes {
               byte[] raw = new byte[24];
               RANDOM.nextBytes(raw);
               String secret = "whsec_" + HexFormat.of().formatHex(raw);
-              return Asks.direct(
-                      account(call)
-                          .<Done>ask(r -> new Account.SetWebhook(body.url(), secret, r), timeout))
+              return account(call)
+                  .<Done>ask(r -> new Account.SetWebhook(body.url(), secret, r), timeout)
                   .thenApply(d -> Api.json(200, new WebhookReply(body.url(), secret)));
             });
   }
@@ -105,7 +103,8 @@ public final class WebhookRoutes {
   }
 
   private CompletionStage<HttpResponse> show(Call call) {
-    return Asks.direct(account(call).<Account.WebhookView>ask(Account.GetWebhook::new, timeout))
+    return account(call)
+        .<Account.WebhookView>ask(Account.GetWebhook::new, timeout)
         .thenApply(
             v -> {
               if (v.webhook() == null) {
@@ -116,7 +115,8 @@ public final class WebhookRoutes {
   }
 
   private CompletionStage<HttpResponse> remove(Call call) {
-    return Asks.direct(account(call).<Done>ask(r -> new Account.SetWebhook(null, null, r), timeout))
+    return account(call)
+        .<Done>ask(r -> new Account.SetWebhook(null, null, r), timeout)
         .thenApply(d -> Api.json(200, Map.of("removed", true)));
   }
 
