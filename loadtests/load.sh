@@ -134,13 +134,15 @@ thread_ticks() {
 }
 
 # The service's CPU by thread (pools summed) between two thread_ticks files $1 and $2, $3 seconds
-# apart: cores, largest first. Flight Recorder's samples misplace this (they favour threads that
+# apart: cores, largest first. Names are the kernel's 15 characters: surplus-pekko.a is the actor
+# dispatchers (the default one's requests, actors and streams; the internal one's few), .i Pekko IO's
+# selector, .p the journal's, s-io- the Cassandra driver's, surplus-surplus the clearing. Flight Recorder's samples misplace this (they favour threads that
 # run Java code, a few at a time); the kernel's own count does not.
 thread_cpu() {
   awk -v secs="$3" 'NR == FNR { before[$1] = $3; next }
     $3 != "" { cpu[$2] += $3 - ($1 in before ? before[$1] : 0) }
     END { for (n in cpu) if (cpu[n] > 0) printf "  service CPU, %-34s %.3f cores\n", n, cpu[n] / secs / 100 }' \
-    "$1" "$2" | sort -k5 -rn | head -10
+    "$1" "$2" | sort -k4 -rn | head -10
 }
 
 # The milliseconds the threads of processes $@ have spent runnable but waiting for a core (the
@@ -376,10 +378,13 @@ wrk_reads() {
   connections=$(awk -v r="$rate" 'BEGIN { c = int(r * 3 / 1000 + 0.999); print (c < 32 ? 32 : c) }')
   # (a simulation that fails before then never writes it: the harness then stops this wait)
   until [[ -e $dir/subscribers-connected ]]; do sleep 0.2; done
-  thread_ticks "$LOAD_SERVICE_PID" >"$dir/threads-before.txt"
+  # the service's threads are read only when the harness started it (not with --url)
+  [[ -n $LOAD_SERVICE_PID ]] && thread_ticks "$LOAD_SERVICE_PID" >"$dir/threads-before.txt"
   WRK_CONNECTIONS=$connections wrk_run reads "$rate" "$seconds" "$dir" WrkReads
-  thread_ticks "$LOAD_SERVICE_PID" >"$dir/threads-after.txt"
-  thread_cpu "$dir/threads-before.txt" "$dir/threads-after.txt" "$seconds" >"$dir/service-threads.txt"
+  if [[ -n $LOAD_SERVICE_PID ]]; then
+    thread_ticks "$LOAD_SERVICE_PID" >"$dir/threads-after.txt"
+    thread_cpu "$dir/threads-before.txt" "$dir/threads-after.txt" "$seconds" >"$dir/service-threads.txt"
+  fi
 }
 
 # The bare route's ceiling by wrk for $1 s into <$2>/<$3>.properties; with a share $4, sets the
