@@ -134,10 +134,11 @@ thread_ticks() {
 }
 
 # The service's CPU by thread (pools summed) between two thread_ticks files $1 and $2, $3 seconds
-# apart: cores, largest first. Names are the kernel's 15 characters: surplus-pekko.a is the actor
-# dispatchers (the default one's requests, actors and streams; the internal one's few), .i Pekko IO's
-# selector, .p the journal's, s-io- the Cassandra driver's, surplus-surplus the clearing. Flight Recorder's samples misplace this (they favour threads that
-# run Java code, a few at a time); the kernel's own count does not.
+# apart: cores, largest first. Flight Recorder's samples misplace this (they favour threads that
+# run Java code, a few at a time); the kernel's own count does not. Names are the kernel's first 15
+# characters: surplus-pekko.a is the actor dispatchers (the default one's requests, actors and
+# streams; the internal one's few), .i Pekko IO's selector, .p the journal's, s-io- the Cassandra
+# driver's, surplus-surplus the clearing.
 thread_cpu() {
   awk -v secs="$3" 'NR == FNR { before[$1] = $3; next }
     $3 != "" { cpu[$2] += $3 - ($1 in before ? before[$1] : 0) }
