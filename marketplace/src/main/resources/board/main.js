@@ -23,6 +23,11 @@ const echarts = await import(document.querySelector('meta[name="surplus-echarts"
 useEcharts(echarts);
 
 const state = { selected: null, markets: [], connected: false, opens: 0 };
+
+/** The newest epoch the stream announced, per market; a book older than it is asked for again. */
+const announced = new Map();
+const BOOK_RETRIES = 20;
+let bookRetries = 0;
 const ticker = new Ticker($('#ticker'), (m) => select(m));
 const candles = new Candles();
 const depth = new Depth();
@@ -56,7 +61,16 @@ const refresh = {
       state.markets.map((m) => api.candles(m.gpuModel, '1h', from, to).then((r) => ticker.setDay(m.gpuModel, r.candles))),
     );
   }, 4000),
-  book: new Refresher(() => state.selected && depth.load(state.selected), 800),
+  book: new Refresher(async () => {
+    const model = state.selected;
+    if (!model) return;
+    await depth.load(model);
+    // the stream's epoch and the book's view travel apart: a book read on an epoch's message can
+    // still be the epoch before, and an idle market sends no next message, so ask again (bounded)
+    const behind = depth.book && depth.book.epoch < (announced.get(model) ?? 0);
+    bookRetries = behind && bookRetries < BOOK_RETRIES ? bookRetries + 1 : 0;
+    if (bookRetries > 0) refresh.book.request(250);
+  }, 800),
   candles: new Refresher(() => state.selected && candles.load(state.selected), 2000),
   tape: new Refresher(() => state.selected && tape.load(state.selected), 1000),
   timeline: new Refresher(async () => {
@@ -86,6 +100,7 @@ function select(model) {
 
 function onMessage(msg) {
   if (msg.type === 'epoch') {
+    announced.set(msg.gpuModel, Math.max(announced.get(msg.gpuModel) ?? 0, msg.epoch));
     ticker.onEpoch(msg);
     epochs.onEpoch(msg);
     refresh.markets.request();
