@@ -112,12 +112,22 @@ class StreamFanOutTest {
     return all;
   }
 
+  /**
+   * Topics of their own for one fan-out: named after it, as a node has one topic of each name. With
+   * the service's names, every fan-out's topics here would be instances of the same topics, and a
+   * topic publishes to the instances its listing names once it names any: a publish before the
+   * listing named the new fan-out's own topic went to an earlier test's instance only (the 10-run
+   * loop saw a stream wait 10 s for an epoch, once in ten runs).
+   */
   private static MarketTopics topics(String name) {
     return new MarketTopics(
-        KIT.spawn(Market.epochTopic(), name + "-epochs"),
-        KIT.spawn(Market.revocationTopic(), name + "-revocations"),
-        KIT.spawn(Market.leaseNoticeTopic(), name + "-notices"),
-        KIT.spawn(Market.viewTopic(), name + "-views"));
+        KIT.spawn(Topic.create(Market.EpochPublished.class, name + "-epochs"), name + "-epochs"),
+        KIT.spawn(
+            Topic.create(Market.RevocationPublished.class, name + "-revocations"),
+            name + "-revocations"),
+        KIT.spawn(
+            Topic.create(Market.LeaseNoticePublished.class, name + "-notices"), name + "-notices"),
+        KIT.spawn(Topic.create(Market.ViewPublished.class, name + "-views"), name + "-views"));
   }
 
   private static void publish(MarketTopics topics, String market, long epoch) {
