@@ -124,13 +124,13 @@ ticks_of() {
 }
 
 # The CPU clock ticks of each thread of process $1, a line each: its id, its name with the digits
-# dropped (so that a pool's threads share one name) and its ticks.
+# and spaces dropped (so that a pool's threads share one name) and its ticks; one awk over every
+# thread's stat (a name is what stands between the first '(' and the last ')').
 thread_ticks() {
-  local t
-  for t in /proc/"$1"/task/*; do
-    printf '%s %s %s\n' "${t##*/}" "$(tr -d '0-9 ' <"$t/comm" 2>/dev/null)" \
-      "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
-  done
+  awk '{ open = index($0, "("); shut = match($0, /\)[^)]*$/)
+         name = substr($0, open + 1, shut - open - 1); gsub(/[0-9 ]/, "", name)
+         split(substr($0, shut + 2), f, " ")
+         print $1, name, f[12] + f[13] }' /proc/"$1"/task/*/stat 2>/dev/null
 }
 
 # The service's CPU by thread (pools summed) between two thread_ticks files $1 and $2, $3 seconds
@@ -354,8 +354,9 @@ run_load() {
 # Runs wrk for $3 seconds against the service with loadtests/wrk/reads.lua in mode $1 (reads:
 # the MarketReaders mix over every market; alive: the bare route), paced at $2 requests a second
 # (0: each connection asks again as soon as it is answered); its output goes to <$4>/<$5>.log and
-# the figures it prints to <$4>/<$5>.properties. One thread, WRK_CONNECTIONS connections (32 unless wrk_reads sets more), so
-# one core at most and far less in practice: the generator's CPU share is in the report.
+# the figures it prints to <$4>/<$5>.properties. One thread, WRK_CONNECTIONS connections (32 unless
+# wrk_reads sets more), so one core at most and far less in practice: the generator's CPU share is
+# in the report.
 wrk_run() {
   local mode=$1 rate=$2 seconds=$3 dir=$4 name=$5 markets=()
   if [[ $mode == reads ]]; then
@@ -380,12 +381,10 @@ wrk_reads() {
   # (a simulation that fails before then never writes it: the harness then stops this wait)
   until [[ -e $dir/subscribers-connected ]]; do sleep 0.2; done
   # the service's threads are read only when the harness started it (not with --url)
-  [[ -n $LOAD_SERVICE_PID ]] && thread_ticks "$LOAD_SERVICE_PID" >"$dir/threads-before.txt"
+  local pid=$LOAD_SERVICE_PID
+  [[ -z $pid ]] || thread_ticks "$pid" >"$dir/threads-before.txt"
   WRK_CONNECTIONS=$connections wrk_run reads "$rate" "$seconds" "$dir" WrkReads
-  if [[ -n $LOAD_SERVICE_PID ]]; then
-    thread_ticks "$LOAD_SERVICE_PID" >"$dir/threads-after.txt"
-    thread_cpu "$dir/threads-before.txt" "$dir/threads-after.txt" "$seconds" >"$dir/service-threads.txt"
-  fi
+  [[ -z $pid ]] || thread_cpu "$dir/threads-before.txt" <(thread_ticks "$pid") "$seconds" >"$dir/service-threads.txt"
 }
 
 # The bare route's ceiling by wrk for $1 s into <$2>/<$3>.properties; with a share $4, sets the

@@ -31,6 +31,11 @@ export class Epochs {
     this.render();
   }
 
+  /** The newest epoch the stream announced for {@code model}; 0 before any. */
+  newest(model) {
+    return this.byMarket.get(model)?.[0]?.epoch ?? 0;
+  }
+
   /** Every stream epoch, of any market: kept per market, drawn when it is the chosen one. */
   onEpoch(msg) {
     const list = this.byMarket.get(msg.gpuModel) || [];

@@ -24,8 +24,7 @@ useEcharts(echarts);
 
 const state = { selected: null, markets: [], connected: false, opens: 0 };
 
-/** The newest epoch the stream announced, per market; a book older than it is asked for again. */
-const announced = new Map();
+/** Times the book is asked for again while it is older than the stream's newest epoch. */
 const BOOK_RETRIES = 20;
 let bookRetries = 0;
 const ticker = new Ticker($('#ticker'), (m) => select(m));
@@ -67,7 +66,7 @@ const refresh = {
     await depth.load(model);
     // the stream's epoch and the book's view travel apart: a book read on an epoch's message can
     // still be the epoch before, and an idle market sends no next message, so ask again (bounded)
-    const behind = depth.book && depth.book.epoch < (announced.get(model) ?? 0);
+    const behind = depth.book && depth.book.epoch < epochs.newest(model);
     bookRetries = behind && bookRetries < BOOK_RETRIES ? bookRetries + 1 : 0;
     if (bookRetries > 0) refresh.book.request(250);
   }, 800),
@@ -100,7 +99,6 @@ function select(model) {
 
 function onMessage(msg) {
   if (msg.type === 'epoch') {
-    announced.set(msg.gpuModel, Math.max(announced.get(msg.gpuModel) ?? 0, msg.epoch));
     ticker.onEpoch(msg);
     epochs.onEpoch(msg);
     refresh.markets.request();
