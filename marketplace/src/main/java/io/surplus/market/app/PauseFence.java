@@ -21,12 +21,13 @@ import org.apache.pekko.cluster.typed.Down;
  * for {@code stable-after}, so a node paused for less cannot have been downed; one paused for
  * longer may have been, and then another node may already write its entities' journals. The first
  * thing such a node would do when it runs again is fire its overdue timers: a market's epoch tick
- * writes at once, before the node hears that it was downed. So the journal ({@link FencedJournal})
- * asks {@link #mayWrite()} before every write: a pause longer than {@link #limit()} (half of {@code
- * stable-after}) since the last tick of this fence's clock, seen by the clock's own tick or by the
- * write itself, fences the node for good: no write passes, and the node downs itself and stops. A
- * pause that falls between the check and the write's send is not covered (microseconds, where the
- * pause would have to start).
+ * writes at once, before the node hears that it was downed. So the journal's session ({@link
+ * FencedSession}) asks {@link #mayWrite()} before it hands any statement to the driver: a pause
+ * longer than {@link #limit()} (half of {@code stable-after}) since the last tick of this fence's
+ * clock, seen by the clock's own tick or by the statement itself, fences the node for good: no
+ * statement passes, and the node downs itself and stops. A pause that falls between the check and
+ * the statement's send is not covered: the driver's hand-over to its event loop, where the pause
+ * would have to start.
  */
 public final class PauseFence implements Extension {
 
