@@ -177,7 +177,7 @@ sample_cpu() {
 
 run_load() {
   local sims=() rate="" duration="" smoke=0 ceilings=1 warmup=0 cql=127.0.0.1:9142 extra=() kill_after="" wrk=0 reads_share=""
-  LOAD_URL="" LOAD_ADMIN="" LOAD_JOURNAL=surplus_journal LOAD_JFR= LOAD_STREAM_URL=""
+  LOAD_URL="" LOAD_ADMIN="" LOAD_JOURNAL=surplus_journal LOAD_JFR= LOAD_STREAM_URL="" WRK_URL=""
   local bidder_keys="" provider_keys=""
   while (($#)); do
     case "$1" in
@@ -185,6 +185,7 @@ run_load() {
       --duration) duration=$2; shift 2 ;;
       --url) LOAD_URL=${2%/}; shift 2 ;;
       --stream-url) LOAD_STREAM_URL=${2%/}; shift 2 ;;
+      --reads-url) WRK_URL=${2%/}; shift 2 ;;
       --admin-key) LOAD_ADMIN=$2; shift 2 ;;
       --bidder-keys) bidder_keys=$2; shift 2 ;;
       --provider-keys) provider_keys=$2; shift 2 ;;
@@ -232,7 +233,12 @@ run_load() {
     # the subscribers on the service's market-data port, unless SURPLUS_LOAD_STREAM=api puts them
     # on the API's own port (the same stream through Pekko HTTP, for comparison)
     [[ ${SURPLUS_LOAD_STREAM:-} == api ]] || LOAD_STREAM_URL=ws://127.0.0.1:8091
+    # wrk's reads and its bare route on the market-data port too, where the public reads are
+    # served, unless SURPLUS_LOAD_READS=api puts them on the API's port (Pekko HTTP)
+    [[ -n $WRK_URL || ${SURPLUS_LOAD_READS:-} == api ]] || WRK_URL=http://127.0.0.1:8091
   fi
+  WRK_URL=${WRK_URL:-$LOAD_URL}
+  ((wrk)) && echo "== wrk's reads and its bare route's ceiling on $WRK_URL" >&2
   local status=0 ceiling_seconds=10
   ((smoke)) && ceiling_seconds=2
   for sim in "${sims[@]}"; do
@@ -364,7 +370,7 @@ wrk_run() {
     ((${#markets[@]})) || { echo "surplus load: the service lists no markets" >&2; return 1; }
   fi
   mkdir -p "$dir"
-  ${SURPLUS_WRK_NICE:+nice -n "$SURPLUS_WRK_NICE"} wrk -t1 -c"${WRK_CONNECTIONS:-32}" -d"${seconds}s" --timeout 10s -s "$ROOT/loadtests/wrk/reads.lua" "$LOAD_URL" -- \
+  ${SURPLUS_WRK_NICE:+nice -n "$SURPLUS_WRK_NICE"} wrk -t1 -c"${WRK_CONNECTIONS:-32}" -d"${seconds}s" --timeout 10s -s "$ROOT/loadtests/wrk/reads.lua" "${WRK_URL:-$LOAD_URL}" -- \
     "$mode" "$rate" "${markets[@]}" >"$dir/$name.log" 2>&1 || return 1
   grep -E '^[A-Za-z0-9]+=[0-9.]+$' "$dir/$name.log" >"$dir/$name.properties"
   [[ -s $dir/$name.properties ]]

@@ -17,6 +17,7 @@ import io.surplus.market.feed.FeedRoutes;
 import io.surplus.market.http.Api;
 import io.surplus.market.http.Principal;
 import io.surplus.market.http.Problem;
+import io.surplus.market.http.PublicGets;
 import io.surplus.market.markets.MarketGate;
 import io.surplus.market.markets.MarketRoutes;
 import io.surplus.market.markets.MarketTopics;
@@ -173,13 +174,18 @@ public final class SurplusService {
                   new StreamRoutes(
                       system, settings, streamTokens, topics, markets.views(), metrics);
               endpoints.addAll(stream.endpoints());
-              MarketDataServer marketData = marketData(system, settings, stream);
               endpoints.addAll(new FeedRoutes(system, settings).endpoints());
               endpoints.addAll(new WebhookRoutes(system, settings, sender, egress).endpoints());
               endpoints.addAll(
                   new OpsRoutes(system, settings, metrics, markets.views()).endpoints());
               endpoints.addAll(new BoardRoutes().endpoints());
               Api api = new Api(system, endpoints, auth, metrics);
+              MarketDataServer marketData =
+                  marketData(
+                      system,
+                      settings,
+                      stream,
+                      api.publicGets(t -> t.startsWith("/v1/markets") || t.startsWith("/health/")));
               return Http.get(system)
                   .newServerAt(settings.httpHost(), settings.httpPort())
                   .bind(api.route())
@@ -202,7 +208,7 @@ public final class SurplusService {
    * the actor system has terminated, after the fan-out has sent its streams their close frames.
    */
   private static MarketDataServer marketData(
-      ActorSystem<?> system, Settings settings, StreamRoutes stream) {
+      ActorSystem<?> system, Settings settings, StreamRoutes stream, PublicGets reads) {
     var config = system.settings().config();
     int port = config.getInt("surplus.stream.market-data-port");
     if (port < 0) {
@@ -212,11 +218,20 @@ public final class SurplusService {
       MarketDataServer server =
           MarketDataServer.start(
               stream,
+              reads,
               settings.httpHost(),
               port,
-              config.getInt("surplus.stream.market-data-send-buffer"));
+              config.getInt("surplus.stream.market-data-send-buffer"),
+              config.getInt("surplus.stream.market-data-threads"));
       system.getWhenTerminated().thenRun(server::close);
-      system.log().info("Market data on ws://{}:{}/v1/stream", settings.httpHost(), server.port());
+      system
+          .log()
+          .info(
+              "Market data on ws://{}:{}/v1/stream and http://{}:{}/v1/markets",
+              settings.httpHost(),
+              server.port(),
+              settings.httpHost(),
+              server.port());
       return server;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -153,6 +153,8 @@ public final class Api {
    * (when the request has one) must come with one of {@code mediaTypes} as its {@code
    * Content-Type}, else {@code 415}. Once the caller is known and the body read, {@code route}
    * answers: a handler's response, or a route of the DSL's own directives (the board's files).
+   * {@code handler} is the handler itself, null on a route of the DSL's ({@link PublicGets} serves
+   * the public GETs that have one elsewhere than Pekko HTTP).
    */
   public record Endpoint(
       String method,
@@ -160,17 +162,25 @@ public final class Api {
       Set<Role> roles,
       long bodyLimit,
       Set<String> mediaTypes,
-      Function<Call, Route> route) {
+      Function<Call, Route> route,
+      Handler handler) {
 
     public static Endpoint of(String method, String template, Set<Role> roles, Handler handler) {
-      return routed(method, template, roles, call -> completeWithFuture(handled(handler, call)));
+      return new Endpoint(
+          method,
+          template,
+          roles,
+          DEFAULT_BODY_LIMIT,
+          Set.of(JSON_MEDIA_TYPE),
+          call -> completeWithFuture(handled(handler, call)),
+          handler);
     }
 
     /**
      * The handler's answer; what it throws (a stack overflow too, but not a JVM out of memory or
      * broken) fails the answer, and so becomes a problem document.
      */
-    private static CompletionStage<HttpResponse> handled(Handler handler, Call call) {
+    static CompletionStage<HttpResponse> handled(Handler handler, Call call) {
       try {
         return handler.handle(call);
       } catch (VirtualMachineError fatal) {
@@ -187,16 +197,16 @@ public final class Api {
     public static Endpoint routed(
         String method, String template, Set<Role> roles, Function<Call, Route> route) {
       return new Endpoint(
-          method, template, roles, DEFAULT_BODY_LIMIT, Set.of(JSON_MEDIA_TYPE), route);
+          method, template, roles, DEFAULT_BODY_LIMIT, Set.of(JSON_MEDIA_TYPE), route, null);
     }
 
     public Endpoint withBodyLimit(long limit) {
-      return new Endpoint(method, template, roles, limit, mediaTypes, route);
+      return new Endpoint(method, template, roles, limit, mediaTypes, route, handler);
     }
 
     /** The endpoint takes bodies of these media types (lower case, without parameters). */
     public Endpoint withMediaTypes(String... types) {
-      return new Endpoint(method, template, roles, bodyLimit, Set.of(types), route);
+      return new Endpoint(method, template, roles, bodyLimit, Set.of(types), route, handler);
     }
   }
 
@@ -417,7 +427,24 @@ public final class Api {
     return answer;
   }
 
-  private void record(long started, String method, String template, HttpResponse r) {
+  /**
+   * The public GET endpoints among this table's that {@code serve} names by template, answered
+   * without Pekko HTTP's server (the market-data port's), timed as this table times its own.
+   */
+  public PublicGets publicGets(java.util.function.Predicate<String> serve) {
+    List<Endpoint> gets = new ArrayList<>();
+    for (Endpoint e : endpoints) {
+      if (e.method().equals("GET")
+          && e.roles().isEmpty()
+          && e.handler() != null
+          && serve.test(e.template())) {
+        gets.add(e);
+      }
+    }
+    return new PublicGets(gets, this::record);
+  }
+
+  void record(long started, String method, String template, HttpResponse r) {
     timers
         .computeIfAbsent(new TimerKey(method, template, r.status().intValue()), this::timer)
         .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);

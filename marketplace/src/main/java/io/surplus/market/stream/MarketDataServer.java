@@ -16,12 +16,15 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -34,8 +37,13 @@ import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.surplus.market.http.Json;
 import io.surplus.market.http.Problem;
+import io.surplus.market.http.PublicGets;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -54,9 +62,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * cost the requests a share of the cores, not a place in their queue (docs/PERFORMANCE.md, "Market
  * data on a port of its own").
  *
- * <p>A request that is not a stream is answered with a problem document, as on the API port: the
- * wrong path {@code 404}, a method other than GET {@code 405}, no WebSocket upgrade, an API key or
- * an unknown market {@code 400}, a token that is not valid {@code 401}.
+ * <p>It serves the public reads of market data too ({@link PublicGets}: the markets, books,
+ * windows, trades, candles and epochs, and the health checks), by the API's own handlers from the
+ * same views, so a read answers the same bytes, status and {@code ETag} here as on the API port;
+ * keep-alive, answered in order on each connection. A read here crosses one event loop instead of
+ * Pekko IO's selector, a connection actor and a stream interpreter (docs/PERFORMANCE.md, "Reads on
+ * the market-data port").
+ *
+ * <p>A request it cannot answer gets a problem document, as on the API port: a path it does not
+ * serve {@code 404}, a method other than GET {@code 405}, a stream request without the WebSocket
+ * upgrade, with an API key or for an unknown market {@code 400}, a token that is not valid {@code
+ * 401}.
  */
 public final class MarketDataServer implements AutoCloseable {
 
@@ -84,13 +100,15 @@ public final class MarketDataServer implements AutoCloseable {
   }
 
   /**
-   * Listens on {@code host:port} ({@code 0}: a free port) for streams served by {@code routes};
-   * {@code sendBuffer} is each connection's socket send buffer in bytes ({@code 0}: the system's).
+   * Listens on {@code host:port} ({@code 0}: a free port) for streams served by {@code routes} and
+   * the reads {@code reads} serves (null: streams only); {@code sendBuffer} is each connection's
+   * socket send buffer in bytes ({@code 0}: the system's); {@code threads} event loops.
    */
-  public static MarketDataServer start(StreamRoutes routes, String host, int port, int sendBuffer)
+  public static MarketDataServer start(
+      StreamRoutes routes, PublicGets reads, String host, int port, int sendBuffer, int threads)
       throws InterruptedException {
     EventLoopGroup group =
-        new NioEventLoopGroup(1, new DefaultThreadFactory("surplus-market-data", true));
+        new NioEventLoopGroup(threads, new DefaultThreadFactory("surplus-market-data", true));
     try {
       ServerBootstrap b =
           new ServerBootstrap()
@@ -109,7 +127,7 @@ public final class MarketDataServer implements AutoCloseable {
                       p.addLast(REQUEST_TIMEOUT, new ReadTimeoutHandler(10, TimeUnit.SECONDS));
                       p.addLast(new HttpServerCodec());
                       p.addLast(new HttpObjectAggregator(8192));
-                      p.addLast(new RequestHandler(routes));
+                      p.addLast(new RequestHandler(routes, reads));
                       p.addLast(
                           new WebSocketServerProtocolHandler(
                               WebSocketServerProtocolConfig.newBuilder()
@@ -149,10 +167,15 @@ public final class MarketDataServer implements AutoCloseable {
    */
   private static final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final StreamRoutes routes;
+    private final PublicGets reads;
 
-    RequestHandler(StreamRoutes routes) {
+    /** The reads of this connection not yet written, oldest first: answers go out in order. */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+
+    RequestHandler(StreamRoutes routes, PublicGets reads) {
       super(false); // a request passed on is released by the handshake
       this.routes = routes;
+      this.reads = reads;
     }
 
     @Override
@@ -160,7 +183,11 @@ public final class MarketDataServer implements AutoCloseable {
       try {
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());
         if (!uri.path().equals(PATH)) {
-          throw Problem.notFound("'" + uri.path() + "': this port serves " + PATH).failure();
+          if (reads == null) {
+            throw Problem.notFound("'" + uri.path() + "': this port serves " + PATH).failure();
+          }
+          read(ctx, req);
+          return;
         }
         if (!req.method().equals(HttpMethod.GET)) {
           throw Problem.of(
@@ -198,6 +225,107 @@ public final class MarketDataServer implements AutoCloseable {
                 "The request could not be read",
                 "the stream request could not be read: " + e.getMessage(),
                 null));
+      }
+    }
+
+    /**
+     * A read: answered by {@link PublicGets} and written once every read before it on this
+     * connection is; the request is released here.
+     */
+    private void read(ChannelHandlerContext ctx, FullHttpRequest req) {
+      boolean keepAlive = HttpUtil.isKeepAlive(req);
+      HttpVersion version = req.protocolVersion();
+      HttpMethod method = req.method();
+      String uri = req.uri();
+      List<Map.Entry<String, String>> headers =
+          method.equals(HttpMethod.GET) ? req.headers().entries() : List.of();
+      req.release();
+      Pending p = new Pending(version, keepAlive);
+      pending.add(p);
+      if (!method.equals(HttpMethod.GET)) {
+        p.answer = readOnly(method);
+      } else {
+        reads
+            .answer(uri, headers)
+            .whenComplete(
+                (a, failure) -> {
+                  if (ctx.executor().inEventLoop()) {
+                    p.answer = a;
+                    flush(ctx);
+                  } else {
+                    ctx.executor()
+                        .execute(
+                            () -> {
+                              p.answer = a;
+                              flush(ctx);
+                            });
+                  }
+                });
+      }
+      flush(ctx);
+    }
+
+    /** Writes the answers ready at the head of the queue, in order; on the event loop. */
+    private void flush(ChannelHandlerContext ctx) {
+      boolean wrote = false;
+      while (!pending.isEmpty() && pending.peek().answer != null) {
+        Pending p = pending.poll();
+        ctx.write(response(p)).addListener(p.keepAlive ? VOID : ChannelFutureListener.CLOSE);
+        wrote = true;
+      }
+      if (wrote) {
+        ctx.flush();
+      }
+    }
+
+    private static final ChannelFutureListener VOID = f -> {};
+
+    private static FullHttpResponse response(Pending p) {
+      PublicGets.Answer a = p.answer;
+      DefaultFullHttpResponse res =
+          new DefaultFullHttpResponse(
+              p.version, HttpResponseStatus.valueOf(a.status()), Unpooled.wrappedBuffer(a.body()));
+      HttpHeaders h = res.headers();
+      for (Map.Entry<String, String> header : a.headers()) {
+        h.add(header.getKey(), header.getValue());
+      }
+      if (a.contentType() != null) {
+        h.set(HttpHeaderNames.CONTENT_TYPE, a.contentType());
+      }
+      h.setInt(HttpHeaderNames.CONTENT_LENGTH, a.body().remaining());
+      h.set(HttpHeaderNames.DATE, Dates.now());
+      if (!p.keepAlive) {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      } else if (p.version.equals(HttpVersion.HTTP_1_0)) {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      }
+      return res;
+    }
+
+    private static PublicGets.Answer readOnly(HttpMethod method) {
+      Problem p =
+          Problem.of(
+              405,
+              "method-not-allowed",
+              "Method not allowed",
+              "this port serves market data by GET, not " + method,
+              null);
+      return new PublicGets.Answer(
+          405,
+          List.of(Map.entry("Allow", "GET")),
+          "application/problem+json",
+          java.nio.ByteBuffer.wrap(Json.write(p).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A read of this connection and, once known, its answer. */
+    private static final class Pending {
+      final HttpVersion version;
+      final boolean keepAlive;
+      PublicGets.Answer answer;
+
+      Pending(HttpVersion version, boolean keepAlive) {
+        this.version = version;
+        this.keepAlive = keepAlive;
       }
     }
 
@@ -259,6 +387,29 @@ public final class MarketDataServer implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       ctx.close();
+    }
+  }
+
+  /** The {@code Date} header's value, formatted once a second at most. */
+  static final class Dates {
+    private record Stamp(long second, String text) {}
+
+    private static volatile Stamp stamp = new Stamp(-1, "");
+
+    private Dates() {}
+
+    static String now() {
+      long second = System.currentTimeMillis() / 1000;
+      Stamp s = stamp;
+      if (s.second() != second) {
+        s =
+            new Stamp(
+                second,
+                DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                    Instant.ofEpochSecond(second).atZone(ZoneOffset.UTC)));
+        stamp = s;
+      }
+      return s.text();
     }
   }
 

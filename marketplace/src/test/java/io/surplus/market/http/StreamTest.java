@@ -448,8 +448,8 @@ class StreamTest {
       assertProblem(plain, 400, "websocket-required", null);
 
       if (port == Port.MARKET_DATA) {
-        // the market-data port serves the stream alone, and only by GET
-        assertProblem(port.get(service, "/v1/markets", null), 404, "not-found", null);
+        // the market-data port serves the stream and the public reads, and only by GET
+        assertProblem(port.get(service, "/v1/bids", null), 404, "not-found", null);
         assertProblem(
             service.sendTo(port.http(service), "POST", "/v1/stream", null, null, "{}"),
             405,
