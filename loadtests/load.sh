@@ -370,7 +370,7 @@ wrk_run() {
     ((${#markets[@]})) || { echo "surplus load: the service lists no markets" >&2; return 1; }
   fi
   mkdir -p "$dir"
-  ${SURPLUS_WRK_NICE:+nice -n "$SURPLUS_WRK_NICE"} wrk -t1 -c"${WRK_CONNECTIONS:-32}" -d"${seconds}s" --timeout 10s -s "$ROOT/loadtests/wrk/reads.lua" "${WRK_URL:-$LOAD_URL}" -- \
+  ${SURPLUS_WRK_NICE:+nice -n "$SURPLUS_WRK_NICE"} wrk -t1 -c"${WRK_CONNECTIONS:-32}" -d"${seconds}s" --timeout 10s -s "$ROOT/loadtests/wrk/reads.lua" "$WRK_URL" -- \
     "$mode" "$rate" "${markets[@]}" >"$dir/$name.log" 2>&1 || return 1
   grep -E '^[A-Za-z0-9]+=[0-9.]+$' "$dir/$name.log" >"$dir/$name.properties"
   [[ -s $dir/$name.properties ]]

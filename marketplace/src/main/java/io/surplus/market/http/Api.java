@@ -166,14 +166,19 @@ public final class Api {
       Handler handler) {
 
     public static Endpoint of(String method, String template, Set<Role> roles, Handler handler) {
+      return ordinary(
+          method, template, roles, call -> completeWithFuture(handled(handler, call)), handler);
+    }
+
+    /** An endpoint with the ordinary body limit and media type. */
+    private static Endpoint ordinary(
+        String method,
+        String template,
+        Set<Role> roles,
+        Function<Call, Route> route,
+        Handler handler) {
       return new Endpoint(
-          method,
-          template,
-          roles,
-          DEFAULT_BODY_LIMIT,
-          Set.of(JSON_MEDIA_TYPE),
-          call -> completeWithFuture(handled(handler, call)),
-          handler);
+          method, template, roles, DEFAULT_BODY_LIMIT, Set.of(JSON_MEDIA_TYPE), route, handler);
     }
 
     /**
@@ -196,8 +201,7 @@ public final class Api {
     /** An endpoint answered by a route of the routing DSL, given the call. */
     public static Endpoint routed(
         String method, String template, Set<Role> roles, Function<Call, Route> route) {
-      return new Endpoint(
-          method, template, roles, DEFAULT_BODY_LIMIT, Set.of(JSON_MEDIA_TYPE), route, null);
+      return ordinary(method, template, roles, route, null);
     }
 
     public Endpoint withBodyLimit(long limit) {

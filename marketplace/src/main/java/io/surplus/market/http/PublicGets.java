@@ -66,8 +66,7 @@ public final class PublicGets {
   PublicGets(List<Api.Endpoint> endpoints, Recorder recorder) {
     this.entries = new ArrayList<>(endpoints.size());
     for (Api.Endpoint e : endpoints) {
-      String t = e.template();
-      entries.add(new Entry(e, t.equals("/") ? new String[0] : t.substring(1).split("/")));
+      entries.add(new Entry(e, Templates.segments(e.template())));
     }
     this.recorder = recorder;
   }
@@ -78,12 +77,26 @@ public final class PublicGets {
   }
 
   /**
-   * The answer to a GET of {@code uri} (path and query, as sent) with {@code headers}: the first
-   * endpoint whose template matches the path answers; none matching is a {@code 404}, a URI that
-   * cannot be read a {@code 400}. It completes where the handler's answer does (at once for a
-   * view's bytes); it never fails.
+   * The answer to a request of {@code method} for {@code uri} (path and query, as sent) with {@code
+   * headers}: for a GET, the first endpoint whose template matches the path answers; none matching
+   * is a {@code 404}, a URI that cannot be read a {@code 400}; any other method is a {@code 405}
+   * with {@code Allow: GET}. It completes where the handler's answer does (at once for a view's
+   * bytes); it never fails.
    */
-  public CompletionStage<Answer> answer(String uri, List<Map.Entry<String, String>> headers) {
+  public CompletionStage<Answer> answer(
+      String method, String uri, List<Map.Entry<String, String>> headers) {
+    if (!method.equals("GET")) {
+      return CompletableFuture.completedFuture(
+          answer(
+              Api.problem(
+                      Problem.of(
+                          405,
+                          "method-not-allowed",
+                          "Method not allowed",
+                          "this port serves market data by GET, not " + method,
+                          null))
+                  .addHeader(RawHeader.create("Allow", "GET"))));
+    }
     long started = System.nanoTime();
     HttpRequest request;
     String[] parts;

@@ -37,8 +37,13 @@ final class Templates {
   record Leaf(String template, Function<Map<String, String>, Route> inner) {
 
     String[] segments() {
-      return template.equals("/") ? new String[0] : template.substring(1).split("/");
+      return Templates.segments(template);
     }
+  }
+
+  /** A template's segments, without the leading slash ({@code /}: none). */
+  static String[] segments(String template) {
+    return template.equals("/") ? new String[0] : template.substring(1).split("/");
   }
 
   /**

@@ -235,34 +235,27 @@ public final class MarketDataServer implements AutoCloseable {
     private void read(ChannelHandlerContext ctx, FullHttpRequest req) {
       boolean keepAlive = HttpUtil.isKeepAlive(req);
       HttpVersion version = req.protocolVersion();
-      HttpMethod method = req.method();
+      String method = req.method().name();
       String uri = req.uri();
-      List<Map.Entry<String, String>> headers =
-          method.equals(HttpMethod.GET) ? req.headers().entries() : List.of();
+      List<Map.Entry<String, String>> headers = req.headers().entries();
       req.release();
       Pending p = new Pending(version, keepAlive);
       pending.add(p);
-      if (!method.equals(HttpMethod.GET)) {
-        p.answer = readOnly(method);
-      } else {
-        reads
-            .answer(uri, headers)
-            .whenComplete(
-                (a, failure) -> {
-                  if (ctx.executor().inEventLoop()) {
-                    p.answer = a;
-                    flush(ctx);
-                  } else {
-                    ctx.executor()
-                        .execute(
-                            () -> {
-                              p.answer = a;
-                              flush(ctx);
-                            });
-                  }
-                });
-      }
-      flush(ctx);
+      reads
+          .answer(method, uri, headers)
+          .whenComplete(
+              (a, failure) -> {
+                Runnable ready =
+                    () -> {
+                      p.answer = a;
+                      flush(ctx);
+                    };
+                if (ctx.executor().inEventLoop()) {
+                  ready.run();
+                } else {
+                  ctx.executor().execute(ready);
+                }
+              });
     }
 
     /** Writes the answers ready at the head of the queue, in order; on the event loop. */
@@ -300,21 +293,6 @@ public final class MarketDataServer implements AutoCloseable {
         h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
       }
       return res;
-    }
-
-    private static PublicGets.Answer readOnly(HttpMethod method) {
-      Problem p =
-          Problem.of(
-              405,
-              "method-not-allowed",
-              "Method not allowed",
-              "this port serves market data by GET, not " + method,
-              null);
-      return new PublicGets.Answer(
-          405,
-          List.of(Map.entry("Allow", "GET")),
-          "application/problem+json",
-          java.nio.ByteBuffer.wrap(Json.write(p).getBytes(StandardCharsets.UTF_8)));
     }
 
     /** A read of this connection and, once known, its answer. */
