@@ -40,7 +40,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * Each invocation works on a fresh book restored from a snapshot taken in setup (restore is outside
  * the measurement). {@code repair} runs every epoch of the book (the first one in setup included)
- * with the repair pass after the greedy placement, or without it.
+ * with the repair pass after the greedy placement ({@code true}), with the pass and its re-pack
+ * phase ({@code repack}), or with neither ({@code false}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -56,8 +57,8 @@ public class ClearingEpochBenchmark {
   @Param({"512"})
   int windows;
 
-  @Param({"false", "true"})
-  boolean repair;
+  @Param({"false", "true", "repack"})
+  String repair;
 
   private byte[] fresh;
   private byte[] cleared;
@@ -68,7 +69,9 @@ public class ClearingEpochBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     RandomMarket market = new RandomMarket(42, Markets.CLOCK, RandomMarket.Shape.DEFAULT);
-    OrderBook b = Markets.book(market, windows, bids, repair);
+    OrderBook b =
+        Markets.book(
+            market, windows, bids, !repair.equals("false"), repair.equals("repack"));
     fresh = b.snapshot();
     b.clear(Markets.NOW);
     cleared = b.snapshot();

@@ -23,7 +23,13 @@ final class Markets {
 
   /** {@link #book(RandomMarket, int, int)}, clearing with the repair pass when {@code repair}. */
   static OrderBook book(RandomMarket market, int windows, int bids, boolean repair) {
-    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, repair, bids);
+    return book(market, windows, bids, repair, false);
+  }
+
+  /** {@link #book(RandomMarket, int, int, boolean)}, with the pass's re-pack phase when asked. */
+  static OrderBook book(
+      RandomMarket market, int windows, int bids, boolean repair, boolean repack) {
+    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, repair, repack, bids);
     for (int i = 0; i < windows; i++) {
       book.offer(market.window(NOW_SLOT, CLOCK.horizonSlots()), NOW);
     }

@@ -24,6 +24,9 @@ final class BookCodec {
   /** Set in the pricing byte when the book runs the repair pass. */
   private static final int REPAIR_BIT = 0x80;
 
+  /** Set in the pricing byte when the book's repair pass ends with the re-pack phase. */
+  private static final int REPACK_BIT = 0x40;
+
   /**
    * Set in a bid's flags byte when its minimum confidence and avoided pools follow (as an int, a
    * count byte and that many ints); a bid without them keeps the image it had before the fields.
@@ -52,7 +55,10 @@ final class BookCodec {
       out.writeInt(book.clock().slotSeconds());
       out.writeInt(book.clock().horizonSlots());
       // the repair pass rides in the pricing byte's top bit: a book without it keeps its old image
-      out.writeByte(book.pricing().ordinal() | (book.repair() ? REPAIR_BIT : 0));
+      out.writeByte(
+          book.pricing().ordinal()
+              | (book.repair() ? REPAIR_BIT : 0)
+              | (book.repack() ? REPACK_BIT : 0));
       out.writeLong(book.seq());
       out.writeLong(book.leaseSeq());
       out.writeLong(book.epoch());
@@ -139,15 +145,16 @@ final class BookCodec {
       }
       SlotClock clock = new SlotClock(in.readInt(), in.readInt());
       int rule = in.readByte() & 0xff;
-      PricingRule pricing = PricingRule.values()[rule & ~REPAIR_BIT];
+      PricingRule pricing = PricingRule.values()[rule & ~(REPAIR_BIT | REPACK_BIT)];
       boolean repair = (rule & REPAIR_BIT) != 0;
+      boolean repack = (rule & REPACK_BIT) != 0;
       long seq = in.readLong();
       long leaseSeq = in.readLong();
       long epoch = in.readLong();
       int nowSlot = in.readInt();
 
       int bidCount = in.readInt();
-      OrderBook book = new OrderBook(clock, pricing, repair, Math.max(16, bidCount));
+      OrderBook book = new OrderBook(clock, pricing, repair, repack, Math.max(16, bidCount));
       BidStore b = book.store();
       for (int i = 0; i < bidCount; i++) {
         BidHead head = BidHead.read(in);

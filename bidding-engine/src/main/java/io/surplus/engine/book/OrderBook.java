@@ -39,6 +39,7 @@ public final class OrderBook {
   private final SlotClock clock;
   private final PricingRule pricing;
   private final boolean repair;
+  private final boolean repack;
   private final BidStore bids;
   private final Map<Long, WindowCapacity> windows = new HashMap<>();
 
@@ -118,9 +119,23 @@ public final class OrderBook {
    * keep it, so a replay clears as the original did.
    */
   public OrderBook(SlotClock clock, PricingRule pricing, boolean repair, int expectedBids) {
+    this(clock, pricing, repair, false, expectedBids);
+  }
+
+  /**
+   * A book whose repair pass ends with the re-pack phase when {@code repack} is set as well (see
+   * {@link #repack}); {@code repack} without {@code repair} is refused. Like the pass, the setting
+   * is part of the book.
+   */
+  public OrderBook(
+      SlotClock clock, PricingRule pricing, boolean repair, boolean repack, int expectedBids) {
+    if (repack && !repair) {
+      throw new IllegalArgumentException("the re-pack phase is part of the repair pass");
+    }
     this.clock = clock;
     this.pricing = pricing;
     this.repair = repair;
+    this.repack = repack;
     this.bids = new BidStore(expectedBids);
   }
 
@@ -148,6 +163,11 @@ public final class OrderBook {
   /** Whether this book's epochs run the repair pass after the greedy placement. */
   public boolean repair() {
     return repair;
+  }
+
+  /** Whether this book's repair pass ends with the re-pack phase. */
+  public boolean repack() {
+    return repack;
   }
 
   public long epoch() {
@@ -1379,9 +1399,17 @@ public final class OrderBook {
       this.start = start;
     }
 
-    /** Whether this fill's bid may not use window {@code w} by confidence or pool. */
-    boolean bars(WindowCapacity w) {
-      return w.confidence < minConf || BidStore.avoids(avoidMask, avoid, w.poolKey);
+    /**
+     * Whether this fill's lease may move to window {@code w}: its bid may use it (reserve, notice,
+     * region, confidence, pool) and it has the same GPUs per node.
+     */
+    boolean allows(WindowCapacity w) {
+      return w.reserve <= limit
+          && w.notice >= minNotice
+          && (regions & w.regionBit) != 0
+          && w.confidence >= minConf
+          && !BidStore.avoids(avoidMask, avoid, w.poolKey)
+          && w.spec.gpusPerNode() == gpus;
     }
   }
 
@@ -1530,6 +1558,15 @@ public final class OrderBook {
     }
     if (moves > 0) {
       sweep(made, ep);
+    }
+    if (repack) {
+      // after the sweep, so the phase starts from what the pass without it ends with, and only adds
+      int m = repack(made, ep);
+      if (m > 0) {
+        moves += m;
+        sweepTakes++; // the free runs the first sweep cached are stale now
+        sweep(made, ep);
+      }
     }
     return moves;
   }
@@ -1687,30 +1724,35 @@ public final class OrderBook {
         continue;
       }
       moves++;
-      markFreed(f.window);
-      detach(f.window, f.made);
-      attach(movedTo[i], f.made);
-      f.window = movedTo[i];
-      f.start = movedStart[i];
-      Lease l = made.get(f.made);
-      made.set(
-          f.made,
-          new Lease(
-              l.id(),
-              l.bidId(),
-              l.account(),
-              f.window.id(),
-              l.nodes(),
-              l.gpusPerNode(),
-              f.start,
-              f.start + f.d,
-              0,
-              l.limitPrice(),
-              l.epoch()));
+      move(made, f, movedTo[i], movedStart[i]);
       movedTo[i] = null;
     }
     admitted(made, s, a0, lastStart, w, t, k);
     return moves;
+  }
+
+  /** Moves fill {@code f} (already taken from {@code to} at {@code start}) and its lease there. */
+  private void move(List<Lease> made, Fill f, WindowCapacity to, int start) {
+    markFreed(f.window);
+    detach(f.window, f.made);
+    attach(to, f.made);
+    f.window = to;
+    f.start = start;
+    Lease l = made.get(f.made);
+    made.set(
+        f.made,
+        new Lease(
+            l.id(),
+            l.bidId(),
+            l.account(),
+            to.id(),
+            l.nodes(),
+            l.gpusPerNode(),
+            start,
+            start + f.d,
+            0,
+            l.limitPrice(),
+            l.epoch()));
   }
 
   private boolean bigger(int i, int j) {
@@ -1754,12 +1796,7 @@ public final class OrderBook {
       if (--bidLeft < 0) {
         return false;
       }
-      if (w.reserve > f.limit
-          || w.notice < f.minNotice
-          || (f.regions & w.regionBit) == 0
-          || f.bars(w)
-          || w.spec.gpusPerNode() != f.gpus
-          || w.free.maxAll() < f.nodes) {
+      if (!f.allows(w) || w.free.maxAll() < f.nodes) {
         continue;
       }
       int from = Math.max(f.a0, w.start) - w.start;
@@ -1806,14 +1843,7 @@ public final class OrderBook {
         return false;
       }
       MinMaxTree initial = w.freeAtEpochStart(ep);
-      if (initial == w.free
-          || w.fillsEpoch != ep
-          || w.reserve > f.limit
-          || w.notice < f.minNotice
-          || (f.regions & w.regionBit) == 0
-          || f.bars(w)
-          || w.spec.gpusPerNode() != f.gpus
-          || initial.maxAll() < f.nodes) {
+      if (initial == w.free || w.fillsEpoch != ep || !f.allows(w) || initial.maxAll() < f.nodes) {
         continue;
       }
       int from = Math.max(f.a0, w.start) - w.start;
@@ -2052,6 +2082,353 @@ public final class OrderBook {
 
   // ---------------------------------------------------------------- snapshot
 
+  // ---------------------------------------------------------------- the re-pack phase
+
+  /**
+   * Work the re-pack phase may do in one epoch, in units of one place looked for or found (a longer
+   * lease's place counts more), one open bid looked at, one pair of windows looked at.
+   */
+  static final long REPACK_WORK = 1L << 18;
+
+  /** {@link #REPACK_WORK}, changed only by tests and the quality measurements. */
+  static volatile long repackWork = REPACK_WORK;
+
+  /** Open bids a re-packed pair of windows offers room to: the first, in priority order. */
+  private static final int REPACK_CANDIDATES = 64;
+
+  /** A pair of windows holding more of this epoch's fills than this is not re-packed. */
+  private static final int REPACK_FILLS = 48;
+
+  /** Rounds over the pairs at most: a round that admits nothing ends the phase. */
+  private static final int REPACK_ROUNDS = 2;
+
+  /** Orders the fills are put back in: largest, most nodes, longest, least room to move. */
+  private static final int REPACK_ORDERS = 4;
+
+  /** Where each goes: the earliest start, the latest, the tightest fit. */
+  private static final int REPACK_RULES = 3;
+
+  private long packLeft;
+  private final WindowCapacity[] pair = new WindowCapacity[2];
+  private final int[] packFill = new int[REPACK_FILLS];
+  private int packFills;
+  private final int[] packOrder = new int[REPACK_FILLS];
+  private final WindowCapacity[] fromWin = new WindowCapacity[REPACK_FILLS];
+  private final int[] fromStart = new int[REPACK_FILLS];
+  private final WindowCapacity[] packWin = new WindowCapacity[REPACK_FILLS];
+  private final int[] packStart = new int[REPACK_FILLS];
+  private final WindowCapacity[] bestWin = new WindowCapacity[REPACK_FILLS];
+  private final int[] bestStart = new int[REPACK_FILLS];
+  private final int[] cand = new int[REPACK_CANDIDATES];
+  private int candCount;
+  private final WindowCapacity[] candWin = new WindowCapacity[REPACK_CANDIDATES];
+  private final int[] candStart = new int[REPACK_CANDIDATES];
+  private final int[] candNodes = new int[REPACK_CANDIDATES];
+  private final WindowCapacity[] candBestWin = new WindowCapacity[REPACK_CANDIDATES];
+  private final int[] candBestStart = new int[REPACK_CANDIDATES];
+  private final int[] candBestNodes = new int[REPACK_CANDIDATES];
+
+  /** The place {@link #spot} found: its window and start. */
+  private WindowCapacity spotWin;
+
+  private int spotStart;
+
+  /**
+   * The repair pass's last phase: the moves above shift a few leases for one bid at a time; this
+   * re-packs two windows at once. For every pair of windows that overlap in time (by start, id),
+   * where this epoch made a lease, it lifts all of the pair's leases of this epoch and puts them
+   * back in each of {@link #REPACK_ORDERS} orders by each of {@link #REPACK_RULES} rules (each
+   * lease with its nodes, inside its bid's range, in either window its bid may use with the same
+   * GPUs per node), then offers the room left to the first {@link #REPACK_CANDIDATES} open OUTBID
+   * bids either window may hold, in priority order, each with the most nodes a place holds down to
+   * its minimum. The arrangement that admits the most welfare (limit x GPU-slots) is kept when it
+   * admits any; else the pair is left as it was. Every lease of the epoch, the greedy's and the
+   * pass's, keeps its fill and its nodes, so welfare only rises. At most {@link #REPACK_ROUNDS}
+   * rounds and {@link #repackWork} units. Returns the leases moved.
+   */
+  private int repack(List<Lease> made, long ep) {
+    packLeft = repackWork;
+    int moves = 0;
+    for (int round = 0; round < REPACK_ROUNDS && packLeft > 0; round++) {
+      boolean progress = false;
+      for (int a = 0; a < all.count && packLeft > 0; a++) {
+        WindowCapacity wa = all.windows[a];
+        for (int c = a + 1; c < all.count && packLeft > 0; c++) {
+          WindowCapacity wc = all.windows[c];
+          packLeft--;
+          if (fillsOf(wa, ep) + fillsOf(wc, ep) == 0) {
+            continue;
+          }
+          int m = repackPair(made, wa, wc, ep);
+          if (m >= 0) {
+            moves += m;
+            progress = true;
+          }
+        }
+      }
+      if (!progress) {
+        break;
+      }
+    }
+    return moves;
+  }
+
+  private static int fillsOf(WindowCapacity w, long ep) {
+    return w.fillsEpoch == ep ? w.fillCount : 0;
+  }
+
+  /** Re-packs windows {@code wa} and {@code wc}; the leases moved, or -1 when none was admitted. */
+  private int repackPair(List<Lease> made, WindowCapacity wa, WindowCapacity wc, long ep) {
+    final BidStore b = bids;
+    if (fillsOf(wa, ep) + fillsOf(wc, ep) > REPACK_FILLS) {
+      return -1;
+    }
+    pair[0] = wa;
+    pair[1] = wc;
+    candCount = 0;
+    for (int i = 0; i < failCount && candCount < REPACK_CANDIDATES; i++) {
+      if (--packLeft < 0) {
+        return -1;
+      }
+      if (failWhy[i] != OUTBID || (failFlags[i] & F_ADMITTED) != 0) {
+        continue;
+      }
+      int s = failSlot[i];
+      if (mayHold(wa, s, i, ep) || mayHold(wc, s, i, ep)) {
+        cand[candCount++] = i;
+      }
+    }
+    if (candCount == 0) {
+      return -1;
+    }
+    packFills = 0;
+    for (WindowCapacity w : pair) {
+      for (int i = 0; i < fillsOf(w, ep); i++) {
+        int j = packFills++;
+        packFill[j] = w.fills[i];
+        Fill f = fills.get(w.fills[i]);
+        fromWin[j] = f.window;
+        fromStart[j] = f.start;
+        w.give(ep, f.start, f.start + f.d, f.nodes);
+      }
+    }
+    long best = 0;
+    for (int order = 0; order < REPACK_ORDERS && packLeft > 0; order++) {
+      sortFills(order);
+      for (int rule = 0; rule < REPACK_RULES && packLeft > 0; rule++) {
+        long v = arrange(rule, ep);
+        if (v > best) {
+          best = v;
+          System.arraycopy(packWin, 0, bestWin, 0, packFills);
+          System.arraycopy(packStart, 0, bestStart, 0, packFills);
+          System.arraycopy(candWin, 0, candBestWin, 0, candCount);
+          System.arraycopy(candStart, 0, candBestStart, 0, candCount);
+          System.arraycopy(candNodes, 0, candBestNodes, 0, candCount);
+        }
+      }
+    }
+    if (best == 0) {
+      for (int j = 0; j < packFills; j++) {
+        Fill f = fills.get(packFill[j]);
+        f.window.take(ep, f.start, f.start + f.d, f.nodes);
+      }
+      return -1;
+    }
+    int moves = 0;
+    for (int j = 0; j < packFills; j++) {
+      Fill f = fills.get(packFill[j]);
+      WindowCapacity w = bestWin[j];
+      int t = bestStart[j];
+      w.take(ep, t, t + f.d, f.nodes);
+      if (w != fromWin[j] || t != fromStart[j]) {
+        moves++;
+        move(made, f, w, t);
+      }
+    }
+    for (int q = 0; q < candCount; q++) {
+      WindowCapacity w = candBestWin[q];
+      if (w == null) {
+        continue;
+      }
+      int i = cand[q];
+      int s = failSlot[i];
+      int t = candBestStart[q];
+      w.take(ep, t, t + b.duration[s], candBestNodes[q]);
+      admitted(made, s, failA0[i], failLast[i], w, t, candBestNodes[q]);
+      failFlags[i] |= F_ADMITTED;
+    }
+    return moves;
+  }
+
+  /** Whether window {@code w} could hold open bid {@code s} (fail entry {@code i}) at all. */
+  private boolean mayHold(WindowCapacity w, int s, int i, long ep) {
+    final int d = bids.duration[s];
+    return w.start <= failLast[i]
+        && Math.max(failA0[i], w.start) <= Math.min(failLast[i], w.end - d)
+        && eligible(s, w)
+        && w.freeAtEpochStart(ep).maxAll() >= bids.minNodes[s];
+  }
+
+  /** Orders the lifted fills for {@link #arrange}: by {@code order}, then as they were made. */
+  private void sortFills(int order) {
+    for (int j = 0; j < packFills; j++) {
+      packOrder[j] = j;
+    }
+    for (int j = 1; j < packFills; j++) {
+      for (int k = j; k > 0 && before(order, packOrder[k], packOrder[k - 1]); k--) {
+        int x = packOrder[k];
+        packOrder[k] = packOrder[k - 1];
+        packOrder[k - 1] = x;
+      }
+    }
+  }
+
+  private boolean before(int order, int i, int j) {
+    Fill a = fills.get(packFill[i]);
+    Fill c = fills.get(packFill[j]);
+    long ka;
+    long kc;
+    switch (order) {
+      case 0 -> {
+        ka = -(long) a.nodes * a.d;
+        kc = -(long) c.nodes * c.d;
+      }
+      case 1 -> {
+        ka = -a.nodes;
+        kc = -c.nodes;
+      }
+      case 2 -> {
+        ka = -a.d;
+        kc = -c.d;
+      }
+      default -> {
+        ka = a.lastStart - a.a0;
+        kc = c.lastStart - c.a0;
+      }
+    }
+    return ka < kc || (ka == kc && a.made < c.made);
+  }
+
+  /**
+   * Puts the lifted fills back in {@link #packOrder} by {@code rule}, then the candidates in
+   * priority order; records where each went ({@link #packWin}, {@link #candWin}) and takes it all
+   * back again. The candidates' welfare, or -1 when a fill found no place or the work ran out.
+   */
+  private long arrange(int rule, long ep) {
+    final BidStore b = bids;
+    int placed = 0;
+    boolean ok = true;
+    for (; placed < packFills; placed++) {
+      int j = packOrder[placed];
+      Fill f = fills.get(packFill[j]);
+      if (!spot(f, -1, f.a0, f.lastStart, f.d, f.nodes, rule) || packLeft < 0) {
+        ok = false;
+        break;
+      }
+      spotWin.take(ep, spotStart, spotStart + f.d, f.nodes);
+      packWin[j] = spotWin;
+      packStart[j] = spotStart;
+    }
+    long welfare = 0;
+    int taken = 0;
+    for (; ok && taken < candCount; taken++) {
+      int i = cand[taken];
+      int s = failSlot[i];
+      int d = b.duration[s];
+      candWin[taken] = null;
+      int most = Math.min(b.nodes[s], Math.max(pair[0].free.maxAll(), pair[1].free.maxAll()));
+      for (int k = most; k >= b.minNodes[s]; k--) {
+        if (spot(null, s, failA0[i], failLast[i], d, k, rule)) {
+          spotWin.take(ep, spotStart, spotStart + d, k);
+          candWin[taken] = spotWin;
+          candStart[taken] = spotStart;
+          candNodes[taken] = k;
+          welfare += b.limit[s] * k * spotWin.spec.gpusPerNode() * d;
+          break;
+        }
+        if (packLeft < 0) {
+          break;
+        }
+      }
+      if (packLeft < 0) {
+        ok = false;
+      }
+    }
+    for (int q = 0; q < taken; q++) {
+      if (candWin[q] != null) {
+        int s = failSlot[cand[q]];
+        candWin[q].give(ep, candStart[q], candStart[q] + b.duration[s], candNodes[q]);
+      }
+    }
+    for (int q = 0; q < placed; q++) {
+      int j = packOrder[q];
+      Fill f = fills.get(packFill[j]);
+      packWin[j].give(ep, packStart[j], packStart[j] + f.d, f.nodes);
+    }
+    return ok ? welfare : -1;
+  }
+
+  /** How {@code rule} ranks a place: lower first (see {@link #spot}). */
+  private long score(WindowCapacity w, int t, int d, int k, int rule) {
+    if (rule == 0) {
+      return t + w.start;
+    }
+    if (rule == 1) {
+      return -(t + w.start);
+    }
+    long left = 0;
+    for (int u = t; u < t + d; u++) {
+      left += w.free.get(u) - k;
+    }
+    boolean wallBefore = t == 0 || w.free.get(t - 1) < w.free.get(t);
+    boolean wallAfter = t + d == w.span() || w.free.get(t + d) < w.free.get(t + d - 1);
+    packLeft -= d >> 3;
+    return left * 4 + (wallBefore ? 0 : 2) + (wallAfter ? 0 : 2);
+  }
+
+  /**
+   * A place in the pair for fill {@code f}, or for open bid {@code s} when {@code f} is null: a
+   * window its bid may use, a start in {@code [a0, lastStart]} where {@code k} nodes are free for
+   * {@code d} slots, chosen by {@code rule} (0: the earliest start, 1: the latest, 2: the least
+   * free capacity left beside it in the slots it takes, then touching a wall or a lease on either
+   * side); on ties the first window of the pair, then the earlier start. Sets {@link #spotWin} and
+   * {@link #spotStart}.
+   */
+  private boolean spot(Fill f, int s, int a0, int lastStart, int d, int k, int rule) {
+    spotWin = null;
+    long bestScore = Long.MAX_VALUE;
+    for (WindowCapacity w : pair) {
+      if (--packLeft < 0) {
+        return false;
+      }
+      if (f != null ? !f.allows(w) : !eligible(s, w)) {
+        continue;
+      }
+      int from = Math.max(a0, w.start) - w.start;
+      int last = Math.min(lastStart, w.end - d) - w.start;
+      if (from > last || w.free.maxAll() < k) {
+        continue;
+      }
+      int t = w.free.earliestRun(from, last, d, k);
+      while (t >= 0) {
+        long score = score(w, t, d, k, rule);
+        if (score < bestScore) {
+          bestScore = score;
+          spotWin = w;
+          spotStart = t + w.start;
+        }
+        if (rule == 0 || --packLeft < 0) {
+          break;
+        }
+        t = t < last ? w.free.earliestRun(t + 1, last, d, k) : -1;
+      }
+      if (packLeft < 0) {
+        return false;
+      }
+    }
+    return spotWin != null;
+  }
+
   /** A canonical byte image of the book: equal books give equal bytes. */
   public byte[] snapshot() {
     List<BidSpec> requeue = new ArrayList<>(requeueSpecs.values());
@@ -2065,7 +2442,7 @@ public final class OrderBook {
    * epoch's cut and clears it on another thread while this book keeps answering.
    */
   public OrderBook copy() {
-    return new OrderBook(this, repair);
+    return new OrderBook(this, repair, repack);
   }
 
   /**
@@ -2073,7 +2450,18 @@ public final class OrderBook {
    * without the pass, side by side (the what-if comparison and the quality tests).
    */
   public OrderBook copy(boolean withRepair) {
-    return new OrderBook(this, withRepair);
+    return new OrderBook(this, withRepair, false);
+  }
+
+  /**
+   * {@link #copy()}, with the repair pass and its re-pack phase on or off in the copy ({@code
+   * withRepack} needs {@code withRepair}).
+   */
+  public OrderBook copy(boolean withRepair, boolean withRepack) {
+    if (withRepack && !withRepair) {
+      throw new IllegalArgumentException("the re-pack phase is part of the repair pass");
+    }
+    return new OrderBook(this, withRepair, withRepack);
   }
 
   /**
@@ -2090,7 +2478,8 @@ public final class OrderBook {
         || spare == this
         || !spare.clock.equals(clock)
         || spare.pricing != pricing
-        || spare.repair != repair) {
+        || spare.repair != repair
+        || spare.repack != repack) {
       return copy();
     }
     spare.bids.copyFrom(bids);
@@ -2119,10 +2508,11 @@ public final class OrderBook {
    * profile, leases), requeue specs, gains and counters are copied; caches and scratch start empty
    * and are rebuilt when used. Reads {@code o} only.
    */
-  private OrderBook(OrderBook o, boolean repair) {
+  private OrderBook(OrderBook o, boolean repair, boolean repack) {
     this.clock = o.clock;
     this.pricing = o.pricing;
     this.repair = repair;
+    this.repack = repack;
     this.bids = new BidStore(o.bids);
     for (WindowCapacity w : o.windows.values()) {
       windows.put(w.id(), new WindowCapacity(w));

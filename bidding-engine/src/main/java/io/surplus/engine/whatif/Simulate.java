@@ -54,6 +54,13 @@ public final class Simulate implements Callable<Integer> {
   boolean repair;
 
   @Option(
+      names = "--repack",
+      description =
+          "with --repair or --repair-compare: end the repair pass with its re-pack phase"
+              + " (default: off)")
+  boolean repack;
+
+  @Option(
       names = "--repair-compare",
       description =
           "run the same market through two books, greedy alone and greedy + repair, and print"
@@ -79,11 +86,15 @@ public final class Simulate implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--epochs must be >= 1, --bids and --windows >= 0");
     }
+    if (repack && !repair && !repairCompare) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--repack needs --repair or --repair-compare");
+    }
     SlotClock clock = SlotClock.DEFAULT;
     if (repairCompare) {
       return compare(clock);
     }
-    OrderBook book = new OrderBook(clock, pricing, repair);
+    OrderBook book = new OrderBook(clock, pricing, repair, repack, 1024);
     RandomMarket market = new RandomMarket(seed, clock, RandomMarket.Shape.DEFAULT);
     long now = start.toEpochMilli();
     out.printf(
@@ -119,12 +130,13 @@ public final class Simulate implements Callable<Integer> {
 
   /**
    * Two books fed the same windows and bids: one clears greedily, the other runs the repair pass
-   * too. Per epoch, each one's leases, nodes, GPU-hours and welfare (limit x GPU-hours), and what
-   * the pass added and moved; totals at the end.
+   * too (with its re-pack phase under {@code --repack}). Per epoch, each one's leases, nodes,
+   * GPU-hours and welfare (limit x GPU-hours), and what the pass added and moved; totals at the
+   * end.
    */
   private int compare(SlotClock clock) {
     OrderBook greedy = new OrderBook(clock, pricing, false);
-    OrderBook repaired = new OrderBook(clock, pricing, true);
+    OrderBook repaired = new OrderBook(clock, pricing, true, repack, 1024);
     RandomMarket market = new RandomMarket(seed, clock, RandomMarket.Shape.DEFAULT);
     long now = start.toEpochMilli();
     out.printf(
@@ -188,11 +200,12 @@ public final class Simulate implements Callable<Integer> {
       now += clock.slotSeconds() * 1000L;
     }
     out.printf(
-        "total: greedy %d nodes, %s GPU-h, welfare $%s; greedy + repair %d nodes, %s GPU-h,"
+        "total: greedy %d nodes, %s GPU-h, welfare $%s; greedy + repair%s %d nodes, %s GPU-h,"
             + " welfare $%s (%d fills added, %d leases moved)%n",
         totalG[0],
         gpuHours(totalG[1], clock),
         RandomMarket.dollars(totalG[2]),
+        repack ? " + re-pack" : "",
         totalR[0],
         gpuHours(totalR[1], clock),
         RandomMarket.dollars(totalR[2]),

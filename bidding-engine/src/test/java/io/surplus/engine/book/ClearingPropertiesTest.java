@@ -59,11 +59,19 @@ class ClearingPropertiesTest {
     }
 
     Run(long seed, RandomMarket.Shape shape, PricingRule rule, boolean repair) {
-      this(seed, shape, rule, repair, false);
+      this(seed, shape, rule, repair ? 1 : 0, false);
     }
 
-    Run(long seed, RandomMarket.Shape shape, PricingRule rule, boolean repair, boolean steer) {
-      this.book = new OrderBook(CLOCK, rule, repair);
+    Run(long seed, RandomMarket.Shape shape, PricingRule rule, int pass) {
+      this(seed, shape, rule, pass, false);
+    }
+
+    /**
+     * {@code pass}: 0 the greedy alone, 1 with the repair pass, 2 with the pass and its re-pack
+     * phase.
+     */
+    Run(long seed, RandomMarket.Shape shape, PricingRule rule, int pass, boolean steer) {
+      this.book = new OrderBook(CLOCK, rule, pass >= 1, pass == 2, 1024);
       this.market = new RandomMarket(seed, CLOCK, shape);
       this.steer = steer;
     }
@@ -225,9 +233,9 @@ class ClearingPropertiesTest {
   void shouldHoldEveryInvariantOnRandomMarkets(
       @ForAll long seed,
       @ForAll @IntRange(min = 0, max = 1) int pricing,
-      @ForAll boolean repair,
+      @ForAll @IntRange(max = 2) int pass,
       @ForAll boolean steer) {
-    Run run = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.values()[pricing], repair, steer);
+    Run run = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.values()[pricing], pass, steer);
     for (int e = 0; e < 6; e++) {
       run.epoch(2, 12, 32, e % 2 == 1);
     }
@@ -235,8 +243,8 @@ class ClearingPropertiesTest {
 
   @Property(tries = 15)
   void shouldHoldEveryInvariantOnLargerMarkets(
-      @ForAll long seed, @ForAll boolean repair, @ForAll boolean steer) {
-    Run run = new Run(seed, RandomMarket.Shape.DEFAULT, PricingRule.PAY_AS_CLEAR, repair, steer);
+      @ForAll long seed, @ForAll @IntRange(max = 2) int pass, @ForAll boolean steer) {
+    Run run = new Run(seed, RandomMarket.Shape.DEFAULT, PricingRule.PAY_AS_CLEAR, pass, steer);
     for (int e = 0; e < 4; e++) {
       run.epoch(8, 150, 96, e == 2);
     }
@@ -249,10 +257,10 @@ class ClearingPropertiesTest {
    */
   @Property(tries = 20)
   void shouldHoldEveryInvariantWithSteeredBidsAndTheSlotIndex(
-      @ForAll long seed, @ForAll boolean repair) {
+      @ForAll long seed, @ForAll @IntRange(max = 2) int pass) {
     OrderBook.slotIndexMinPairs = 0;
     try {
-      Run run = new Run(seed, RandomMarket.Shape.DEFAULT, PricingRule.PAY_AS_CLEAR, repair, true);
+      Run run = new Run(seed, RandomMarket.Shape.DEFAULT, PricingRule.PAY_AS_CLEAR, pass, true);
       for (int e = 0; e < 4; e++) {
         run.epoch(8, 150, 96, e == 2);
       }
@@ -264,8 +272,8 @@ class ClearingPropertiesTest {
   /** A window below a bid's minimum confidence or in a pool it avoids never holds it. */
   @Property(tries = 100)
   void shouldNeverFillInAWindowBelowMinConfidenceOrInAnAvoidedPool(
-      @ForAll long seed, @ForAll boolean repair) {
-    Run run = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair, true);
+      @ForAll long seed, @ForAll @IntRange(max = 2) int pass) {
+    Run run = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, pass, true);
     for (int e = 0; e < 5; e++) {
       run.epoch(3, 12, 24, e % 2 == 1);
     }
@@ -280,8 +288,9 @@ class ClearingPropertiesTest {
   }
 
   @Property(tries = 40)
-  void shouldChargeOneUniformPriceUnderPayAsClear(@ForAll long seed, @ForAll boolean repair) {
-    Run run = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair);
+  void shouldChargeOneUniformPriceUnderPayAsClear(
+      @ForAll long seed, @ForAll @IntRange(max = 2) int pass) {
+    Run run = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, pass);
     run.epoch(3, 20, 32, false);
     EpochResult r = run.results.get(0);
     for (Lease l : r.leases()) {
@@ -292,9 +301,10 @@ class ClearingPropertiesTest {
   }
 
   @Property(tries = 30)
-  void shouldGiveIdenticalOutputForIdenticalInputs(@ForAll long seed, @ForAll boolean repair) {
-    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair);
-    Run b = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair);
+  void shouldGiveIdenticalOutputForIdenticalInputs(
+      @ForAll long seed, @ForAll @IntRange(max = 2) int pass) {
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, pass);
+    Run b = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, pass);
     for (int e = 0; e < 5; e++) {
       a.epoch(2, 10, 32, e == 3);
       b.epoch(2, 10, 32, e == 3);
@@ -305,13 +315,14 @@ class ClearingPropertiesTest {
 
   @Property(tries = 30)
   void shouldBehaveIdenticallyAfterSnapshotAndRestore(
-      @ForAll long seed, @ForAll boolean repair, @ForAll boolean steer) {
-    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair, steer);
+      @ForAll long seed, @ForAll @IntRange(max = 2) int pass, @ForAll boolean steer) {
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, pass, steer);
     a.epoch(2, 12, 32, false);
     a.epoch(1, 6, 32, true);
     byte[] image = a.book.snapshot();
     OrderBook restored = OrderBook.restore(image);
-    assertEquals(repair, restored.repair());
+    assertEquals(pass >= 1, restored.repair());
+    assertEquals(pass == 2, restored.repack());
     assertArrayEquals(image, restored.snapshot(), "restore(snapshot()).snapshot() differs");
 
     // drive the original and the restored book with the same further inputs
@@ -335,8 +346,8 @@ class ClearingPropertiesTest {
 
   @Property(tries = 30)
   void shouldBehaveIdenticallyAfterCopyAndNeverShareState(
-      @ForAll long seed, @ForAll boolean repair, @ForAll boolean steer) {
-    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair, steer);
+      @ForAll long seed, @ForAll @IntRange(max = 2) int pass, @ForAll boolean steer) {
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, pass, steer);
     a.epoch(2, 12, 32, false);
     a.epoch(1, 6, 32, true);
     byte[] before = a.book.snapshot();
@@ -376,10 +387,13 @@ class ClearingPropertiesTest {
    */
   @Property(tries = 40)
   void shouldClearARecycledCopyExactlyAsTheBookInPlace(
-      @ForAll long seed, @ForAll boolean repair, @ForAll boolean steer, @ForAll boolean indexed) {
+      @ForAll long seed,
+      @ForAll @IntRange(max = 2) int pass,
+      @ForAll boolean steer,
+      @ForAll boolean indexed) {
     RandomMarket m = new RandomMarket(seed, CLOCK, RandomMarket.Shape.SMALL);
-    OrderBook inPlace = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, repair);
-    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, repair);
+    OrderBook inPlace = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, pass >= 1, pass == 2, 1024);
+    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, pass >= 1, pass == 2, 1024);
     OrderBook spare = null;
     Map<Long, WindowSpec> windows = new HashMap<>();
     List<Long> ids = new ArrayList<>();
@@ -470,8 +484,9 @@ class ClearingPropertiesTest {
    * its copy and the book restored from its snapshot.
    */
   @Property(tries = 40)
-  void shouldKeepDemandLevelsEqualToTheOpenBidsGrouped(@ForAll long seed, @ForAll boolean repair) {
-    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair);
+  void shouldKeepDemandLevelsEqualToTheOpenBidsGrouped(
+      @ForAll long seed, @ForAll @IntRange(max = 2) int pass) {
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, pass);
     for (int e = 0; e < 6; e++) {
       for (Long id : List.copyOf(a.placed.keySet())) {
         BidSpec open = a.book.bid(id);
@@ -507,8 +522,8 @@ class ClearingPropertiesTest {
 
   @Property(tries = 30)
   void shouldKeepACopyApartFromEverythingTheOriginalDoesAfterwards(
-      @ForAll long seed, @ForAll boolean repair) {
-    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, repair);
+      @ForAll long seed, @ForAll @IntRange(max = 2) int pass) {
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, pass);
     a.epoch(2, 12, 32, false);
     a.epoch(1, 6, 32, true);
     int nowSlot = CLOCK.slotAtOrAfter(a.now);
@@ -564,26 +579,10 @@ class ClearingPropertiesTest {
     OrderBook repaired = a.book.copy(true);
     EpochResult g = greedy.clear(a.now);
     EpochResult r = repaired.clear(a.now);
-    Map<Long, Lease> byBid = new HashMap<>();
     for (Lease l : r.leases()) {
       assertEquals(r.epoch(), l.epoch());
-      byBid.put(l.bidId(), l);
     }
-    long wg = 0;
-    for (Lease l : g.leases()) {
-      Lease kept = byBid.get(l.bidId());
-      assertTrue(kept != null, "the pass dropped a greedy fill: " + l);
-      assertEquals(l.id(), kept.id());
-      assertEquals(l.nodes(), kept.nodes(), "the pass shrank a fill: " + l);
-      assertEquals(l.endSlot() - l.startSlot(), kept.endSlot() - kept.startSlot());
-      assertEquals(l.gpusPerNode(), kept.gpusPerNode());
-      wg += l.limitPrice() * l.gpuSlots();
-    }
-    long wr = 0;
-    for (Lease l : r.leases()) {
-      wr += l.limitPrice() * l.gpuSlots();
-    }
-    assertTrue(wr >= wg, "the pass lowered welfare: " + wg + " -> " + wr);
+    assertKeepsEveryFill(g, r, "the pass");
     Statistics.label("pass")
         .collect(r.repairMoves() > 0 ? "moved leases" : r.repairFills() > 0 ? "filled" : "none");
     assertEquals(g.leases().size() + r.repairFills(), r.leases().size());
@@ -604,6 +603,81 @@ class ClearingPropertiesTest {
       repaired.leasesOf(w.id()).stream().filter(l -> l.epoch() < r.epoch()).forEach(after::add);
       assertEquals(before, after, "a lease of an earlier epoch changed on window " + w.id());
     }
+  }
+
+  /**
+   * The same book at an epoch's cut, cleared with the repair pass and with its re-pack phase too:
+   * the phase keeps every lease the pass made (same id, bid, nodes and duration), never touches a
+   * lease of an earlier epoch, only adds fills, so welfare never falls below the pass's, and an
+   * arrangement it keeps admits at least one bid.
+   */
+  @Property(tries = 200)
+  void shouldKeepEveryFillOfThePassWhenRepacking(
+      @ForAll long seed,
+      @ForAll @IntRange(min = 0, max = 2) int earlierEpochs,
+      @ForAll @IntRange(min = 2, max = 8) int windows,
+      @ForAll @IntRange(min = 40, max = 160) int bids,
+      @ForAll boolean steer) {
+    RandomMarket.Shape medium = new RandomMarket.Shape(16, 8, 8, 2, 0.3, 0.1, 0.1);
+    Run a = new Run(seed, medium, PricingRule.PAY_AS_CLEAR, 1, steer);
+    int span = 24;
+    for (int e = 0; e < earlierEpochs; e++) {
+      a.epoch(windows, bids / 2, span, e % 2 == 1);
+    }
+    int nowSlot = CLOCK.slotAtOrAfter(a.now);
+    for (int i = 0; i < windows; i++) {
+      WindowSpec w = a.market.window(nowSlot, span);
+      if (a.book.offer(w, a.now) == ResultCode.OK) {
+        a.windows.put(w.id(), w);
+      }
+    }
+    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+    for (int i = 0; i < bids; i++) {
+      BidSpec b = a.market.bid(nowSlot, span);
+      a.book.place(steer ? steered(b, r, a.windows.values()) : b, a.now);
+    }
+    OrderBook repaired = a.book.copy(true, false);
+    OrderBook repacked = a.book.copy(true, true);
+    EpochResult p = repaired.clear(a.now);
+    EpochResult q = repacked.clear(a.now);
+    assertKeepsEveryFill(p, q, "the re-pack");
+    assertTrue(q.repairFills() >= p.repairFills());
+    assertTrue(
+        q.leases().size() == p.leases().size() || q.repairMoves() > p.repairMoves(),
+        "fills were added but nothing was re-packed");
+    Statistics.label("re-pack")
+        .collect(q.leases().size() > p.leases().size() ? "added fills" : "none");
+    Statistics.label("re-pack").coverage(c -> c.check("added fills").percentage(x -> x >= 3));
+    for (WindowSpec w : a.windows.values()) {
+      assertEquals(
+          repaired.leasesOf(w.id()).stream().filter(l -> l.epoch() < p.epoch()).toList(),
+          repacked.leasesOf(w.id()).stream().filter(l -> l.epoch() < q.epoch()).toList(),
+          "a lease of an earlier epoch changed on window " + w.id());
+    }
+  }
+
+  /**
+   * Every lease of {@code before} has one in {@code after} for its bid, with the same id, nodes,
+   * duration and GPUs per node; no bid has two; and welfare (limit x GPU-slots) did not fall.
+   */
+  static void assertKeepsEveryFill(EpochResult before, EpochResult after, String by) {
+    Map<Long, Lease> byBid = new HashMap<>();
+    long wa = 0;
+    for (Lease l : after.leases()) {
+      assertTrue(byBid.put(l.bidId(), l) == null, "two leases for bid " + l.bidId());
+      wa += l.limitPrice() * l.gpuSlots();
+    }
+    long wb = 0;
+    for (Lease l : before.leases()) {
+      Lease kept = byBid.get(l.bidId());
+      assertTrue(kept != null, by + " dropped a fill: " + l);
+      assertEquals(l.id(), kept.id());
+      assertEquals(l.nodes(), kept.nodes(), by + " shrank a fill: " + l);
+      assertEquals(l.endSlot() - l.startSlot(), kept.endSlot() - kept.startSlot());
+      assertEquals(l.gpusPerNode(), kept.gpusPerNode());
+      wb += l.limitPrice() * l.gpuSlots();
+    }
+    assertTrue(wa >= wb, by + " lowered welfare: " + wb + " -> " + wa);
   }
 
   /**

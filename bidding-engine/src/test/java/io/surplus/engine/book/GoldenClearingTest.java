@@ -130,16 +130,20 @@ class GoldenClearingTest {
 
   /** Runs one scenario and digests everything it observed. */
   static String digest(Scenario sc) {
-    return digest(sc, false);
+    return digest(sc, 0);
   }
 
-  /** {@link #digest(Scenario)}, with the repair pass on or off. */
-  static String digest(Scenario sc, boolean repair) {
+  /**
+   * {@link #digest(Scenario)} with {@code pass}: 0 the greedy alone, 1 with the repair pass, 2 with
+   * the pass and its re-pack phase.
+   */
+  static String digest(Scenario sc, int pass) {
+    boolean repair = pass >= 1;
     MessageDigest sha = sha256();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     DataOutputStream out = new DataOutputStream(bytes);
     RandomMarket market = new RandomMarket(sc.seed(), CLOCK, sc.shape());
-    OrderBook book = new OrderBook(CLOCK, sc.pricing(), repair);
+    OrderBook book = new OrderBook(CLOCK, sc.pricing(), repair, pass == 2, 1024);
     List<Long> bidIds = new ArrayList<>();
     List<WindowSpec> windows = new ArrayList<>();
     long now = START;
@@ -389,34 +393,52 @@ class GoldenClearingTest {
    */
   @Test
   void shouldClearWithTheRepairPassExactlyAsRecorded() throws IOException {
-    String target = System.getProperty("golden.writeRepair");
+    assertClearsAsRecorded(1, "golden.writeRepair", "golden-clearing-repair.txt");
+  }
+
+  /**
+   * Books whose pass ends with the re-pack phase replay too: the same scenarios, against the
+   * digests recorded from the engine that introduced the phase ({@code golden-clearing-repack.txt};
+   * to record again: {@code -Dgolden.writeRepack=...}).
+   */
+  @Test
+  void shouldClearWithTheRepackPhaseExactlyAsRecorded() throws IOException {
+    assertClearsAsRecorded(2, "golden.writeRepack", "golden-clearing-repack.txt");
+  }
+
+  private static void assertClearsAsRecorded(int pass, String writeProperty, String file)
+      throws IOException {
+    String target = System.getProperty(writeProperty);
     if (target != null) {
       StringBuilder text =
-          new StringBuilder("# scenario sha256 (GoldenClearingTest, repair pass on)\n");
+          new StringBuilder(
+              "# scenario sha256 (GoldenClearingTest, "
+                  + (pass == 1 ? "repair pass on" : "repair pass and re-pack phase on")
+                  + ")\n");
       for (Scenario sc : repairScenarios()) {
-        text.append(sc.name()).append(' ').append(digest(sc, true)).append('\n');
+        text.append(sc.name()).append(' ').append(digest(sc, pass)).append('\n');
       }
       Files.writeString(Path.of(target), text.toString());
       return;
     }
-    Map<String, String> expected = recorded("golden-clearing-repair.txt");
+    Map<String, String> expected = recorded(file);
     assertEquals(repairScenarios().size(), expected.size(), "scenarios and digests differ");
     List<String> differing = new ArrayList<>();
     for (Scenario sc : repairScenarios()) {
-      if (!digest(sc, true).equals(expected.get(sc.name()))) {
+      if (!digest(sc, pass).equals(expected.get(sc.name()))) {
         differing.add(sc.name());
       }
     }
     try {
       OrderBook.slotIndexMinPairs = 0;
       for (Scenario sc : repairScenarios()) {
-        if (!digest(sc, true).equals(expected.get(sc.name()))) {
+        if (!digest(sc, pass).equals(expected.get(sc.name()))) {
           differing.add(sc.name() + " (slot index)");
         }
       }
     } finally {
       OrderBook.slotIndexMinPairs = OrderBook.SLOT_INDEX_MIN_PAIRS;
     }
-    assertEquals(List.of(), differing, "scenarios whose clearing with the repair pass changed");
+    assertEquals(List.of(), differing, "scenarios whose clearing (pass " + pass + ") changed");
   }
 }

@@ -34,6 +34,7 @@ class GreedyWelfareTest {
   void shouldStayCloseToTheExactOptimumOnSmallInstances() {
     List<Double> greedy = new ArrayList<>();
     List<Double> repaired = new ArrayList<>();
+    List<Double> repacked = new ArrayList<>();
     List<Double> reachable = new ArrayList<>();
     Welfare.Totals totals = new Welfare.Totals();
     int proven = 0;
@@ -43,15 +44,19 @@ class GreedyWelfareTest {
       Welfare.Instance in = Welfare.small(seed);
       EpochResult g = Welfare.clear(in, false);
       EpochResult r = Welfare.clear(in, true);
+      EpochResult q = Welfare.clear(in, true, true);
       long wg = Welfare.welfare(g);
       long wr = Welfare.welfare(r);
+      long wq = Welfare.welfare(q);
       Welfare.Solved opt = Welfare.solve(in, 10, null);
       Welfare.Solved reach = Welfare.solve(in, 10, Welfare.filled(g));
       proven += opt.optimal() && reach.optimal() ? 1 : 0;
       assertTrue(wr >= wg, "the repair pass lowered welfare on seed " + seed);
       assertTrue(wr <= reach.bound() + 1e-6, "repair beats the priority optimum: seed " + seed);
+      assertTrue(wq >= wr, "the re-pack phase lowered welfare on seed " + seed);
+      assertTrue(wq <= reach.bound() + 1e-6, "re-pack beats the priority optimum: seed " + seed);
       assertTrue(reach.value() <= opt.bound() + 1e-6, "model wrong on seed " + seed);
-      totals.add(g, r);
+      totals.add(g, r, q);
       // where a solve is not proven optimal its bound stands in: a conservative ratio
       double ref = opt.reference();
       if (ref == 0) {
@@ -62,6 +67,7 @@ class GreedyWelfareTest {
       double rb = reach.reference() / ref;
       greedy.add(rg);
       repaired.add(rr);
+      repacked.add(wq / ref);
       reachable.add(rb);
       if (rr < 0.999) {
         report.append(String.format(Locale.ROOT, " %d:%.3f/%.3f/%.3f", seed, rg, rr, rb));
@@ -72,6 +78,7 @@ class GreedyWelfareTest {
     }
     double[] sg = Welfare.summary(greedy);
     double[] sr = Welfare.summary(repaired);
+    double[] sq = Welfare.summary(repacked);
     double[] sb = Welfare.summary(reachable);
     System.out.printf(
         Locale.ROOT,
@@ -84,7 +91,7 @@ class GreedyWelfareTest {
         greedy.size(),
         proven,
         SEEDS,
-        totals.lines(sg, sr),
+        totals.lines(sg, sr, sq),
         Welfare.format(sb),
         report,
         unreachable);
@@ -95,5 +102,6 @@ class GreedyWelfareTest {
     assertTrue(sr[1] >= REPAIR_P5_FLOOR, "repair p5 " + sr[1]);
     assertTrue(sr[2] >= REPAIR_WORST_FLOOR, "repair worst " + sr[2]);
     assertTrue(totals.repairSlots > totals.greedySlots, "the pass sold no more GPU-hours");
+    assertTrue(sq[0] >= sr[0] && sq[2] >= sr[2], "the re-pack phase did worse than the pass");
   }
 }

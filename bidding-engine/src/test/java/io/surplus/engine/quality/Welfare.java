@@ -93,7 +93,12 @@ final class Welfare {
   }
 
   static EpochResult clear(Instance in, boolean repair) {
-    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, repair);
+    return clear(in, repair, false);
+  }
+
+  /** {@code in} cleared in one epoch: greedy, with the repair pass, and with its re-pack phase. */
+  static EpochResult clear(Instance in, boolean repair, boolean repack) {
+    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, repair, repack, 1024);
     in.windows().forEach(w -> book.offer(w, NOW));
     in.bids().forEach(b -> book.place(b, NOW));
     return book.clear(NOW);
@@ -116,38 +121,54 @@ final class Welfare {
   }
 
   /**
-   * What the repair pass adds over a set of instances: GPU-slots sold by the greedy alone and with
-   * the pass, fills the pass added and leases it moved.
+   * What the repair pass, and the pass with its re-pack phase, add over a set of instances:
+   * GPU-slots sold by the greedy alone, with the pass and with the phase too, fills each added and
+   * leases each moved.
    */
   static final class Totals {
     long greedySlots;
     long repairSlots;
+    long repackSlots;
     int fills;
     int moves;
+    int repackFills;
+    int repackMoves;
 
-    /** Adds one instance, cleared by the greedy alone ({@code g}) and with the pass ({@code r}). */
-    void add(EpochResult g, EpochResult r) {
+    /**
+     * Adds one instance, cleared by the greedy alone ({@code g}), with the pass ({@code r}) and
+     * with the pass and its re-pack phase ({@code q}).
+     */
+    void add(EpochResult g, EpochResult r, EpochResult q) {
       greedySlots += gpuSlots(g);
       repairSlots += gpuSlots(r);
+      repackSlots += gpuSlots(q);
       fills += r.repairFills();
       moves += r.repairMoves();
+      repackFills += q.repairFills();
+      repackMoves += q.repairMoves();
     }
 
     /**
-     * The report's two lines on the greedy and the pass: {@code greedy} and {@code repaired} (from
-     * {@link #summary}) and what each sold, then the fills added and leases moved.
+     * The report's lines on the greedy, the pass and the phase: {@code greedy}, {@code repaired}
+     * and {@code repacked} (from {@link #summary}), what each sold, the fills added and leases
+     * moved.
      */
-    String lines(double[] greedy, double[] repaired) {
+    String lines(double[] greedy, double[] repaired, double[] repacked) {
       return String.format(
           Locale.ROOT,
-          "  greedy          %s, %.2f GPU-h sold%n"
-              + "  greedy + repair %s, %.2f GPU-h sold (%d fills added, %d leases moved)%n",
+          "  greedy                    %s, %.2f GPU-h sold%n"
+              + "  greedy + repair           %s, %.2f GPU-h sold (%d fills added, %d leases moved)%n"
+              + "  greedy + repair + re-pack %s, %.2f GPU-h sold (%d fills added, %d leases moved)%n",
           format(greedy),
           gpuHours(greedySlots),
           format(repaired),
           gpuHours(repairSlots),
           fills,
-          moves);
+          moves,
+          format(repacked),
+          gpuHours(repackSlots),
+          repackFills,
+          repackMoves);
     }
   }
 

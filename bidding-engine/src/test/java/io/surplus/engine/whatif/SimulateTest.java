@@ -49,6 +49,22 @@ class SimulateTest {
   }
 
   @Test
+  void shouldCompareWithTheRepackPhaseAndRefuseItWithoutThePass() {
+    String out = run("--seed", "1", "--epochs", "3", "--repair-compare", "--repack");
+    String[] lines = out.strip().split("\n");
+    assertEquals(5, lines.length, out);
+    assertTrue(lines[4].contains("greedy + repair + re-pack"), lines[4]);
+    String[] greedy = lines[1].split("\\|")[1].trim().split("\\s+");
+    String[] repacked = lines[1].split("\\|")[2].trim().split("\\s+");
+    assertTrue(new BigDecimal(repacked[4]).compareTo(new BigDecimal(greedy[4])) >= 0, lines[1]);
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new Simulate(new PrintWriter(new StringWriter())));
+    cli.setErr(new PrintWriter(err));
+    assertEquals(2, cli.execute("--repack"));
+    assertTrue(err.toString().contains("--repack needs"), err.toString());
+  }
+
+  @Test
   void shouldRefuseANonPositiveEpochCount() {
     StringWriter err = new StringWriter();
     CommandLine cli = new CommandLine(new Simulate(new PrintWriter(new StringWriter())));

@@ -448,11 +448,13 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
   public record BidPlaced(BidSpec bid, long atMillis) implements Event {}
 
   /**
-   * The market's clearing rule from here on: with or without the engine's repair pass. Written at
-   * an epoch tick outside any epoch, when the configured rule differs from the book's; replay sets
-   * it at the same point, so every epoch replays as it was cleared.
+   * The market's clearing rule from here on: with or without the engine's repair pass, and with or
+   * without the pass's re-pack phase. Written at an epoch tick outside any epoch, when the
+   * configured rule differs from the book's; replay sets it at the same point, so every epoch
+   * replays as it was cleared. An event written before the phase existed reads {@code repack}
+   * false: the rule it set.
    */
-  public record ClearingRuleSet(boolean repair) implements Event {}
+  public record ClearingRuleSet(boolean repair, boolean repack) implements Event {}
 
   public record BidCancelled(long bidId) implements Event {}
 
@@ -675,6 +677,9 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
                   m.meters = links.meters();
                   com.typesafe.config.Config config = ctx.getSystem().settings().config();
                   m.repairPass = config.hasPath(REPAIR_PASS) && config.getBoolean(REPAIR_PASS);
+                  m.repackPhase =
+                      m.repairPass
+                          && (!config.hasPath(REPACK_PHASE) || config.getBoolean(REPACK_PHASE));
                   if (config.hasPath("surplus.markets")) {
                     List<String> models =
                         config.getConfigList("surplus.markets").stream()
@@ -705,6 +710,15 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    * without an epoch timer never changes its rule.
    */
   private boolean repairPass;
+
+  /**
+   * The setting that ends the repair pass with its re-pack phase (on by default; it applies only
+   * with {@link #REPAIR_PASS} on).
+   */
+  public static final String REPACK_PHASE = "surplus.repack-phase";
+
+  /** Whether this market's repair pass should end with the re-pack phase. */
+  private boolean repackPhase;
 
   /** The market's actor context and clearing thread; null in a market without an epoch timer. */
   private ActorContext<Command> context;
@@ -1451,8 +1465,10 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   private org.apache.pekko.persistence.typed.javadsl.Effect<Event, State> onTick(
       State state, Tick t) {
-    if (state.cutAt == null && state.book.repair() != repairPass) {
-      return Effect().persist(new ClearingRuleSet(repairPass)); // the next tick clears with it
+    if (state.cutAt == null
+        && (state.book.repair() != repairPass || state.book.repack() != repackPhase)) {
+      // the next tick clears with it
+      return Effect().persist(new ClearingRuleSet(repairPass, repackPhase));
     }
     long at = wallClock.getAsLong();
     if (state.cutAt != null || state.book.openBids() == 0 || !state.book.hasWork(at)) {
@@ -1580,7 +1596,7 @@ public final class Market extends EventSourcedBehavior<Market.Command, Market.Ev
    */
   private void apply(State state, Event event) {
     if (event instanceof ClearingRuleSet r) {
-      state.book = state.book.copy(r.repair()); // written outside an epoch only
+      state.book = state.book.copy(r.repair(), r.repack()); // written outside an epoch only
     } else if (event instanceof EpochCut c) {
       state.cutAt = c.atMillis();
     } else if (event instanceof EpochCleared e) {

@@ -135,7 +135,10 @@ class MarketClearingTest {
       ActorRef<Market.Command> market = spawn(on, model, clearing);
       assertTrue(java.util.Arrays.equals(greedy, imageOf(on, market)), "recovered as written");
       market.tell(Market.Tick.INSTANCE);
-      assertTrue(io.surplus.engine.book.OrderBook.restore(imageOf(on, market)).repair());
+      io.surplus.engine.book.OrderBook ruled =
+          io.surplus.engine.book.OrderBook.restore(imageOf(on, market));
+      assertTrue(ruled.repair());
+      assertTrue(ruled.repack(), "the pass's re-pack phase is on by default with the pass");
       TestProbe<Market.Outcome> outcome = on.createTestProbe();
       assertEquals(
           ResultCode.OK, place(market, outcome, BidSpec.gtc(2, 8, 4, 4, 4, S, S + 16, 1_500_000)));
@@ -149,8 +152,30 @@ class MarketClearingTest {
     assertRecoversExactly(
         model,
         repaired,
-        (kit, market) ->
-            assertTrue(io.surplus.engine.book.OrderBook.restore(imageOf(kit, market)).repair()));
+        (kit, market) -> {
+          io.surplus.engine.book.OrderBook book =
+              io.surplus.engine.book.OrderBook.restore(imageOf(kit, market));
+          assertTrue(book.repair());
+          assertTrue(book.repack());
+        });
+  }
+
+  /**
+   * A ClearingRuleSet journaled before the re-pack phase existed ({@code {"repair": true}} in CBOR)
+   * reads back as the rule it set: the pass without the phase.
+   */
+  @Test
+  void shouldReadARuleWrittenBeforeTheRepackPhaseAsThePassWithoutIt() throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper cbor =
+        new com.fasterxml.jackson.databind.ObjectMapper(
+            new com.fasterxml.jackson.dataformat.cbor.CBORFactory());
+    com.fasterxml.jackson.databind.node.ObjectNode old =
+        cbor.createObjectNode().put("repair", true);
+    Market.ClearingRuleSet read =
+        cbor.readValue(cbor.writeValueAsBytes(old), Market.ClearingRuleSet.class);
+    assertEquals(new Market.ClearingRuleSet(true, false), read);
+    Market.ClearingRuleSet now = new Market.ClearingRuleSet(true, true);
+    assertEquals(now, cbor.readValue(cbor.writeValueAsBytes(now), Market.ClearingRuleSet.class));
   }
 
   @Test
