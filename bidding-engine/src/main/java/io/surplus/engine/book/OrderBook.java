@@ -2120,6 +2120,13 @@ public final class OrderBook {
   private final WindowCapacity[] bestWin = new WindowCapacity[REPACK_FILLS];
   private final int[] bestStart = new int[REPACK_FILLS];
   private final int[] cand = new int[REPACK_CANDIDATES];
+
+  /** Which of the pair's windows each candidate (bit 0: the first, bit 1: the second) may use. */
+  private final int[] candMask = new int[REPACK_CANDIDATES];
+
+  /** The same for each lifted fill: where its lease may go. */
+  private final int[] fillMask = new int[REPACK_FILLS];
+
   private int candCount;
   private final WindowCapacity[] candWin = new WindowCapacity[REPACK_CANDIDATES];
   private final int[] candStart = new int[REPACK_CANDIDATES];
@@ -2194,7 +2201,9 @@ public final class OrderBook {
         continue;
       }
       int s = failSlot[i];
-      if (mayHold(wa, s, i, ep) || mayHold(wc, s, i, ep)) {
+      int mask = (mayHold(wa, s, i, ep) ? 1 : 0) | (mayHold(wc, s, i, ep) ? 2 : 0);
+      if (mask != 0) {
+        candMask[candCount] = mask;
         cand[candCount++] = i;
       }
     }
@@ -2207,6 +2216,7 @@ public final class OrderBook {
         int j = packFills++;
         packFill[j] = w.fills[i];
         Fill f = fills.get(w.fills[i]);
+        fillMask[j] = (f.allows(wa) ? 1 : 0) | (f.allows(wc) ? 2 : 0);
         fromWin[j] = f.window;
         fromStart[j] = f.start;
         w.give(ep, f.start, f.start + f.d, f.nodes);
@@ -2321,7 +2331,7 @@ public final class OrderBook {
     for (; placed < packFills; placed++) {
       int j = packOrder[placed];
       Fill f = fills.get(packFill[j]);
-      if (!spot(f, -1, f.a0, f.lastStart, f.d, f.nodes, rule) || packLeft < 0) {
+      if (!spot(fillMask[j], f.a0, f.lastStart, f.d, f.nodes, rule) || packLeft < 0) {
         ok = false;
         break;
       }
@@ -2336,9 +2346,10 @@ public final class OrderBook {
       int s = failSlot[i];
       int d = b.duration[s];
       candWin[taken] = null;
+      int mask = candMask[taken];
       int most = Math.min(b.nodes[s], Math.max(pair[0].free.maxAll(), pair[1].free.maxAll()));
       for (int k = most; k >= b.minNodes[s]; k--) {
-        if (spot(null, s, failA0[i], failLast[i], d, k, rule)) {
+        if (spot(mask, failA0[i], failLast[i], d, k, rule)) {
           spotWin.take(ep, spotStart, spotStart + d, k);
           candWin[taken] = spotWin;
           candStart[taken] = spotStart;
@@ -2387,21 +2398,22 @@ public final class OrderBook {
   }
 
   /**
-   * A place in the pair for fill {@code f}, or for open bid {@code s} when {@code f} is null: a
-   * window its bid may use, a start in {@code [a0, lastStart]} where {@code k} nodes are free for
+   * A place in the pair for a lifted fill or an open bid: a window of the pair in {@code mask}
+   * (those its bid may use), a start in {@code [a0, lastStart]} where {@code k} nodes are free for
    * {@code d} slots, chosen by {@code rule} (0: the earliest start, 1: the latest, 2: the least
    * free capacity left beside it in the slots it takes, then touching a wall or a lease on either
    * side); on ties the first window of the pair, then the earlier start. Sets {@link #spotWin} and
    * {@link #spotStart}.
    */
-  private boolean spot(Fill f, int s, int a0, int lastStart, int d, int k, int rule) {
+  private boolean spot(int mask, int a0, int lastStart, int d, int k, int rule) {
     spotWin = null;
     long bestScore = Long.MAX_VALUE;
-    for (WindowCapacity w : pair) {
+    for (int p = 0; p < 2; p++) {
+      WindowCapacity w = pair[p];
       if (--packLeft < 0) {
         return false;
       }
-      if (f != null ? !f.allows(w) : !eligible(s, w)) {
+      if ((mask & (1 << p)) == 0) {
         continue;
       }
       int from = Math.max(a0, w.start) - w.start;
