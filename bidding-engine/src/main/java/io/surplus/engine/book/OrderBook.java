@@ -129,9 +129,7 @@ public final class OrderBook {
    */
   public OrderBook(
       SlotClock clock, PricingRule pricing, boolean repair, boolean repack, int expectedBids) {
-    if (repack && !repair) {
-      throw new IllegalArgumentException("the re-pack phase is part of the repair pass");
-    }
+    requirePass(repair, repack);
     this.clock = clock;
     this.pricing = pricing;
     this.repair = repair;
@@ -163,6 +161,12 @@ public final class OrderBook {
   /** Whether this book's epochs run the repair pass after the greedy placement. */
   public boolean repair() {
     return repair;
+  }
+
+  private static void requirePass(boolean repair, boolean repack) {
+    if (repack && !repair) {
+      throw new IllegalArgumentException("the re-pack phase is part of the repair pass");
+    }
   }
 
   /** Whether this book's repair pass ends with the re-pack phase. */
@@ -1564,7 +1568,6 @@ public final class OrderBook {
       int m = repack(made, ep);
       if (m > 0) {
         moves += m;
-        sweepTakes++; // the free runs the first sweep cached are stale now
         sweep(made, ep);
       }
     }
@@ -1936,6 +1939,7 @@ public final class OrderBook {
    */
   private void sweep(List<Lease> made, long ep) {
     final BidStore b = bids;
+    sweepTakes++; // free runs cached before this sweep (by an earlier one) may be stale
     Arrays.sort(
         freed,
         0,
@@ -2080,8 +2084,6 @@ public final class OrderBook {
     return bestW == null ? null : new Placement(bestW, bestStart, nodes);
   }
 
-  // ---------------------------------------------------------------- snapshot
-
   // ---------------------------------------------------------------- the re-pack phase
 
   /**
@@ -2113,8 +2115,6 @@ public final class OrderBook {
   private final int[] packFill = new int[REPACK_FILLS];
   private int packFills;
   private final int[] packOrder = new int[REPACK_FILLS];
-  private final WindowCapacity[] fromWin = new WindowCapacity[REPACK_FILLS];
-  private final int[] fromStart = new int[REPACK_FILLS];
   private final WindowCapacity[] packWin = new WindowCapacity[REPACK_FILLS];
   private final int[] packStart = new int[REPACK_FILLS];
   private final WindowCapacity[] bestWin = new WindowCapacity[REPACK_FILLS];
@@ -2142,16 +2142,16 @@ public final class OrderBook {
 
   /**
    * The repair pass's last phase: the moves above shift a few leases for one bid at a time; this
-   * re-packs two windows at once. For every pair of windows that overlap in time (by start, id),
-   * where this epoch made a lease, it lifts all of the pair's leases of this epoch and puts them
-   * back in each of {@link #REPACK_ORDERS} orders by each of {@link #REPACK_RULES} rules (each
-   * lease with its nodes, inside its bid's range, in either window its bid may use with the same
-   * GPUs per node), then offers the room left to the first {@link #REPACK_CANDIDATES} open OUTBID
-   * bids either window may hold, in priority order, each with the most nodes a place holds down to
-   * its minimum. The arrangement that admits the most welfare (limit x GPU-slots) is kept when it
-   * admits any; else the pair is left as it was. Every lease of the epoch, the greedy's and the
-   * pass's, keeps its fill and its nodes, so welfare only rises. At most {@link #REPACK_ROUNDS}
-   * rounds and {@link #repackWork} units. Returns the leases moved.
+   * re-packs two windows at once. For every pair of windows (by start, id) where this epoch made a
+   * lease, it lifts all of the pair's leases of this epoch and puts them back in each of {@link
+   * #REPACK_ORDERS} orders by each of {@link #REPACK_RULES} rules (each lease with its nodes,
+   * inside its bid's range, in either window its bid may use with the same GPUs per node), then
+   * offers the room left to the first {@link #REPACK_CANDIDATES} open OUTBID bids either window may
+   * hold, in priority order, each with the most nodes a place holds down to its minimum. The
+   * arrangement that admits the most welfare (limit x GPU-slots) is kept when it admits any; else
+   * the pair is left as it was. Every lease of the epoch, the greedy's and the pass's, keeps its
+   * fill and its nodes, so welfare only rises. At most {@link #REPACK_ROUNDS} rounds and {@link
+   * #repackWork} units. Returns the leases moved.
    */
   private int repack(List<Lease> made, long ep) {
     packLeft = repackWork;
@@ -2163,7 +2163,8 @@ public final class OrderBook {
         for (int c = a + 1; c < all.count && packLeft > 0; c++) {
           WindowCapacity wc = all.windows[c];
           packLeft--;
-          if (fillsOf(wa, ep) + fillsOf(wc, ep) == 0) {
+          int n = fillsOf(wa, ep) + fillsOf(wc, ep);
+          if (n == 0 || n > REPACK_FILLS) {
             continue;
           }
           int m = repackPair(made, wa, wc, ep);
@@ -2184,12 +2185,12 @@ public final class OrderBook {
     return w.fillsEpoch == ep ? w.fillCount : 0;
   }
 
-  /** Re-packs windows {@code wa} and {@code wc}; the leases moved, or -1 when none was admitted. */
+  /**
+   * Re-packs windows {@code wa} and {@code wc} (holding 1 to {@link #REPACK_FILLS} of this epoch's
+   * fills); the leases moved, or -1 when none was admitted.
+   */
   private int repackPair(List<Lease> made, WindowCapacity wa, WindowCapacity wc, long ep) {
     final BidStore b = bids;
-    if (fillsOf(wa, ep) + fillsOf(wc, ep) > REPACK_FILLS) {
-      return -1;
-    }
     pair[0] = wa;
     pair[1] = wc;
     candCount = 0;
@@ -2217,8 +2218,6 @@ public final class OrderBook {
         packFill[j] = w.fills[i];
         Fill f = fills.get(w.fills[i]);
         fillMask[j] = (f.allows(wa) ? 1 : 0) | (f.allows(wc) ? 2 : 0);
-        fromWin[j] = f.window;
-        fromStart[j] = f.start;
         w.give(ep, f.start, f.start + f.d, f.nodes);
       }
     }
@@ -2250,7 +2249,7 @@ public final class OrderBook {
       WindowCapacity w = bestWin[j];
       int t = bestStart[j];
       w.take(ep, t, t + f.d, f.nodes);
-      if (w != fromWin[j] || t != fromStart[j]) {
+      if (w != f.window || t != f.start) {
         moves++;
         move(made, f, w, t);
       }
@@ -2441,6 +2440,8 @@ public final class OrderBook {
     return spotWin != null;
   }
 
+  // ---------------------------------------------------------------- snapshot
+
   /** A canonical byte image of the book: equal books give equal bytes. */
   public byte[] snapshot() {
     List<BidSpec> requeue = new ArrayList<>(requeueSpecs.values());
@@ -2470,9 +2471,6 @@ public final class OrderBook {
    * withRepack} needs {@code withRepair}).
    */
   public OrderBook copy(boolean withRepair, boolean withRepack) {
-    if (withRepack && !withRepair) {
-      throw new IllegalArgumentException("the re-pack phase is part of the repair pass");
-    }
     return new OrderBook(this, withRepair, withRepack);
   }
 
@@ -2521,6 +2519,7 @@ public final class OrderBook {
    * and are rebuilt when used. Reads {@code o} only.
    */
   private OrderBook(OrderBook o, boolean repair, boolean repack) {
+    requirePass(repair, repack);
     this.clock = o.clock;
     this.pricing = o.pricing;
     this.repair = repair;

@@ -40,6 +40,14 @@ class ClearingPropertiesTest {
   static final int START_SLOT = CLOCK.slotAtOrAfter(Instant.parse("2026-11-02T00:00:00Z"));
   static final long SLOT_MILLIS = CLOCK.slotSeconds() * 1000L;
 
+  /**
+   * An empty book clearing by {@code rule} with {@code pass}: 0 the greedy alone, 1 with the repair
+   * pass, 2 with the pass and its re-pack phase.
+   */
+  static OrderBook book(PricingRule rule, int pass) {
+    return new OrderBook(CLOCK, rule, pass >= 1, pass == 2, 1024);
+  }
+
   /** A random market driven through several epochs, checking every invariant after each. */
   static final class Run {
     final OrderBook book;
@@ -55,23 +63,16 @@ class ClearingPropertiesTest {
     final boolean steer;
 
     Run(long seed, RandomMarket.Shape shape, PricingRule rule) {
-      this(seed, shape, rule, false);
-    }
-
-    Run(long seed, RandomMarket.Shape shape, PricingRule rule, boolean repair) {
-      this(seed, shape, rule, repair ? 1 : 0, false);
+      this(seed, shape, rule, 0);
     }
 
     Run(long seed, RandomMarket.Shape shape, PricingRule rule, int pass) {
       this(seed, shape, rule, pass, false);
     }
 
-    /**
-     * {@code pass}: 0 the greedy alone, 1 with the repair pass, 2 with the pass and its re-pack
-     * phase.
-     */
+    /** {@code pass} as in {@link #book}. */
     Run(long seed, RandomMarket.Shape shape, PricingRule rule, int pass, boolean steer) {
-      this.book = new OrderBook(CLOCK, rule, pass >= 1, pass == 2, 1024);
+      this.book = book(rule, pass);
       this.market = new RandomMarket(seed, CLOCK, shape);
       this.steer = steer;
     }
@@ -392,8 +393,8 @@ class ClearingPropertiesTest {
       @ForAll boolean steer,
       @ForAll boolean indexed) {
     RandomMarket m = new RandomMarket(seed, CLOCK, RandomMarket.Shape.SMALL);
-    OrderBook inPlace = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, pass >= 1, pass == 2, 1024);
-    OrderBook book = new OrderBook(CLOCK, PricingRule.PAY_AS_CLEAR, pass >= 1, pass == 2, 1024);
+    OrderBook inPlace = book(PricingRule.PAY_AS_CLEAR, pass);
+    OrderBook book = book(PricingRule.PAY_AS_CLEAR, pass);
     OrderBook spare = null;
     Map<Long, WindowSpec> windows = new HashMap<>();
     List<Long> ids = new ArrayList<>();
@@ -564,7 +565,7 @@ class ClearingPropertiesTest {
       @ForAll @IntRange(min = 1, max = 4) int windows,
       @ForAll @IntRange(min = 2, max = 40) int bids,
       @ForAll @IntRange(min = 8, max = 48) int span) {
-    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, true);
+    Run a = new Run(seed, RandomMarket.Shape.SMALL, PricingRule.PAY_AS_CLEAR, 1);
     for (int e = 0; e < earlierEpochs; e++) {
       a.epoch(windows, bids, span, e % 2 == 1);
     }

@@ -138,12 +138,11 @@ class GoldenClearingTest {
    * the pass and its re-pack phase.
    */
   static String digest(Scenario sc, int pass) {
-    boolean repair = pass >= 1;
     MessageDigest sha = sha256();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     DataOutputStream out = new DataOutputStream(bytes);
     RandomMarket market = new RandomMarket(sc.seed(), CLOCK, sc.shape());
-    OrderBook book = new OrderBook(CLOCK, sc.pricing(), repair, pass == 2, 1024);
+    OrderBook book = ClearingPropertiesTest.book(sc.pricing(), pass);
     List<Long> bidIds = new ArrayList<>();
     List<WindowSpec> windows = new ArrayList<>();
     long now = START;
@@ -183,7 +182,7 @@ class GoldenClearingTest {
         }
         EpochResult r = book.clear(now);
         write(out, r);
-        if (repair) {
+        if (pass >= 1) {
           out.writeInt(r.repairFills());
           out.writeInt(r.repairMoves());
         }
